@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url'
+import { dirname, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+
+/** Repository root (tests run from dist/test/…, sources live at the root). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+
+/** The shared corpus, read in place: $TELLTALE_CORPUS or ../shared/corpus beside the clone. */
+export const CORPUS_DIR = process.env.TELLTALE_CORPUS ?? resolve(REPO_ROOT, '..', 'shared', 'corpus')
+
+export function corpusAvailable(): boolean {
+  return existsSync(resolve(CORPUS_DIR, 'MANIFEST.md'))
+}
+
+export const CORPUS_SKIP_MESSAGE = `shared corpus not found at ${CORPUS_DIR} (clone with ../shared beside it, or set TELLTALE_CORPUS)`
+
+export function corpusPath(name: string): string {
+  return resolve(CORPUS_DIR, name)
+}
+
+/** Built entry points, for tests that run the CLI as a real process. */
+export const AGENT_BIN = resolve(REPO_ROOT, 'dist', 'agent', 'cli', 'main.js')
+export const COLLECTOR_BIN = resolve(REPO_ROOT, 'dist', 'collector', 'cli', 'main.js')
