@@ -14,6 +14,8 @@ export const AgentErrorCode = {
   BAD_ARGUMENT: 'AGENT_ERR_BAD_ARGUMENT',
   CONFIG_INVALID: 'AGENT_ERR_CONFIG_INVALID',
   LOG_SOURCE_FAILED: 'AGENT_ERR_LOG_SOURCE_FAILED',
+  /** `--filter` on files needs libpcap's compiler, reached through the tcpdump binary (docs/capture.md). */
+  CAPTURE_FILTER_COMPILER_MISSING: 'AGENT_ERR_CAPTURE_FILTER_COMPILER_MISSING',
 } as const
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode]
