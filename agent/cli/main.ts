@@ -8,6 +8,8 @@
 import { Command, CommanderError } from 'commander'
 import { isAgentError, AgentErrorCode } from '../util/errors.js'
 import { registerVersion } from './commands/version.js'
+import { registerParseLog } from './commands/parse-log.js'
+import { registerTailLogs } from './commands/tail-logs.js'
 
 const program = new Command()
 program
@@ -17,6 +19,8 @@ program
   .exitOverride()
 
 registerVersion(program)
+registerParseLog(program)
+registerTailLogs(program)
 
 try {
   await program.parseAsync(process.argv)
