@@ -1,0 +1,95 @@
+/**
+ * A Zeek ASCII (TSV) log file, byte-compatible with Zeek's default writer
+ * (src/logging/writers/ascii/Ascii.cc): the meta header, one TAB-separated row per write()
+ * rendered by zeek-value-format.ts, and a #close line. A row that would start with "#" gets
+ * its first byte escaped (\x23), as Zeek does. #open/#close dates are local time formatted
+ * %Y-%m-%d-%H-%M-%S, as Zeek's Ascii::Timestamp().
+ *
+ * Output is buffered (see BufferedFileSink); errors are AgentError OUTPUT_UNWRITABLE.
+ */
+import { BufferedFileSink } from './buffered-file-sink.js'
+import { formatZeekValue, ZEEK_EMPTY_FIELD, ZEEK_SEPARATOR, ZEEK_SET_SEPARATOR, ZEEK_UNSET_FIELD, type ZeekType } from './zeek-value-format.js'
+
+export type { ZeekType } from './zeek-value-format.js'
+
+export interface ZeekField {
+  name: string
+  type: ZeekType
+}
+
+export interface ZeekAsciiWriterOptions {
+  /** Time written in #open (default: now). */
+  openTime?: Date
+  /** Clock for the #close time (default: wall clock). */
+  now?: () => Date
+  /** Flush threshold of the in-memory buffer, in characters (default 256 KiB). */
+  flushBytes?: number
+}
+
+/** Zeek's Ascii::Timestamp format: local time, %Y-%m-%d-%H-%M-%S. */
+export function formatZeekLogDate(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`
+}
+
+/** The header lines Zeek writes before the first row (each ends with "\n"). */
+export function zeekLogHeader(logPath: string, fields: readonly ZeekField[], openTime: Date): string {
+  const meta = (key: string, value: string): string => `#${key}${ZEEK_SEPARATOR}${value}\n`
+  return '#separator \\x09\n' +
+    meta('set_separator', ZEEK_SET_SEPARATOR) +
+    meta('empty_field', ZEEK_EMPTY_FIELD) +
+    meta('unset_field', ZEEK_UNSET_FIELD) +
+    meta('path', escapeHeaderValue(logPath)) +
+    meta('open', formatZeekLogDate(openTime)) +
+    meta('fields', fields.map((f) => f.name).join(ZEEK_SEPARATOR)) +
+    meta('types', fields.map((f) => f.type).join(ZEEK_SEPARATOR))
+}
+
+/** Zeek's get_escaped_string(s, false): whitespace and non-printable bytes as \xNN. */
+function escapeHeaderValue(s: string): string {
+  let out = ''
+  for (const b of Buffer.from(s, 'utf8')) {
+    out += b > 0x20 && b < 0x7f ? String.fromCharCode(b) : '\\x' + b.toString(16).padStart(2, '0')
+  }
+  return out
+}
+
+/** Renders one row (without the newline) as Zeek would. */
+export function formatZeekRow(fields: readonly ZeekField[], values: readonly unknown[]): string {
+  let line = ''
+  for (let i = 0; i < fields.length; i++) {
+    if (i > 0) line += ZEEK_SEPARATOR
+    line += formatZeekValue(fields[i]!.type, values[i])
+  }
+  if (line.charCodeAt(0) === 0x23) line = '\\x23' + line.slice(1)
+  return line
+}
+
+export class ZeekAsciiWriter {
+  private readonly sink: BufferedFileSink
+  private readonly now: () => Date
+  private count = 0
+
+  constructor(readonly filePath: string, readonly logPath: string, readonly fields: readonly ZeekField[], opts?: ZeekAsciiWriterOptions) {
+    this.now = opts?.now ?? ((): Date => new Date())
+    this.sink = new BufferedFileSink(filePath, opts?.flushBytes)
+    this.sink.append(zeekLogHeader(logPath, fields, opts?.openTime ?? this.now()))
+  }
+
+  /** Rows written so far. */
+  get rows(): number {
+    return this.count
+  }
+
+  /** values[i] belongs to fields[i]; undefined/null is written as "-". */
+  write(values: readonly unknown[]): void {
+    this.sink.append(formatZeekRow(this.fields, values) + '\n')
+    this.count++
+  }
+
+  /** Writes #close, flushes and closes the file. */
+  async close(): Promise<void> {
+    this.sink.append(`#close${ZEEK_SEPARATOR}${formatZeekLogDate(this.now())}\n`)
+    this.sink.close()
+  }
+}
