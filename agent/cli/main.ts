@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander'
 import { isAgentError, AgentErrorCode } from '../util/errors.js'
 import { registerVersion } from './commands/version.js'
+import { registerReplay } from './commands/replay.js'
 import { registerParseLog } from './commands/parse-log.js'
 import { registerTailLogs } from './commands/tail-logs.js'
 
@@ -18,6 +19,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
 
+registerReplay(program)
 registerVersion(program)
 registerParseLog(program)
 registerTailLogs(program)

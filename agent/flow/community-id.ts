@@ -20,7 +20,7 @@ const PROTO_ICMP6 = 58
 const PROTO_SCTP = 132
 
 /** ICMPv4 type → counterpart type (echo, timestamp, info, router solicit/advert, mask). */
-const ICMP4_COUNTERPART: ReadonlyMap<number, number> = new Map([
+export const ICMP4_COUNTERPART: ReadonlyMap<number, number> = new Map([
   [8, 0], [0, 8],
   [13, 14], [14, 13],
   [15, 16], [16, 15],
@@ -29,7 +29,7 @@ const ICMP4_COUNTERPART: ReadonlyMap<number, number> = new Map([
 ])
 
 /** ICMPv6 type → counterpart type (echo, MLD, RS/RA, NS/NA, WRU, HAAD). */
-const ICMP6_COUNTERPART: ReadonlyMap<number, number> = new Map([
+export const ICMP6_COUNTERPART: ReadonlyMap<number, number> = new Map([
   [128, 129], [129, 128],
   [130, 131], [131, 130],
   [133, 134], [134, 133],

@@ -1,0 +1,277 @@
+/**
+ * The flow table: finds or creates the connection for each decoded packet, applies Zeek's
+ * per-protocol semantics, runs connection timers in packet time, and emits ConnRecords.
+ *
+ * Bounded memory: at most `maxFlows` connections; when full, the least recently active one
+ * is evicted (emitted with reason "evicted" and counted in `flows_evicted`).
+ */
+import type { PacketInfo } from '../decode/packet-info.js'
+import { L4_BAD_CHECKSUM, L4_OTHER, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
+import { TCP_SYN, TCP_ACK } from '../decode/packet-info.js'
+import { Counters } from '../util/counters.js'
+import { formatAddr, formatMac } from './addr-format.js'
+import { communityIdV1 } from './community-id.js'
+import { Conn } from './conn.js'
+import { buildConnRecord } from './conn-summary.js'
+import type { ConnRecord } from './conn-record.js'
+import { buildFlowKey, icmpPorts, type KeyResult } from './flow-key.js'
+import { isLikelyServerPort } from './likely-server-ports.js'
+import type { LocalNets } from './local-nets.js'
+import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
+import { TimerHeap } from './timer-heap.js'
+import { UidGenerator } from './uid.js'
+
+export interface FlowTableConfig {
+  /** Hard cap on tracked connections (memory bound). */
+  maxFlows: number
+  udpInactivityTimeout: number
+  icmpInactivityTimeout: number
+  otherInactivityTimeout: number
+  tcp: TcpTimers
+  /** Seconds; > 0 emits interim records for long-lived flows (not Zeek behaviour, off for replay). */
+  activeTimeout: number
+  localNets: LocalNets
+}
+
+export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
+  maxFlows: 1_000_000,
+  udpInactivityTimeout: 60,
+  icmpInactivityTimeout: 60,
+  otherInactivityTimeout: 60,
+  tcp: ZEEK_TCP_TIMERS,
+  activeTimeout: 0,
+}
+
+export type FlowTableCounter =
+  | 'flows_created' | 'flows_emitted' | 'flows_evicted' | 'flows_interim' | 'flows_reused' | 'packets_tracked'
+
+export class FlowTable {
+  readonly counters = new Counters<FlowTableCounter>()
+  private readonly conns = new Map<string, Conn>()
+  private readonly heap = new TimerHeap()
+  private readonly uids = new UidGenerator()
+  private readonly keyOut: KeyResult = { key: '', srcIsA: true, sport: 0, dport: 0 }
+  private lruHead: Conn | undefined = undefined
+  private lruTail: Conn | undefined = undefined
+  private now = 0
+
+  constructor(private readonly cfg: FlowTableConfig, private readonly emit: (rec: ConnRecord) => void) {}
+
+  get size(): number {
+    return this.conns.size
+  }
+
+  /** Fire every timer due at or before packet time `t` (call before processing a packet at t). */
+  advance(t: number): void {
+    if (t > this.now) this.now = t
+    const heap = this.heap
+    while (heap.peekTime() <= t) {
+      const c = heap.pop()!
+      if (c.removed) continue
+      const due = this.dueTime(c)
+      if (due > t) {
+        if (due !== Infinity) heap.push(due, c)
+        c.nextTimer = due
+        continue
+      }
+      if (this.expired(c, t)) {
+        this.remove(c, 'inactive')
+        continue
+      }
+      const next = this.dueTime(c)
+      c.nextTimer = next
+      if (next !== Infinity) heap.push(next, c)
+    }
+  }
+
+  /**
+   * Account one decoded packet to its connection. `l4` is the transport decode status;
+   * `tunnelParent` the uid of the enclosing tunnel, if any. Returns the connection.
+   */
+  packet(info: PacketInfo, l4: number, t: number, iface: string, tunnelParent: string | undefined): Conn | undefined {
+    const proto = info.ipProto
+    const k = this.keyOut
+    const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
+    if (isIcmp) {
+      icmpPorts(proto, info.icmpType, info.icmpCode, k)
+      buildFlowKey(info, k.sport, k.dport, k)
+    } else if (proto === PROTO_TCP || proto === PROTO_UDP) {
+      buildFlowKey(info, info.sport, info.dport, k)
+    } else {
+      buildFlowKey(info, 0, 0, k)
+    }
+    let c = this.conns.get(k.key)
+    if (c !== undefined && proto === PROTO_TCP && l4 !== L4_BAD_CHECKSUM && tcpIsReuse(c, info.tcpFlags, info.seq)) {
+      this.counters.inc('flows_reused')
+      this.remove(c, 'end')
+      c = undefined
+    }
+    if (c === undefined) {
+      c = this.create(info, k, t, iface, tunnelParent, l4)
+    } else {
+      this.touch(c)
+    }
+    const isOrig = k.srcIsA === c.origIsA
+    this.account(c, info, l4, isOrig, t)
+    if (this.cfg.activeTimeout > 0 && t - (c.lastInterim || c.startTime) >= this.cfg.activeTimeout) {
+      c.lastInterim = t
+      this.counters.inc('flows_interim')
+      this.emit(buildConnRecord(c, 'active_timeout', true, this.cfg.localNets))
+    }
+    return c
+  }
+
+  /** Emit and drop every tracked connection (end of capture, shutdown). */
+  flushAll(): void {
+    for (const c of this.conns.values()) this.remove(c, 'flush')
+    this.heap.clear()
+  }
+
+  private create(info: PacketInfo, k: KeyResult, t: number, iface: string, tunnelParent: string | undefined, l4: number): Conn {
+    if (this.conns.size >= this.cfg.maxFlows && this.lruHead) {
+      this.counters.inc('flows_evicted')
+      this.remove(this.lruHead, 'evicted')
+    }
+    const c = new Conn()
+    const b = info.buf
+    c.uid = this.uids.next()
+    c.key = k.key
+    c.origIsA = k.srcIsA
+    c.ipProto = info.ipProto
+    c.origH = formatAddr(b, info.srcAddrOff, info.addrLen)
+    c.respH = formatAddr(b, info.dstAddrOff, info.addrLen)
+    c.origP = k.sport
+    c.respP = k.dport
+    c.startTime = t
+    c.lastTime = t
+    c.vlan = info.vlan
+    c.innerVlan = info.innerVlan
+    c.iface = iface
+    if (info.srcMacOff >= 0) c.origMac = formatMac(info.l2Buf, info.srcMacOff)
+    if (info.dstMacOff >= 0) c.respMac = formatMac(info.l2Buf, info.dstMacOff)
+    if (tunnelParent !== undefined) c.tunnelParents = [tunnelParent]
+    const src = b.subarray(info.srcAddrOff, info.srcAddrOff + info.addrLen)
+    const dst = b.subarray(info.dstAddrOff, info.dstAddrOff + info.addrLen)
+    c.localOrig = this.cfg.localNets.isLocal(src)
+    c.localResp = this.cfg.localNets.isLocal(dst)
+    const proto = info.ipProto
+    const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
+    c.communityId = communityIdV1(proto, src, dst, isIcmp ? info.icmpType : k.sport, isIcmp ? info.icmpCode : k.dport)
+    if (proto === PROTO_TCP) {
+      c.proto = 'tcp'
+      c.tcp = newTcpState()
+      c.inactivityTimeout = this.cfg.tcp.handshakeInactivityTimeout
+      c.expireAt = t + this.cfg.tcp.synTimeout
+      // Zeek's TCPAnalyzer::WantConnection orientation heuristic.
+      const f = info.tcpFlags
+      if (l4 !== L4_BAD_CHECKSUM && (!(f & TCP_SYN) || (f & TCP_ACK))) {
+        let flip = false
+        if (isLikelyServerPort(k.sport, 'tcp')) {
+          flip = isLikelyServerPort(k.dport, 'tcp') ? (!(f & TCP_SYN) && k.sport < k.dport) : true
+        }
+        if (flip) c.flipRoles()
+        else if ((f & TCP_SYN) && (f & TCP_ACK)) c.tcp.startedWithSynAck = true
+      }
+    } else if (proto === PROTO_UDP) {
+      c.proto = 'udp'
+      c.inactivityTimeout = this.cfg.udpInactivityTimeout
+      if (isLikelyServerPort(k.sport, 'udp') && !isLikelyServerPort(k.dport, 'udp') && !isBroadcast(b, info.dstAddrOff, info.addrLen)) {
+        c.flipRoles()
+      }
+    } else if (isIcmp) {
+      c.proto = 'icmp'
+      c.inactivityTimeout = this.cfg.icmpInactivityTimeout
+    } else {
+      c.proto = 'unknown_transport'
+      c.inactivityTimeout = this.cfg.otherInactivityTimeout
+    }
+    this.conns.set(c.key, c)
+    this.lruAppend(c)
+    this.counters.inc('flows_created')
+    const due = this.dueTime(c)
+    c.nextTimer = due
+    this.heap.push(due, c)
+    return c
+  }
+
+  private account(c: Conn, info: PacketInfo, l4: number, isOrig: boolean, t: number): void {
+    this.counters.inc('packets_tracked')
+    const proto = info.ipProto
+    if (proto === PROTO_TCP) {
+      if (l4 === L4_BAD_CHECKSUM) { tcpBadChecksum(c, isOrig); return }
+      if (isOrig) { c.origPkts++; c.origIpBytes += info.ipTotalLen } else { c.respPkts++; c.respIpBytes += info.ipTotalLen }
+      const captured = Math.max(0, Math.min(info.payloadLen, info.l4CapLen - info.tcpHdrLen))
+      tcpPacket(c, isOrig, info.tcpFlags, info.seq, info.ack, info.window, info.payloadLen, captured, t, this.cfg.tcp)
+      const due = this.dueTime(c)
+      if (due < c.nextTimer) { c.nextTimer = due; this.heap.push(due, c) }
+      return
+    }
+    // UDP/ICMP/other: ConnSize counts the packet even when the checksum is bad (as Zeek's UDP).
+    if (isOrig) { c.origPkts++; c.origIpBytes += info.ipTotalLen } else { c.respPkts++; c.respIpBytes += info.ipTotalLen }
+    if (l4 === L4_BAD_CHECKSUM) {
+      c.checkHistory(isOrig ? 0x4 : 0x8, isOrig ? 'C' : 'c')
+      return
+    }
+    c.lastTime = t
+    if (proto === PROTO_UDP) {
+      if (isOrig) { c.checkHistory(0x1, 'D'); c.origLen += info.payloadLen; c.origActive = true } else { c.checkHistory(0x2, 'd'); c.respLen += info.payloadLen; c.respActive = true }
+    } else if (l4 === L4_OTHER) {
+      const len = info.l4Len
+      if (isOrig) { c.origLen += len; c.origActive = true } else { c.respLen += len; c.respActive = true }
+    } else {
+      if (isOrig) { c.origLen += info.payloadLen; c.origActive = true } else { c.respLen += info.payloadLen; c.respActive = true }
+    }
+  }
+
+  private dueTime(c: Conn): number {
+    let due = c.lastTime + c.inactivityTimeout
+    if (c.tcp) {
+      if (c.deleteAt < due) due = c.deleteAt
+      if (c.attemptAt < due) due = c.attemptAt
+      if (c.partialCloseAt < due) due = c.partialCloseAt
+      if (c.expireAt < due) due = c.expireAt
+    }
+    return due
+  }
+
+  private expired(c: Conn, t: number): boolean {
+    if (c.lastTime + c.inactivityTimeout <= t) return true
+    return c.tcp !== undefined && tcpTimersExpired(c, t, this.cfg.tcp)
+  }
+
+  private remove(c: Conn, reason: ConnRecord['reason']): void {
+    if (c.removed) return
+    c.removed = true
+    this.conns.delete(c.key)
+    this.lruUnlink(c)
+    this.counters.inc('flows_emitted')
+    this.emit(buildConnRecord(c, reason, false, this.cfg.localNets))
+  }
+
+  private touch(c: Conn): void {
+    if (this.lruTail === c) return
+    this.lruUnlink(c)
+    this.lruAppend(c)
+  }
+
+  private lruAppend(c: Conn): void {
+    c.lruPrev = this.lruTail
+    c.lruNext = undefined
+    if (this.lruTail) this.lruTail.lruNext = c
+    else this.lruHead = c
+    this.lruTail = c
+  }
+
+  private lruUnlink(c: Conn): void {
+    if (c.lruPrev) c.lruPrev.lruNext = c.lruNext
+    else if (this.lruHead === c) this.lruHead = c.lruNext
+    if (c.lruNext) c.lruNext.lruPrev = c.lruPrev
+    else if (this.lruTail === c) this.lruTail = c.lruPrev
+    c.lruPrev = undefined
+    c.lruNext = undefined
+  }
+}
+
+function isBroadcast(b: Buffer, off: number, len: number): boolean {
+  return len === 4 && b[off] === 255 && b[off + 1] === 255 && b[off + 2] === 255 && b[off + 3] === 255
+}

@@ -1,0 +1,246 @@
+/**
+ * Packets in, connection records out: decode → (fragment reassembly) → (tunnel
+ * decapsulation) → flow table. One instance per capture thread; `handle` is the hot path and
+ * allocates nothing for an ordinary packet.
+ */
+import { packetTime, type RawPacket } from '../capture/raw-packet.js'
+import { AnomalyCounters } from '../decode/anomalies.js'
+import {
+  decodeFrame, decodeInnerEthernet, decodeInnerIp, DECODE_ARP, DECODE_DROP, DECODE_FLOW, DECODE_FRAGMENT,
+} from '../decode/decode-packet.js'
+import { FragmentReassembler } from '../decode/fragment-reassembler.js'
+import { ipv4HeaderChecksumOk } from '../decode/checksum.js'
+import { PacketInfo, TUNNEL_GRE, TUNNEL_IP_IN_IP, TUNNEL_TEREDO, TUNNEL_VXLAN } from '../decode/packet-info.js'
+import { L4_TUNNEL_ONLY, L4_TUNNEL_ONLY_NONE } from '../decode/transport-layer.js'
+import { formatAddr } from '../flow/addr-format.js'
+import type { ConnRecord, WeirdRecord } from '../flow/conn-record.js'
+import { DEFAULT_FLOW_TABLE_CONFIG, FlowTable, type FlowTableConfig } from '../flow/flow-table.js'
+import { LocalNets } from '../flow/local-nets.js'
+import { UidGenerator } from '../flow/uid.js'
+import { Counters } from '../util/counters.js'
+import type { Logger } from '../util/logger.js'
+
+export interface FlowPipelineConfig extends Omit<FlowTableConfig, 'localNets'> {
+  /** Zeek's -C: accept packets with bad IP/TCP/UDP/ICMP checksums. */
+  ignoreChecksums: boolean
+  /** Local networks for local_orig/local_resp; empty = Zeek's private address space. */
+  localNets: readonly string[]
+  /** Most weird rows emitted per anomaly name (the counters keep counting past it). */
+  weirdRowsPerName: number
+  /** Deepest tunnel nesting decoded. */
+  maxTunnelDepth: number
+}
+
+export const DEFAULT_FLOW_PIPELINE_CONFIG: FlowPipelineConfig = {
+  ...DEFAULT_FLOW_TABLE_CONFIG,
+  ignoreChecksums: false,
+  localNets: [],
+  weirdRowsPerName: 1000,
+  maxTunnelDepth: 3,
+}
+
+export interface FlowPipelineDeps {
+  log?: Logger
+  onConn: (rec: ConnRecord) => void
+  onWeird?: (rec: WeirdRecord) => void
+}
+
+export type PipelineCounter = 'packets_received' | 'packets_decoded' | 'packets_dropped' | 'packets_arp' |
+  'packets_fragment' | 'datagrams_reassembled' | 'packets_tunnelled' | 'packets_out_of_order_time'
+
+export class FlowPipeline {
+  readonly config: FlowPipelineConfig
+  readonly counters = new Counters<PipelineCounter>()
+  readonly anomalies = new AnomalyCounters()
+  private readonly table: FlowTable
+  private readonly frags = new FragmentReassembler()
+  private readonly info = new PacketInfo()
+  private readonly l4 = { v: 0 }
+  private readonly tunnelUids = new UidGenerator('C')
+  private readonly tunnels = new Map<string, string>()
+  private readonly weirdRows = new Map<string, number>()
+  private readonly pendingWeirds: string[] = []
+  private readonly netOpts: { ignoreChecksums: boolean }
+  private lastTime = 0
+  private lastFragExpire = 0
+
+  constructor(cfg: Partial<FlowPipelineConfig>, private readonly deps: FlowPipelineDeps) {
+    this.config = Object.freeze({ ...DEFAULT_FLOW_PIPELINE_CONFIG, ...cfg })
+    this.netOpts = { ignoreChecksums: this.config.ignoreChecksums }
+    const localNets = new LocalNets(this.config.localNets.length > 0 ? this.config.localNets : undefined)
+    this.table = new FlowTable({ ...this.config, localNets }, deps.onConn)
+    if (deps.onWeird) {
+      const pending = this.pendingWeirds
+      const anomalies = this.anomalies
+      const inc = anomalies.inc.bind(anomalies)
+      anomalies.inc = (name: string, by = 1) => { inc(name, by); pending.push(name) }
+    }
+  }
+
+  /** Connections currently tracked. */
+  get activeFlows(): number {
+    return this.table.size
+  }
+
+  flowCounters(): Record<string, number> {
+    return { ...this.table.counters.snapshot(), ...this.frags.counters.snapshot() }
+  }
+
+  handle = (pkt: RawPacket): void => {
+    this.counters.inc('packets_received')
+    let t = packetTime(pkt)
+    if (t < this.lastTime) {
+      // Out-of-order capture time: keep time monotonic for timers, as Zeek's network_time.
+      this.counters.inc('packets_out_of_order_time')
+      t = this.lastTime
+    }
+    this.lastTime = t
+    this.table.advance(t)
+    const info = this.info
+    const data = pkt.data
+    const status = decodeFrame(pkt.linkType, data, data.length < pkt.origLen, info, this.anomalies, this.netOpts, this.l4)
+    this.dispatch(status, t, pkt.ifName, undefined, 0)
+    if (this.pendingWeirds.length > 0) this.flushWeirds(t)
+    if (t - this.lastFragExpire >= 1) {
+      this.lastFragExpire = t
+      if (this.frags.pending > 0) this.frags.expire(t)
+    }
+  }
+
+  /** Emit every tracked connection (end of capture or shutdown). */
+  flushAll(): void {
+    this.table.flushAll()
+  }
+
+  /** Advance timers to `t` without a packet (live capture on a quiet link). */
+  tick(t: number): void {
+    if (t > this.lastTime) {
+      this.lastTime = t
+      this.table.advance(t)
+    }
+  }
+
+  private dispatch(status: number, t: number, iface: string, parent: string | undefined, depth: number): void {
+    const info = this.info
+    switch (status) {
+      case DECODE_DROP:
+        this.counters.inc('packets_dropped')
+        return
+      case DECODE_ARP:
+        this.counters.inc('packets_arp')
+        return
+      case DECODE_FRAGMENT:
+        this.counters.inc('packets_fragment')
+        this.reassemble(t, iface, parent, depth)
+        return
+      case DECODE_FLOW:
+        break
+      default:
+        return
+    }
+    this.counters.inc('packets_decoded')
+    const l4 = this.l4.v
+    if (l4 === L4_TUNNEL_ONLY_NONE) return
+    if (l4 === L4_TUNNEL_ONLY) {
+      // GRE / IP-in-IP: no connection of its own; the tunnel gets a uid as Zeek's tunnel.log.
+      const key = `${info.tunnelType}|${info.buf.toString('latin1', info.srcAddrOff, info.srcAddrOff + info.addrLen)}|${info.buf.toString('latin1', info.dstAddrOff, info.dstAddrOff + info.addrLen)}`
+      let uid = this.tunnels.get(key)
+      if (uid === undefined) {
+        uid = this.tunnelUids.next()
+        if (this.tunnels.size > 100_000) this.tunnels.clear()
+        this.tunnels.set(key, uid)
+      }
+      this.decapsulate(t, iface, uid, depth)
+      return
+    }
+    const conn = this.table.packet(info, l4, t, iface, parent)
+    if (conn !== undefined && (info.tunnelType === TUNNEL_VXLAN || info.tunnelType === TUNNEL_TEREDO)) {
+      this.decapsulate(t, iface, conn.uid, depth)
+    }
+  }
+
+  private decapsulate(t: number, iface: string, parentUid: string, depth: number): void {
+    const info = this.info
+    if (depth + 1 > this.config.maxTunnelDepth) {
+      this.anomalies.inc('exceeded_tunnel_max_depth')
+      return
+    }
+    this.counters.inc('packets_tunnelled')
+    const buf = info.buf
+    const end = info.l4Off + info.l4CapLen
+    const off = info.innerOff
+    const type = info.tunnelType
+    let status: number
+    if (info.innerIsEthernet) {
+      status = decodeInnerEthernet(buf, off, end, info, this.anomalies, this.netOpts, this.l4)
+    } else if (type === TUNNEL_GRE || type === TUNNEL_IP_IN_IP || type === TUNNEL_TEREDO) {
+      status = decodeInnerIp(buf, off, end, info, this.anomalies, this.netOpts, this.l4)
+    } else {
+      return
+    }
+    this.dispatch(status, t, iface, parentUid, depth + 1)
+  }
+
+  private reassemble(t: number, iface: string, parent: string | undefined, depth: number): void {
+    const info = this.info
+    const b = info.buf
+    const v6 = info.ipVersion === 6
+    const key = `${info.ipVersion}|${b.toString('latin1', info.srcAddrOff, info.srcAddrOff + info.addrLen)}|` +
+      `${b.toString('latin1', info.dstAddrOff, info.dstAddrOff + info.addrLen)}|${info.fragId}|${info.ipProto}|${info.vlan}|${parent ?? ''}`
+    const payloadEnd = info.l4Off + info.l4CapLen
+    const payload = b.subarray(info.fragPayloadOff, payloadEnd)
+    const whole = this.frags.add(key, t, info.fragOffset, info.fragMore, payload, v6)
+    if (whole === null) return
+    this.counters.inc('datagrams_reassembled')
+    // Rebuild a plain IP packet (header of the completing fragment, no fragmentation) and decode it.
+    let pktBuf: Buffer
+    if (!v6) {
+      const hl = info.ipHdrLen
+      pktBuf = Buffer.allocUnsafe(hl + whole.length)
+      b.copy(pktBuf, 0, info.ipOff, info.ipOff + hl)
+      pktBuf.writeUInt16BE(hl + whole.length, 2)
+      pktBuf.writeUInt16BE(0, 6)
+      pktBuf.writeUInt16BE(0, 10)
+      whole.copy(pktBuf, hl)
+      let sum = 0
+      for (let i = 0; i < hl; i += 2) sum += pktBuf.readUInt16BE(i)
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
+      pktBuf.writeUInt16BE(~sum & 0xffff, 10)
+      void ipv4HeaderChecksumOk
+    } else {
+      pktBuf = Buffer.allocUnsafe(40 + whole.length)
+      b.copy(pktBuf, 0, info.ipOff, info.ipOff + 40)
+      pktBuf.writeUInt16BE(whole.length, 4)
+      pktBuf[6] = info.ipProto
+      whole.copy(pktBuf, 40)
+    }
+    const status = decodeInnerIp(pktBuf, 0, pktBuf.length, info, this.anomalies, this.netOpts, this.l4)
+    if (status === DECODE_FRAGMENT) { this.anomalies.inc('fragment_pending'); return }
+    this.dispatch(status, t, iface, parent, depth)
+  }
+
+  private flushWeirds(t: number): void {
+    const onWeird = this.deps.onWeird!
+    const info = this.info
+    const haveIp = info.ipVersion !== 0
+    for (const name of this.pendingWeirds) {
+      const n = (this.weirdRows.get(name) ?? 0) + 1
+      this.weirdRows.set(name, n)
+      if (n > this.config.weirdRowsPerName) continue
+      onWeird({
+        ts: t,
+        uid: undefined,
+        origH: haveIp ? formatAddr(info.buf, info.srcAddrOff, info.addrLen) : undefined,
+        origP: haveIp && info.sport ? info.sport : undefined,
+        respH: haveIp ? formatAddr(info.buf, info.dstAddrOff, info.addrLen) : undefined,
+        respP: haveIp && info.dport ? info.dport : undefined,
+        name,
+        addl: '',
+        notice: false,
+        peer: 'telltale',
+        source: 'packet',
+      })
+    }
+    this.pendingWeirds.length = 0
+  }
+}
