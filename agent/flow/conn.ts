@@ -86,12 +86,12 @@ export class Conn {
 
   /** Zeek's Connection::FlipRoles: swap endpoints and everything per direction; append '^'. */
   flipRoles(): void {
-    let s = this.origH; this.origH = this.respH; this.respH = s
+    const h = this.origH; this.origH = this.respH; this.respH = h
     let n = this.origP; this.origP = this.respP; this.respP = n
     n = this.origPkts; this.origPkts = this.respPkts; this.respPkts = n
     n = this.origIpBytes; this.origIpBytes = this.respIpBytes; this.respIpBytes = n
     n = this.origLen; this.origLen = this.respLen; this.respLen = n
-    let b = this.origActive; this.origActive = this.respActive; this.respActive = b
+    const a = this.origActive; this.origActive = this.respActive; this.respActive = a
     const m = this.origMac; this.origMac = this.respMac; this.respMac = m
     const l = this.localOrig; this.localOrig = this.localResp; this.localResp = l
     if (this.tcp) {
@@ -103,7 +103,6 @@ export class Conn {
       t.isPartial = false
       t.startedWithSynAck = false
     }
-    void s; void b
     this.origIsA = !this.origIsA
     this.addHistory('^')
   }

@@ -9,7 +9,6 @@ import {
   decodeFrame, decodeInnerEthernet, decodeInnerIp, DECODE_ARP, DECODE_DROP, DECODE_FLOW, DECODE_FRAGMENT,
 } from '../decode/decode-packet.js'
 import { FragmentReassembler } from '../decode/fragment-reassembler.js'
-import { ipv4HeaderChecksumOk } from '../decode/checksum.js'
 import { PacketInfo, TUNNEL_GRE, TUNNEL_IP_IN_IP, TUNNEL_TEREDO, TUNNEL_VXLAN } from '../decode/packet-info.js'
 import { L4_TUNNEL_ONLY, L4_TUNNEL_ONLY_NONE } from '../decode/transport-layer.js'
 import { formatAddr } from '../flow/addr-format.js'
@@ -206,7 +205,6 @@ export class FlowPipeline {
       for (let i = 0; i < hl; i += 2) sum += pktBuf.readUInt16BE(i)
       while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
       pktBuf.writeUInt16BE(~sum & 0xffff, 10)
-      void ipv4HeaderChecksumOk
     } else {
       pktBuf = Buffer.allocUnsafe(40 + whole.length)
       b.copy(pktBuf, 0, info.ipOff, info.ipOff + 40)
