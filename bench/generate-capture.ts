@@ -136,6 +136,8 @@ function segmentedResponse(from: 'orig' | 'resp', bytes: number, mss: number): E
 interface Hosts {
   client(i: number, v6: boolean): { ip: string, mac: string }
   server(rnd: () => number, v6: boolean): { ip: string, mac: string }
+  /** Server `s` (< 25 000 distinct addresses per family). */
+  serverByIndex(s: number, v6: boolean): { ip: string, mac: string }
   dns(v6: boolean): string
 }
 
@@ -148,15 +150,16 @@ function hostPlan(clients: number): Hosts {
       const c = i % clients
       return v6
         ? { ip: `fd00:10::${((c >> 8) & 255).toString(16)}:${(c & 255).toString(16)}`, mac: mac(c, 0x10) }
-        : { ip: `10.${(c >> 16) & 255}.${(c >> 8) & 255}.${(c & 255) || 1}`, mac: mac(c, 0x10) }
+        : { ip: `10.${Math.floor(c / 62500) & 255}.${Math.floor(c / 250) % 250}.${(c % 250) + 1}`, mac: mac(c, 0x10) }
     },
-    server: (rnd, v6) => {
-      const s = Math.floor(rnd() * rnd() * 3000) // a few busy servers, a long tail
-      return v6
-        ? { ip: `2001:db8:${(s >> 8).toString(16)}::${(s & 255).toString(16)}`, mac: ROUTER_MAC }
-        : { ip: `${93 + (s % 100)}.${(s >> 4) & 255}.${(s * 7) & 255}.${(s & 254) + 1}`, mac: ROUTER_MAC }
-    },
+    server: (rnd, v6) => serverByIndex(Math.floor(rnd() * rnd() * 3000), v6), // a few busy servers, a long tail
+    serverByIndex,
     dns: (v6) => (v6 ? 'fd00:53::53' : '10.255.0.53'),
+  }
+  function serverByIndex(s: number, v6: boolean): { ip: string, mac: string } {
+    return v6
+      ? { ip: `2001:db8:${(s >> 8).toString(16)}::${(s & 255).toString(16)}`, mac: ROUTER_MAC }
+      : { ip: `${93 + (s % 100)}.${Math.floor(s / 100) % 250}.${(s * 7) & 255}.${(s % 250) + 1}`, mac: ROUTER_MAC }
   }
 }
 
@@ -211,7 +214,8 @@ function mixConversation(rnd: () => number, hosts: Hosts, i: number, clients: nu
     frames = udpExchange({ client: { ip: cl.ip, port: cport, mac: cl.mac }, server: { ip: sv.ip, port: rnd() < 0.5 ? 123 : 514, mac: sv.mac }, ...base, t0, gapUs: 200_000, exchanges: Array.from({ length: n }, () => ({ from: 'orig' as const, bytes })) })
   } else {
     kind = 'icmp_echo'
-    const sv = hosts.server(rnd, v6)
+    // Zeek keys ICMP by the host pair (not the echo id): one server per client per conversation.
+    const sv = hosts.serverByIndex((Math.floor(i / clients) * 7 + 13) % 25_000, v6)
     frames = icmpEcho({ client: cl, server: sv, ipv6: v6, ...(vlan !== undefined ? { vlan } : {}), t0, id: i & 0xffff, count: 1 + Math.floor(rnd() * 4), intervalUs: 1_000_000, rttUs: logUniform(rnd, 300, 60_000), reply: rnd() < 0.9 })
   }
   kinds[kind]++
