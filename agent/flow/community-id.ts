@@ -11,7 +11,11 @@
  * that has a request/reply counterpart becomes (type, counterpart type) and is two-way;
  * any other message becomes (type, code) and is one-way.
  */
-import { createHash } from 'node:crypto'
+import * as nodeCrypto from 'node:crypto'
+
+/** One-shot crypto.hash (Node ≥ 20.12) is several times cheaper than createHash for small inputs. */
+const oneShot = (nodeCrypto as unknown as { hash?: (alg: string, data: Uint8Array, enc: 'base64') => string }).hash
+const createHash = nodeCrypto.createHash
 
 const PROTO_ICMP = 1
 const PROTO_TCP = 6
@@ -97,5 +101,5 @@ export function communityIdV1(proto: number, srcIp: Uint8Array, dstIp: Uint8Arra
     o = buf.writeUInt16BE(sp, o)
     buf.writeUInt16BE(dp, o)
   }
-  return '1:' + createHash('sha1').update(buf).digest('base64')
+  return '1:' + (oneShot ? oneShot('sha1', buf, 'base64') : createHash('sha1').update(buf).digest('base64'))
 }

@@ -1,3 +1,4 @@
+import type { FlowKey } from './flow-key.js'
 import type { TcpEndpoint } from './tcp-endpoint.js'
 
 /** Transport family of a connection, as Zeek's `proto` column. */
@@ -20,7 +21,15 @@ export interface TcpState {
  */
 export class Conn {
   uid = ''
-  key = ''
+  // ---- canonical key (copied from FlowKey once, at creation) ----
+  kProto = 0
+  kA0 = 0; kA1 = 0; kA2 = 0; kA3 = 0
+  kB0 = 0; kB1 = 0; kB2 = 0; kB3 = 0
+  kPA = 0
+  kPB = 0
+  hash = 0
+  /** Next connection in the same hash bucket. */
+  hashNext: Conn | undefined = undefined
   /** Whether the originator is the lower endpoint of the canonical key (see flow-key.ts). */
   origIsA = true
   proto: ConnProto = 'tcp'
@@ -69,6 +78,20 @@ export class Conn {
   // ---- intrusive LRU list (least recently active first) ----
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
+
+  setKey(k: FlowKey): void {
+    this.kProto = k.proto
+    this.kA0 = k.a0; this.kA1 = k.a1; this.kA2 = k.a2; this.kA3 = k.a3
+    this.kB0 = k.b0; this.kB1 = k.b1; this.kB2 = k.b2; this.kB3 = k.b3
+    this.kPA = k.pa
+    this.kPB = k.pb
+    this.hash = k.hash
+  }
+
+  keyEquals(k: FlowKey): boolean {
+    return this.kA0 === k.a0 && this.kB0 === k.b0 && this.kPA === k.pa && this.kPB === k.pb && this.kProto === k.proto &&
+      this.kA1 === k.a1 && this.kA2 === k.a2 && this.kA3 === k.a3 && this.kB1 === k.b1 && this.kB2 === k.b2 && this.kB3 === k.b3
+  }
 
   /** Zeek's Connection::CheckHistory: add `code` the first time `mask` is seen. Returns true if seen before. */
   checkHistory(mask: number, code: string): boolean {

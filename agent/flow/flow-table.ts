@@ -8,13 +8,12 @@
 import type { PacketInfo } from '../decode/packet-info.js'
 import { L4_BAD_CHECKSUM, L4_OTHER, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
 import { TCP_SYN, TCP_ACK } from '../decode/packet-info.js'
-import { Counters } from '../util/counters.js'
 import { formatAddr, formatMac } from './addr-format.js'
 import { communityIdV1 } from './community-id.js'
 import { Conn } from './conn.js'
 import { buildConnRecord } from './conn-summary.js'
 import type { ConnRecord } from './conn-record.js'
-import { buildFlowKey, icmpPorts, type KeyResult } from './flow-key.js'
+import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
 import type { LocalNets } from './local-nets.js'
 import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
@@ -46,11 +45,19 @@ export type FlowTableCounter =
   | 'flows_created' | 'flows_emitted' | 'flows_evicted' | 'flows_interim' | 'flows_reused' | 'packets_tracked'
 
 export class FlowTable {
-  readonly counters = new Counters<FlowTableCounter>()
-  private readonly conns = new Map<string, Conn>()
+  // Hot-path counters are plain fields; counters() snapshots them.
+  private created = 0
+  private emitted = 0
+  private evicted = 0
+  private interim = 0
+  private reused = 0
+  private tracked = 0
+  private live = 0
+  /** hash → first connection of the bucket (chained through Conn.hashNext). */
+  private readonly buckets = new Map<number, Conn>()
   private readonly heap = new TimerHeap()
   private readonly uids = new UidGenerator()
-  private readonly keyOut: KeyResult = { key: '', srcIsA: true, sport: 0, dport: 0 }
+  private readonly keyOut = new FlowKey()
   private lruHead: Conn | undefined = undefined
   private lruTail: Conn | undefined = undefined
   private now = 0
@@ -58,7 +65,14 @@ export class FlowTable {
   constructor(private readonly cfg: FlowTableConfig, private readonly emit: (rec: ConnRecord) => void) {}
 
   get size(): number {
-    return this.conns.size
+    return this.live
+  }
+
+  counters(): Record<FlowTableCounter, number> {
+    return {
+      flows_created: this.created, flows_emitted: this.emitted, flows_evicted: this.evicted,
+      flows_interim: this.interim, flows_reused: this.reused, packets_tracked: this.tracked,
+    }
   }
 
   /** Fire every timer due at or before packet time `t` (call before processing a packet at t). */
@@ -100,9 +114,10 @@ export class FlowTable {
     } else {
       buildFlowKey(info, 0, 0, k)
     }
-    let c = this.conns.get(k.key)
+    let c = this.buckets.get(k.hash)
+    while (c !== undefined && !c.keyEquals(k)) c = c.hashNext
     if (c !== undefined && proto === PROTO_TCP && l4 !== L4_BAD_CHECKSUM && tcpIsReuse(c, info.tcpFlags, info.seq)) {
-      this.counters.inc('flows_reused')
+      this.reused++
       this.remove(c, 'end')
       c = undefined
     }
@@ -115,7 +130,7 @@ export class FlowTable {
     this.account(c, info, l4, isOrig, t)
     if (this.cfg.activeTimeout > 0 && t - (c.lastInterim || c.startTime) >= this.cfg.activeTimeout) {
       c.lastInterim = t
-      this.counters.inc('flows_interim')
+      this.interim++
       this.emit(buildConnRecord(c, 'active_timeout', true, this.cfg.localNets))
     }
     return c
@@ -123,19 +138,19 @@ export class FlowTable {
 
   /** Emit and drop every tracked connection (end of capture, shutdown). */
   flushAll(): void {
-    for (const c of this.conns.values()) this.remove(c, 'flush')
+    while (this.lruHead) this.remove(this.lruHead, 'flush')
     this.heap.clear()
   }
 
-  private create(info: PacketInfo, k: KeyResult, t: number, iface: string, tunnelParent: string | undefined, l4: number): Conn {
-    if (this.conns.size >= this.cfg.maxFlows && this.lruHead) {
-      this.counters.inc('flows_evicted')
+  private create(info: PacketInfo, k: FlowKey, t: number, iface: string, tunnelParent: string | undefined, l4: number): Conn {
+    if (this.live >= this.cfg.maxFlows && this.lruHead) {
+      this.evicted++
       this.remove(this.lruHead, 'evicted')
     }
     const c = new Conn()
     const b = info.buf
     c.uid = this.uids.next()
-    c.key = k.key
+    c.setKey(k)
     c.origIsA = k.srcIsA
     c.ipProto = info.ipProto
     c.origH = formatAddr(b, info.srcAddrOff, info.addrLen)
@@ -185,9 +200,11 @@ export class FlowTable {
       c.proto = 'unknown_transport'
       c.inactivityTimeout = this.cfg.otherInactivityTimeout
     }
-    this.conns.set(c.key, c)
+    c.hashNext = this.buckets.get(c.hash)
+    this.buckets.set(c.hash, c)
+    this.live++
     this.lruAppend(c)
-    this.counters.inc('flows_created')
+    this.created++
     const due = this.dueTime(c)
     c.nextTimer = due
     this.heap.push(due, c)
@@ -195,7 +212,7 @@ export class FlowTable {
   }
 
   private account(c: Conn, info: PacketInfo, l4: number, isOrig: boolean, t: number): void {
-    this.counters.inc('packets_tracked')
+    this.tracked++
     const proto = info.ipProto
     if (proto === PROTO_TCP) {
       if (l4 === L4_BAD_CHECKSUM) { tcpBadChecksum(c, isOrig); return }
@@ -242,10 +259,24 @@ export class FlowTable {
   private remove(c: Conn, reason: ConnRecord['reason']): void {
     if (c.removed) return
     c.removed = true
-    this.conns.delete(c.key)
+    this.unhash(c)
+    this.live--
     this.lruUnlink(c)
-    this.counters.inc('flows_emitted')
+    this.emitted++
     this.emit(buildConnRecord(c, reason, false, this.cfg.localNets))
+  }
+
+  private unhash(c: Conn): void {
+    const head = this.buckets.get(c.hash)
+    if (head === c) {
+      if (c.hashNext) this.buckets.set(c.hash, c.hashNext)
+      else this.buckets.delete(c.hash)
+    } else {
+      let p = head
+      while (p !== undefined && p.hashNext !== c) p = p.hashNext
+      if (p) p.hashNext = c.hashNext
+    }
+    c.hashNext = undefined
   }
 
   private touch(c: Conn): void {

@@ -255,16 +255,11 @@ function updateStateMachine(c: Conn, ep: TcpEndpoint, peer: TcpEndpoint, baseSeq
   flags: number, len: number, deltaLast: number, timers: TcpTimers, t: number): number {
   let doClose = CLOSE_NONE
   const tcp = c.tcp!
-  const setState = (e: TcpEndpoint, s: number): void => {
-    const wasHandshake = isHandshake(e.state) && isHandshake((e === tcp.orig ? tcp.resp : tcp.orig).state)
-    e.setState(s)
-    if (!isHandshake(s) && wasHandshake) c.inactivityTimeout = timers.inactivityTimeout
-  }
   switch (ep.state) {
     case TCP_INACTIVE: {
       if (flags & TCP_SYN) {
         if (isOrig) {
-          setState(ep, (flags & TCP_ACK) ? TCP_SYN_ACK_SENT : TCP_SYN_SENT)
+          setEndpointState(c, timers, ep, (flags & TCP_ACK) ? TCP_SYN_ACK_SENT : TCP_SYN_SENT)
           c.attemptAt = Math.min(c.attemptAt, t + timers.attemptDelay)
         } else {
           if (flags & TCP_ACK) {
@@ -277,51 +272,51 @@ function updateStateMachine(c: Conn, ep: TcpEndpoint, peer: TcpEndpoint, baseSeq
             peer.setState(TCP_ESTABLISHED)
             tcp.firstPacketSeen |= 1
           }
-          if (peer.state === TCP_SYN_SENT) setState(peer, TCP_ESTABLISHED)
-          setState(ep, TCP_ESTABLISHED)
+          if (peer.state === TCP_SYN_SENT) setEndpointState(c, timers, peer, TCP_ESTABLISHED)
+          setEndpointState(c, timers, ep, TCP_ESTABLISHED)
         }
       }
       if (flags & TCP_FIN) {
-        setState(ep, TCP_CLOSED)
+        setEndpointState(c, timers, ep, TCP_CLOSED)
         doClose = CLOSE_YES
       }
       if (flags & TCP_RST) {
-        setState(ep, TCP_RESET)
+        setEndpointState(c, timers, ep, TCP_RESET)
         doClose = CLOSE_YES
       }
       if (ep.state === TCP_INACTIVE) {
         if (!isOrig && len === 0 && tcp.orig.state === TCP_SYN_SENT) {
           // an eccentric TCP acking the SYN before answering it
         } else if ((flags & TCP_ACK) && peer.state === TCP_ESTABLISHED) {
-          setState(ep, TCP_ESTABLISHED)
+          setEndpointState(c, timers, ep, TCP_ESTABLISHED)
           tcp.isPartial = false
           tcp.firstPacketSeen |= isOrig ? 1 : 2
         } else {
-          setState(ep, TCP_PARTIAL)
+          setEndpointState(c, timers, ep, TCP_PARTIAL)
         }
       }
       break
     }
     case TCP_SYN_SENT:
     case TCP_SYN_ACK_SENT:
-      if (flags & TCP_FIN) { setState(ep, TCP_CLOSED); doClose = CLOSE_YES }
-      if (flags & TCP_RST) { setState(ep, TCP_RESET); doClose = CLOSE_YES }
+      if (flags & TCP_FIN) { setEndpointState(c, timers, ep, TCP_CLOSED); doClose = CLOSE_YES }
+      if (flags & TCP_RST) { setEndpointState(c, timers, ep, TCP_RESET); doClose = CLOSE_YES }
       break
     case TCP_ESTABLISHED:
     case TCP_PARTIAL:
       if ((flags & TCP_SYN) && ep.state === TCP_PARTIAL && peer.state === TCP_INACTIVE && !(flags & TCP_ACK)) {
-        setState(ep, TCP_SYN_SENT)
+        setEndpointState(c, timers, ep, TCP_SYN_SENT)
       }
       if ((flags & TCP_FIN) && !(flags & TCP_RST)) {
-        setState(ep, TCP_CLOSED)
+        setEndpointState(c, timers, ep, TCP_CLOSED)
         if (peer.state === TCP_RESET && peer.prevState === TCP_CLOSED) peer.setState(TCP_CLOSED)
         doClose = CLOSE_YES
       }
-      if (flags & TCP_RST) { setState(ep, TCP_RESET); doClose = CLOSE_YES }
+      if (flags & TCP_RST) { setEndpointState(c, timers, ep, TCP_RESET); doClose = CLOSE_YES }
       break
     case TCP_CLOSED:
       if ((flags & TCP_RST) && peer.state !== TCP_CLOSED) {
-        setState(ep, TCP_RESET)
+        setEndpointState(c, timers, ep, TCP_RESET)
         if (!ep.didClose) doClose = CLOSE_YES
       }
       break
@@ -330,6 +325,14 @@ function updateStateMachine(c: Conn, ep: TcpEndpoint, peer: TcpEndpoint, baseSeq
   }
   void deltaLast
   return doClose
+}
+
+/** TCP_Endpoint::SetState: leaving the handshake switches to the TCP inactivity timeout. */
+function setEndpointState(c: Conn, timers: TcpTimers, e: TcpEndpoint, s: number): void {
+  const tcp = c.tcp!
+  const wasHandshake = isHandshake(e.state) && isHandshake((e === tcp.orig ? tcp.resp : tcp.orig).state)
+  e.setState(s)
+  if (!isHandshake(s) && wasHandshake) c.inactivityTimeout = timers.inactivityTimeout
 }
 
 function isHandshake(s: number): boolean {

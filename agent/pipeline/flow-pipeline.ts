@@ -81,12 +81,20 @@ export class FlowPipeline {
     return this.table.size
   }
 
+  /** Packets handed to handle() and packets that reached the flow table (hot: plain fields). */
+  packetsReceived = 0
+  packetsDecoded = 0
+
+  pipelineCounters(): Record<string, number> {
+    return { ...this.counters.snapshot(), packets_received: this.packetsReceived, packets_decoded: this.packetsDecoded }
+  }
+
   flowCounters(): Record<string, number> {
-    return { ...this.table.counters.snapshot(), ...this.frags.counters.snapshot() }
+    return { ...this.table.counters(), ...this.frags.counters.snapshot() }
   }
 
   handle = (pkt: RawPacket): void => {
-    this.counters.inc('packets_received')
+    this.packetsReceived++
     let t = packetTime(pkt)
     if (t < this.lastTime) {
       // Out-of-order capture time: keep time monotonic for timers, as Zeek's network_time.
@@ -137,7 +145,7 @@ export class FlowPipeline {
       default:
         return
     }
-    this.counters.inc('packets_decoded')
+    this.packetsDecoded++
     const l4 = this.l4.v
     if (l4 === L4_TUNNEL_ONLY_NONE) return
     if (l4 === L4_TUNNEL_ONLY) {

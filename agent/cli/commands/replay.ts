@@ -99,7 +99,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     conns,
     weirds,
     anomalies: { ...fileAnomalies, ...pipeline.anomalies.snapshot() },
-    flowCounters: { ...pipeline.counters.snapshot(), ...pipeline.flowCounters() },
+    flowCounters: { ...pipeline.pipelineCounters(), ...pipeline.flowCounters() },
     seconds,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   }
