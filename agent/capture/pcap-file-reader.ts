@@ -6,6 +6,7 @@
  * split across chunks, into the bounded carry-over buffer).
  */
 import { Counters } from '../util/counters.js'
+import { u32be, u32le } from './file-bytes.js'
 import {
   completeCarry, FileAnomaly, FileCarry, MAX_PACKET_BYTES,
   type CaptureInterfaceInfo, type CaptureStreamReader, type FileAnomalyName, type ReaderFailure,
@@ -90,7 +91,7 @@ export class PcapFileReader implements CaptureStreamReader {
   private sizeOf(buf: Buffer, len: number): number {
     if (!this.headerDone) return FILE_HEADER_BYTES
     if (len < this.recHdr) return this.recHdr
-    const caplen = this.le ? buf.readUInt32LE(8) : buf.readUInt32BE(8)
+    const caplen = this.le ? u32le(buf, 8) : u32be(buf, 8)
     if (caplen > MAX_PACKET_BYTES) { this.stop(FileAnomaly.implausibleCaplen); return -1 }
     return this.recHdr + caplen
   }
@@ -107,7 +108,7 @@ export class PcapFileReader implements CaptureStreamReader {
   }
 
   private parseHeader(buf: Buffer, off: number): void {
-    const magic = buf.readUInt32LE(off)
+    const magic = u32le(buf, off)
     switch (magic) {
       case MAGIC.usecLE: case MAGIC.nsecLE: case MAGIC.modifiedLE: this.le = true; break
       case MAGIC.usecBE: case MAGIC.nsecBE: case MAGIC.modifiedBE: this.le = false; break
@@ -115,8 +116,8 @@ export class PcapFileReader implements CaptureStreamReader {
     }
     if (magic === MAGIC.nsecLE || magic === MAGIC.nsecBE) { this.nsPerFrac = 1; this.fracLimit = 1_000_000_000 }
     if (magic === MAGIC.modifiedLE || magic === MAGIC.modifiedBE) this.recHdr = 24
-    this.snaplen = this.le ? buf.readUInt32LE(off + 16) : buf.readUInt32BE(off + 16)
-    const ltField = this.le ? buf.readUInt32LE(off + 20) : buf.readUInt32BE(off + 20)
+    this.snaplen = this.le ? u32le(buf, off + 16) : u32be(buf, off + 16)
+    const ltField = this.le ? u32le(buf, off + 20) : u32be(buf, off + 20)
     // Low 16 bits: LINKTYPE; bit 26: FCS length present; bits 28-31: FCS length in 16-bit words.
     this.linkType = ltField & 0xffff
     if ((ltField & 0x04000000) !== 0) {
@@ -146,14 +147,14 @@ export class PcapFileReader implements CaptureStreamReader {
     const nsPerFrac = this.nsPerFrac
     const fracLimit = this.fracLimit
     while (end - off >= recHdr) {
-      const caplen = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8)
+      const caplen = le ? u32le(buf, off + 8) : u32be(buf, off + 8)
       if (caplen > MAX_PACKET_BYTES) { this.stop(FileAnomaly.implausibleCaplen); return end }
       const dataStart = off + recHdr
       const next = dataStart + caplen
       if (next > end) break
-      let sec = le ? buf.readUInt32LE(off) : buf.readUInt32BE(off)
-      let frac = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4)
-      let origLen = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12)
+      let sec = le ? u32le(buf, off) : u32be(buf, off)
+      let frac = le ? u32le(buf, off + 4) : u32be(buf, off + 4)
+      let origLen = le ? u32le(buf, off + 12) : u32be(buf, off + 12)
       if (frac >= fracLimit) {
         this.counters.inc(FileAnomaly.badTimestampFraction)
         sec += Math.floor(frac / fracLimit)

@@ -13,6 +13,7 @@
  * the usual single-section file).
  */
 import { Counters } from '../util/counters.js'
+import { u16be, u16le, u32be, u32le } from './file-bytes.js'
 import {
   completeCarry, FileAnomaly, FileCarry, MAX_BLOCK_BYTES, MAX_PACKET_BYTES,
   type CaptureInterfaceInfo, type CaptureStreamReader, type FileAnomalyName, type ReaderFailure,
@@ -102,9 +103,9 @@ export class PcapngReader implements CaptureStreamReader {
    */
   private blockLength(buf: Buffer, off: number): number {
     let le = this.le
-    const type = le ? buf.readUInt32LE(off) : buf.readUInt32BE(off)
+    const type = le ? u32le(buf, off) : u32be(buf, off)
     if (type === PCAPNG_SHB_TYPE) {
-      const bom = buf.readUInt32LE(off + 8)
+      const bom = u32le(buf, off + 8)
       if (bom === BYTE_ORDER_MAGIC) le = true
       else if (bom === BYTE_ORDER_MAGIC_SWAPPED) le = false
       else {
@@ -117,7 +118,7 @@ export class PcapngReader implements CaptureStreamReader {
       this.fail('not_a_capture', 'pcapng data does not start with a section header block')
       return -1
     }
-    const len = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4)
+    const len = le ? u32le(buf, off + 4) : u32be(buf, off + 4)
     if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_BYTES || (type === PCAPNG_SHB_TYPE && len < 28)) {
       if (this.section < 0) this.fail('not_a_capture', `pcapng section header with an invalid length ${len}`)
       else this.stop(FileAnomaly.pcapngBadBlockLength)
@@ -140,25 +141,25 @@ export class PcapngReader implements CaptureStreamReader {
   }
 
   private block(buf: Buffer, off: number, len: number): void {
-    const type = this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off)
-    if (type === PCAPNG_SHB_TYPE) this.le = buf.readUInt32LE(off + 8) === BYTE_ORDER_MAGIC
+    const type = this.le ? u32le(buf, off) : u32be(buf, off)
+    if (type === PCAPNG_SHB_TYPE) this.le = u32le(buf, off + 8) === BYTE_ORDER_MAGIC
     const le = this.le
-    const trailer = le ? buf.readUInt32LE(off + len - 4) : buf.readUInt32BE(off + len - 4)
+    const trailer = le ? u32le(buf, off + len - 4) : u32be(buf, off + len - 4)
     if (trailer !== len) { this.stop(FileAnomaly.pcapngBlockLengthMismatch); return }
     switch (type) {
       case EPB: {
         if (len < 32) { this.counters.inc(FileAnomaly.pcapngBadBlockLength); return }
-        const ifId = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8)
-        const caplen = le ? buf.readUInt32LE(off + 20) : buf.readUInt32BE(off + 20)
-        const origLen = le ? buf.readUInt32LE(off + 24) : buf.readUInt32BE(off + 24)
-        const hi = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12)
-        const lo = le ? buf.readUInt32LE(off + 16) : buf.readUInt32BE(off + 16)
+        const ifId = le ? u32le(buf, off + 8) : u32be(buf, off + 8)
+        const caplen = le ? u32le(buf, off + 20) : u32be(buf, off + 20)
+        const origLen = le ? u32le(buf, off + 24) : u32be(buf, off + 24)
+        const hi = le ? u32le(buf, off + 12) : u32be(buf, off + 12)
+        const lo = le ? u32le(buf, off + 16) : u32be(buf, off + 16)
         this.packet(buf, off + 28, caplen, origLen, off + len - 4, ifId, hi, lo)
         return
       }
       case SPB: {
         if (len < 16) { this.counters.inc(FileAnomaly.pcapngBadBlockLength); return }
-        const origLen = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8)
+        const origLen = le ? u32le(buf, off + 8) : u32be(buf, off + 8)
         const iface = this.ifaces[0]
         const room = len - 16
         let caplen = origLen < room ? origLen : room
@@ -168,11 +169,11 @@ export class PcapngReader implements CaptureStreamReader {
       }
       case OBSOLETE_PB: {
         if (len < 32) { this.counters.inc(FileAnomaly.pcapngBadBlockLength); return }
-        const ifId = le ? buf.readUInt16LE(off + 8) : buf.readUInt16BE(off + 8)
-        const hi = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12)
-        const lo = le ? buf.readUInt32LE(off + 16) : buf.readUInt32BE(off + 16)
-        const caplen = le ? buf.readUInt32LE(off + 20) : buf.readUInt32BE(off + 20)
-        const origLen = le ? buf.readUInt32LE(off + 24) : buf.readUInt32BE(off + 24)
+        const ifId = le ? u16le(buf, off + 8) : u16be(buf, off + 8)
+        const hi = le ? u32le(buf, off + 12) : u32be(buf, off + 12)
+        const lo = le ? u32le(buf, off + 16) : u32be(buf, off + 16)
+        const caplen = le ? u32le(buf, off + 20) : u32be(buf, off + 20)
+        const origLen = le ? u32le(buf, off + 24) : u32be(buf, off + 24)
         this.packet(buf, off + 28, caplen, origLen, off + len - 4, ifId, hi, lo)
         return
       }
@@ -221,7 +222,7 @@ export class PcapngReader implements CaptureStreamReader {
   }
 
   private sectionHeader(buf: Buffer, off: number): void {
-    const major = this.le ? buf.readUInt16LE(off + 12) : buf.readUInt16BE(off + 12)
+    const major = this.le ? u16le(buf, off + 12) : u16be(buf, off + 12)
     if (major !== 1) this.counters.inc(FileAnomaly.pcapngUnsupportedVersion)
     this.section++
     this.ifaces = []
@@ -230,8 +231,8 @@ export class PcapngReader implements CaptureStreamReader {
   private interfaceDescription(buf: Buffer, off: number, len: number): void {
     if (len < 20) { this.counters.inc(FileAnomaly.pcapngBadBlockLength); return }
     const le = this.le
-    const linkType = le ? buf.readUInt16LE(off + 8) : buf.readUInt16BE(off + 8)
-    const snaplen = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12)
+    const linkType = le ? u16le(buf, off + 8) : u16be(buf, off + 8)
+    const snaplen = le ? u32le(buf, off + 12) : u32be(buf, off + 12)
     let name = ''
     let tsresol = 6
     let tsoffset = 0
@@ -239,8 +240,8 @@ export class PcapngReader implements CaptureStreamReader {
     const optEnd = off + len - 4
     let o = off + 16
     while (o + 4 <= optEnd) {
-      const code = le ? buf.readUInt16LE(o) : buf.readUInt16BE(o)
-      const olen = le ? buf.readUInt16LE(o + 2) : buf.readUInt16BE(o + 2)
+      const code = le ? u16le(buf, o) : u16be(buf, o)
+      const olen = le ? u16le(buf, o + 2) : u16be(buf, o + 2)
       if (code === OPT_END) break
       const v = o + 4
       if (v + olen > optEnd) { this.counters.inc(FileAnomaly.pcapngBadOption); break }
