@@ -103,3 +103,16 @@ t.test('mutated valid frames through the whole pipeline: no throw, bounded state
   t.equal(p.activeFlows, 0)
   t.ok(Object.keys(p.anomalies.snapshot()).length > 3, `named anomalies were counted: ${Object.keys(p.anomalies.snapshot()).join(', ')}`)
 })
+
+t.test('the unrolled checksum equals the textbook one on random buffers', async (t) => {
+  const { onesComplementSum } = await import('../agent/decode/checksum.js')
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat({ max: 7 }), fc.nat({ max: 0xffff }), (bytes, off, init) => {
+    const b = Buffer.concat([Buffer.alloc(off), Buffer.from(bytes)])
+    let s = init
+    for (let i = off; i + 1 < b.length; i += 2) s += (b[i]! << 8) | b[i + 1]!
+    if ((b.length - off) % 2) s += b[b.length - 1]! << 8
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
+    return onesComplementSum(b, off, b.length - off, init) === s
+  }), { numRuns: 2000 })
+  t.pass('checksums agree')
+})
