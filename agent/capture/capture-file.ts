@@ -4,6 +4,7 @@
  * matching reader, and return what was read. Packets reach `onPacket` synchronously as ONE
  * reused RawPacket whose `data` is valid only during the call (see raw-packet.ts).
  */
+import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import type { CaptureInterfaceInfo, CaptureStreamReader, ReaderFailure } from './file-reader-common.js'
@@ -32,6 +33,12 @@ export interface ReadCaptureFileOptions {
   /** Read size; default 1 MiB. */
   chunkSize?: number
   signal?: AbortSignal
+  /**
+   * Read with blocking reads on the calling thread. For batch replay this avoids a thread-pool
+   * round trip per chunk (measured: about a fifth of replay time went to waiting on it);
+   * never use it where the event loop must stay responsive (the live agent).
+   */
+  blocking?: boolean
 }
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024
@@ -131,6 +138,7 @@ export async function readCaptureFile(path: string, opts: ReadCaptureFileOptions
     const buf = Buffer.allocUnsafe(chunkSize)
     const read = async (at = 0): Promise<number> => {
       try {
+        if (opts.blocking) return readSync(fh.fd, buf, at, chunkSize - at, null)
         return (await fh.read(buf, at, chunkSize - at, null)).bytesRead
       } catch (err) {
         throw unreadable(path, err)

@@ -85,7 +85,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     : (pkt: RawPacket): void => { packets++; handle(pkt) }
   const fileAnomalies: Record<string, number> = {}
   for (const file of files) {
-    const stats = await readCaptureFile(file, { onPacket })
+    const stats = await readCaptureFile(file, { onPacket, blocking: true, chunkSize: 4 * 1024 * 1024 })
     for (const [k, v] of Object.entries(stats.anomalies)) fileAnomalies[k] = (fileAnomalies[k] ?? 0) + v
   }
   pipeline.flushAll()
