@@ -22,6 +22,9 @@ import type { Exchange } from '../test/helpers/traffic.js'
 
 export type CaptureProfile = 'mix' | 'concurrent'
 
+/** Bumped whenever the output for a given seed changes (benchmarks cache captures by it). */
+export const GENERATOR_VERSION = 2
+
 export interface GenerateOptions {
   profile?: CaptureProfile
   /** Conversations (= flows in Zeek's sense). Default 80 000 (mix) / 120 000 (concurrent). */

@@ -10,6 +10,7 @@
 import protobuf from './protobuf-runtime.js'
 import { telltale as generated } from './generated/telltale-v1.js'
 import type { telltale as Types } from './generated/telltale-v1.types.js'
+import { communityIdV1 } from './community-id.js'
 
 /** The protobuf package every message belongs to; a peer speaking another one is refused. */
 export const PROTOCOL_PACKAGE = 'telltale.v1'
@@ -29,6 +30,15 @@ export type ConnState = Types.v1.ConnState
 export const ConnState = v1.ConnState
 export type FlowReason = Types.v1.FlowReason
 export const FlowReason = v1.FlowReason
+
+export { communityIdV1, communityIdV1Digest } from './community-id.js'
+
+/** A flow's Community ID text ("1:…"): sent, or recomputed when the sender left it out; '' when none. */
+export function flowCommunityId(flow: Pick<Flow, 'communityId' | 'communityIdDerived' | 'ipProto' | 'origH' | 'respH' | 'origP' | 'respP'>): string {
+  if (flow.communityIdDerived) return communityIdV1(flow.ipProto, flow.origH, flow.respH, flow.origP, flow.respP) ?? ''
+  const d = flow.communityId
+  return d.length === 0 ? '' : `1:${Buffer.from(d.buffer, d.byteOffset, d.length).toString('base64')}`
+}
 
 /** protobufjs's writer/reader, bound to the same runtime as the generated code. */
 export const Writer = protobuf.Writer

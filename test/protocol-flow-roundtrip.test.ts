@@ -9,7 +9,8 @@ import type { ConnRecord } from '../agent/flow/conn-record.js'
 import { connRecordToFlow, flowToConnRecord } from '../agent/ship/flow-encoding.js'
 import type { FlowEncodingAnomaly } from '../agent/ship/flow-encoding.js'
 import { Counters } from '../agent/util/counters.js'
-import { decodeFlow, encodeFlow, Flow } from '../protocol/index.js'
+import { communityIdV1 as agentCommunityId } from '../agent/flow/community-id.js'
+import { communityIdV1, decodeFlow, encodeFlow, Flow } from '../protocol/index.js'
 import { REPO_ROOT } from './helpers/paths.js'
 
 function roundTrip(rec: ConnRecord): ConnRecord {
@@ -72,6 +73,31 @@ t.test('addresses, MACs and the Community ID are compact on the wire', async (t)
   // pkts/ip_bytes 2+3+2+3, uid 20, community id 23, ip_proto 3, service 6, local 3+3, vlan 3, MACs 9+9,
   // iface 7, reason 3. A wire-size change shows up here first.
   t.equal(encodeFlow(connRecordToFlow(tcp)).length, 151, 'a full TCP record is 151 bytes')
+})
+
+t.test('a Community ID the reader can recompute is left off the wire', async (t) => {
+  // The spec's TCP test vector: 128.232.110.120:34855 → 66.35.250.204:80.
+  const rec: ConnRecord = { ...tcp, origH: '128.232.110.120', origP: 34855, respH: '66.35.250.204', respP: 80 }
+  t.equal(communityIdV1(6, Buffer.from([128, 232, 110, 120]), Buffer.from([66, 35, 250, 204]), 34855, 80), tcp.communityId, 'spec vector')
+  const f = connRecordToFlow(rec)
+  t.equal(f.communityIdDerived, true)
+  t.equal(f.communityId?.length, 0)
+  t.strictSame(roundTrip(rec), rec, 'and recomputed on decode')
+  const seeded = { ...rec, communityId: agentCommunityId(6, Buffer.from([128, 232, 110, 120]), Buffer.from([66, 35, 250, 204]), 34855, 80, 7) }
+  t.equal(connRecordToFlow(seeded).communityIdDerived, false, 'a seeded ID is sent as is')
+  t.equal(encodeFlow(connRecordToFlow(seeded)).length - encodeFlow(f).length, 20, '20-byte digest (+3 B field) replaced by a 3-byte flag')
+  t.strictSame(roundTrip(seeded), seeded)
+})
+
+t.test('property: protocol/ and the agent compute the same Community ID', async (t) => {
+  const v4 = fc.uint8Array({ minLength: 4, maxLength: 4 })
+  const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 })
+  const pair = fc.oneof(fc.tuple(v4, v4), fc.tuple(v6, v6), fc.tuple(v4, v4).map(([a]) => [a, a] as [Uint8Array, Uint8Array]))
+  const proto = fc.constantFrom(1, 6, 17, 58, 132, 47)
+  const port = fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom(0, 8, 128, 129, 135, 3))
+  fc.assert(fc.property(proto, pair, port, port, fc.integer({ min: 0, max: 65535 }), (p, [a, b], sp, dp, seed) => {
+    t.equal(communityIdV1(p, a, b, sp, dp, seed), agentCommunityId(p, a, b, sp, dp, seed))
+  }), { numRuns: 500 })
 })
 
 t.test('malformed text is counted and sent empty, never thrown', async (t) => {

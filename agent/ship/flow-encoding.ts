@@ -5,13 +5,14 @@
  * Compact on the wire: addresses as 4/16 raw bytes, MACs as 6 bytes, the Community ID as
  * its 20-byte digest, times as integer microseconds (Zeek's resolution; a time that is not
  * a whole number of µs is rounded to the nearest one). `lastTs` is only sent when it is
- * not ts + duration.
+ * not ts + duration, and the Community ID only when the reader could not recompute it from
+ * the 5-tuple (a non-zero seed): that alone is 20 incompressible bytes per flow.
  *
  * Pure: text the flow table never produces (a malformed address, MAC or Community ID) is
  * sent as empty bytes and counted, never thrown.
  */
 import ipaddr from 'ipaddr.js'
-import { ConnState as PbConnState, FlowReason as PbReason, Transport as PbTransport } from '../../protocol/index.js'
+import { communityIdV1, ConnState as PbConnState, flowCommunityId, FlowReason as PbReason, Transport as PbTransport } from '../../protocol/index.js'
 import type { Flow, FlowProperties } from '../../protocol/index.js'
 import { CONN_STATES } from '../flow/conn-record.js'
 import type { ConnRecord, ConnState } from '../flow/conn-record.js'
@@ -129,11 +130,16 @@ export function connRecordToFlow(rec: ConnRecord, anomalies?: Counters<FlowEncod
   const tsUs = toMicros(rec.ts)
   const durationUs = rec.duration === undefined ? undefined : toMicros(rec.duration)
   const lastDeltaUs = toMicros(rec.lastTs) - tsUs
+  const origH = addressToBytes(rec.origH, anomalies)
+  const respH = addressToBytes(rec.respH, anomalies)
+  // Left out when the reader recomputes the same text from the 5-tuple (seed 0).
+  const communityIdDerived = rec.communityId !== '' && communityIdV1(rec.ipProto, origH, respH, rec.origP, rec.respP) === rec.communityId
+  const communityId = communityIdDerived ? EMPTY : communityIdToBytes(rec.communityId, anomalies)
   const flow: FlowProperties = {
     tsUs,
-    origH: addressToBytes(rec.origH, anomalies),
+    origH,
     origP: rec.origP,
-    respH: addressToBytes(rec.respH, anomalies),
+    respH,
     respP: rec.respP,
     proto: PROTO_TO_PB[rec.proto],
     connState: STATE_TO_PB.get(rec.connState) ?? PbConnState.CONN_STATE_UNSPECIFIED,
@@ -143,7 +149,8 @@ export function connRecordToFlow(rec: ConnRecord, anomalies?: Counters<FlowEncod
     respPkts: rec.respPkts,
     respIpBytes: rec.respIpBytes,
     uid: rec.uid,
-    communityId: communityIdToBytes(rec.communityId, anomalies),
+    communityId,
+    communityIdDerived,
     ipProto: rec.ipProto,
     service: rec.service,
     missedBytes: rec.missedBytes,
@@ -171,9 +178,6 @@ export function flowToConnRecord(flow: Flow): ConnRecord {
   const tsUs = flow.tsUs
   const durationUs = flow.durationUs ?? undefined
   const lastUs = tsUs + (flow.lastDeltaUs ?? durationUs ?? 0)
-  const cid = flow.communityId.length === COMMUNITY_ID_DIGEST_BYTES
-    ? COMMUNITY_ID_PREFIX + Buffer.from(flow.communityId.buffer, flow.communityId.byteOffset, flow.communityId.length).toString('base64')
-    : ''
   return {
     ts: tsUs / 1e6,
     uid: flow.uid,
@@ -197,7 +201,7 @@ export function flowToConnRecord(flow: Flow): ConnRecord {
     respIpBytes: flow.respIpBytes,
     tunnelParents: [...flow.tunnelParents],
     ipProto: flow.ipProto,
-    communityId: cid,
+    communityId: flowCommunityId(flow),
     vlan: flow.vlan ?? undefined,
     innerVlan: flow.innerVlan ?? undefined,
     origL2Addr: bytesToMac(flow.origL2Addr),

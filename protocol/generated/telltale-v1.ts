@@ -2122,7 +2122,8 @@ export const telltale = $root.telltale = (() => {
              * @property {number|Long|null} [respIpBytes] respIpBytes: IP-level bytes from the responder.
              * @property {string|null} [uid] uid: Zeek-style unique id ("C" + base62), unique within one agent run.
              * @property {Uint8Array|null} [communityId] communityId: Community ID v1 as the raw 20-byte SHA-1 digest (the text form is
-             * "1:" + base64 of these bytes); empty when none was computed.
+             * "1:" + base64 of these bytes). Empty when none was computed, or when
+             * community_id_derived is set.
              * @property {number|null} [ipProto] ipProto: IP protocol number (6, 17, 1, 58, ...).
              * @property {string|null} [service] service: comma-joined detected services; "" when none.
              * @property {boolean|null} [localOrig] localOrig: originator address is in a local network; unset = `-`.
@@ -2139,6 +2140,9 @@ export const telltale = $root.telltale = (() => {
              * sent when it says something duration_us does not.
              * @property {boolean|null} [interim] interim: an interim record of a still-active flow (active timeout); false when final.
              * @property {telltale.v1.FlowReason|null} [reason] reason: why the record was emitted.
+             * @property {boolean|null} [communityIdDerived] communityId, left out: it is Community ID v1 with seed 0 of (ip_proto, orig_h, resp_h,
+             * orig_p, resp_p), and readers recompute it (protocol/community-id.ts). Saves 20
+             * incompressible bytes per flow; community_id is then empty.
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2301,7 +2305,8 @@ export const telltale = $root.telltale = (() => {
 
             /**
              * communityId: Community ID v1 as the raw 20-byte SHA-1 digest (the text form is
-             * "1:" + base64 of these bytes); empty when none was computed.
+             * "1:" + base64 of these bytes). Empty when none was computed, or when
+             * community_id_derived is set.
              * @member {Uint8Array} communityId
              * @memberof telltale.v1.Flow
              * @instance
@@ -2421,6 +2426,16 @@ export const telltale = $root.telltale = (() => {
              * @instance
              */
             Flow.prototype.reason = 0;
+
+            /**
+             * communityId, left out: it is Community ID v1 with seed 0 of (ip_proto, orig_h, resp_h,
+             * orig_p, resp_p), and readers recompute it (protocol/community-id.ts). Saves 20
+             * incompressible bytes per flow; community_id is then empty.
+             * @member {boolean} communityIdDerived
+             * @memberof telltale.v1.Flow
+             * @instance
+             */
+            Flow.prototype.communityIdDerived = false;
 
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
@@ -2568,6 +2583,8 @@ export const telltale = $root.telltale = (() => {
                     writer.uint32(/* id 30, wireType 0 =*/240).bool(message.interim);
                 if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== 0)
                     writer.uint32(/* id 31, wireType 0 =*/248).int32(message.reason);
+                if (message.communityIdDerived != null && $Object.hasOwnProperty.call(message, "communityIdDerived") && message.communityIdDerived !== false)
+                    writer.uint32(/* id 32, wireType 0 =*/256).bool(message.communityIdDerived);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2887,6 +2904,15 @@ export const telltale = $root.telltale = (() => {
                                 delete message.reason;
                             continue;
                         }
+                    case 32: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.communityIdDerived = value;
+                            else
+                                delete message.communityIdDerived;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -3049,6 +3075,9 @@ export const telltale = $root.telltale = (() => {
                 if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
                     if (typeof message.reason !== "number" || (message.reason | 0) !== message.reason)
                         return "reason: enum value expected";
+                if (message.communityIdDerived != null && $Object.hasOwnProperty.call(message, "communityIdDerived"))
+                    if (typeof message.communityIdDerived !== "boolean")
+                        return "communityIdDerived: boolean expected";
                 return null;
             };
 
@@ -3349,6 +3378,9 @@ export const telltale = $root.telltale = (() => {
                         if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
                             message.reason = object.reason;
                     }
+                if (object.communityIdDerived != null)
+                    if (object.communityIdDerived)
+                        message.communityIdDerived = $Boolean(object.communityIdDerived);
                 return message;
             };
 
@@ -3448,6 +3480,7 @@ export const telltale = $root.telltale = (() => {
                     object.iface = "";
                     object.interim = false;
                     object.reason = options.enums === $String ? "FLOW_REASON_UNSPECIFIED" : 0;
+                    object.communityIdDerived = false;
                 }
                 if (message.tsUs != null && $Object.hasOwnProperty.call(message, "tsUs"))
                     if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
@@ -3564,6 +3597,8 @@ export const telltale = $root.telltale = (() => {
                     object.interim = message.interim;
                 if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
                     object.reason = options.enums === $String ? $root.telltale.v1.FlowReason[message.reason] === $undefined ? message.reason : $root.telltale.v1.FlowReason[message.reason] : message.reason;
+                if (message.communityIdDerived != null && $Object.hasOwnProperty.call(message, "communityIdDerived"))
+                    object.communityIdDerived = message.communityIdDerived;
                 return object;
             };
 

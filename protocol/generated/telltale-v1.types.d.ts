@@ -647,7 +647,8 @@ export namespace telltale {
 
             /**
              * communityId: Community ID v1 as the raw 20-byte SHA-1 digest (the text form is
-             * "1:" + base64 of these bytes); empty when none was computed.
+             * "1:" + base64 of these bytes). Empty when none was computed, or when
+             * community_id_derived is set.
              */
             communityId: Uint8Array;
 
@@ -696,6 +697,13 @@ export namespace telltale {
 
             /** reason: why the record was emitted. */
             reason: telltale.v1.FlowReason;
+
+            /**
+             * communityId, left out: it is Community ID v1 with seed 0 of (ip_proto, orig_h, resp_h,
+             * orig_p, resp_p), and readers recompute it (protocol/community-id.ts). Saves 20
+             * incompressible bytes per flow; community_id is then empty.
+             */
+            communityIdDerived: boolean;
 
             /**
              * Creates a new Flow instance using the specified properties.
@@ -831,7 +839,8 @@ export namespace telltale {
 
                 /**
                  * communityId: Community ID v1 as the raw 20-byte SHA-1 digest (the text form is
-                 * "1:" + base64 of these bytes); empty when none was computed.
+                 * "1:" + base64 of these bytes). Empty when none was computed, or when
+                 * community_id_derived is set.
                  */
                 communityId?: (Uint8Array|null);
 
@@ -880,6 +889,13 @@ export namespace telltale {
 
                 /** reason: why the record was emitted. */
                 reason?: (telltale.v1.FlowReason|null);
+
+                /**
+                 * communityId, left out: it is Community ID v1 with seed 0 of (ip_proto, orig_h, resp_h,
+                 * orig_p, resp_p), and readers recompute it (protocol/community-id.ts). Saves 20
+                 * incompressible bytes per flow; community_id is then empty.
+                 */
+                communityIdDerived?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

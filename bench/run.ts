@@ -1,0 +1,73 @@
+/**
+ * `npm run bench [name…]`: runs the named benchmarks (default: flows). Benchmarks are
+ * scripts that print figures side by side with peer tools; they never run inside `npm test`.
+ *
+ * Each bench module is imported only when asked for, so a bench that is missing or broken
+ * reports "not available" and the others still run.
+ */
+type BenchFn = () => Promise<unknown> | unknown
+
+interface BenchEntry {
+  module: string
+  exportName: string
+  what: string
+}
+
+const BENCHES: Record<string, BenchEntry> = {
+  flows: { module: './flows-bench.js', exportName: 'benchFlows', what: 'packets → flows vs tcpdump, softflowd, nfpcapd' },
+  protocol: { module: './protocol-bench.js', exportName: 'benchProtocol', what: 'Flow bytes on the wire, encode/decode rates' },
+  'capture-read': { module: './capture-read-bench.js', exportName: 'benchCaptureRead', what: 'capture file reading' },
+  'live-capture': { module: './live-capture-bench.js', exportName: 'benchLiveCapture', what: 'live capture backends' },
+  'log-parse': { module: './log-parse-bench.js', exportName: 'benchLogParse', what: 'log parsing' },
+}
+
+async function load(entry: BenchEntry): Promise<BenchFn | string> {
+  let mod: Record<string, unknown>
+  try {
+    mod = await import(entry.module) as Record<string, unknown>
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    return e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(entry.module.slice(2)) ? `${entry.module} is not built` : `import failed: ${e.message}`
+  }
+  const fn = mod[entry.exportName]
+  if (typeof fn !== 'function') {
+    const found = Object.keys(mod).filter((k) => typeof mod[k] === 'function' && k.startsWith('bench'))
+    if (found.length === 1) return mod[found[0]!] as BenchFn
+    return `${entry.module} does not export ${entry.exportName}()`
+  }
+  return fn as BenchFn
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2)
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log('usage: npm run bench [name…]\n')
+    for (const [name, e] of Object.entries(BENCHES)) console.log(`  ${name.padEnd(14)} ${e.what}`)
+    return 0
+  }
+  const names = args.length > 0 ? args : ['flows']
+  let failed = 0
+  for (const name of names) {
+    const entry = BENCHES[name]
+    if (entry === undefined) {
+      console.error(`bench: unknown bench "${name}" (known: ${Object.keys(BENCHES).join(', ')})`)
+      failed++
+      continue
+    }
+    const fn = await load(entry)
+    if (typeof fn === 'string') {
+      console.log(`\n== ${name}: not available (${fn})`)
+      continue
+    }
+    try {
+      const result = await fn()
+      if (result !== undefined) console.log(typeof result === 'string' ? result : JSON.stringify(result, null, 2))
+    } catch (err) {
+      console.error(`\n== ${name}: failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+      failed++
+    }
+  }
+  return failed === 0 ? 0 : 1
+}
+
+process.exitCode = await main()
