@@ -204,7 +204,7 @@ export function parseSshdMessage(raw: string, ev: LogEvent): boolean {
       const t = readFromTail(m, p.length)
       if (!t) return false
       setPeer(ev, t.addr, t.port)
-      return fail(ev, 'protocol_error')
+      return fail(ev, p.charCodeAt(0) === 115 ? 'dispatch_fatal' : 'protocol_error')
     }
   }
   if (m.startsWith('Magic value check failed ')) {
