@@ -51,6 +51,12 @@ export interface AppOutput {
   observe(obs: HostObservation): void
   /** Attach another analyzer to this connection from the current stream position (STARTTLS → 'ssl'). */
   upgrade(analyzer: string): void
+  /**
+   * Expect a future connection (Zeek's expected connections, e.g. FTP data channels from
+   * PORT/PASV): a connection to respH:respP (from origH when given) within `ttlSec` gets
+   * `service` in conn.log and the named analyzer attached, if any.
+   */
+  expect(e: { origH?: string; respH: string; respP: number; service: string; analyzer?: string; ttlSec: number }): void
 }
 
 export interface AppAnalyzer {

@@ -1,0 +1,9 @@
+/**
+ * Every application analyzer the agent knows, and the Zeek-style logs they write.
+ * One line per analyzer module; the flow layer attaches them by port and by detection.
+ */
+import type { AppAnalyzerFactory, AppLogSpec } from './app-analyzer.js'
+
+export const APP_ANALYZERS: AppAnalyzerFactory[] = []
+
+export const APP_LOGS: AppLogSpec[] = []
