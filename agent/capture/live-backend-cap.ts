@@ -38,26 +38,28 @@ function loadCap(): CapModule {
 export const CAP_FIXED_SNAPLEN = 65535
 
 /**
- * cap's C++ destructor calls uv_poll_stop() on a poll handle that was never initialised
- * when open() failed after pcap_create(), which aborts the process at garbage collection.
- * Instances whose open() failed are therefore kept referenced (only happens on the error
- * path, which ends the program; bounded anyway).
+ * Every cap instance stays referenced for the life of the process. Its C++ destructor,
+ * run by the garbage collector, (a) calls uv_poll_stop() on a poll handle that was never
+ * initialised when open() failed, and (b) destroys a Nan::AsyncResource from inside GC,
+ * which crashes Node 20 (SIGSEGV in AsyncWrap::EmitDestroy from Pcap::~Pcap, seen under
+ * gdb). A closed instance holds only a small object (its pcap_t is already closed).
+ * Opens happen at start-up, so this stays small.
  */
-const failedOpens: CapInstance[] = []
-const MAX_FAILED_OPENS = 64
+const keepAlive: CapInstance[] = []
+
+function newCap(): CapInstance {
+  const cap = new (loadCap().Cap)()
+  keepAlive.push(cap)
+  return cap
+}
 
 function openCap(cap: CapInstance, opts: LiveOpenOptions, buf: Buffer): string {
-  try {
-    return cap.open(opts.iface, opts.filter, opts.bufferSize, buf)
-  } catch (err) {
-    if (failedOpens.length < MAX_FAILED_OPENS) failedOpens.push(cap)
-    throw err
-  }
+  return cap.open(opts.iface, opts.filter, opts.bufferSize, buf)
 }
 
 function probeCap(opts: LiveOpenOptions): boolean {
   if (!opts.promisc) return false
-  const cap = new (loadCap().Cap)()
+  const cap = newCap()
   try {
     openCap(cap, { ...opts, bufferSize: 65536 }, Buffer.alloc(64))
   } catch {
@@ -76,7 +78,7 @@ class CapHandle implements LiveHandle {
 
   constructor(opts: LiveOpenOptions, pkt: RawPacket, deliver: () => void, onTruncated: () => void) {
     if (!opts.promisc) throw new Error('the cap binding always opens the device in promiscuous mode; use the pcap backend for promisc off')
-    const cap = new (loadCap().Cap)()
+    const cap = newCap()
     this.cap = cap
     const buf = Buffer.alloc(Math.min(opts.snaplen, CAP_FIXED_SNAPLEN))
     cap.on('packet', (nbytes: number, truncated: boolean) => {

@@ -45,6 +45,13 @@ const LE = endianness() === 'LE'
 /** pcap_dispatch() returns -2 after pcap_breakloop(); the binding then closes the handle. */
 const PCAP_ERROR_BREAK = -2
 
+/**
+ * Closed handles whose pcap_t the binding has not released yet. They must stay referenced:
+ * if the JS session object were collected, the binding's still-active poll handle would
+ * call into a freed C++ object (seen as a SIGSEGV at the next event on that device).
+ */
+const unreleased = new Set<PcapHandle>()
+
 class PcapHandle implements LiveHandle {
   readonly headerTimestamps = true
   readonly kernelStatsAvailable = true
@@ -110,17 +117,16 @@ class PcapHandle implements LiveHandle {
     this.closed = true
     this.session.close()
     this.dispatch()
+    if (!this.finalized) unreleased.add(this)
     return Promise.resolve()
-  }
-
-  /** True once the binding has closed the pcap_t. */
-  get released(): boolean {
-    return this.finalized
   }
 
   private dispatch(): void {
     if (this.finalized) return
-    if (this.session.dispatch(this.buf, this.header) === PCAP_ERROR_BREAK) this.finalized = true
+    if (this.session.dispatch(this.buf, this.header) === PCAP_ERROR_BREAK) {
+      this.finalized = true
+      unreleased.delete(this)
+    }
   }
 }
 
@@ -137,6 +143,11 @@ function probePcap(opts: LiveOpenOptions): boolean {
   } catch {
     return false
   }
+}
+
+/** Stopped pcap handles still waiting for a packet to be released (see close()). */
+export function unreleasedPcapHandles(): number {
+  return unreleased.size
 }
 
 export function createPcapBackend(onWarning: (msg: string) => void): LiveBackend {
