@@ -17,7 +17,6 @@ import { bpfProgram, runBpf, type BpfInsn, type BpfProgram } from './bpf-vm.js'
  */
 
 const PCAP_HEADER_LEN = 24
-const TCPDUMP = process.env.TELLTALE_TCPDUMP ?? 'tcpdump'
 const COMPILE_TIMEOUT_MS = 10_000
 const CACHE_MAX = 256
 const cache = new Map<string, BpfProgram>()
@@ -60,6 +59,7 @@ export function compileFilter(expr: string, linkType: number, snaplen: number = 
   const key = `${linkType}\u0000${snaplen}\u0000${expr}`
   const hit = cache.get(key)
   if (hit) return hit
+  const TCPDUMP = process.env.TELLTALE_TCPDUMP ?? 'tcpdump'
   let out: string
   try {
     out = execFileSync(TCPDUMP, ['-r', '-', '-ddd', '--', expr], {
