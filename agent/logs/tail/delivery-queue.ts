@@ -59,13 +59,12 @@ export class DeliveryQueue<P> {
   async take(max: number, waitMs: number): Promise<Delivery | null> {
     if (this.queued.length === 0 && !this.closed && waitMs > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, waitMs)
-        const self = this
-        function done(): void {
+        const done = (): void => {
           clearTimeout(timer)
-          self.readerWaiters = self.readerWaiters.filter((f) => f !== done)
+          this.readerWaiters = this.readerWaiters.filter((f) => f !== done)
           resolve()
         }
+        const timer = setTimeout(done, waitMs)
         this.readerWaiters.push(done)
       })
     }
