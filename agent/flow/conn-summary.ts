@@ -61,7 +61,7 @@ export function buildConnRecord(c: Conn, reason: ConnRecord['reason'], interim: 
     respH: c.respH,
     respP: c.respP,
     proto: c.proto,
-    service: c.service,
+    service: c.app !== undefined ? c.app.services.join(',') : c.service,
     duration: hasDuration ? duration : undefined,
     origBytes,
     respBytes,

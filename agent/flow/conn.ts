@@ -1,3 +1,4 @@
+import type { AppSession } from '../app/app-session.js'
 import type { FlowKey } from './flow-key.js'
 import type { TcpEndpoint } from './tcp-endpoint.js'
 
@@ -63,6 +64,8 @@ export class Conn {
   localResp: boolean | undefined = undefined
   communityId = ''
   service = ''
+  /** Application-layer session while analyzers are attached or detection is looking. */
+  app: AppSession | undefined = undefined
   // ---- timers (packet time) ----
   inactivityTimeout = 60
   /** Earliest time any timer of this connection must be looked at. */
@@ -127,6 +130,7 @@ export class Conn {
       t.startedWithSynAck = false
     }
     this.origIsA = !this.origIsA
+    this.app?.flip()
     this.addHistory('^')
   }
 }

@@ -16,7 +16,9 @@ import type { ConnRecord } from './conn-record.js'
 import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
 import type { LocalNets } from './local-nets.js'
-import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
+import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
+import type { AppDispatcher } from '../app/app-dispatcher.js'
+import { ConnView } from './conn-view.js'
 import { TimerHeap } from './timer-heap.js'
 import { UidGenerator } from './uid.js'
 
@@ -30,6 +32,8 @@ export interface FlowTableConfig {
   /** Seconds; > 0 emits interim records for long-lived flows (not Zeek behaviour, off for replay). */
   activeTimeout: number
   localNets: LocalNets
+  /** Application-layer analysis; absent = flows only. */
+  app?: AppDispatcher | undefined
 }
 
 export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
@@ -200,6 +204,8 @@ export class FlowTable {
       c.proto = 'unknown_transport'
       c.inactivityTimeout = this.cfg.otherInactivityTimeout
     }
+    const app = this.cfg.app
+    if (app !== undefined && (c.proto === 'tcp' || c.proto === 'udp')) c.app = app.open(new ConnView(c), t)
     c.hashNext = this.buckets.get(c.hash)
     this.buckets.set(c.hash, c)
     this.live++
@@ -219,6 +225,14 @@ export class FlowTable {
       if (isOrig) { c.origPkts++; c.origIpBytes += info.ipTotalLen } else { c.respPkts++; c.respIpBytes += info.ipTotalLen }
       const captured = Math.max(0, Math.min(info.payloadLen, info.l4CapLen - info.tcpHdrLen))
       tcpPacket(c, isOrig, info.tcpFlags, info.seq, info.ack, info.window, info.payloadLen, captured, t, this.cfg.tcp)
+      const s = c.app
+      if (s !== undefined) {
+        const app = this.cfg.app!
+        const o = tcpLast.isOrig
+        if (tcpLast.dataSeq >= 0) app.tcpPayload(s, o, tcpLast.dataSeq, info.buf.subarray(info.payloadOff, info.payloadOff + info.payloadLen), t)
+        if (tcpLast.relAck > 0) app.tcpAck(s, !o, tcpLast.relAck, t)
+        if (!app.active(s)) this.detachApp(c, t)
+      }
       const due = this.dueTime(c)
       if (due < c.nextTimer) { c.nextTimer = due; this.heap.push(due, c) }
       return
@@ -232,6 +246,13 @@ export class FlowTable {
     c.lastTime = t
     if (proto === PROTO_UDP) {
       if (isOrig) { c.checkHistory(0x1, 'D'); c.origLen += info.payloadLen; c.origActive = true } else { c.checkHistory(0x2, 'd'); c.respLen += info.payloadLen; c.respActive = true }
+      const s = c.app
+      if (s !== undefined) {
+        const app = this.cfg.app!
+        const n = Math.min(info.payloadLen, info.l4CapLen - 8)
+        if (n > 0) app.udpPayload(s, isOrig, info.buf.subarray(info.payloadOff, info.payloadOff + n), t)
+        if (!app.active(s)) this.detachApp(c, t)
+      }
     } else if (l4 === L4_OTHER) {
       const len = info.l4Len
       if (isOrig) { c.origLen += len; c.origActive = true } else { c.respLen += len; c.respActive = true }
@@ -256,8 +277,17 @@ export class FlowTable {
     return c.tcp !== undefined && tcpTimersExpired(c, t, this.cfg.tcp)
   }
 
+  /** No analyzer left and detection over: keep the services, drop the session. */
+  private detachApp(c: Conn, t: number): void {
+    const s = c.app!
+    this.cfg.app!.close(s, t)
+    c.service = s.services.join(',')
+    c.app = undefined
+  }
+
   private remove(c: Conn, reason: ConnRecord['reason']): void {
     if (c.removed) return
+    if (c.app !== undefined) this.detachApp(c, Math.max(this.now, c.lastTime))
     c.removed = true
     this.unhash(c)
     this.live--

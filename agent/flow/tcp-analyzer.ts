@@ -127,6 +127,13 @@ function isClean(e: TcpEndpoint): boolean {
 }
 
 /**
+ * What the last tcpPacket() call left for the application layer: the packet's direction after
+ * any re-orientation, the relative sequence of its payload (-1 when the payload is not to be
+ * delivered), and the relative acknowledgement it carried for the peer's stream (0 = none).
+ */
+export const tcpLast = { isOrig: true, dataSeq: -1, relAck: 0 }
+
+/**
  * Process one TCP packet (checksum already verified) on connection `c`.
  * `len` = payload length per the IP header; `captured` = payload bytes present in the capture.
  */
@@ -243,7 +250,13 @@ export function tcpPacket(c: Conn, isOrig: boolean, flags: number, seq: number, 
   if (!isOrig && !(tcp.firstPacketSeen & 2)) tcp.firstPacketSeen |= 2
 
   const relDataSeq = (flags & TCP_SYN) ? relSeq + 1 : relSeq
-  if (len > 0 && captured >= len && !(flags & TCP_RST) && !seqUnderflow) ep.dataSent(relDataSeq, len)
+  tcpLast.isOrig = isOrig
+  tcpLast.relAck = (flags & TCP_ACK) ? relAck : 0
+  tcpLast.dataSeq = -1
+  if (len > 0 && captured >= len && !(flags & TCP_RST) && !seqUnderflow) {
+    ep.dataSent(relDataSeq, len)
+    tcpLast.dataSeq = relDataSeq
+  }
 
   if (close !== CLOSE_NONE) connectionClosed(c, ep, peer, timers)
 }

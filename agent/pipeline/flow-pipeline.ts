@@ -17,9 +17,12 @@ import { DEFAULT_FLOW_TABLE_CONFIG, FlowTable, type FlowTableConfig } from '../f
 import { LocalNets } from '../flow/local-nets.js'
 import { UidGenerator } from '../flow/uid.js'
 import { Counters } from '../util/counters.js'
+import { AppDispatcher, type AppDispatcherConfig } from '../app/app-dispatcher.js'
+import type { AppConnInfo, HostObservation } from '../app/app-analyzer.js'
+import { APP_ANALYZERS } from '../app/registry.js'
 import type { Logger } from '../util/logger.js'
 
-export interface FlowPipelineConfig extends Omit<FlowTableConfig, 'localNets'> {
+export interface FlowPipelineConfig extends Omit<FlowTableConfig, 'localNets' | 'app'> {
   /** Zeek's -C: accept packets with bad IP/TCP/UDP/ICMP checksums. */
   ignoreChecksums: boolean
   /** Local networks for local_orig/local_resp; empty = Zeek's private address space. */
@@ -28,6 +31,9 @@ export interface FlowPipelineConfig extends Omit<FlowTableConfig, 'localNets'> {
   weirdRowsPerName: number
   /** Deepest tunnel nesting decoded. */
   maxTunnelDepth: number
+  /** Application-layer analysis (protocol detection, dns/http/ssl/… logs, `service`). */
+  app: boolean
+  appConfig: Partial<AppDispatcherConfig>
 }
 
 export const DEFAULT_FLOW_PIPELINE_CONFIG: FlowPipelineConfig = {
@@ -36,12 +42,18 @@ export const DEFAULT_FLOW_PIPELINE_CONFIG: FlowPipelineConfig = {
   localNets: [],
   weirdRowsPerName: 1000,
   maxTunnelDepth: 3,
+  app: true,
+  appConfig: {},
 }
 
 export interface FlowPipelineDeps {
   log?: Logger
   onConn: (rec: ConnRecord) => void
   onWeird?: (rec: WeirdRecord) => void
+  /** Rows of application logs (dns, http, ssl, x509, ssh, dhcp, ftp). */
+  onAppLog?: (path: string, row: Record<string, unknown>) => void
+  /** Host facts for the asset inventory. */
+  onObservation?: (obs: HostObservation, conn: AppConnInfo | undefined) => void
 }
 
 export type PipelineCounter = 'packets_received' | 'packets_decoded' | 'packets_dropped' | 'packets_arp' |
@@ -52,6 +64,8 @@ export class FlowPipeline {
   readonly counters = new Counters<PipelineCounter>()
   readonly anomalies = new AnomalyCounters()
   private readonly table: FlowTable
+  /** Application-layer dispatcher (undefined when app analysis is off). */
+  readonly app: AppDispatcher | undefined
   private readonly frags = new FragmentReassembler()
   private readonly info = new PacketInfo()
   private readonly l4 = { v: 0 }
@@ -67,7 +81,15 @@ export class FlowPipeline {
     this.config = Object.freeze({ ...DEFAULT_FLOW_PIPELINE_CONFIG, ...cfg })
     this.netOpts = { ignoreChecksums: this.config.ignoreChecksums }
     const localNets = new LocalNets(this.config.localNets.length > 0 ? this.config.localNets : undefined)
-    this.table = new FlowTable({ ...this.config, localNets }, deps.onConn)
+    this.app = this.config.app
+      ? new AppDispatcher(this.config.appConfig, {
+        factories: APP_ANALYZERS,
+        onLog: deps.onAppLog ?? (() => {}),
+        onObservation: deps.onObservation,
+        onAnomaly: (name) => this.anomalies.inc(name),
+      })
+      : undefined
+    this.table = new FlowTable({ ...this.config, localNets, app: this.app }, deps.onConn)
     if (deps.onWeird) {
       const pending = this.pendingWeirds
       const anomalies = this.anomalies

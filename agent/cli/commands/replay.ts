@@ -11,6 +11,9 @@ import { NdjsonWriter } from '../../output/ndjson-writer.js'
 import { weirdRecordToJson, weirdRecordToZeekRow, WEIRD_LOG_FIELDS, WEIRD_LOG_PATH } from '../../output/weird-log-fields.js'
 import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
 import { FlowPipeline } from '../../pipeline/flow-pipeline.js'
+import { APP_LOGS } from '../../app/registry.js'
+import { HostInventory } from '../../assets/host-inventory.js'
+import { writeFileSync } from 'node:fs'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
 
 export interface ReplayOptions {
@@ -24,6 +27,8 @@ export interface ReplayOptions {
   maxFlows?: string
   activeTimeout?: string
   quiet?: boolean
+  /** commander's --no-app sets app=false: flows only, no application analyzers. */
+  app?: boolean
 }
 
 export interface ReplaySummary {
@@ -42,7 +47,12 @@ export interface ReplaySummary {
  * Replay capture files through the flow pipeline and write Zeek-format logs.
  * Exported for tests and the demo; the CLI wrapper only parses flags and prints.
  */
-export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: { onConn?: (r: ConnRecord) => void }): Promise<ReplaySummary> {
+export interface ReplaySinks {
+  onConn?: (r: ConnRecord) => void
+  onAppLog?: (path: string, row: Record<string, unknown>) => void
+}
+
+export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: ReplaySinks): Promise<ReplaySummary> {
   const started = process.hrtime.bigint()
   const extras = { vlan: opts.vlanColumns === true, communityId: opts.communityId === true }
   let connOut: { write(r: ConnRecord): void; close(): Promise<void> } | undefined
@@ -65,6 +75,28 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
       weirdOut = { write: (r) => w.write(weirdRecordToZeekRow(r)), close: () => w.close() }
     }
   }
+  // Application logs: one writer per log path, opened on its first row.
+  const appWriters = new Map<string, { write(row: Record<string, unknown>): void; close(): Promise<void> }>()
+  const appLog = (path: string, row: Record<string, unknown>): void => {
+    sinks?.onAppLog?.(path, row)
+    if (!opts.logDir) return
+    let w = appWriters.get(path)
+    if (!w) {
+      const spec = APP_LOGS.find((l) => l.path === path)
+      if (!spec) return
+      const file = join(opts.logDir, `${path}.log`)
+      if (opts.json) {
+        const nd = new NdjsonWriter(file)
+        w = { write: (r) => nd.write(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))), close: () => nd.close() }
+      } else {
+        const z = new ZeekAsciiWriter(file, path, spec.fields)
+        w = { write: (r) => z.write(spec.fields.map((f) => r[f.name])), close: () => z.close() }
+      }
+      appWriters.set(path, w)
+    }
+    w.write(row)
+  }
+  const hosts = opts.logDir ? new HostInventory() : undefined
   let conns = 0
   let weirds = 0
   const pipeline = new FlowPipeline({
@@ -72,9 +104,12 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     localNets: opts.localNets ?? [],
     maxFlows: opts.maxFlows ? positiveInt(opts.maxFlows, '--max-flows') : 1_000_000,
     activeTimeout: opts.activeTimeout ? positiveInt(opts.activeTimeout, '--active-timeout') : 0,
+    app: opts.app !== false,
   }, {
-    onConn: (r) => { conns++; connOut?.write(r); sinks?.onConn?.(r) },
+    onConn: (r) => { conns++; connOut?.write(r); hosts?.flow(r); sinks?.onConn?.(r) },
     onWeird: weirdOut ? (w) => { weirds++; weirdOut!.write(w) } : undefined,
+    onAppLog: appLog,
+    onObservation: hosts ? (o) => hosts.observe(o) : undefined,
   })
   const filter = opts.filter ? createPacketFilter(opts.filter, { validateFor: [LINKTYPE_ETHERNET] }) : undefined
   let packets = 0
@@ -91,6 +126,10 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   pipeline.flushAll()
   await connOut?.close()
   await weirdOut?.close()
+  for (const w of appWriters.values()) await w.close()
+  if (hosts && opts.logDir) {
+    writeFileSync(join(opts.logDir, 'hosts.ndjson'), hosts.records().map((h) => JSON.stringify(h)).join('\n') + (hosts.size ? '\n' : ''))
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   return {
     files: files.length,
@@ -118,7 +157,7 @@ function collect(v: string, prev: string[]): string[] {
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('read pcap/pcapng files and write Zeek-format conn.log and weird.log (or NDJSON)')
+    .description('read pcap/pcapng files and write Zeek-format logs (conn, weird and the application logs) and hosts.ndjson')
     .argument('<files...>', 'capture files (pcap or pcapng)')
     .option('--log-dir <dir>', 'write conn.log and weird.log into this directory')
     .option('--json', 'write NDJSON (Zeek JSON field names) instead of Zeek ASCII')
@@ -129,10 +168,11 @@ export function registerReplay(program: Command): void {
     .option('--community-id', 'append the community_id column')
     .option('--max-flows <n>', 'cap on concurrently tracked flows (oldest idle evicted first)')
     .option('--active-timeout <seconds>', 'emit interim records for flows active longer than this (off by default, as Zeek)')
+    .option('--no-app', 'flows only: no application-layer analyzers (dns.log, http.log, ssl.log, … and conn.log service)')
     .option('-q, --quiet', 'do not print the summary')
     .addHelpText('after', `
 Examples:
-  $ telltale-agent replay trace.pcap --log-dir out/          # out/conn.log, out/weird.log
+  $ telltale-agent replay trace.pcap --log-dir out/          # out/conn.log, weird.log, dns.log, http.log, …, hosts.ndjson
   $ telltale-agent replay a.pcapng b.pcap --json --log-dir out/
   $ telltale-agent replay trace.pcap --filter 'tcp port 443' -C --log-dir out/`)
     .action(async (files: string[], opts: ReplayOptions) => {

@@ -1,0 +1,92 @@
+/**
+ * In-order byte delivery for one TCP direction, for application analyzers.
+ * Segments are identified by relative sequence number (first data byte = 1 after a SYN).
+ * Data at or before the delivery point is trimmed (retransmissions are not re-delivered);
+ * data beyond it waits in a bounded out-of-order buffer.
+ *
+ * Bound: `maxBuffered` bytes per direction; a segment that would exceed it is dropped and
+ * counted (`dropped`). A hole is skipped (reported as a gap) when the peer acknowledges past
+ * it, or when `flush()` is called at the end of the connection.
+ */
+export type StreamSink = (data: Buffer) => void
+export type GapSink = (len: number) => void
+
+export class TcpStream {
+  /** Next relative sequence number to deliver; 0 = not yet anchored. */
+  next = 0
+  buffered = 0
+  dropped = 0
+  delivered = 0
+  private segs: Array<{ seq: number; data: Buffer }> = []
+
+  constructor(private readonly maxBuffered: number) {}
+
+  /** A payload segment [seq, seq + data.length). `data` may be a view: it is copied only if buffered. */
+  add(seq: number, data: Buffer, sink: StreamSink, gap: GapSink): void {
+    if (this.next === 0) this.next = seq
+    const end = seq + data.length
+    if (end <= this.next) return
+    if (seq <= this.next) {
+      const part = seq < this.next ? data.subarray(this.next - seq) : data
+      this.next = end
+      this.delivered += part.length
+      sink(part)
+      this.drain(sink)
+      return
+    }
+    if (this.buffered + data.length > this.maxBuffered) {
+      this.dropped += data.length
+      return
+    }
+    const copy = Buffer.from(data)
+    let i = this.segs.length
+    while (i > 0 && this.segs[i - 1]!.seq > seq) i--
+    this.segs.splice(i, 0, { seq, data: copy })
+    this.buffered += copy.length
+    void gap
+  }
+
+  /** The peer acknowledged up to `ack`: bytes below it that never arrived are a gap. */
+  acked(ack: number, sink: StreamSink, gap: GapSink): void {
+    if (this.next === 0 || ack <= this.next) return
+    if (this.segs.length === 0) {
+      // Nothing buffered beyond the hole: skip to the acknowledged point.
+      gap(ack - this.next)
+      this.next = ack
+      return
+    }
+    const first = this.segs[0]!
+    if (first.seq > this.next && first.seq <= ack) {
+      gap(first.seq - this.next)
+      this.next = first.seq
+      this.drain(sink)
+    }
+  }
+
+  /** End of connection: deliver what is buffered, reporting holes as gaps. */
+  flush(sink: StreamSink, gap: GapSink): void {
+    while (this.segs.length > 0) {
+      const s = this.segs[0]!
+      if (s.seq > this.next) {
+        gap(s.seq - this.next)
+        this.next = s.seq
+      }
+      this.drain(sink)
+    }
+  }
+
+  private drain(sink: StreamSink): void {
+    const segs = this.segs
+    while (segs.length > 0 && segs[0]!.seq <= this.next) {
+      const s = segs.shift()!
+      this.buffered -= s.data.length
+      const end = s.seq + s.data.length
+      if (end > this.next) {
+        const part = s.data.subarray(this.next - s.seq)
+        this.next = end
+        this.delivered += part.length
+        sink(part)
+      }
+    }
+  }
+}
