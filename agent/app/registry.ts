@@ -3,7 +3,12 @@
  * One line per analyzer module; the flow layer attaches them by port and by detection.
  */
 import type { AppAnalyzerFactory, AppLogSpec } from './app-analyzer.js'
+import { MAIL_ANALYZERS } from './mail/mail-analyzers.js'
+import { NTP_ANALYZER } from './ntp/ntp-analyzer.js'
 
-export const APP_ANALYZERS: AppAnalyzerFactory[] = []
+export const APP_ANALYZERS: AppAnalyzerFactory[] = [
+  ...MAIL_ANALYZERS,
+  NTP_ANALYZER,
+]
 
 export const APP_LOGS: AppLogSpec[] = []

@@ -1,0 +1,78 @@
+/**
+ * Service identification and STARTTLS for the line-oriented mail protocols (SMTP, POP3,
+ * IMAP): enough to fill conn.log's `service` as Zeek does and to hand the stream to the TLS
+ * analyzer after a successful STARTTLS / STLS. No mail log is written (not in Zeek's base
+ * set for POP3/IMAP; smtp.log is future work).
+ */
+import type { AppAnalyzer, AppAnalyzerFactory, AppConnInfo, AppOutput } from '../app-analyzer.js'
+import { LineBuffer } from './line-buffer.js'
+
+interface MailDialect {
+  name: string
+  ports: number[]
+  /** Server greeting that identifies the protocol. */
+  greeting: RegExp
+  /** A client command of the protocol. */
+  command: RegExp
+  /** Client asks for TLS. */
+  starttls: RegExp
+  /** Server accepts it. */
+  tlsOk: RegExp
+}
+
+const DIALECTS: MailDialect[] = [
+  { name: 'smtp', ports: [25, 587], greeting: /^220[ -]/, command: /^(EHLO|HELO|MAIL FROM:|RCPT TO:|QUIT)\b/i, starttls: /^STARTTLS\s*$/i, tlsOk: /^220[ -]/ },
+  { name: 'pop3', ports: [110], greeting: /^\+OK\b/, command: /^(USER|PASS|APOP|STAT|LIST|RETR|DELE|QUIT|CAPA|STLS|TOP|UIDL|AUTH)\b/i, starttls: /^STLS\s*$/i, tlsOk: /^\+OK\b/ },
+  { name: 'imap', ports: [143], greeting: /^\* (OK|PREAUTH)\b/i, command: /^\S+ (CAPABILITY|LOGIN|AUTHENTICATE|SELECT|LOGOUT|STARTTLS|NOOP|ID)\b/i, starttls: /^\S+ STARTTLS\s*$/i, tlsOk: /^\S+ OK\b/i },
+]
+
+class MailAnalyzer implements AppAnalyzer {
+  private readonly lines = [new LineBuffer(), new LineBuffer()]
+  private sawGreeting = false
+  private sawCommand = false
+  private confirmed = false
+  private tlsRequested = false
+  private done = false
+
+  constructor(private readonly d: MailDialect, private readonly out: AppOutput) {}
+
+  deliver(isOrig: boolean, data: Buffer): void {
+    if (this.done) return
+    this.lines[isOrig ? 0 : 1]!.push(data, (line) => this.line(isOrig, line))
+  }
+
+  private line(isOrig: boolean, line: string): void {
+    if (this.done) return
+    const d = this.d
+    if (isOrig) {
+      if (d.command.test(line)) this.sawCommand = true
+      if (d.starttls.test(line)) this.tlsRequested = true
+    } else {
+      if (!this.sawGreeting) {
+        if (!d.greeting.test(line)) { this.out.violation(`${d.name}: unexpected greeting`); this.done = true; return }
+        this.sawGreeting = true
+      } else if (this.tlsRequested && d.tlsOk.test(line)) {
+        this.done = true
+        this.out.upgrade('ssl')
+        return
+      }
+    }
+    if (!this.confirmed && this.sawGreeting && this.sawCommand) {
+      this.confirmed = true
+      this.out.confirm(d.name)
+    }
+  }
+
+  finish(): void {}
+}
+
+export const MAIL_ANALYZERS: AppAnalyzerFactory[] = DIALECTS.map((d) => ({
+  name: d.name,
+  transports: ['tcp'] as const,
+  ports: d.ports,
+  detect: (isOrig: boolean, first: Buffer): boolean => {
+    const line = first.toString('latin1', 0, Math.min(first.length, 256)).split(/\r?\n/)[0] ?? ''
+    return isOrig ? false : d.greeting.test(line) && (d.name !== 'smtp' || /SMTP|mail|ready/i.test(line))
+  },
+  create: (_conn: AppConnInfo, out: AppOutput) => new MailAnalyzer(d, out),
+}))
