@@ -83,7 +83,9 @@ export class HostInventory {
     const end = r.lastTs
     if (end > o.last_seen) o.last_seen = end
     if (end > p.last_seen) p.last_seen = end
-    if (r.origL2Addr) pushUnique(o.macs, r.origL2Addr, (m) => m === r.origL2Addr)
+    // A frame's MAC belongs to the IP only on the local segment (else it is the router's).
+    if (r.origL2Addr && r.localOrig && !r.tunnelParents.length) this.mac(o, r.origL2Addr)
+    if (r.respL2Addr && r.localResp && !r.tunnelParents.length && r.respPkts > 0 && !/^(ff:ff|01:00:5e|33:33)/.test(r.respL2Addr)) this.mac(p, r.respL2Addr)
     const established = r.proto === 'tcp' ? /^(SF|S1|S2|S3|RSTO|RSTR)$/.test(r.connState) : r.respPkts > 0
     if (established && r.proto !== 'icmp' && r.proto !== 'unknown_transport') {
       pushUnique(p.services, { port: r.respP, proto: r.proto, service: r.service || '-' },
@@ -91,6 +93,11 @@ export class HostInventory {
       const svc = p.services.find((s) => s.port === r.respP && s.proto === r.proto)
       if (svc && svc.service === '-' && r.service) svc.service = r.service
     }
+  }
+
+  private mac(h: HostRecord, mac: string): void {
+    pushUnique(h.macs, mac, (m) => m === mac)
+    if (!h.vendor && this.vendorOf) h.vendor = this.vendorOf(mac)
   }
 
   /** Hosts, most recently seen last. */

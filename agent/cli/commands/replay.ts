@@ -13,6 +13,7 @@ import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
 import { FlowPipeline } from '../../pipeline/flow-pipeline.js'
 import { APP_LOGS } from '../../app/registry.js'
 import { HostInventory } from '../../assets/host-inventory.js'
+import { vendorOf } from '../../assets/oui-vendor.js'
 import { writeFileSync } from 'node:fs'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
 
@@ -96,7 +97,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     }
     w.write(row)
   }
-  const hosts = opts.logDir ? new HostInventory() : undefined
+  const hosts = opts.logDir ? new HostInventory(1_000_000, vendorOf) : undefined
   let conns = 0
   let weirds = 0
   const pipeline = new FlowPipeline({
