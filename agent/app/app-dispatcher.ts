@@ -7,7 +7,7 @@
  * allowed to take the sensor down.
  */
 import type { AppAnalyzerFactory, AppConnInfo, AppOutput, AppTransport, HostObservation } from './app-analyzer.js'
-import { AppSession, type AttachedAnalyzer } from './app-session.js'
+import { AppSession, type AttachedAnalyzer, type SessionOwner } from './app-session.js'
 import { Counters } from '../util/counters.js'
 
 export interface AppDispatcherConfig {
@@ -41,7 +41,7 @@ export type AppCounter = 'sessions' | 'analyzers_attached' | 'analyzers_by_port'
   'analyzers_by_expectation' | 'analyzers_by_upgrade' | 'violations' | 'analyzer_exceptions' | 'log_rows' |
   'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped'
 
-export class AppDispatcher {
+export class AppDispatcher implements SessionOwner {
   readonly counters = new Counters<AppCounter>()
   private readonly byPort = new Map<string, AppAnalyzerFactory[]>()
   private readonly byName = new Map<string, AppAnalyzerFactory>()
@@ -71,7 +71,7 @@ export class AppDispatcher {
   /** A new TCP or UDP connection (after Zeek's orientation). Returns its session. */
   open(conn: AppConnInfo, ts: number): AppSession {
     this.counters.inc('sessions')
-    const s = new AppSession(conn, this.cfg.maxStreamBuffer, conn.proto === 'tcp')
+    const s = new AppSession(conn, this.cfg.maxStreamBuffer, conn.proto === 'tcp', this)
     const exp = this.takeExpected(conn, ts)
     if (exp) {
       s.addService(exp.service)
@@ -90,14 +90,15 @@ export class AppDispatcher {
   /** A TCP payload segment at relative sequence `seq` (data may be a view). */
   tcpPayload(s: AppSession, isOrig: boolean, seq: number, data: Buffer, ts: number): void {
     if (!s.streams || s.closed) return
-    const st = s.streams[isOrig ? 0 : 1]
-    st.add(seq, data, (chunk) => this.deliver(s, isOrig, chunk, ts), (len) => this.gap(s, isOrig, len))
+    s.now = ts
+    s.stream(isOrig).add(seq, data)
   }
 
   /** The direction `isOrig` was acknowledged up to relative `ack` by its peer. */
   tcpAck(s: AppSession, isOrig: boolean, ack: number, ts: number): void {
     if (!s.streams || s.closed) return
-    s.streams[isOrig ? 0 : 1].acked(ack, (chunk) => this.deliver(s, isOrig, chunk, ts), (len) => this.gap(s, isOrig, len))
+    s.now = ts
+    s.stream(isOrig).acked(ack)
   }
 
   udpPayload(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
@@ -109,8 +110,9 @@ export class AppDispatcher {
   close(s: AppSession, ts: number): void {
     if (s.closed) return
     if (s.streams) {
-      s.streams[0].flush((c) => this.deliver(s, true, c, ts), (l) => this.gap(s, true, l))
-      s.streams[1].flush((c) => this.deliver(s, false, c, ts), (l) => this.gap(s, false, l))
+      s.now = ts
+      s.streams[0].flush()
+      s.streams[1].flush()
       this.counters.inc('stream_bytes_dropped', s.streams[0].dropped + s.streams[1].dropped)
     }
     s.closed = true
@@ -124,6 +126,14 @@ export class AppDispatcher {
   /** True while some analyzer is attached or detection is still looking. */
   active(s: AppSession): boolean {
     return !s.dpdDone || s.analyzers.some((a) => !a.detached)
+  }
+
+  deliverTo(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
+    this.deliver(s, isOrig, data, ts)
+  }
+
+  gapTo(s: AppSession, isOrig: boolean, len: number): void {
+    this.gap(s, isOrig, len)
   }
 
   private deliver(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {

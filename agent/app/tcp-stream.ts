@@ -8,8 +8,11 @@
  * counted (`dropped`). A hole is skipped (reported as a gap) when the peer acknowledges past
  * it, or when `flush()` is called at the end of the connection.
  */
-export type StreamSink = (data: Buffer) => void
-export type GapSink = (len: number) => void
+/** Receives what a stream releases; implemented by the session (no closure per packet). */
+export interface StreamTarget {
+  streamData(isOrig: boolean, data: Buffer): void
+  streamGap(isOrig: boolean, len: number): void
+}
 
 export class TcpStream {
   /** Next relative sequence number to deliver; 0 = not yet anchored. */
@@ -19,10 +22,10 @@ export class TcpStream {
   delivered = 0
   private segs: Array<{ seq: number; data: Buffer }> = []
 
-  constructor(private readonly maxBuffered: number) {}
+  constructor(private readonly maxBuffered: number, private readonly isOrig: boolean, private readonly target: StreamTarget) {}
 
   /** A payload segment [seq, seq + data.length). `data` may be a view: it is copied only if buffered. */
-  add(seq: number, data: Buffer, sink: StreamSink, gap: GapSink): void {
+  add(seq: number, data: Buffer): void {
     if (this.next === 0) this.next = seq
     const end = seq + data.length
     if (end <= this.next) return
@@ -30,8 +33,8 @@ export class TcpStream {
       const part = seq < this.next ? data.subarray(this.next - seq) : data
       this.next = end
       this.delivered += part.length
-      sink(part)
-      this.drain(sink)
+      this.target.streamData(this.isOrig, part)
+      this.drain()
       return
     }
     if (this.buffered + data.length > this.maxBuffered) {
@@ -43,39 +46,38 @@ export class TcpStream {
     while (i > 0 && this.segs[i - 1]!.seq > seq) i--
     this.segs.splice(i, 0, { seq, data: copy })
     this.buffered += copy.length
-    void gap
   }
 
   /** The peer acknowledged up to `ack`: bytes below it that never arrived are a gap. */
-  acked(ack: number, sink: StreamSink, gap: GapSink): void {
+  acked(ack: number): void {
     if (this.next === 0 || ack <= this.next) return
     if (this.segs.length === 0) {
       // Nothing buffered beyond the hole: skip to the acknowledged point.
-      gap(ack - this.next)
+      this.target.streamGap(this.isOrig, ack - this.next)
       this.next = ack
       return
     }
     const first = this.segs[0]!
     if (first.seq > this.next && first.seq <= ack) {
-      gap(first.seq - this.next)
+      this.target.streamGap(this.isOrig, first.seq - this.next)
       this.next = first.seq
-      this.drain(sink)
+      this.drain()
     }
   }
 
   /** End of connection: deliver what is buffered, reporting holes as gaps. */
-  flush(sink: StreamSink, gap: GapSink): void {
+  flush(): void {
     while (this.segs.length > 0) {
       const s = this.segs[0]!
       if (s.seq > this.next) {
-        gap(s.seq - this.next)
+        this.target.streamGap(this.isOrig, s.seq - this.next)
         this.next = s.seq
       }
-      this.drain(sink)
+      this.drain()
     }
   }
 
-  private drain(sink: StreamSink): void {
+  private drain(): void {
     const segs = this.segs
     while (segs.length > 0 && segs[0]!.seq <= this.next) {
       const s = segs.shift()!
@@ -85,7 +87,7 @@ export class TcpStream {
         const part = s.data.subarray(this.next - s.seq)
         this.next = end
         this.delivered += part.length
-        sink(part)
+        this.target.streamData(this.isOrig, part)
       }
     }
   }
