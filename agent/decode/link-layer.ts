@@ -1,3 +1,4 @@
+import { u16, u32 } from './bytes.js'
 import {
   DLT_RAW_12, DLT_RAW_14, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
@@ -42,7 +43,7 @@ export function decodeLink(
       return decodeEthertype(buf, 12, 14, len, info, anomalies, out)
     case LINKTYPE_LINUX_SLL: {
       if (len < 16) { anomalies.inc('truncated_link_header'); return false }
-      if (buf.readUInt16BE(4) === 6) info.srcMacOff = 6
+      if (u16(buf, 4) === 6) info.srcMacOff = 6
       return decodeEthertype(buf, 14, 16, len, info, anomalies, out)
     }
     case LINKTYPE_LINUX_SLL2: {
@@ -55,7 +56,7 @@ export function decodeLink(
       if (len < 4) { anomalies.inc('truncated_link_header'); return false }
       // NULL stores the address family in the capturing host's byte order; accept either.
       const le = buf.readUInt32LE(0)
-      const af = linkType === LINKTYPE_LOOP ? buf.readUInt32BE(0) : (le > 0xffff ? buf.readUInt32BE(0) : le)
+      const af = linkType === LINKTYPE_LOOP ? u32(buf, 0) : (le > 0xffff ? u32(buf, 0) : le)
       out.off = 4
       if (af === 2) out.kind = NET_IPV4
       else if (af === 24 || af === 28 || af === 30 || af === 10) out.kind = NET_IPV6
@@ -86,7 +87,7 @@ export function decodeLink(
 export function decodeEthertype(
   buf: Buffer, typeOff: number, off: number, len: number, info: PacketInfo, anomalies: AnomalyCounters, out: LinkResult,
 ): boolean {
-  let type = buf.readUInt16BE(typeOff)
+  let type = u16(buf, typeOff)
   for (let guard = 0; guard < 8; guard++) {
     switch (type) {
       case ETHERTYPE_IPV4: out.kind = NET_IPV4; out.off = off; return true
@@ -96,10 +97,10 @@ export function decodeEthertype(
       case ETHERTYPE_QINQ:
       case ETHERTYPE_QINQ_OLD: {
         if (off + 4 > len) { anomalies.inc('truncated_VLAN_header'); return false }
-        const vid = buf.readUInt16BE(off) & 0x0fff
+        const vid = u16(buf, off) & 0x0fff
         if (info.vlan < 0) info.vlan = vid
         else if (info.innerVlan < 0) info.innerVlan = vid
-        type = buf.readUInt16BE(off + 2)
+        type = u16(buf, off + 2)
         off += 4
         continue
       }
@@ -118,7 +119,7 @@ export function decodeEthertype(
       }
       case ETHERTYPE_PPPOE_SESSION: {
         if (off + 8 > len) { anomalies.inc('truncated_PPPoE_header'); return false }
-        const pppProto = buf.readUInt16BE(off + 6)
+        const pppProto = u16(buf, off + 6)
         off += 8
         if (pppProto === 0x0021) { out.kind = NET_IPV4; out.off = off; return true }
         if (pppProto === 0x0057) { out.kind = NET_IPV6; out.off = off; return true }

@@ -1,3 +1,4 @@
+import { u16, u32 } from './bytes.js'
 import type { AnomalyCounters } from './anomalies.js'
 import { ipv4HeaderChecksumOk } from './checksum.js'
 import type { PacketInfo } from './packet-info.js'
@@ -20,7 +21,7 @@ export function decodeIpv4(buf: Buffer, off: number, avail: number, snapCut: boo
   const ihl = (b0 & 0x0f) * 4
   if (ihl < 20) { anomalies.inc('bad_IP_header_len'); return false }
   if (ihl > avail) { anomalies.inc('truncated_IP'); return false }
-  let total = buf.readUInt16BE(off + 2)
+  let total = u16(buf, off + 2)
   if (total === 0) total = avail // TSO: length 0 on captures taken before segmentation
   if (total < ihl) { anomalies.inc('bad_IP_header_len'); return false }
   if (total > avail && !snapCut) { anomalies.inc('truncated_IP'); return false }
@@ -38,14 +39,14 @@ export function decodeIpv4(buf: Buffer, off: number, avail: number, snapCut: boo
   info.addrLen = 4
   info.ttl = buf[off + 8]!
   info.ipProto = buf[off + 9]!
-  const fragField = buf.readUInt16BE(off + 6)
+  const fragField = u16(buf, off + 6)
   const mf = (fragField & 0x2000) !== 0
   const fragOff = (fragField & 0x1fff) * 8
   if (mf || fragOff !== 0) {
     info.isFragment = true
     info.fragMore = mf
     info.fragOffset = fragOff
-    info.fragId = buf.readUInt16BE(off + 4)
+    info.fragId = u16(buf, off + 4)
     info.fragPayloadOff = off + ihl
   }
   info.l4Off = off + ihl
@@ -61,7 +62,7 @@ export function decodeIpv6(buf: Buffer, off: number, avail: number, snapCut: boo
   anomalies: AnomalyCounters): boolean {
   if (avail < 40) { anomalies.inc('truncated_IPv6'); return false }
   if (buf[off]! >> 4 !== 6) { anomalies.inc('bad_IP_version'); return false }
-  let payloadLen = buf.readUInt16BE(off + 4)
+  let payloadLen = u16(buf, off + 4)
   if (payloadLen === 0) payloadLen = avail - 40 // jumbogram or TSO; take what was captured
   const total = payloadLen + 40
   if (total > avail && !snapCut) { anomalies.inc('truncated_IPv6'); return false }
@@ -96,7 +97,7 @@ export function decodeIpv6(buf: Buffer, off: number, avail: number, snapCut: boo
     }
     if (next === 44) { // fragment header
       if (p + 8 > end) { anomalies.inc('truncated_ipv6_ext_header'); return false }
-      const offField = buf.readUInt16BE(p + 2)
+      const offField = u16(buf, p + 2)
       const fragOff = offField & 0xfff8
       const mf = (offField & 1) !== 0
       const nh = buf[p]!
@@ -106,7 +107,7 @@ export function decodeIpv6(buf: Buffer, off: number, avail: number, snapCut: boo
         info.isFragment = true
         info.fragMore = mf
         info.fragOffset = fragOff
-        info.fragId = buf.readUInt32BE(p - 4)
+        info.fragId = u32(buf, p - 4)
         info.fragPayloadOff = p
         info.ipProto = next
         info.ipHdrLen = p - off

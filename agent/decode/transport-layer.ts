@@ -1,3 +1,4 @@
+import { u16, u32 } from './bytes.js'
 import type { AnomalyCounters } from './anomalies.js'
 import { transportChecksumOk } from './checksum.js'
 import type { NetworkOptions } from './network-layer.js'
@@ -40,12 +41,12 @@ export function decodeTransport(info: PacketInfo, anomalies: AnomalyCounters, op
       const hdr = (buf[off + 12]! >> 4) * 4
       if (hdr < 20) { anomalies.inc('bad_TCP_header_len'); return L4_DROP }
       if (hdr > len || hdr > cap) { anomalies.inc('truncated_header'); return L4_DROP }
-      info.sport = buf.readUInt16BE(off)
-      info.dport = buf.readUInt16BE(off + 2)
-      info.seq = buf.readUInt32BE(off + 4)
-      info.ack = buf.readUInt32BE(off + 8)
+      info.sport = u16(buf, off)
+      info.dport = u16(buf, off + 2)
+      info.seq = u32(buf, off + 4)
+      info.ack = u32(buf, off + 8)
       info.tcpFlags = buf[off + 13]!
-      info.window = buf.readUInt16BE(off + 14)
+      info.window = u16(buf, off + 14)
       info.tcpHdrLen = hdr
       info.payloadOff = off + hdr
       info.payloadLen = len - hdr
@@ -59,14 +60,14 @@ export function decodeTransport(info: PacketInfo, anomalies: AnomalyCounters, op
     case PROTO_UDP: {
       if (len < 8) { anomalies.inc('truncated_header'); return L4_DROP }
       if (cap < 8) { anomalies.inc('internally_truncated_header'); return L4_DROP }
-      info.sport = buf.readUInt16BE(off)
-      info.dport = buf.readUInt16BE(off + 2)
-      const ulen = buf.readUInt16BE(off + 4)
+      info.sport = u16(buf, off)
+      info.dport = u16(buf, off + 2)
+      const ulen = u16(buf, off + 4)
       info.udpLen = ulen
       if (ulen !== len) anomalies.inc('UDP_datagram_length_mismatch')
       info.payloadOff = off + 8
       info.payloadLen = Math.max(0, ulen - 8)
-      const sum = buf.readUInt16BE(off + 6)
+      const sum = u16(buf, off + 6)
       let bad = false
       if (!opts.ignoreChecksums && cap >= len && (sum !== 0 || info.ipVersion === 6)) {
         // VXLAN senders may leave the checksum zero (accepted above) — RFC 7348.
@@ -132,7 +133,7 @@ function detectUdpTunnel(info: PacketInfo): void {
     }
     if (q + 8 <= p + avail && buf[q] === 0 && buf[q + 1] === 0) q += 8
     if (q + 40 <= p + avail && buf[q]! >> 4 === 6) {
-      const plen = buf.readUInt16BE(q + 4)
+      const plen = u16(buf, q + 4)
       const nh = buf[q + 6]!
       // Zeek's sanity check: the inner IPv6 length must match what the datagram carries.
       if (q + 40 + plen === p + avail && (nh === 59 || nh === 58 || nh === 6 || nh === 17 || nh === 0 || nh === 43 || nh === 44 || nh === 60)) {
@@ -149,9 +150,9 @@ function decodeGre(info: PacketInfo, anomalies: AnomalyCounters): number {
   const off = info.l4Off
   const cap = info.l4CapLen
   if (cap < 4) { anomalies.inc('truncated_GRE'); return L4_DROP }
-  const flags = buf.readUInt16BE(off)
+  const flags = u16(buf, off)
   const version = flags & 0x7
-  const proto = buf.readUInt16BE(off + 2)
+  const proto = u16(buf, off + 2)
   let hdr = 4
   if (version === 0) {
     if (flags & 0x8000) hdr += 4 // checksum + reserved
@@ -175,7 +176,7 @@ function decodeGre(info: PacketInfo, anomalies: AnomalyCounters): number {
   } else if (proto === 0x880b) { // PPP: optional address/control 0xff03, then a protocol field
     if (inner + 2 <= off + cap && buf[inner] === 0xff && buf[inner + 1] === 0x03) inner += 2
     if (inner + 2 > off + cap) { anomalies.inc('truncated_GRE'); return L4_DROP }
-    const pp = buf[inner]! === 0x21 ? 0x21 : buf.readUInt16BE(inner)
+    const pp = buf[inner]! === 0x21 ? 0x21 : u16(buf, inner)
     inner += pp === 0x21 && buf[inner] === 0x21 ? 1 : 2
     if (pp !== 0x21 && pp !== 0x0021 && pp !== 0x0057) { anomalies.inc('unknown_gre_protocol'); return L4_TUNNEL_ONLY_NONE }
   } else {

@@ -1,3 +1,4 @@
+import { i32 } from '../decode/bytes.js'
 import type { PacketInfo } from '../decode/packet-info.js'
 import { ICMP4_COUNTERPART, ICMP6_COUNTERPART } from './community-id.js'
 
@@ -60,14 +61,14 @@ export function buildFlowKey(info: PacketInfo, sport: number, dport: number, out
   let h = mix(0x1234567 ^ out.proto, (out.pa << 16) | out.pb)
   if (n === 4) {
     out.v6 = false
-    out.a0 = b.readUInt32BE(ao)
-    out.b0 = b.readUInt32BE(bo)
+    out.a0 = i32(b, ao)
+    out.b0 = i32(b, bo)
     out.a1 = out.a2 = out.a3 = out.b1 = out.b2 = out.b3 = 0
     h = mix(mix(h, out.a0), out.b0)
   } else {
     out.v6 = true
-    out.a0 = b.readUInt32BE(ao); out.a1 = b.readUInt32BE(ao + 4); out.a2 = b.readUInt32BE(ao + 8); out.a3 = b.readUInt32BE(ao + 12)
-    out.b0 = b.readUInt32BE(bo); out.b1 = b.readUInt32BE(bo + 4); out.b2 = b.readUInt32BE(bo + 8); out.b3 = b.readUInt32BE(bo + 12)
+    out.a0 = i32(b, ao); out.a1 = i32(b, ao + 4); out.a2 = i32(b, ao + 8); out.a3 = i32(b, ao + 12)
+    out.b0 = i32(b, bo); out.b1 = i32(b, bo + 4); out.b2 = i32(b, bo + 8); out.b3 = i32(b, bo + 12)
     h = mix(mix(mix(mix(h, out.a0), out.a1), out.a2), out.a3)
     h = mix(mix(mix(mix(h, out.b0), out.b1), out.b2), out.b3)
   }
