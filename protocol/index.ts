@@ -53,3 +53,86 @@ export function encodeFlow(flow: FlowProperties): Uint8Array {
 export function decodeFlow(bytes: Uint8Array): Flow {
   return Flow.decode(bytes)
 }
+
+// ── Batches and acks (batch.proto, issue 5) ──────────────────────────────────────────────
+
+/**
+ * The wire protocol version this code speaks: Batch.protocol_version and Ack.protocol_version.
+ * Bumped only for an incompatible change; a peer with another version is refused with an
+ * error naming both.
+ */
+export const PROTOCOL_VERSION = 1
+
+/** Media type of ingest bodies and acks. */
+export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf'
+
+/** The ingest route, relative to the collector's base URL. */
+export const INGEST_PATH = '/api/v1/ingest'
+
+/** One agent batch (flows, events, host observations, inventory, stats, gaps). */
+export type Batch = Types.v1.Batch
+export type BatchProperties = Types.v1.Batch.$Properties
+export const Batch = v1.Batch
+/** Batch's first fields only: decoding a Batch's bytes with it skips the payload. */
+export type BatchHeader = Types.v1.BatchHeader
+export const BatchHeader = v1.BatchHeader
+/** The collector's answer once a batch is durable. */
+export type Ack = Types.v1.Ack
+export type AckProperties = Types.v1.Ack.$Properties
+export const Ack = v1.Ack
+
+export type Gap = Types.v1.Gap
+export type GapProperties = Types.v1.Gap.$Properties
+export const Gap = v1.Gap
+export type GapKind = Types.v1.GapKind
+export const GapKind = v1.GapKind
+export type GapReason = Types.v1.GapReason
+export const GapReason = v1.GapReason
+
+export type HostObservation = Types.v1.HostObservation
+export type HostObservationProperties = Types.v1.HostObservation.$Properties
+export const HostObservation = v1.HostObservation
+export type ServiceObservation = Types.v1.ServiceObservation
+export const ServiceObservation = v1.ServiceObservation
+export type NameSource = Types.v1.NameSource
+export const NameSource = v1.NameSource
+export type SoftwareRole = Types.v1.SoftwareRole
+export const SoftwareRole = v1.SoftwareRole
+
+export type Inventory = Types.v1.Inventory
+export type InventoryProperties = Types.v1.Inventory.$Properties
+export const Inventory = v1.Inventory
+export type OsInfo = Types.v1.OsInfo
+export type CpuInfo = Types.v1.CpuInfo
+export type MemoryInfo = Types.v1.MemoryInfo
+export type InterfaceInfo = Types.v1.InterfaceInfo
+export type ListeningPort = Types.v1.ListeningPort
+
+export type AgentStats = Types.v1.AgentStats
+export type AgentStatsProperties = Types.v1.AgentStats.$Properties
+export const AgentStats = v1.AgentStats
+export type CaptureStats = Types.v1.CaptureStats
+
+export type LogEvent = Types.v1.LogEvent
+export type LogEventProperties = Types.v1.LogEvent.$Properties
+export const LogEvent = v1.LogEvent
+
+/** Encodes one batch to its protobuf bytes (not compressed). */
+export function encodeBatch(batch: BatchProperties): Uint8Array {
+  return Batch.encode(batch).finish()
+}
+
+/** Decodes one batch; throws (protobufjs's Error) on malformed bytes — callers at trust boundaries catch. */
+export function decodeBatch(bytes: Uint8Array): Batch {
+  return Batch.decode(bytes)
+}
+
+/** Encodes one ack. */
+export function encodeAck(ack: AckProperties): Uint8Array {
+  return Ack.encode(ack).finish()
+}
+
+/** Decodes one ack; throws on malformed bytes. */
+export function decodeAck(bytes: Uint8Array): Ack {
+  return Ack.decode(bytes)
+}
