@@ -5,10 +5,14 @@
 import type { AppAnalyzerFactory, AppLogSpec } from './app-analyzer.js'
 import { MAIL_ANALYZERS } from './mail/mail-analyzers.js'
 import { NTP_ANALYZER } from './ntp/ntp-analyzer.js'
+import { createSshAnalyzerFactory, SSH_LOG } from './ssh/index.js'
 
 export const APP_ANALYZERS: AppAnalyzerFactory[] = [
   ...MAIL_ANALYZERS,
   NTP_ANALYZER,
+  createSshAnalyzerFactory(),
 ]
 
-export const APP_LOGS: AppLogSpec[] = []
+export const APP_LOGS: AppLogSpec[] = [
+  SSH_LOG,
+]
