@@ -47,8 +47,9 @@ export function newTcpState(): NonNullable<Conn['tcp']> {
 }
 
 function endpointCheckHistory(c: Conn, ep: TcpEndpoint, mask: number, code: string): boolean {
-  if (!ep.isOrig) { mask <<= 16; code = code.toLowerCase() }
-  return c.checkHistory(mask, code)
+  if (!ep.isOrig) mask <<= 16
+  if ((c.histSeen & mask) !== 0) return true
+  return c.checkHistory(mask, ep.isOrig ? code : code.toLowerCase())
 }
 
 function endpointAddHistory(c: Conn, ep: TcpEndpoint, code: string): void {
