@@ -141,7 +141,8 @@ export class AppDispatcher implements SessionOwner {
     if (ts > this.now) this.now = ts
     if (!s.dpdDone) this.detect(s, isOrig, data)
     const list = s.analyzers
-    for (let i = 0; i < list.length; i++) {
+    // Analyzers attached by an upgrade during this loop start with the next chunk.
+    for (let i = 0, n = list.length; i < n; i++) {
       const a = list[i]!
       if (a.detached) continue
       try {

@@ -7,15 +7,21 @@ import { MAIL_ANALYZERS } from './mail/mail-analyzers.js'
 import { NTP_ANALYZER } from './ntp/ntp-analyzer.js'
 import { createSshAnalyzerFactory, SSH_LOG } from './ssh/index.js'
 import { createDhcpAnalyzerFactory, DHCP_LOG } from './dhcp/index.js'
+import { SSL_LOG, TLS_ANALYZER, X509_LOG } from './tls/index.js'
+import { XMPP_ANALYZER } from './xmpp/xmpp-analyzer.js'
 
 export const APP_ANALYZERS: AppAnalyzerFactory[] = [
   ...MAIL_ANALYZERS,
   NTP_ANALYZER,
   createSshAnalyzerFactory(),
   createDhcpAnalyzerFactory(),
+  TLS_ANALYZER,
+  XMPP_ANALYZER,
 ]
 
 export const APP_LOGS: AppLogSpec[] = [
   SSH_LOG,
   DHCP_LOG,
+  SSL_LOG,
+  X509_LOG,
 ]

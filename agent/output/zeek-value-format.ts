@@ -22,6 +22,7 @@ import ipaddr from 'ipaddr.js'
 export type ZeekType =
   | 'time' | 'interval' | 'string' | 'addr' | 'port' | 'enum' | 'count' | 'int' | 'double' | 'bool'
   | 'set[string]' | 'vector[string]' | 'set[enum]'
+  | 'vector[addr]'
 
 export const ZEEK_SEPARATOR = '\t'
 export const ZEEK_SET_SEPARATOR = ','
@@ -244,6 +245,11 @@ export function formatZeekValue(type: ZeekType, v: unknown): string {
     case 'string':
     case 'enum':
       return asStringValue(v, false)
+    case 'vector[addr]': {
+      if (!Array.isArray(v)) return formatZeekValue('addr', v)
+      if (v.length === 0) return ZEEK_EMPTY_FIELD
+      return v.map((x) => formatZeekValue('addr', x)).join(ZEEK_SET_SEPARATOR)
+    }
     case 'set[string]':
     case 'vector[string]':
     case 'set[enum]': {
