@@ -9,6 +9,8 @@ import { createSshAnalyzerFactory, SSH_LOG } from './ssh/index.js'
 import { createDhcpAnalyzerFactory, DHCP_LOG } from './dhcp/index.js'
 import { SSL_LOG, TLS_ANALYZER, X509_LOG } from './tls/index.js'
 import { XMPP_ANALYZER } from './xmpp/xmpp-analyzer.js'
+import { dnsAnalyzerFactory, DNS_LOG } from './dns/index.js'
+import { HTTP_ANALYZER, HTTP_LOG } from './http/index.js'
 
 export const APP_ANALYZERS: AppAnalyzerFactory[] = [
   ...MAIL_ANALYZERS,
@@ -17,6 +19,8 @@ export const APP_ANALYZERS: AppAnalyzerFactory[] = [
   createDhcpAnalyzerFactory(),
   TLS_ANALYZER,
   XMPP_ANALYZER,
+  dnsAnalyzerFactory,
+  HTTP_ANALYZER,
 ]
 
 export const APP_LOGS: AppLogSpec[] = [
@@ -24,4 +28,6 @@ export const APP_LOGS: AppLogSpec[] = [
   DHCP_LOG,
   SSL_LOG,
   X509_LOG,
+  DNS_LOG,
+  HTTP_LOG,
 ]
