@@ -23,6 +23,7 @@ export type ZeekType =
   | 'time' | 'interval' | 'string' | 'addr' | 'port' | 'enum' | 'count' | 'int' | 'double' | 'bool'
   | 'set[string]' | 'vector[string]' | 'set[enum]'
   | 'vector[addr]'
+  | 'vector[interval]'
 
 export const ZEEK_SEPARATOR = '\t'
 export const ZEEK_SET_SEPARATOR = ','
@@ -249,6 +250,11 @@ export function formatZeekValue(type: ZeekType, v: unknown): string {
       if (!Array.isArray(v)) return formatZeekValue('addr', v)
       if (v.length === 0) return ZEEK_EMPTY_FIELD
       return v.map((x) => formatZeekValue('addr', x)).join(ZEEK_SET_SEPARATOR)
+    }
+    case 'vector[interval]': {
+      if (!Array.isArray(v)) return formatZeekValue('interval', v)
+      if (v.length === 0) return ZEEK_EMPTY_FIELD
+      return v.map((x) => formatZeekValue('interval', x)).join(ZEEK_SET_SEPARATOR)
     }
     case 'set[string]':
     case 'vector[string]':
