@@ -5,3 +5,4 @@ export { DEFAULT_TLS_CONFIG, TlsSession, type TlsAnalyzerConfig } from './tls-se
 export { KnownCerts } from './x509-known-certs.js'
 export { parseCertificate, type X509Info } from './x509-parse.js'
 export { ja3, ja3s, ja4, ja4s } from './tls-fingerprints.js'
+export { SslState } from './tls-ssl-state.js'

@@ -28,6 +28,8 @@ export interface TlsAnalyzerConfig {
   maxHandshakeMessage: number
   /** Certificates parsed per Certificate message. */
   maxCertsPerMessage: number
+  /** Called with the full connection state when its ssl.log row is written (tests, debugging). */
+  onRecord?: (conn: AppConnInfo, state: SslState) => void
 }
 
 export const DEFAULT_TLS_CONFIG: TlsAnalyzerConfig = { maxHandshakeMessage: 256 * 1024, maxCertsPerMessage: 16 }
@@ -92,6 +94,7 @@ export class TlsSession implements AppAnalyzer {
     if (!s || s.logged) return
     s.logged = true
     this.out.log('ssl', s.toRow(this.conn))
+    this.cfg.onRecord?.(this.conn, s)
   }
 
   /** Zeek's determine_ssl_record_layer. */
@@ -231,7 +234,9 @@ export class TlsSession implements AppAnalyzer {
     }
     if (!this.firstClientHello && !ch.v2) {
       this.firstClientHello = ch
-      s.ja3 = ja3(ch).hash
+      const fp = ja3(ch)
+      s.ja3 = fp.hash
+      s.ja3String = fp.string
       s.ja4 = ja4(ch)
     }
   }
@@ -266,7 +271,11 @@ export class TlsSession implements AppAnalyzer {
         if (sh.random.equals(HRR_RANDOM)) letter = 'j'
         const vn = s.versionNum
         if (s.sessionId !== undefined && s.sessionId === hex(sh.sessionId) && Math.floor(vn / 0xff) !== 0x7f && vn !== TLSv13) s.resumed = true
-        s.ja3s ??= ja3s(sh).hash
+        if (s.ja3s === undefined) {
+          const fp = ja3s(sh)
+          s.ja3s = fp.hash
+          s.ja3sString = fp.string
+        }
         s.ja4s ??= ja4s(sh)
         break
       }

@@ -34,6 +34,9 @@ export class SslState {
   ja3s: string | undefined
   ja4: string | undefined
   ja4s: string | undefined
+  /** The JA3/JA3S strings behind the hashes (not logged). */
+  ja3String: string | undefined
+  ja3sString: string | undefined
 
   /** Time of the first SSL event (0 while only replayed detection bytes were seen: fixed at the next real time). */
   constructor(public ts: number) {}
