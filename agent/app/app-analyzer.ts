@@ -19,6 +19,11 @@ export interface AppConnInfo {
   readonly respH: string
   readonly respP: number
   readonly proto: AppTransport
+  /**
+   * TCP: the connection is partial right now (Zeek's TCP()->IsPartial(): its start was not
+   * seen). Zeek's HTTP analyzer ignores the stream while this holds. Absent = not known.
+   */
+  readonly partial?: boolean
 }
 
 /** An observation about a host, for the asset inventory (hosts.ndjson, issue 3 "Assets"). */

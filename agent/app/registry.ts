@@ -7,6 +7,7 @@ import { MAIL_ANALYZERS } from './mail/mail-analyzers.js'
 import { NTP_ANALYZER } from './ntp/ntp-analyzer.js'
 import { createSshAnalyzerFactory, SSH_LOG } from './ssh/index.js'
 import { createDhcpAnalyzerFactory, DHCP_LOG } from './dhcp/index.js'
+import { createFtpAnalyzerFactories, FTP_LOG } from './ftp/index.js'
 import { SSL_LOG, TLS_ANALYZER, X509_LOG } from './tls/index.js'
 import { XMPP_ANALYZER } from './xmpp/xmpp-analyzer.js'
 import { dnsAnalyzerFactory, DNS_LOG } from './dns/index.js'
@@ -17,6 +18,7 @@ export const APP_ANALYZERS: AppAnalyzerFactory[] = [
   NTP_ANALYZER,
   createSshAnalyzerFactory(),
   createDhcpAnalyzerFactory(),
+  ...createFtpAnalyzerFactories(),
   TLS_ANALYZER,
   XMPP_ANALYZER,
   dnsAnalyzerFactory,
@@ -26,6 +28,7 @@ export const APP_ANALYZERS: AppAnalyzerFactory[] = [
 export const APP_LOGS: AppLogSpec[] = [
   SSH_LOG,
   DHCP_LOG,
+  FTP_LOG,
   SSL_LOG,
   X509_LOG,
   DNS_LOG,

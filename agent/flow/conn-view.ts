@@ -11,4 +11,5 @@ export class ConnView implements AppConnInfo {
   get respH(): string { return this.c.respH }
   get respP(): number { return this.c.respP }
   get proto(): 'tcp' | 'udp' { return this.c.proto === 'udp' ? 'udp' : 'tcp' }
+  get partial(): boolean { return this.c.tcp?.isPartial === true }
 }

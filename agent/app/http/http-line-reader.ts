@@ -1,0 +1,110 @@
+/**
+ * Splits one direction of an HTTP byte stream into lines, or hands over raw byte runs in
+ * "plain delivery" mode (message bodies of known length, bodies read until close), as
+ * Zeek's ContentLine_Analyzer does for HTTP: CR, LF and CRLF each end a line; a CR that
+ * ended a line swallows an LF right after it, even across chunks and before plain data.
+ *
+ * Bound: a line longer than `maxLine` bytes is cut there: the first `maxLine` bytes are
+ * handed over with `truncated = true` and the rest up to the end of line is skipped and
+ * counted in `skippedBytes`.
+ */
+export interface LineSink {
+  /** A complete line without its terminator. `line` may be a view: copy what you keep. */
+  line(line: Buffer, truncated: boolean): void
+  /** Raw bytes delivered in plain mode (a view). */
+  plain(data: Buffer): void
+}
+
+export class HttpLineReader {
+  /** Bytes still to deliver raw before returning to line mode; Infinity = until the end. */
+  plainRemaining = 0
+  /** Delivery is stopped (content gap outside a body, or analysis over). */
+  stopped = false
+  skippedBytes = 0
+  longLines = 0
+  private parts: Buffer[] = []
+  private partLen = 0
+  private skipLF = false
+  private discarding = false
+
+  constructor(private readonly maxLine: number) {}
+
+  /** Bytes of a line being assembled (not yet terminated). */
+  get pendingLength(): number { return this.partLen }
+
+  feed(data: Buffer, sink: LineSink): void {
+    let off = 0
+    const n = data.length
+    while (off < n && !this.stopped) {
+      if (this.skipLF) {
+        this.skipLF = false
+        if (data[off] === 0x0a) { off++; continue }
+      }
+      if (this.plainRemaining > 0) {
+        const take = Math.min(this.plainRemaining, n - off)
+        this.plainRemaining -= take
+        const chunk = data.subarray(off, off + take)
+        off += take
+        sink.plain(chunk)
+        continue
+      }
+      let i = off
+      while (i < n && data[i] !== 0x0a && data[i] !== 0x0d) i++
+      if (i === n) {
+        this.append(data.subarray(off, n))
+        return
+      }
+      const eol = data[i]
+      if (this.partLen === 0 && !this.discarding && i - off <= this.maxLine) {
+        // Whole line inside this chunk: hand over a view, no copy.
+        const line = data.subarray(off, i)
+        if (eol === 0x0d) this.skipLF = true
+        off = i + 1
+        sink.line(line, false)
+        continue
+      }
+      this.append(data.subarray(off, i))
+      if (eol === 0x0d) this.skipLF = true
+      off = i + 1
+      this.emit(sink)
+    }
+  }
+
+  /** End of stream: a pending unterminated line is delivered as a line (Zeek's EndpointEOF). */
+  flush(sink: LineSink): void {
+    if (this.stopped) return
+    if (this.partLen > 0 || this.discarding) this.emit(sink)
+  }
+
+  /** Forget a partial line (after a gap). */
+  reset(): void {
+    this.parts = []
+    this.partLen = 0
+    this.discarding = false
+    this.skipLF = false
+  }
+
+  private append(b: Buffer): void {
+    if (b.length === 0) return
+    if (this.discarding) { this.skippedBytes += b.length; return }
+    const room = this.maxLine - this.partLen
+    if (b.length > room) {
+      if (room > 0) { this.parts.push(Buffer.from(b.subarray(0, room))); this.partLen += room }
+      this.skippedBytes += b.length - room
+      this.discarding = true
+      return
+    }
+    this.parts.push(Buffer.from(b))
+    this.partLen += b.length
+  }
+
+  private emit(sink: LineSink): void {
+    const truncated = this.discarding
+    if (truncated) this.longLines++
+    const line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partLen)
+    this.parts = []
+    this.partLen = 0
+    this.discarding = false
+    sink.line(line, truncated)
+  }
+}
