@@ -70,7 +70,7 @@ export class TlsSession implements AppAnalyzer {
     this.out.anomaly('ssl_content_gap')
   }
 
-  finish(): void {
+  finish(_ts?: number): void {
     this.stopped = true
     this.writeLog()
   }
