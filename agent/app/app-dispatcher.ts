@@ -139,7 +139,7 @@ export class AppDispatcher implements SessionOwner {
   private deliver(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
     if (data.length === 0) return
     if (ts > this.now) this.now = ts
-    if (!s.dpdDone) this.detect(s, isOrig, data)
+    if (!s.dpdDone) this.detect(s, isOrig, data, ts)
     const list = s.analyzers
     // Analyzers attached by an upgrade during this loop start with the next chunk.
     for (let i = 0, n = list.length; i < n; i++) {
@@ -162,7 +162,7 @@ export class AppDispatcher implements SessionOwner {
     }
   }
 
-  private detect(s: AppSession, isOrig: boolean, data: Buffer): void {
+  private detect(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
     const dir = isOrig ? 0 : 1
     const room = this.cfg.dpdBufferBytes - s.dpdBytes[dir]!
     if (room <= 0) {
@@ -170,7 +170,7 @@ export class AppDispatcher implements SessionOwner {
       return
     }
     const keep = Buffer.from(data.subarray(0, room))
-    s.dpdChunks.push({ isOrig, data: keep })
+    s.dpdChunks.push({ isOrig, data: keep, ts })
     s.dpdBytes[dir]! += keep.length
     const first = Buffer.concat(s.dpdChunks.filter((c) => c.isOrig === isOrig).map((c) => c.data))
     for (const f of this.detectors[s.conn.proto]) {
@@ -184,7 +184,7 @@ export class AppDispatcher implements SessionOwner {
       // Replay what was seen before detection, except the chunk being delivered right now.
       for (const c of s.dpdChunks.slice(0, -1)) {
         if (a.detached) break
-        try { a.analyzer.deliver(c.isOrig, c.data, 0) } catch { this.counters.inc('analyzer_exceptions'); a.detached = true }
+        try { a.analyzer.deliver(c.isOrig, c.data, c.ts) } catch { this.counters.inc('analyzer_exceptions'); a.detached = true }
       }
     }
     if (s.dpdBytes[0]! >= this.cfg.dpdBufferBytes && s.dpdBytes[1]! >= this.cfg.dpdBufferBytes) this.endDetection(s)

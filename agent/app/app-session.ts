@@ -22,7 +22,7 @@ export class AppSession implements StreamTarget {
   analyzers: AttachedAnalyzer[] = []
   services: string[] = []
   /** Chunks kept for detection (direction, bytes), in arrival order, until `dpdDone`. */
-  dpdChunks: Array<{ isOrig: boolean; data: Buffer }> = []
+  dpdChunks: Array<{ isOrig: boolean; data: Buffer; ts: number }> = []
   dpdBytes = [0, 0]
   dpdDone = false
   /** Factories already tried by detection, so each is created at most once. */
