@@ -16,6 +16,14 @@ export const AgentErrorCode = {
   LOG_SOURCE_FAILED: 'AGENT_ERR_LOG_SOURCE_FAILED',
   /** `--filter` on files needs libpcap's compiler, reached through the tcpdump binary (docs/capture.md). */
   CAPTURE_FILTER_COMPILER_MISSING: 'AGENT_ERR_CAPTURE_FILTER_COMPILER_MISSING',
+  /** The durable spool (LevelDB under the state directory) cannot be opened or written. */
+  SPOOL_FAILED: 'AGENT_ERR_SPOOL_FAILED',
+  /** Enrollment with the collector failed (bad token, unreachable, refused). */
+  ENROLL_FAILED: 'AGENT_ERR_ENROLL_FAILED',
+  /** No usable agent identity: not enrolled, unreadable, or made on another machine (clone). */
+  IDENTITY_INVALID: 'AGENT_ERR_IDENTITY_INVALID',
+  /** Shipping to the collector failed for good (parked batches, gave up waiting for acks). */
+  SHIP_FAILED: 'AGENT_ERR_SHIP_FAILED',
 } as const
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode]

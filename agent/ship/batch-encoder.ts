@@ -1,0 +1,122 @@
+/**
+ * Incremental protobuf encoding of a Batch. Records are encoded the moment they are added
+ * (each as one length-delimited field of the Batch message), so the batcher always knows
+ * the exact encoded size and holds bytes, not objects. The identity fields (version,
+ * agent id, epoch, seq, send time), stats, inventory and gaps are encoded last, when the
+ * spool numbers the batch: protobuf fields may come in any order, so body + header is one
+ * valid Batch message (test/ship-batcher.test.ts decodes it with Batch.decode).
+ */
+import {
+  AgentStats, Flow, Gap, HostObservation, Inventory, LogEvent, PROTOCOL_VERSION, Writer,
+} from '../../protocol/index.js'
+import type {
+  AgentStatsProperties, FlowProperties, GapProperties, HostObservationProperties, InventoryProperties, LogEventProperties,
+} from '../../protocol/index.js'
+
+/** Tags (field number << 3 | wire type) of Batch's fields, as in protocol/telltale/v1/batch.proto. */
+const TAG_PROTOCOL_VERSION = (1 << 3) | 0
+const TAG_AGENT_ID = (2 << 3) | 2
+const TAG_EPOCH = (3 << 3) | 0
+const TAG_SEQ = (4 << 3) | 0
+const TAG_SENT_AT_US = (5 << 3) | 0
+const TAG_FLOWS = (6 << 3) | 2
+const TAG_EVENTS = (7 << 3) | 2
+const TAG_HOST_OBSERVATIONS = (8 << 3) | 2
+const TAG_INVENTORY = (9 << 3) | 2
+const TAG_STATS = (10 << 3) | 2
+const TAG_GAPS = (11 << 3) | 2
+
+/** What a batch holds, for gap accounting when it is dropped. Times in µs; 0 = none. */
+export interface BatchContents {
+  flows: number
+  events: number
+  observations: number
+  firstFlowUs: number
+  lastFlowUs: number
+  firstEventUs: number
+  lastEventUs: number
+  firstObservationUs: number
+  lastObservationUs: number
+}
+
+export function emptyContents(): BatchContents {
+  return { flows: 0, events: 0, observations: 0, firstFlowUs: 0, lastFlowUs: 0, firstEventUs: 0, lastEventUs: 0, firstObservationUs: 0, lastObservationUs: 0 }
+}
+
+function widen(first: number, last: number, t: number): [number, number] {
+  if (t === 0) return [first, last]
+  return [first === 0 || t < first ? t : first, t > last ? t : last]
+}
+
+/** The body of one batch under construction: the repeated records. */
+export class BatchBodyWriter {
+  private w = Writer.create()
+  readonly contents: BatchContents = emptyContents()
+  /** Encoded bytes so far (exact). */
+  get bytes(): number {
+    return this.w.len
+  }
+
+  get items(): number {
+    return this.contents.flows + this.contents.events + this.contents.observations
+  }
+
+  addFlow(flow: FlowProperties): void {
+    Flow.encode(flow, this.w.uint32(TAG_FLOWS).fork()).ldelim()
+    const c = this.contents
+    c.flows++;
+    [c.firstFlowUs, c.lastFlowUs] = widen(c.firstFlowUs, c.lastFlowUs, flow.tsUs ?? 0)
+  }
+
+  addEvent(ev: LogEventProperties, timeUs: number): void {
+    LogEvent.encode(ev, this.w.uint32(TAG_EVENTS).fork()).ldelim()
+    const c = this.contents
+    c.events++;
+    [c.firstEventUs, c.lastEventUs] = widen(c.firstEventUs, c.lastEventUs, timeUs)
+  }
+
+  addObservation(obs: HostObservationProperties): void {
+    HostObservation.encode(obs, this.w.uint32(TAG_HOST_OBSERVATIONS).fork()).ldelim()
+    const c = this.contents
+    c.observations++;
+    [c.firstObservationUs, c.lastObservationUs] = widen(c.firstObservationUs, c.lastObservationUs, obs.tsUs ?? 0)
+  }
+
+  addInventory(inv: InventoryProperties): void {
+    Inventory.encode(inv, this.w.uint32(TAG_INVENTORY).fork()).ldelim()
+  }
+
+  /** The body bytes; the writer is empty afterwards. */
+  finish(): Uint8Array {
+    const out = this.w.finish()
+    this.w = Writer.create()
+    return out
+  }
+}
+
+export interface BatchHeaderFields {
+  agentId: string
+  epoch: number
+  seq: number
+  sentAtUs: number
+  stats?: AgentStatsProperties
+  gaps: readonly GapProperties[]
+}
+
+/** The identity fields, stats and gaps of a batch, to be appended to its body. */
+export function encodeBatchHeader(h: BatchHeaderFields): Uint8Array {
+  const w = Writer.create()
+  w.uint32(TAG_PROTOCOL_VERSION).uint32(PROTOCOL_VERSION)
+  if (h.agentId !== '') w.uint32(TAG_AGENT_ID).string(h.agentId)
+  w.uint32(TAG_EPOCH).uint64(h.epoch)
+  w.uint32(TAG_SEQ).uint64(h.seq)
+  w.uint32(TAG_SENT_AT_US).int64(h.sentAtUs)
+  if (h.stats) AgentStats.encode(h.stats, w.uint32(TAG_STATS).fork()).ldelim()
+  for (const g of h.gaps) Gap.encode(g, w.uint32(TAG_GAPS).fork()).ldelim()
+  return w.finish()
+}
+
+/** body + header → one Batch message. */
+export function joinBatch(body: Uint8Array, header: Uint8Array): Buffer {
+  return Buffer.concat([header, body])
+}

@@ -1,0 +1,59 @@
+/**
+ * Enrollment: exchanges a collector-issued enrollment token for an agent identity
+ * (POST /api/v1/enroll, JSON). The identity is written to the state directory (0600).
+ */
+import { hostname } from 'node:os'
+import { Agent, request } from 'undici'
+import { AgentError, AgentErrorCode } from '../util/errors.js'
+import { tlsConnectOptions, type TlsFiles } from './http-transport.js'
+import { machineIdHash, newNonce, saveIdentity, type AgentIdentity } from './identity.js'
+
+export const ENROLL_PATH = '/api/v1/enroll'
+
+export interface EnrollOptions extends TlsFiles {
+  collector: string
+  token: string
+  stateDir: string
+  version: string
+  timeoutMs?: number
+  env?: NodeJS.ProcessEnv
+}
+
+export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
+  const machine = machineIdHash(opts.env)
+  const nonce = newNonce()
+  const base = new URL(opts.collector)
+  const url = new URL(`${base.pathname.replace(/\/+$/, '')}${ENROLL_PATH}`, base.origin)
+  const timeout = opts.timeoutMs ?? 15_000
+  const dispatcher = new Agent({ connect: { ...tlsConnectOptions(opts), timeout }, headersTimeout: timeout, bodyTimeout: timeout })
+  let status: number
+  let text: string
+  try {
+    const res = await request(url, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json', 'authorization': `Bearer ${opts.token}` },
+      body: JSON.stringify({ token: opts.token, machine_id_hash: machine, nonce, hostname: hostname(), version: opts.version }),
+    })
+    status = res.statusCode
+    text = await res.body.text()
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `cannot reach the collector at ${url.origin}: ${(err as Error).message}`, { cause: err })
+  } finally {
+    await dispatcher.close()
+  }
+  let body: Record<string, unknown> = {}
+  try { body = JSON.parse(text) as Record<string, unknown> } catch { /* reported below */ }
+  if (status < 200 || status >= 300) {
+    const why = typeof body.message === 'string' ? body.message : text.slice(0, 200)
+    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `the collector refused enrollment (HTTP ${status}): ${why}`)
+  }
+  const agentId = body.agent_id ?? body.agentId
+  const secret = body.secret ?? body.agent_secret
+  if (typeof agentId !== 'string' || typeof secret !== 'string' || agentId === '' || secret === '') {
+    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `the collector's enrollment answer has no agent_id/secret: ${text.slice(0, 200)}`)
+  }
+  const id: AgentIdentity = { agent_id: agentId, secret, machine_id_hash: machine, nonce, collector: base.origin, enrolled_at: new Date().toISOString() }
+  saveIdentity(opts.stateDir, id)
+  return id
+}

@@ -1,0 +1,60 @@
+/**
+ * Test helper: a minimal in-process ingest endpoint (node:http) for the shipping unit
+ * tests. It gunzips and decodes each Batch, remembers it by (epoch, seq) and answers with
+ * an Ack; `script` can make it answer with other statuses first.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gunzipSync } from 'node:zlib'
+import { Ack, Batch, INGEST_PATH, PROTOCOL_VERSION } from '../../protocol/index.js'
+
+export interface FakeReply { status: number; headers?: Record<string, string>; body?: string }
+
+export interface FakeCollector {
+  url: string
+  batches: Map<string, Batch>
+  requests: Array<{ seq: number; status: number; auth: string | undefined; encoding: string | undefined; type: string | undefined }>
+  /** Replies used (in order) before the normal ack behaviour. */
+  script: FakeReply[]
+  /** Delay before answering, ms (per request). */
+  delayMs: number
+  close(): Promise<void>
+}
+
+export async function startFakeCollector(): Promise<FakeCollector> {
+  const fc: FakeCollector = {
+    url: '', batches: new Map(), requests: [], script: [], delayMs: 0,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+  }
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    if (req.url !== INGEST_PATH || req.method !== 'POST') { res.statusCode = 404; res.end(); return }
+    let batch: Batch
+    try {
+      batch = Batch.decode(gunzipSync(Buffer.concat(chunks)))
+    } catch {
+      res.statusCode = 400
+      res.end('{"message":"bad batch"}')
+      return
+    }
+    if (fc.delayMs > 0) await new Promise((r) => setTimeout(r, fc.delayMs))
+    const scripted = fc.script.shift()
+    const status = scripted?.status ?? 200
+    fc.requests.push({ seq: batch.seq, status, auth: req.headers.authorization, encoding: req.headers['content-encoding'], type: req.headers['content-type'] })
+    if (scripted) {
+      res.writeHead(scripted.status, scripted.headers ?? {})
+      res.end(scripted.body ?? '')
+      return
+    }
+    const k = `${batch.epoch}/${batch.seq}`
+    const duplicate = fc.batches.has(k)
+    if (!duplicate) fc.batches.set(k, batch)
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' })
+    res.end(Buffer.from(Ack.encode({ agentId: batch.agentId, epoch: batch.epoch, seq: batch.seq, duplicate, serverTimeUs: Date.now() * 1000, protocolVersion: PROTOCOL_VERSION }).finish()))
+  }
+  const server: Server = createServer((req, res) => { void handle(req, res) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  fc.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return fc
+}

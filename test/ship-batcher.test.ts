@@ -1,0 +1,115 @@
+/**
+ * Batcher + batch encoder: batches close by size, by record count and by time; the bytes
+ * the spool stores decode with Batch.decode into exactly the records added (flows, events,
+ * observations, stats, gaps); log-source acks run only after the durable hand-off; a full
+ * memory queue drops the newest batch and records a gap.
+ */
+import t from 'tap'
+import { Batch, type Flow, GapKind, GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
+import { BatchBodyWriter, encodeBatchHeader, joinBatch } from '../agent/ship/batch-encoder.js'
+import { Batcher } from '../agent/ship/batcher.js'
+import { connRecordToFlow, flowToConnRecord } from '../agent/ship/flow-encoding.js'
+import type { GapRecord } from '../agent/ship/spool-gaps.js'
+import type { AppendInput } from '../agent/ship/spool.js'
+import { makeConn } from './helpers/ship-records.js'
+
+t.test('body + header is one Batch; records decode back', async (t) => {
+  const w = new BatchBodyWriter()
+  for (let i = 1; i <= 3; i++) w.addFlow(connRecordToFlow(makeConn(i)))
+  w.addEvent({ eventDataset: 'sshd', message: 'Failed password', sourceIp: '198.51.100.7', eventCategory: ['authentication'] }, 1_700_000_000_000_000)
+  w.addObservation({ tsUs: 5, ip: new Uint8Array([10, 0, 0, 1]), name: 'host-a' })
+  t.equal(w.contents.flows, 3)
+  t.equal(w.contents.events, 1)
+  t.equal(w.contents.observations, 1)
+  t.equal(w.contents.firstFlowUs, Math.round((1_700_000_000 + 0.001) * 1e6))
+  const size = w.bytes
+  const body = w.finish()
+  t.equal(body.length, size, 'bytes is exact')
+  const header = encodeBatchHeader({ agentId: 'agent-1', epoch: 42, seq: 7, sentAtUs: 123, gaps: [{ kind: GapKind.GAP_KIND_FLOWS, count: 9, reason: GapReason.GAP_REASON_SPOOL_FULL, firstSeq: 2, lastSeq: 3, epoch: 42 }], stats: { version: '0.1.0', uptimeS: 3 } })
+  const batch = Batch.decode(joinBatch(body, header))
+  t.equal(batch.protocolVersion, PROTOCOL_VERSION)
+  t.equal(batch.agentId, 'agent-1')
+  t.equal(batch.epoch, 42)
+  t.equal(batch.seq, 7)
+  t.equal(batch.sentAtUs, 123)
+  t.same(batch.flows.map((f) => flowToConnRecord(f as Flow).uid), ['C1', 'C2', 'C3'])
+  t.same(flowToConnRecord(batch.flows[1] as Flow).origH, makeConn(2).origH)
+  t.equal(batch.events[0]!.sourceIp, '198.51.100.7')
+  t.equal(batch.hostObservations[0]!.name, 'host-a')
+  t.equal(batch.gaps[0]!.count, 9)
+  t.equal(batch.stats!.version, '0.1.0')
+})
+
+function collecting(opts: { delayMs?: number } = {}): { appended: AppendInput[]; gaps: GapRecord[]; append: (i: AppendInput) => Promise<number>; addGap: (g: GapRecord) => Promise<void> } {
+  const appended: AppendInput[] = []
+  const gaps: GapRecord[] = []
+  return {
+    appended, gaps,
+    append: async (i) => { if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs)); appended.push(i); return appended.length },
+    addGap: async (g) => { gaps.push(g) },
+  }
+}
+
+t.test('closes by encoded size and by record count', async (t) => {
+  const c = collecting()
+  const b = new Batcher({ maxBatchBytes: 4096, maxBatchRecords: 1_000_000, maxDelayMs: 60_000 }, c)
+  for (let i = 1; i <= 500; i++) b.addConn(makeConn(i))
+  await b.flush()
+  const sizes = c.appended.map((a) => a.body.length)
+  t.ok(c.appended.length > 5, `${c.appended.length} batches`)
+  for (const s of sizes.slice(0, -1)) t.ok(s >= 4096 && s < 4096 + 200, `closed just past the limit (${s})`)
+  t.equal(c.appended.reduce((n, a) => n + a.contents.flows, 0), 500, 'every flow in exactly one batch')
+  const c2 = collecting()
+  const b2 = new Batcher({ maxBatchBytes: 1 << 30, maxBatchRecords: 100, maxDelayMs: 60_000 }, c2)
+  for (let i = 1; i <= 250; i++) b2.addConn(makeConn(i))
+  await b2.flush()
+  t.same(c2.appended.map((a) => a.contents.flows), [100, 100, 50])
+  const uids = c2.appended.flatMap((a) => Batch.decode(a.body).flows.map((f) => f.uid))
+  t.same(uids, Array.from({ length: 250 }, (_, i) => `C${i + 1}`), 'order kept')
+})
+
+t.test('closes by time', async (t) => {
+  const c = collecting()
+  const b = new Batcher({ maxDelayMs: 50 }, c)
+  b.addConn(makeConn(1))
+  t.equal(c.appended.length, 0)
+  await new Promise((r) => setTimeout(r, 200))
+  t.equal(c.appended.length, 1, 'the timer closed the batch')
+  await b.stop()
+})
+
+t.test('event acks run after the durable hand-off, in order', async (t) => {
+  const c = collecting({ delayMs: 20 })
+  const b = new Batcher({ maxDelayMs: 10_000 }, c)
+  const order: string[] = []
+  b.addEvents([{ 'event.dataset': 'syslog', 'message': 'a', '@timestamp': '2024-01-01T00:00:00.000Z' }], () => order.push(`ack1 after ${c.appended.length}`))
+  b.addEvents([{ 'event.dataset': 'syslog', 'message': 'b' }], () => order.push(`ack2 after ${c.appended.length}`))
+  t.same(order, [], 'nothing acked before the spool write')
+  await b.flush()
+  t.same(order, ['ack1 after 1', 'ack2 after 1'])
+  const batch = Batch.decode(c.appended[0]!.body)
+  t.same(batch.events.map((e) => e.message), ['a', 'b'])
+  t.equal(batch.events[0]!.timestampMs, Date.parse('2024-01-01T00:00:00.000Z'))
+})
+
+t.test('a full memory queue drops the newest batch and records an exact gap', async (t) => {
+  const c = collecting({ delayMs: 30 })
+  const b = new Batcher({ maxBatchRecords: 10, maxPendingBytes: 1 }, c)
+  for (let i = 1; i <= 35; i++) b.addConn(makeConn(i))
+  await b.flush()
+  const spooled = c.appended.reduce((n, a) => n + a.contents.flows, 0)
+  const dropped = c.gaps.filter((g) => g.kind === GapKind.GAP_KIND_FLOWS && g.reason === GapReason.GAP_REASON_QUEUE_FULL).reduce((n, g) => n + g.count, 0)
+  t.ok(dropped > 0, `dropped ${dropped}`)
+  t.equal(spooled + dropped, 35, 'spooled + gaps = produced')
+  t.equal(b.counters.get('batcher_flows_dropped_total'), dropped)
+})
+
+t.test('heartbeat closes a batch with stats even when empty', async (t) => {
+  const c = collecting()
+  const b = new Batcher({}, { ...c, stats: () => ({ version: 'x', uptimeS: 1 }) })
+  b.heartbeat()
+  await b.flush()
+  t.equal(c.appended.length, 1)
+  t.equal(c.appended[0]!.stats?.version, 'x')
+  t.equal(c.appended[0]!.body.length, 0)
+})
