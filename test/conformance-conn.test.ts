@@ -2,10 +2,9 @@
  * Conformance against Zeek's own baselines in ../shared/corpus: every capture with a conn.log
  * oracle is replayed with the Zeek options its MANIFEST entry lists, and every row is compared
  * field by field (matched on 5-tuple + proto): conn_state, history, packets, ip_bytes, bytes,
- * missed_bytes, duration (to the microsecond), local_orig/resp, ip_proto, vlan columns and the
- * presence of a tunnel parent. uids and the masked ts are not comparable by design.
- *
- * Not compared yet: `service` (dynamic protocol detection is the application-layer issue).
+ * missed_bytes, duration (to the microsecond), local_orig/resp, ip_proto, service (port and
+ * content-based protocol detection), vlan columns and the presence of a tunnel parent.
+ * uids and the masked ts are not comparable by design.
  */
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'

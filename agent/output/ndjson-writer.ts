@@ -4,6 +4,30 @@
  */
 import { BufferedFileSink } from './buffered-file-sink.js'
 
+/**
+ * Byte strings (names, TXT records… that are not valid UTF-8) are written as text with the
+ * invalid bytes as \xNN, as Zeek's JSON writer does; valid UTF-8 is kept as is.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) {
+    try {
+      return utf8.decode(value)
+    } catch {
+      // not valid UTF-8: escape byte by byte below
+    }
+    let out = ''
+    const text = Buffer.from(value.buffer, value.byteOffset, value.length).toString('latin1')
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      out += c >= 0x20 && c < 0x7f ? text[i] : `\\x${c.toString(16).padStart(2, '0')}`
+    }
+    return out
+  }
+  return value
+}
+
 export class NdjsonWriter {
   private readonly sink: BufferedFileSink
   private count = 0
@@ -17,7 +41,7 @@ export class NdjsonWriter {
   }
 
   write(obj: Record<string, unknown>): void {
-    this.sink.append(JSON.stringify(obj) + '\n')
+    this.sink.append(JSON.stringify(obj, replacer) + '\n')
     this.count++
   }
 

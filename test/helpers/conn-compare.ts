@@ -10,7 +10,7 @@ import type { ZeekLog } from './zeek-log-reader.js'
 
 export const COMPARED_FIELDS = [
   'conn_state', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes', 'orig_bytes', 'resp_bytes',
-  'missed_bytes', 'duration', 'local_orig', 'local_resp', 'ip_proto',
+  'missed_bytes', 'duration', 'local_orig', 'local_resp', 'ip_proto', 'service',
 ] as const
 
 export interface RowDiff {

@@ -21,7 +21,7 @@ interface MailDialect {
 }
 
 const DIALECTS: MailDialect[] = [
-  { name: 'smtp', ports: [25, 587], greeting: /^220[ -]/, command: /^(EHLO|HELO|MAIL FROM:|RCPT TO:|QUIT)\b/i, starttls: /^STARTTLS\s*$/i, tlsOk: /^220[ -]/ },
+  { name: 'smtp', ports: [25, 587], greeting: /^220[ -]/, command: /^(EHLO|HELO)\b/i, starttls: /^STARTTLS\s*$/i, tlsOk: /^220[ -]/ },
   { name: 'pop3', ports: [110], greeting: /^\+OK\b/, command: /^(USER|PASS|APOP|STAT|LIST|RETR|DELE|QUIT|CAPA|STLS|TOP|UIDL|AUTH)\b/i, starttls: /^STLS\s*$/i, tlsOk: /^\+OK\b/ },
   { name: 'imap', ports: [143], greeting: /^\* (OK|PREAUTH)\b/i, command: /^\S+ (CAPABILITY|LOGIN|AUTHENTICATE|SELECT|LOGOUT|STARTTLS|NOOP|ID)\b/i, starttls: /^\S+ STARTTLS\s*$/i, tlsOk: /^\S+ OK\b/i },
 ]
@@ -72,7 +72,7 @@ export const MAIL_ANALYZERS: AppAnalyzerFactory[] = DIALECTS.map((d) => ({
   ports: d.ports,
   detect: (isOrig: boolean, first: Buffer): boolean => {
     const line = first.toString('latin1', 0, Math.min(first.length, 256)).split(/\r?\n/)[0] ?? ''
-    return isOrig ? false : d.greeting.test(line) && (d.name !== 'smtp' || /SMTP|mail|ready/i.test(line))
+    return isOrig ? false : d.greeting.test(line)
   },
   create: (_conn: AppConnInfo, out: AppOutput) => new MailAnalyzer(d, out),
 }))
