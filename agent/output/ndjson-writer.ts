@@ -11,6 +11,10 @@ import { BufferedFileSink } from './buffered-file-sink.js'
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 function replacer(_key: string, value: unknown): unknown {
+  // Buffer#toJSON runs before the replacer: turn its {type, data} form back into bytes.
+  if (value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+    value = Uint8Array.from((value as { data: number[] }).data)
+  }
   if (value instanceof Uint8Array) {
     try {
       return utf8.decode(value)
