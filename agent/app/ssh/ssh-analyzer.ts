@@ -54,7 +54,8 @@ export class SshAnalyzer implements AppAnalyzer {
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput, private readonly localNets: LocalNets) {}
 
   deliver(isOrig: boolean, data: Buffer, ts: number): void {
-    if (this.hadGap || this.stopped || data.length === 0) return
+    // Zeek's SSH analyzer ignores partial connections (start not seen) and everything after a gap.
+    if (this.conn.partial === true || this.hadGap || this.stopped || data.length === 0) return
     const dir = isOrig ? 0 : 1
     const st = this.state[dir]!
     if (st === ST_DEAD) return
