@@ -1,4 +1,6 @@
 import type { AppSession } from '../app/app-session.js'
+import { formatAddr } from './addr-format.js'
+import { communityIdV1 } from './community-id.js'
 import type { FlowKey } from './flow-key.js'
 import type { TcpEndpoint } from './tcp-endpoint.js'
 
@@ -35,10 +37,11 @@ export class Conn {
   origIsA = true
   proto: ConnProto = 'tcp'
   ipProto = 6
-  origH = ''
   origP = 0
-  respH = ''
   respP = 0
+  /** IPv6 key (addresses are 4 words) or IPv4 (1 word). */
+  v6 = false
+  private hCache: [string, string] | undefined = undefined
   startTime = 0
   lastTime = 0
   history = ''
@@ -57,12 +60,12 @@ export class Conn {
   tunnelParents: string[] | undefined = undefined
   vlan = -1
   innerVlan = -1
-  origMac: string | undefined = undefined
-  respMac: string | undefined = undefined
+  /** MAC addresses of the first frame as 48-bit numbers (-1 = none); formatted on demand. */
+  origMacN = -1
+  respMacN = -1
   iface = ''
   localOrig: boolean | undefined = undefined
   localResp: boolean | undefined = undefined
-  communityId = ''
   service = ''
   /** Application-layer session while analyzers are attached or detection is looking. */
   app: AppSession | undefined = undefined
@@ -82,7 +85,47 @@ export class Conn {
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
 
+  /** Originator / responder address text, derived from the key words (no strings kept per flow until asked). */
+  get origH(): string {
+    return (this.hCache ??= this.formatHosts())[0]
+  }
+
+  get respH(): string {
+    return (this.hCache ??= this.formatHosts())[1]
+  }
+
+  /** Address bytes of the originator (true) or responder (false), into a shared scratch buffer. */
+  addrBytes(orig: boolean, out: Uint8Array): Uint8Array {
+    const useA = orig === this.origIsA
+    const w = useA ? [this.kA0, this.kA1, this.kA2, this.kA3] : [this.kB0, this.kB1, this.kB2, this.kB3]
+    const n = this.v6 ? 4 : 1
+    for (let i = 0; i < n; i++) {
+      out[i * 4] = w[i]! >>> 24; out[i * 4 + 1] = (w[i]! >>> 16) & 0xff; out[i * 4 + 2] = (w[i]! >>> 8) & 0xff; out[i * 4 + 3] = w[i]! & 0xff
+    }
+    return out.subarray(0, n * 4)
+  }
+
+  private formatHosts(): [string, string] {
+    const n = this.v6 ? 16 : 4
+    return [formatAddr(this.addrBytes(true, scratchA), 0, n), formatAddr(this.addrBytes(false, scratchB), 0, n)]
+  }
+
+  get origMac(): string | undefined {
+    return this.origMacN < 0 ? undefined : macText(this.origMacN)
+  }
+
+  get respMac(): string | undefined {
+    return this.respMacN < 0 ? undefined : macText(this.respMacN)
+  }
+
+  /** Community ID v1, computed when asked (once per emitted record). */
+  get communityId(): string {
+    const n = this.v6 ? 16 : 4
+    return communityIdV1(this.ipProto, this.addrBytes(true, scratchA).subarray(0, n), this.addrBytes(false, scratchB).subarray(0, n), this.origP, this.respP)
+  }
+
   setKey(k: FlowKey): void {
+    this.v6 = k.v6
     this.kProto = k.proto
     this.kA0 = k.a0; this.kA1 = k.a1; this.kA2 = k.a2; this.kA3 = k.a3
     this.kB0 = k.b0; this.kB1 = k.b1; this.kB2 = k.b2; this.kB3 = k.b3
@@ -112,13 +155,13 @@ export class Conn {
 
   /** Zeek's Connection::FlipRoles: swap endpoints and everything per direction; append '^'. */
   flipRoles(): void {
-    const h = this.origH; this.origH = this.respH; this.respH = h
+    this.hCache = undefined
     let n = this.origP; this.origP = this.respP; this.respP = n
     n = this.origPkts; this.origPkts = this.respPkts; this.respPkts = n
     n = this.origIpBytes; this.origIpBytes = this.respIpBytes; this.respIpBytes = n
     n = this.origLen; this.origLen = this.respLen; this.respLen = n
     const a = this.origActive; this.origActive = this.respActive; this.respActive = a
-    const m = this.origMac; this.origMac = this.respMac; this.respMac = m
+    const m = this.origMacN; this.origMacN = this.respMacN; this.respMacN = m
     const l = this.localOrig; this.localOrig = this.localResp; this.localResp = l
     if (this.tcp) {
       const t = this.tcp
@@ -133,4 +176,22 @@ export class Conn {
     this.app?.flip()
     this.addHistory('^')
   }
+}
+
+const scratchA = new Uint8Array(16)
+const scratchB = new Uint8Array(16)
+
+function macText(n: number): string {
+  let s = ''
+  for (let i = 5; i >= 0; i--) {
+    const b = Math.floor(n / 2 ** (8 * i)) & 0xff
+    s += (b < 16 ? '0' : '') + b.toString(16)
+    if (i > 0) s += ':'
+  }
+  return s
+}
+
+/** A MAC address at `off` as a 48-bit number. */
+export function macNumber(b: Uint8Array, off: number): number {
+  return (b[off]! * 2 ** 40) + (b[off + 1]! * 2 ** 32) + ((b[off + 2]! << 24) >>> 0) + (b[off + 3]! << 16) + (b[off + 4]! << 8) + b[off + 5]!
 }

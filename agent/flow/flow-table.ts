@@ -8,9 +8,7 @@
 import type { PacketInfo } from '../decode/packet-info.js'
 import { L4_BAD_CHECKSUM, L4_OTHER, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
 import { TCP_SYN, TCP_ACK } from '../decode/packet-info.js'
-import { formatAddr, formatMac } from './addr-format.js'
-import { communityIdV1 } from './community-id.js'
-import { Conn } from './conn.js'
+import { Conn, macNumber } from './conn.js'
 import { buildConnRecord } from './conn-summary.js'
 import type { ConnRecord } from './conn-record.js'
 import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
@@ -157,8 +155,6 @@ export class FlowTable {
     c.setKey(k)
     c.origIsA = k.srcIsA
     c.ipProto = info.ipProto
-    c.origH = formatAddr(b, info.srcAddrOff, info.addrLen)
-    c.respH = formatAddr(b, info.dstAddrOff, info.addrLen)
     c.origP = k.sport
     c.respP = k.dport
     c.startTime = t
@@ -166,8 +162,8 @@ export class FlowTable {
     c.vlan = info.vlan
     c.innerVlan = info.innerVlan
     c.iface = iface
-    if (info.srcMacOff >= 0) c.origMac = formatMac(info.l2Buf, info.srcMacOff)
-    if (info.dstMacOff >= 0) c.respMac = formatMac(info.l2Buf, info.dstMacOff)
+    if (info.srcMacOff >= 0) c.origMacN = macNumber(info.l2Buf, info.srcMacOff)
+    if (info.dstMacOff >= 0) c.respMacN = macNumber(info.l2Buf, info.dstMacOff)
     if (tunnelParent !== undefined) c.tunnelParents = [tunnelParent]
     const src = b.subarray(info.srcAddrOff, info.srcAddrOff + info.addrLen)
     const dst = b.subarray(info.dstAddrOff, info.dstAddrOff + info.addrLen)
@@ -175,7 +171,6 @@ export class FlowTable {
     c.localResp = this.cfg.localNets.isLocal(dst)
     const proto = info.ipProto
     const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
-    c.communityId = communityIdV1(proto, src, dst, isIcmp ? info.icmpType : k.sport, isIcmp ? info.icmpCode : k.dport)
     if (proto === PROTO_TCP) {
       c.proto = 'tcp'
       c.tcp = newTcpState()

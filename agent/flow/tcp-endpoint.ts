@@ -20,6 +20,9 @@ export function seqDelta(a: number, b: number): number {
   return (a - b) | 0
 }
 
+/** Shared empty list until a direction sees data out of order (saves an array per flow). */
+const NO_BLOCKS: number[] = []
+
 /** Most out-of-order ranges remembered per direction; beyond this the oldest are forgotten (bounded memory). */
 const MAX_BLOCKS = 64
 
@@ -52,7 +55,7 @@ export class TcpEndpoint {
   lastReassemSeq = 1
   trimSeq = 1
   /** Sorted, non-overlapping [start, end) pairs above lastReassemSeq. */
-  blocks: number[] = []
+  blocks: number[] = NO_BLOCKS
   skipDeliveries = false
   hadGap = false
 
@@ -134,6 +137,7 @@ export class TcpEndpoint {
   }
 
   private insertBlock(start: number, end: number): void {
+    if (this.blocks === NO_BLOCKS) this.blocks = []
     const b = this.blocks
     let i = 0
     while (i < b.length && b[i + 1]! < start) i += 2

@@ -20,6 +20,7 @@ import { Counters } from '../util/counters.js'
 import { AppDispatcher, type AppDispatcherConfig } from '../app/app-dispatcher.js'
 import type { AppConnInfo, HostObservation } from '../app/app-analyzer.js'
 import { APP_ANALYZERS } from '../app/registry.js'
+import { ArpTracker } from '../app/arp/arp.js'
 import type { Logger } from '../util/logger.js'
 
 export interface FlowPipelineConfig extends Omit<FlowTableConfig, 'localNets' | 'app'> {
@@ -64,6 +65,8 @@ export class FlowPipeline {
   readonly counters = new Counters<PipelineCounter>()
   readonly anomalies = new AnomalyCounters()
   private readonly table: FlowTable
+  /** ARP request/reply pairing and IP↔MAC facts (asset inventory). */
+  private readonly arp = new ArpTracker()
   /** Application-layer dispatcher (undefined when app analysis is off). */
   readonly app: AppDispatcher | undefined
   private readonly frags = new FragmentReassembler()
@@ -157,6 +160,10 @@ export class FlowPipeline {
         return
       case DECODE_ARP:
         this.counters.inc('packets_arp')
+        if (this.deps.onObservation) {
+          const observe = this.deps.onObservation
+          this.arp.packet(info.buf, info.arpOff, t, (o) => observe(o, undefined))
+        }
         return
       case DECODE_FRAGMENT:
         this.counters.inc('packets_fragment')
