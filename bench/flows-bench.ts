@@ -17,6 +17,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { GENERATOR_VERSION, generateCapture } from './generate-capture.js'
@@ -24,6 +25,8 @@ import type { CaptureProfile, CaptureSummary } from './generate-capture.js'
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const AGENT_BIN = join(REPO_ROOT, 'dist', 'agent', 'cli', 'main.js')
+/** A tool that has not finished by then is reported as failed (GNU timeout exits 124). */
+const TOOL_TIMEOUT_S = 600
 
 export interface ToolRun {
   tool: string
@@ -46,7 +49,8 @@ function have(cmd: string): boolean {
 function timed(argv: string[], workDir: string): { wallS: number, cpuS: number, rssMB: number, out: string, status: number | null } {
   const timeFile = join(workDir, 'time.txt')
   const pin = have('taskset') ? ['taskset', '-c', '0'] : []
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, ...pin, ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, ...pin, 'timeout', String(TOOL_TIMEOUT_S), ...argv], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (r.status === 124) return { wallS: NaN, cpuS: NaN, rssMB: NaN, out: `timed out after ${TOOL_TIMEOUT_S} s`, status: 124 }
   const [e, u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
   return { wallS: e!, cpuS: u! + s!, rssMB: m! / 1024, out: `${r.stdout}\n${r.stderr}`, status: r.status }
 }
@@ -71,7 +75,8 @@ const TOOLS: ToolSpec[] = [
     tool: 'softflowd 1.1',
     needs: 'softflowd',
     // -m above the flow count: nothing forced out early; -6 tracks IPv6; NetFlow v9 to the discard port on loopback.
-    argv: (file, outDir) => ['softflowd', '-r', file, '-n', '127.0.0.1:9', '-v', '9', '-6', '-m', '1000000', '-d', '-p', join(outDir, 'sf.pid'), '-c', join(outDir, 'sf.ctl')],
+    // No -c: softflowd 1.1.0 with a non-default control socket path blocks in accept() at EOF.
+    argv: (file, outDir) => ['softflowd', '-r', file, '-n', '127.0.0.1:9', '-v', '9', '-6', '-m', '1000000', '-d', '-p', join(outDir, 'sf.pid')],
     parse: (out) => {
       const flows = /Flows exported: (\d+)/.exec(out)
       const pkts = /Packets processed: (\d+)/.exec(out)
@@ -93,7 +98,7 @@ const TOOLS: ToolSpec[] = [
   {
     tool: 'telltale replay',
     needs: 'node',
-    argv: (file, outDir) => [process.execPath, AGENT_BIN, 'replay', file, '--log-dir', outDir, '-q'],
+    argv: (file, outDir) => [process.execPath, AGENT_BIN, 'replay', file, '--log-dir', outDir],
     parse: (out, outDir) => {
       const log = join(outDir, 'conn.log')
       if (!existsSync(log)) return `no conn.log written: ${out.trim().slice(0, 300)}`
@@ -199,10 +204,12 @@ function verdicts(rows: ToolRun[], conc: ToolRun | undefined): string[] {
 
 export async function benchFlows(): Promise<void> {
   const runs = Number(process.env.TELLTALE_BENCH_RUNS ?? 3)
-  const work = mkdtempSync(join(process.env.TELLTALE_BENCH_DIR ?? join(REPO_ROOT, 'bench', 'out'), 'flows-'))
+  const benchDir = process.env.TELLTALE_BENCH_DIR ?? join(REPO_ROOT, 'bench', 'out')
+  mkdirSync(benchDir, { recursive: true })
+  const work = mkdtempSync(join(benchDir, 'flows-'))
   try {
     const mix = benchCapture('mix', 80_000)
-    console.log(`\n== flows: ${describe(mix)}\n   each tool pinned to core 0, best of ${runs} by wall time\n`)
+    console.log(`\n== flows: ${describe(mix)}\n   each tool pinned to core 0, best of ${runs} by wall time; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores at start\n`)
     const rows = TOOLS.map((spec) => runTool(spec, mix.path, mix, runs, work))
     console.log(table(rows, mix))
 

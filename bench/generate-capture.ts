@@ -9,8 +9,8 @@
  *   mix         ≥ 1M packets, ≥ 50k flows: TCP (handshake/data/FIN, RST, rejected, SYN only),
  *               DNS over UDP, one-sided UDP, ICMP echo; ~10 % IPv6, ~15 % 802.1Q-tagged;
  *               IMIX-like sizes (many 54–80 B, a share ~590 B from MSS-536 paths, a share 1514 B).
- *   concurrent  ≥ 100k TCP flows all open at the same time (opened within ~3 s, each lasting
- *               ≥ 10 s), for peak-RSS measurements of the flow table.
+ *   concurrent  ≥ 100k TCP flows all established and open at the same time (handshakes
+ *               within ~3 s, then 10–14 s idle, then data and FIN), for peak RSS of the flow table.
  *
  * Usage: node dist/bench/generate-capture.js OUT.pcap [mix|concurrent] [--flows N] [--seed S]
  */
@@ -23,7 +23,7 @@ import type { Exchange } from '../test/helpers/traffic.js'
 export type CaptureProfile = 'mix' | 'concurrent'
 
 /** Bumped whenever the output for a given seed changes (benchmarks cache captures by it). */
-export const GENERATOR_VERSION = 2
+export const GENERATOR_VERSION = 3
 
 export interface GenerateOptions {
   profile?: CaptureProfile
@@ -225,7 +225,21 @@ function mixConversation(rnd: () => number, hosts: Hosts, i: number, clients: nu
   return { frames, v6, vlan: vlanTagged }
 }
 
-/** Conversation `i` of the concurrent profile: a TCP session whose packets are ≥ 5 s apart per round trip. */
+/** Shifts frames[from…] later by `delayUs` (think time: sequence numbers do not depend on time). */
+function delayFrom(frames: CaptureFrame[], from: number, delayUs: number): void {
+  for (let k = from; k < frames.length; k++) {
+    const f = frames[k]!
+    const ns = f.tsNsec + delayUs * 1000
+    f.tsSec += Math.floor(ns / 1e9)
+    f.tsNsec = ns % 1e9
+  }
+}
+
+/**
+ * Conversation `i` of the concurrent profile: a TCP handshake at a normal RTT, then 10–14 s
+ * of silence (far below TCP inactivity timeouts), then a request/response and FIN — so
+ * every flow is established and open at the same time.
+ */
 function concurrentConversation(rnd: () => number, hosts: Hosts, i: number, clients: number, t0: number, kinds: Record<FlowKind, number>): { frames: CaptureFrame[], v6: boolean, vlan: boolean } {
   const cl = hosts.client(i, false)
   const sv = hosts.server(rnd, false)
@@ -233,9 +247,10 @@ function concurrentConversation(rnd: () => number, hosts: Hosts, i: number, clie
   const frames = tcpConversation({
     client: { ip: cl.ip, port: 32768 + (Math.floor(i / clients) % 28000), mac: cl.mac },
     server: { ip: sv.ip, port: pick(rnd, SERVER_PORTS_TCP), mac: sv.mac },
-    t0, rttUs: 5_000_000 + Math.floor(rnd() * 3_000_000),
+    t0, rttUs: logUniform(rnd, 500, 50_000),
     exchanges: [{ from: 'orig', bytes: logUniform(rnd, 60, 500) }, { from: 'resp', bytes: logUniform(rnd, 100, 1400) }],
   })
+  delayFrom(frames, 3, 10_000_000 + Math.floor(rnd() * 4_000_000))
   return { frames, v6: false, vlan: false }
 }
 
