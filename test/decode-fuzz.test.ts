@@ -45,7 +45,7 @@ function seedFrames(): Array<{ linkType: number; data: Buffer }> {
 }
 
 t.test('every seed frame decodes without anomalies', async (t) => {
-  const p = new FlowPipeline({}, { onConn: () => {} })
+  const p = new FlowPipeline({ app: false }, { onConn: () => {} })
   const pkt = newRawPacket()
   for (const f of seedFrames()) {
     pkt.linkType = f.linkType

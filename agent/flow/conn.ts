@@ -23,7 +23,9 @@ export interface TcpState {
  * place. Directions are orig/resp as in Zeek.
  */
 export class Conn {
-  uid = ''
+  /** Drawn on first use (tunnel parent, analyzer log, record): most flows need it only once. */
+  private uidText: string | undefined = undefined
+  uidSource: { next(): string } | undefined = undefined
   // ---- canonical key (copied from FlowKey once, at creation) ----
   kProto = 0
   kA0 = 0; kA1 = 0; kA2 = 0; kA3 = 0
@@ -84,6 +86,10 @@ export class Conn {
   // ---- intrusive LRU list (least recently active first) ----
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
+
+  get uid(): string {
+    return (this.uidText ??= this.uidSource!.next())
+  }
 
   /** Originator / responder address text, derived from the key words (no strings kept per flow until asked). */
   get origH(): string {

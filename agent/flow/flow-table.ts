@@ -151,7 +151,7 @@ export class FlowTable {
     }
     const c = new Conn()
     const b = info.buf
-    c.uid = this.uids.next()
+    c.uidSource = this.uids
     c.setKey(k)
     c.origIsA = k.srcIsA
     c.ipProto = info.ipProto

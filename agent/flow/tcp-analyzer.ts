@@ -8,7 +8,7 @@
 import type { Conn } from './conn.js'
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet-info.js'
 import {
-  seqDelta, TcpEndpoint, TCP_CLOSED, TCP_ESTABLISHED, TCP_INACTIVE, TCP_PARTIAL, TCP_RESET, TCP_SYN_ACK_SENT,
+  isPow10, seqDelta, TcpEndpoint, TCP_CLOSED, TCP_ESTABLISHED, TCP_INACTIVE, TCP_PARTIAL, TCP_RESET, TCP_SYN_ACK_SENT,
   TCP_SYN_SENT,
 } from './tcp-endpoint.js'
 
@@ -60,10 +60,10 @@ function endpointAddHistory(c: Conn, ep: TcpEndpoint, code: string): void {
 function scaled(c: Conn, ep: TcpEndpoint, kind: 'C' | 'T' | 'W' | 'G'): void {
   const code = ep.isOrig ? kind : kind.toLowerCase()
   switch (kind) {
-    case 'C': if (++ep.chkCnt === ep.chkThresh) { c.addHistory(code); ep.chkThresh *= 10 } break
-    case 'T': if (++ep.rxmtCnt === ep.rxmtThresh) { c.addHistory(code); ep.rxmtThresh *= 10 } break
-    case 'W': if (++ep.win0Cnt === ep.win0Thresh) { c.addHistory(code); ep.win0Thresh *= 10 } break
-    case 'G': if (++ep.gapCnt === ep.gapThresh) { c.addHistory(code); ep.gapThresh *= 10 } break
+    case 'C': if (isPow10(++ep.chkCnt)) c.addHistory(code); break
+    case 'T': if (isPow10(++ep.rxmtCnt)) c.addHistory(code); break
+    case 'W': if (isPow10(++ep.win0Cnt)) c.addHistory(code); break
+    case 'G': if (isPow10(++ep.gapCnt)) c.addHistory(code); break
   }
 }
 

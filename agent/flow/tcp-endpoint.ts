@@ -42,15 +42,11 @@ export class TcpEndpoint {
   histLastSyn = -1
   histLastFin = -1
   histLastRst = -1
-  // Logarithmic history counters (C, T, W, G): count and next threshold.
+  // Logarithmic history counters (C, T, W, G): the letter is added at 1, 10, 100, … (isPow10).
   chkCnt = 0
-  chkThresh = 1
   rxmtCnt = 0
-  rxmtThresh = 1
   win0Cnt = 0
-  win0Thresh = 1
   gapCnt = 0
-  gapThresh = 1
   // Range reassembler (relative sequence numbers, first data byte = 1).
   lastReassemSeq = 1
   trimSeq = 1
@@ -195,8 +191,8 @@ export class TcpEndpoint {
   }
 }
 
-/** Zeek's Connection::ScaledHistoryEntry: add the letter at counts 1, 10, 100, … */
-export function scaledHistory(counter: number, threshold: number): { add: boolean; threshold: number } {
-  if (counter === threshold) return { add: true, threshold: threshold * 10 }
-  return { add: false, threshold }
+/** Zeek's Connection::ScaledHistoryEntry adds the letter when the count reaches 1, 10, 100, … */
+export function isPow10(n: number): boolean {
+  while (n >= 10 && n % 10 === 0) n /= 10
+  return n === 1
 }
