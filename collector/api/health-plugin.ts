@@ -1,0 +1,16 @@
+/** `/healthz` (the process answers) and `/readyz` (the store is open, ingest accepted). */
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { CollectorError, errorBody } from '../errors.js'
+import type { CollectorStore } from '../storage/index.js'
+import { ErrorSchema } from './schemas.js'
+
+const Ok = Type.Object({ status: Type.String() })
+
+export const healthPlugin: FastifyPluginAsync<{ store: CollectorStore }> = async (app, { store }) => {
+  app.get('/healthz', { schema: { response: { 200: Ok } } }, async () => ({ status: 'ok' }))
+  app.get('/readyz', { schema: { response: { 200: Ok, 503: ErrorSchema } } }, async (_req, reply) => {
+    if (!store.isOpen) return reply.code(503).send(errorBody(new CollectorError('NOT_READY')))
+    return { status: 'ready' }
+  })
+}

@@ -1,0 +1,69 @@
+/**
+ * buildApp(): the collector's fastify instance, never listening (the serve command listens;
+ * tests use app.inject()). The store is opened while the app boots (`await app.ready()`)
+ * and closed by app.close() after the server stopped taking requests. One encapsulated
+ * plugin per resource.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { agentsPlugin } from './api/agents-plugin.js'
+import { enrollPlugin } from './api/enroll-plugin.js'
+import { enrollmentTokensPlugin } from './api/enrollment-tokens-plugin.js'
+import { installErrorHandlers } from './api/error-handler.js'
+import { healthPlugin } from './api/health-plugin.js'
+import { ingestPlugin } from './api/ingest-plugin.js'
+import type { CollectorConfig } from './config/config-schema.js'
+import { ensureAdminToken } from './enroll/enrollment.js'
+import { IngestService } from './ingest/ingest-service.js'
+import { CollectorStore } from './storage/index.js'
+import { createRootLogger, type Logger } from './util/logger.js'
+
+export interface BuildAppOptions {
+  config: Readonly<CollectorConfig>
+  /** Root logger; default from config.log. */
+  log?: Logger
+  /** Value of TELLTALE_ADMIN_TOKEN: an admin token with this secret exists after boot. */
+  adminToken?: string
+}
+
+export interface CollectorApp {
+  app: FastifyInstance
+  store: CollectorStore
+  ingest: IngestService
+}
+
+export function buildApp(opts: BuildAppOptions): CollectorApp {
+  const { config } = opts
+  const log = opts.log ?? createRootLogger({ level: config.log.level, pretty: config.log.pretty })
+  const store = new CollectorStore({ dataDir: config.data_dir, sync: config.storage.sync })
+  const ingest = new IngestService(store, { maxFlowsPerBatch: config.ingest.max_flows_per_batch, maxEntriesPerBatch: config.ingest.max_entries_per_batch })
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    forceCloseConnections: true,
+  })
+  installErrorHandlers(app)
+
+  app.register(async () => {
+    await store.open()
+    log.child({ component: 'storage' }).info({ dir: config.data_dir }, 'store open')
+    if (opts.adminToken !== undefined && opts.adminToken !== '') {
+      const r = await ensureAdminToken(store, opts.adminToken)
+      if (r.created) log.child({ component: 'auth' }).info({ token: r.record.id }, 'admin token from TELLTALE_ADMIN_TOKEN created')
+    }
+  })
+  app.addHook('onClose', async () => {
+    await store.close()
+    log.child({ component: 'storage' }).info('store closed')
+  })
+
+  app.register(healthPlugin, { store })
+  app.register(ingestPlugin, {
+    store, service: ingest, log: log.child({ component: 'ingest' }),
+    limits: { maxBodyBytes: config.ingest.max_body_bytes, maxDecompressedBytes: config.ingest.max_decompressed_bytes },
+  })
+  app.register(enrollmentTokensPlugin, { store })
+  app.register(enrollPlugin, { store, log: log.child({ component: 'enroll' }) })
+  app.register(agentsPlugin, { store, log: log.child({ component: 'agents' }) })
+  return { app, store, ingest }
+}

@@ -1,0 +1,223 @@
+/**
+ * One pass over a decompressed Batch's bytes, without building a message object per flow.
+ *
+ * Flows are most of a batch and are stored byte for byte as the agent sent them, so they are
+ * never decoded into objects here: each `flows = 6` entry is walked field by field (wire
+ * types checked against flow.proto, lengths bounds-checked) and only what the indexes need
+ * is read (ts, addresses, responder port, transport, service). Everything else in the batch
+ * (events, observations, stats, inventory, gaps) is small and copied into `rest`, which the
+ * caller decodes with the generated Batch decoder.
+ *
+ * Pure: never throws on bad bytes; returns `{ ok: false, reason }` with the first problem.
+ */
+
+/** Field numbers of telltale.v1.Batch that this scanner treats specially. */
+export const BATCH_FIELD = { flows: 6, events: 7, observations: 8, gaps: 11 } as const
+
+/** Expected wire type per Flow field number (flow.proto); absent = a field this build does not know. */
+const FLOW_WIRE: readonly (number | undefined)[] = (() => {
+  const w: (number | undefined)[] = []
+  const varint = [1, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 18, 20, 21, 22, 24, 25, 29, 30, 31, 32]
+  const len = [2, 4, 8, 16, 17, 19, 23, 26, 27, 28]
+  for (const f of varint) w[f] = 0
+  for (const f of len) w[f] = 2
+  return w
+})()
+
+/** What the indexes need from one flow. Addresses are [start, end) offsets into the body. */
+export interface ScannedFlows {
+  count: number
+  /** Per flow: ts_us (0 when unset; negative times clamp to 0). */
+  ts: Float64Array
+  origStart: Int32Array
+  origLen: Uint8Array
+  respStart: Int32Array
+  respLen: Uint8Array
+  respPort: Uint16Array
+  transport: Uint8Array
+  serviceStart: Int32Array
+  serviceLen: Int32Array
+}
+
+export interface Range { start: number; end: number }
+
+export interface BatchScan {
+  ok: true
+  /** Each `flows` entry: the whole field (tag + length + message), in order. */
+  flowEntries: Range[]
+  flows: ScannedFlows
+  /** Each `events` / `host_observations` / `gaps` entry (tag + length + message). */
+  eventEntries: Range[]
+  observationEntries: Range[]
+  gapEntries: Range[]
+  /** Every field except the flows, in order: decode with Batch.decode. */
+  rest: Buffer
+}
+
+/** `limit`: a configured limit was passed (413); `malformed`: not a valid Batch (400). */
+export interface ScanFailure { ok: false; kind: 'limit' | 'malformed'; reason: string }
+
+/** Hard cap on flows per batch (also bounded by the decompressed size limit). */
+export interface ScanLimits { maxFlows: number; maxEntries: number }
+
+// Varint reader state (module-level scratch: the scanner is synchronous and not re-entrant).
+let vpos = 0
+let vval = 0
+
+/** Reads a varint at `pos` into vval/vpos; false when truncated or longer than 10 bytes. Values above 2^53 lose precision. */
+function readVarint(b: Uint8Array, pos: number, end: number): boolean {
+  let result = 0
+  let mul = 1
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) return false
+    const byte = b[pos++]!
+    result += (byte & 0x7f) * mul
+    if (byte < 0x80) {
+      if (i === 9 && byte > 1) return false
+      vval = result
+      vpos = pos
+      return true
+    }
+    mul *= 128
+  }
+  return false
+}
+
+/** Skips one field's value of wire type `wt` at `pos`; returns the new position or -1. */
+function skipValue(b: Uint8Array, pos: number, end: number, wt: number): number {
+  switch (wt) {
+    case 0: return readVarint(b, pos, end) ? vpos : -1
+    case 1: return pos + 8 <= end ? pos + 8 : -1
+    case 2: {
+      if (!readVarint(b, pos, end)) return -1
+      const e = vpos + vval
+      return vval <= end - vpos ? e : -1
+    }
+    case 5: return pos + 4 <= end ? pos + 4 : -1
+    default: return -1 // groups (3, 4) are not used by telltale.v1; 6 and 7 do not exist
+  }
+}
+
+function newFlows(capacity: number): ScannedFlows {
+  return {
+    count: 0,
+    ts: new Float64Array(capacity),
+    origStart: new Int32Array(capacity),
+    origLen: new Uint8Array(capacity),
+    respStart: new Int32Array(capacity),
+    respLen: new Uint8Array(capacity),
+    respPort: new Uint16Array(capacity),
+    transport: new Uint8Array(capacity),
+    serviceStart: new Int32Array(capacity),
+    serviceLen: new Int32Array(capacity),
+  }
+}
+
+/** Walks one Flow message in b[start, end); fills slot `i`. Returns an error text or null. */
+function scanFlow(b: Uint8Array, start: number, end: number, out: ScannedFlows, i: number): string | null {
+  out.ts[i] = 0; out.origLen[i] = 0; out.respLen[i] = 0; out.respPort[i] = 0; out.transport[i] = 0; out.serviceLen[i] = 0
+  let pos = start
+  while (pos < end) {
+    if (!readVarint(b, pos, end)) return 'truncated field tag'
+    const tag = vval
+    pos = vpos
+    const field = Math.floor(tag / 8)
+    const wt = tag & 7
+    if (field === 0) return 'field number 0'
+    const expected = field < FLOW_WIRE.length ? FLOW_WIRE[field] : undefined
+    if (expected !== undefined && expected !== wt) return `field ${field} has wire type ${wt}, expected ${expected}`
+    if (wt === 0) {
+      if (!readVarint(b, pos, end)) return `truncated varint in field ${field}`
+      pos = vpos
+      if (field === 1) out.ts[i] = vval > 2 ** 62 ? 0 : vval // a negative int64 reads as ~2^64
+      else if (field === 5) { if (vval > 0xffff) return `resp_p ${vval} is not a port`; out.respPort[i] = vval }
+      else if (field === 6) out.transport[i] = vval > 255 ? 0 : vval
+      continue
+    }
+    if (wt === 2) {
+      if (!readVarint(b, pos, end)) return `truncated length in field ${field}`
+      const len = vval
+      const vs = vpos
+      if (len > end - vs) return `field ${field} length ${len} runs past the end of the flow`
+      pos = vs + len
+      if (field === 2 || field === 4) {
+        if (len !== 0 && len !== 4 && len !== 16) return `address of ${len} bytes in field ${field}`
+        if (field === 2) { out.origStart[i] = vs; out.origLen[i] = len } else { out.respStart[i] = vs; out.respLen[i] = len }
+      } else if (field === 19) {
+        out.serviceStart[i] = vs
+        out.serviceLen[i] = len
+      }
+      continue
+    }
+    const next = skipValue(b, pos, end, wt)
+    if (next < 0) return `bad value of wire type ${wt} in field ${field}`
+    pos = next
+  }
+  return null
+}
+
+/** Scans a decompressed Batch. */
+export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFailure {
+  const end = body.length
+  const flowEntries: Range[] = []
+  const eventEntries: Range[] = []
+  const observationEntries: Range[] = []
+  const gapEntries: Range[] = []
+  const restParts: Range[] = []
+  let entries = 0
+  let pos = 0
+  // Pass 1: top-level structure.
+  while (pos < end) {
+    const fieldStart = pos
+    if (!readVarint(body, pos, end)) return { ok: false, kind: 'malformed', reason: `truncated field tag at byte ${pos}` }
+    const tag = vval
+    pos = vpos
+    const field = Math.floor(tag / 8)
+    const wt = tag & 7
+    if (field === 0) return { ok: false, kind: 'malformed', reason: `field number 0 at byte ${fieldStart}` }
+    const next = skipValue(body, pos, end, wt)
+    if (next < 0) return { ok: false, kind: 'malformed', reason: `field ${field} (wire type ${wt}) at byte ${fieldStart} is truncated or invalid` }
+    pos = next
+    if (++entries > limits.maxEntries) return { ok: false, kind: 'limit', reason: `more than ${limits.maxEntries} top-level entries` }
+    const r = { start: fieldStart, end: next }
+    if (field === BATCH_FIELD.flows) {
+      if (wt !== 2) return { ok: false, kind: 'malformed', reason: `flows entry with wire type ${wt}` }
+      if (flowEntries.length >= limits.maxFlows) return { ok: false, kind: 'limit', reason: `more than ${limits.maxFlows} flows in one batch` }
+      flowEntries.push(r)
+      continue
+    }
+    if (field === BATCH_FIELD.events && wt === 2) eventEntries.push(r)
+    else if (field === BATCH_FIELD.observations && wt === 2) observationEntries.push(r)
+    else if (field === BATCH_FIELD.gaps && wt === 2) gapEntries.push(r)
+    const last = restParts[restParts.length - 1]
+    if (last !== undefined && last.end === fieldStart) last.end = next
+    else restParts.push(r)
+  }
+  // Pass 2: each flow.
+  const flows = newFlows(flowEntries.length)
+  for (let i = 0; i < flowEntries.length; i++) {
+    const e = flowEntries[i]!
+    readVarint(body, e.start, e.end) // tag (checked in pass 1)
+    readVarint(body, vpos, e.end) // length (checked in pass 1)
+    const err = scanFlow(body, vpos, e.end, flows, i)
+    if (err !== null) return { ok: false, kind: 'malformed', reason: `flow ${i}: ${err}` }
+  }
+  flows.count = flowEntries.length
+  const rest = restParts.length === 1
+    ? body.subarray(restParts[0]!.start, restParts[0]!.end)
+    : Buffer.concat(restParts.map((p) => body.subarray(p.start, p.end)))
+  return { ok: true, flowEntries, flows, eventEntries, observationEntries, gapEntries, rest }
+}
+
+/** Concatenation of entries (contiguous runs are one subarray, no copy). */
+export function joinEntries(body: Buffer, entries: Range[]): Buffer {
+  if (entries.length === 0) return Buffer.alloc(0)
+  const runs: Range[] = []
+  for (const e of entries) {
+    const last = runs[runs.length - 1]
+    if (last !== undefined && last.end === e.start) last.end = e.end
+    else runs.push({ start: e.start, end: e.end })
+  }
+  if (runs.length === 1) return body.subarray(runs[0]!.start, runs[0]!.end)
+  return Buffer.concat(runs.map((r) => body.subarray(r.start, r.end)))
+}

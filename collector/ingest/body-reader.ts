@@ -1,0 +1,86 @@
+/**
+ * Reads an ingest body with limits before AND after decompression, in bounded memory:
+ *   * Content-Length over the limit → refused before reading a byte;
+ *   * the raw stream is counted while read and abandoned past the limit;
+ *   * gzip is inflated with zlib's `maxOutputLength`, which stops inflating (and frees
+ *     what it produced) as soon as the output would pass the cap: a gzip bomb costs at
+ *     most `maxDecompressedBytes` of memory, then is a 413.
+ */
+import type { Readable } from 'node:stream'
+import { gunzip } from 'node:zlib'
+import { CollectorError } from '../errors.js'
+
+export interface BodyLimits {
+  /** Largest body accepted as sent (compressed). */
+  maxBodyBytes: number
+  /** Largest body accepted after decompression. */
+  maxDecompressedBytes: number
+}
+
+/** Which Content-Encoding the body uses, or the error for an unsupported one. */
+export function bodyEncoding(header: string | undefined): 'gzip' | 'identity' | CollectorError {
+  const v = (header ?? '').trim().toLowerCase()
+  if (v === '' || v === 'identity') return 'identity'
+  if (v === 'gzip' || v === 'x-gzip') return 'gzip'
+  return new CollectorError('UNSUPPORTED_ENCODING', `Content-Encoding "${header ?? ''}" is not supported; use gzip or identity`)
+}
+
+/** Reads the raw body; rejects with BODY_TOO_LARGE past the limit (and stops reading). */
+export function readRaw(stream: Readable, contentLength: number | undefined, limit: number): Promise<Buffer> {
+  if (contentLength !== undefined && contentLength > limit) {
+    stream.resume()
+    return Promise.reject(new CollectorError('BODY_TOO_LARGE', `the body is ${contentLength} bytes; this collector accepts at most ${limit} (ingest.max_body_bytes)`))
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    let done = false
+    const finish = (err: Error | null): void => {
+      if (done) return
+      done = true
+      stream.off('data', onData)
+      stream.off('end', onEnd)
+      stream.off('error', onError)
+      if (err !== null) {
+        stream.resume() // drain, do not buffer
+        reject(err)
+      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total))
+    }
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length
+      if (total > limit) {
+        finish(new CollectorError('BODY_TOO_LARGE', `the body is over ${limit} bytes, the most this collector accepts (ingest.max_body_bytes)`))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => finish(null)
+    const onError = (err: Error): void => finish(err)
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onError)
+  })
+}
+
+/** Inflates gzip with an output cap. */
+export function inflateCapped(raw: Buffer, maxOut: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    gunzip(raw, { maxOutputLength: maxOut }, (err, out) => {
+      if (err === null) { resolve(out); return }
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+        reject(new CollectorError('DECOMPRESSED_TOO_LARGE', `the body inflates to more than ${maxOut} bytes, the most this collector accepts (ingest.max_decompressed_bytes)`))
+      } else reject(new CollectorError('BAD_GZIP', `the body is not valid gzip (${err.message})`))
+    })
+  })
+}
+
+/** Raw body → decompressed bytes, with both limits. */
+export async function readBody(stream: Readable, contentLength: number | undefined, encoding: 'gzip' | 'identity', limits: BodyLimits): Promise<Buffer> {
+  const raw = await readRaw(stream, contentLength, limits.maxBodyBytes)
+  if (encoding === 'identity') {
+    if (raw.length > limits.maxDecompressedBytes) throw new CollectorError('DECOMPRESSED_TOO_LARGE', `the body is ${raw.length} bytes; this collector accepts at most ${limits.maxDecompressedBytes} (ingest.max_decompressed_bytes)`)
+    return raw
+  }
+  return inflateCapped(raw, limits.maxDecompressedBytes)
+}

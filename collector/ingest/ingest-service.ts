@@ -1,0 +1,152 @@
+/**
+ * The ingest core, without HTTP: verified agent + decompressed body → stored batch → Ack.
+ *
+ * Order of checks: protocol version (from the BatchHeader, before decoding the payload),
+ * batch identity and agent, structure of every flow (batch-scan), the rest decoded by the
+ * generated decoder; then dedup and ONE atomic write. Only after that write resolves is
+ * the Ack produced. Concurrent copies of the same batch wait for the first and are acked
+ * as duplicates; batches of one agent are written one at a time (exact agent totals).
+ */
+import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
+import { CollectorError } from '../errors.js'
+import type { AgentRecord, CollectorStore, WriteOp } from '../storage/index.js'
+import { Counters } from '../util/counters.js'
+import { joinEntries, scanBatch } from './batch-scan.js'
+import { buildFlowIndex } from './flow-index.js'
+
+export interface IngestLimits {
+  maxFlowsPerBatch: number
+  /** Top-level entries (flows + events + observations + …) per batch. */
+  maxEntriesPerBatch: number
+}
+
+export type IngestCounter =
+  | 'ingest_batches_total' | 'ingest_duplicates_total' | 'ingest_flows_total' | 'ingest_events_total'
+  | 'ingest_observations_total' | 'ingest_gaps_total' | 'ingest_bytes_total' | 'ingest_rejected_total'
+  | `ingest_rejected_${string}_total`
+
+export interface IngestResult { ack: Uint8Array; duplicate: boolean; n: number; flows: number }
+
+const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations'> = { 1: 'flows', 2: 'events', 3: 'observations' }
+
+export class IngestService {
+  readonly counters = new Counters<IngestCounter>()
+  private readonly inFlight = new Map<string, Promise<IngestResult>>()
+
+  constructor(private readonly store: CollectorStore, private readonly limits: IngestLimits) {}
+
+  /** Counts a refusal by its error code (HTTP layer and this service both call it). */
+  countRejection(err: CollectorError): void {
+    this.counters.inc('ingest_rejected_total')
+    this.counters.inc(`ingest_rejected_${err.code.slice('COLLECTOR_ERR_'.length).toLowerCase()}_total`)
+  }
+
+  async ingest(agent: AgentRecord, body: Buffer, nowMs = Date.now()): Promise<IngestResult> {
+    if (body.length === 0) throw new CollectorError('EMPTY_BODY')
+    let header: BatchHeader
+    try {
+      header = BatchHeader.decode(body)
+    } catch (err) {
+      throw new CollectorError('MALFORMED_BATCH', `the body is not a valid telltale.v1.Batch (${(err as Error).message})`)
+    }
+    if (header.protocolVersion !== PROTOCOL_VERSION) {
+      throw new CollectorError('PROTOCOL_VERSION', `the batch uses telltale protocol version ${header.protocolVersion}; this collector speaks version ${PROTOCOL_VERSION}`)
+    }
+    if (header.agentId !== agent.id) throw new CollectorError('AGENT_MISMATCH', `the batch names agent "${header.agentId.slice(0, 64)}" but was sent with the credential of agent "${agent.id}"`)
+    if (!Number.isSafeInteger(header.seq) || header.seq < 1 || !Number.isSafeInteger(header.epoch) || header.epoch < 0) {
+      throw new CollectorError('BATCH_IDENTITY', `batch epoch ${header.epoch} / seq ${header.seq} is invalid (seq starts at 1)`)
+    }
+    const key = `${agent.id}\u0000${header.epoch}\u0000${header.seq}`
+    const running = this.inFlight.get(key)
+    if (running !== undefined) {
+      const first = await running
+      this.counters.inc('ingest_duplicates_total')
+      return { ...first, duplicate: true, ack: this.ack(agent.id, header.epoch, header.seq, true, Date.now()) }
+    }
+    const p = this.store.lock.run(`agent:${agent.id}`, () => this.process(agent.id, header.epoch, header.seq, body, nowMs))
+    this.inFlight.set(key, p)
+    try {
+      return await p
+    } finally {
+      this.inFlight.delete(key)
+    }
+  }
+
+  private ack(agentId: string, epoch: number, seq: number, duplicate: boolean, nowMs: number): Uint8Array {
+    return encodeAck({ agentId, epoch, seq, duplicate, serverTimeUs: nowMs * 1000, protocolVersion: PROTOCOL_VERSION })
+  }
+
+  private async process(agentId: string, epoch: number, seq: number, body: Buffer, nowMs: number): Promise<IngestResult> {
+    const stored = await this.store.batches.findStored(agentId, epoch, seq)
+    if (stored !== undefined) {
+      this.counters.inc('ingest_duplicates_total')
+      return { ack: this.ack(agentId, epoch, seq, true, Date.now()), duplicate: true, n: stored, flows: 0 }
+    }
+    const scan = scanBatch(body, { maxFlows: this.limits.maxFlowsPerBatch, maxEntries: this.limits.maxEntriesPerBatch })
+    if (!scan.ok) {
+      if (scan.kind === 'limit') throw new CollectorError('TOO_MANY_FLOWS', `${scan.reason} (ingest.max_flows_per_batch / ingest.max_entries_per_batch)`)
+      throw new CollectorError('MALFORMED_BATCH', `the body is not a valid telltale.v1.Batch: ${scan.reason}`)
+    }
+    let rest: Batch
+    try {
+      rest = Batch.decode(scan.rest)
+    } catch (err) {
+      throw new CollectorError('MALFORMED_BATCH', `the body is not a valid telltale.v1.Batch (${(err as Error).message})`)
+    }
+    // Another check of the decoded values (protobufjs does not check enums or UTF-8).
+    const verifyError = Batch.verify(rest)
+    if (verifyError !== null) throw new CollectorError('MALFORMED_BATCH', `the body is not a valid telltale.v1.Batch: ${verifyError}`)
+
+    const agent = await this.store.agents.get(agentId)
+    if (agent === undefined) throw new CollectorError('UNKNOWN_AGENT')
+    if (agent.revokedAt !== undefined) throw new CollectorError('REVOKED_AGENT')
+
+    let eventMin = Number.MAX_SAFE_INTEGER
+    for (const e of rest.events) { const t = (e.timestampMs ?? 0) * 1000; if (t < eventMin) eventMin = t }
+    let obsMin = Number.MAX_SAFE_INTEGER
+    for (const o of rest.hostObservations) { const t = o.tsUs ?? 0; if (t < obsMin) obsMin = t }
+    const gapRecords = { ...agent.gapRecords }
+    for (const g of rest.gaps) {
+      const kind = GAP_KIND_FIELD[g.kind ?? 0]
+      if (kind !== undefined) gapRecords[kind] += g.count ?? 0
+    }
+    const flowCount = scan.flows.count
+    const updated: AgentRecord = {
+      ...agent,
+      lastSeenAt: new Date(nowMs).toISOString(),
+      batches: agent.batches + 1,
+      flows: agent.flows + flowCount,
+      events: agent.events + rest.events.length,
+      observations: agent.observations + rest.hostObservations.length,
+      gapRecords,
+    }
+    if (rest.stats?.version) updated.version = rest.stats.version
+    const stats = rest.stats ? Buffer.from(AgentStats.encode(rest.stats).finish()) : undefined
+    const inventory = rest.inventory ? Buffer.from(Inventory.encode(rest.inventory).finish()) : undefined
+    const extraOps = (n: number): WriteOp[] => {
+      updated.lastBatch = { epoch, seq, n }
+      const ops = [this.store.agents.recordOp(updated)]
+      if (stats) ops.push(this.store.agents.statsOp(agentId, stats))
+      if (inventory) ops.push(this.store.agents.inventoryOp(agentId, inventory))
+      return ops
+    }
+    const n = await this.store.batches.write({
+      agentId, epoch, seq,
+      sentAtUs: rest.sentAtUs, receivedAtUs: nowMs * 1000,
+      flowSegment: joinEntries(body, scan.flowEntries), flowCount, flowIndex: buildFlowIndex(body, scan.flows),
+      eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, eventMin),
+      observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
+      observationMinTsUs: obsMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, obsMin),
+      gapSegment: joinEntries(body, scan.gapEntries), gapCount: rest.gaps.length,
+      extraOps,
+    })
+    this.store.agents.remember(updated)
+    this.counters.inc('ingest_batches_total')
+    this.counters.inc('ingest_flows_total', flowCount)
+    this.counters.inc('ingest_events_total', rest.events.length)
+    this.counters.inc('ingest_observations_total', rest.hostObservations.length)
+    this.counters.inc('ingest_gaps_total', rest.gaps.length)
+    this.counters.inc('ingest_bytes_total', body.length)
+    return { ack: this.ack(agentId, epoch, seq, false, Date.now()), duplicate: false, n, flows: flowCount }
+  }
+}

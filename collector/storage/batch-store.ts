@@ -1,0 +1,178 @@
+/**
+ * Ingested batches: the dedup record, the flow/event/observation segments, the flow
+ * indexes and the batch record, all written in ONE atomic level batch (keys.ts explains
+ * the layout). Reading back is here too, for tests, tools and the query side (issue 6).
+ */
+import { keys, prefixRange, KEY_PREFIX, readU64, batchNumberOfKey, minTsOfSegmentKey, subRange } from './keys.js'
+import type { LevelDb, WriteOp } from './level-db.js'
+import { decodePostings, encodePostings } from './postings.js'
+import type { BatchRecord, FlowMetaRecord } from './records.js'
+
+/** What the indexes need from a batch's flows (built by ingest from the wire bytes). */
+export interface FlowIndex {
+  minTsUs: number
+  maxTsUs: number
+  /** 16-byte address (as a latin1 string) → ascending indexes of the flows that have it. */
+  hosts: Map<string, number[]>
+  /** Service name → flows whose service list names it. */
+  services: Map<string, number[]>
+  /** transport << 16 | resp_port → flows. */
+  ports: Map<number, number[]>
+}
+
+export interface BatchWrite {
+  agentId: string
+  epoch: number
+  seq: number
+  sentAtUs: number
+  receivedAtUs: number
+  /** `flows = 6` entries as sent (empty when none) and how many. */
+  flowSegment: Buffer
+  flowCount: number
+  flowIndex: FlowIndex
+  eventSegment: Buffer
+  eventCount: number
+  eventMinTsUs: number
+  observationSegment: Buffer
+  observationCount: number
+  observationMinTsUs: number
+  gapSegment: Buffer
+  gapCount: number
+  /** More operations for the same atomic batch (agent record, latest stats/inventory), given the batch number. */
+  extraOps: (n: number) => WriteOp[]
+}
+
+export interface StoredFlowSegment {
+  n: number
+  minTsUs: number
+  meta: FlowMetaRecord
+  /** Batch-compatible bytes: decode with Batch.decode(bytes).flows. */
+  bytes: Buffer
+}
+
+const SPAN_KEY = 'max_segment_span_us'
+
+export class BatchStore {
+  private nextN = 1
+  private maxSpanUs = 0
+
+  constructor(private readonly db: LevelDb) {}
+
+  /** Recovers the batch counter and the largest segment span. Called by CollectorStore.open. */
+  async load(): Promise<void> {
+    for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.batch), reverse: true, limit: 1 })) this.nextN = batchNumberOfKey(k) + 1
+    const span = await this.db.get(keys.meta(SPAN_KEY))
+    this.maxSpanUs = span === undefined ? 0 : readU64(span, 0)
+  }
+
+  get maxSegmentSpanUs(): number { return this.maxSpanUs }
+
+  /** The batch number `(agent, epoch, seq)` was stored under, or undefined. */
+  async findStored(agentId: string, epoch: number, seq: number): Promise<number | undefined> {
+    const v = await this.db.get(keys.dedup(agentId, epoch, seq))
+    return v === undefined ? undefined : readU64(v, 0)
+  }
+
+  /** Writes everything atomically; resolves with the batch number once durable. */
+  async write(w: BatchWrite): Promise<number> {
+    const n = this.nextN++
+    const ops: WriteOp[] = []
+    const nBuf = Buffer.alloc(8)
+    nBuf.writeUInt32BE(Math.floor(n / 0x1_0000_0000), 0)
+    nBuf.writeUInt32BE(n >>> 0, 4)
+    ops.push({ type: 'put', key: keys.dedup(w.agentId, w.epoch, w.seq), value: nBuf })
+    const rec: BatchRecord = {
+      n, agentId: w.agentId, epoch: w.epoch, seq: w.seq, receivedAtUs: w.receivedAtUs, sentAtUs: w.sentAtUs,
+      flows: w.flowCount, events: w.eventCount, observations: w.observationCount, gaps: w.gapCount,
+    }
+    let newSpan = 0
+    if (w.flowCount > 0) {
+      const fi = w.flowIndex
+      const t = fi.minTsUs
+      rec.flowMinTsUs = t
+      rec.flowMaxTsUs = fi.maxTsUs
+      ops.push({ type: 'put', key: keys.flowSegment(t, n), value: w.flowSegment })
+      const meta: FlowMetaRecord = { agentId: w.agentId, count: w.flowCount, maxTsUs: fi.maxTsUs }
+      ops.push({ type: 'put', key: keys.flowMeta(t, n), value: Buffer.from(JSON.stringify(meta)) })
+      for (const [addr, ids] of fi.hosts) ops.push({ type: 'put', key: keys.flowByHost(Buffer.from(addr, 'latin1'), t, n), value: encodePostings(ids) })
+      for (const [svc, ids] of fi.services) ops.push({ type: 'put', key: keys.flowByService(svc, t, n), value: encodePostings(ids) })
+      for (const [tp, ids] of fi.ports) ops.push({ type: 'put', key: keys.flowByPort(tp >>> 16, tp & 0xffff, t, n), value: encodePostings(ids) })
+      const span = fi.maxTsUs - t
+      if (span > this.maxSpanUs) {
+        newSpan = span
+        const v = Buffer.alloc(8)
+        v.writeUInt32BE(Math.floor(span / 0x1_0000_0000), 0)
+        v.writeUInt32BE(span >>> 0, 4)
+        ops.push({ type: 'put', key: keys.meta(SPAN_KEY), value: v })
+      }
+    }
+    if (w.eventCount > 0) {
+      rec.eventMinTsUs = w.eventMinTsUs
+      ops.push({ type: 'put', key: keys.eventSegment(w.eventMinTsUs, n), value: w.eventSegment })
+    }
+    if (w.observationCount > 0) {
+      rec.observationMinTsUs = w.observationMinTsUs
+      ops.push({ type: 'put', key: keys.observationSegment(w.observationMinTsUs, n), value: w.observationSegment })
+    }
+    if (w.gapCount > 0) ops.push({ type: 'put', key: keys.gaps(w.agentId, n), value: w.gapSegment })
+    ops.push({ type: 'put', key: keys.batch(n), value: Buffer.from(JSON.stringify(rec)) })
+    for (const op of w.extraOps(n)) ops.push(op)
+    await this.db.write(ops)
+    if (newSpan > this.maxSpanUs) this.maxSpanUs = newSpan
+    return n
+  }
+
+  async batchRecord(n: number): Promise<BatchRecord | undefined> {
+    const v = await this.db.get(keys.batch(n))
+    return v === undefined ? undefined : JSON.parse(v.toString('utf8')) as BatchRecord
+  }
+
+  /** Every stored batch record, in storage order. */
+  async *batchRecords(): AsyncGenerator<BatchRecord> {
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.batch))) yield JSON.parse(v.toString('utf8')) as BatchRecord
+  }
+
+  /** Flow segments whose time range may overlap [fromUs, toUs], in min-ts order. */
+  async *flowSegments(fromUs = 0, toUs = Number.MAX_SAFE_INTEGER): AsyncGenerator<StoredFlowSegment> {
+    const start = Math.max(0, fromUs - this.maxSpanUs)
+    for await (const [k, v] of this.db.entries({ gte: keys.flowMeta(start, 0), lte: keys.flowMeta(toUs, Number.MAX_SAFE_INTEGER) })) {
+      const meta = JSON.parse(v.toString('utf8')) as FlowMetaRecord
+      if (meta.maxTsUs < fromUs) continue
+      const minTsUs = minTsOfSegmentKey(k)
+      const n = batchNumberOfKey(k)
+      const bytes = await this.db.get(keys.flowSegment(minTsUs, n))
+      if (bytes !== undefined) yield { n, minTsUs, meta, bytes }
+    }
+  }
+
+  /** Postings of one 16-byte address: which flows of which segment involve it. */
+  async *flowsOfHost(addr16: Uint8Array): AsyncGenerator<{ n: number; minTsUs: number; indexes: number[] }> {
+    for await (const [k, v] of this.db.entries(keys.flowsOfHost(addr16))) {
+      yield { n: batchNumberOfKey(k), minTsUs: readU64(k, 3 + 16), indexes: decodePostings(v) }
+    }
+  }
+
+  /** Postings of one service name. */
+  async *flowsOfService(service: string): AsyncGenerator<{ n: number; minTsUs: number; indexes: number[] }> {
+    const start = keys.flowByService(service, 0, 0).subarray(0, -16)
+    for await (const [k, v] of this.db.entries(subRange(start))) {
+      yield { n: batchNumberOfKey(k), minTsUs: readU64(k, k.length - 16), indexes: decodePostings(v) }
+    }
+  }
+
+  /** Gap segments one agent reported (Batch-compatible bytes: decode with Batch.decode(bytes).gaps). */
+  async *gapsOf(agentId: string): AsyncGenerator<Buffer> {
+    const start = keys.gaps(agentId, 0).subarray(0, -8)
+    for await (const [, v] of this.db.entries(subRange(start))) yield v
+  }
+
+  /** Event segments in storage-key order (Batch-compatible bytes). */
+  async *eventSegments(): AsyncGenerator<Buffer> {
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.eventSegment))) yield v
+  }
+
+  /** Host-observation segments in storage-key order (Batch-compatible bytes). */
+  async *observationSegments(): AsyncGenerator<Buffer> {
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.observationSegment))) yield v
+  }
+}

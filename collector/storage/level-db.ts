@@ -1,0 +1,59 @@
+/**
+ * The one place the collector touches `level`: opening the database and the four
+ * operations the stores need (get, atomic write, range iteration, close). Keys and values
+ * are Buffers; every write is one atomic level batch, fsynced when `sync` is set.
+ */
+import { Level } from 'level'
+
+export type WriteOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
+
+export interface RangeOptions {
+  gte?: Buffer
+  gt?: Buffer
+  lt?: Buffer
+  lte?: Buffer
+  reverse?: boolean
+  limit?: number
+}
+
+export class LevelDb {
+  private readonly db: Level<Buffer, Buffer>
+
+  constructor(readonly dir: string, private readonly sync: boolean) {
+    this.db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  }
+
+  get status(): string { return this.db.status }
+
+  async open(): Promise<void> {
+    await this.db.open({ createIfMissing: true })
+  }
+
+  async close(): Promise<void> {
+    if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
+  }
+
+  async get(key: Buffer): Promise<Buffer | undefined> {
+    return (await this.db.get(key)) ?? undefined
+  }
+
+  /** Applies all operations atomically (one level batch); resolves once durable. */
+  async write(ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return
+    await this.db.batch(ops, { sync: this.sync })
+  }
+
+  async *entries(range: RangeOptions): AsyncGenerator<[Buffer, Buffer]> {
+    for await (const [k, v] of this.db.iterator({ ...range, keys: true, values: true })) yield [k, v]
+  }
+
+  async *keys(range: RangeOptions): AsyncGenerator<Buffer> {
+    for await (const k of this.db.keys(range)) yield k
+  }
+
+  /** Bytes on disk for a key range (LevelDB's estimate). */
+  async approximateSize(gte: Buffer, lt: Buffer): Promise<number> {
+    const db = this.db as unknown as { approximateSize?: (a: Buffer, b: Buffer) => Promise<number> }
+    return db.approximateSize ? await db.approximateSize(gte, lt) : 0
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * JSON records kept in the store (see keys.ts for where each lives). Times are ISO 8601 UTC
+ * strings in records people read (tokens, agents, audit), integer µs in keys.
+ */
+
+export const TOKEN_ROLES = ['admin', 'analyst', 'viewer', 'agent', 'enroll'] as const
+export type TokenRole = (typeof TOKEN_ROLES)[number]
+
+/** An API token. The secret itself is never stored: the record lives under sha256(secret). */
+export interface TokenRecord {
+  /** Public id ("tok_…"), safe to log and to show in lists. */
+  id: string
+  role: TokenRole
+  /** For role `agent`: the agent this credential belongs to. */
+  agentId?: string
+  createdAt: string
+  /** Token id of whoever created it; "config" for TELLTALE_ADMIN_TOKEN, "cli" for the CLI. */
+  createdBy: string
+  /** Expiry; absent = never. */
+  expiresAt?: string
+  /** Use limit (role `enroll`); absent = unlimited. */
+  maxUses?: number
+  uses: number
+  revokedAt?: string
+  note?: string
+}
+
+/** An enrolled agent. */
+export interface AgentRecord {
+  id: string
+  /** sha256 of the agent's machine id, as the agent sent it (the agent hashes it first). */
+  machineIdHash: string
+  /** sha256 of the nonce the agent generated at enrollment. */
+  nonceHash: string
+  /** Id of the agent's current credential (a `tk` token with role `agent`). */
+  tokenId: string
+  /** Id of the enrollment token used. */
+  enrolledWith: string
+  enrolledAt: string
+  hostname?: string
+  version?: string
+  revokedAt?: string
+  lastSeenAt?: string
+  /** Last batch stored from this agent. */
+  lastBatch?: { epoch: number; seq: number; n: number }
+  /** Totals stored from this agent. */
+  batches: number
+  flows: number
+  events: number
+  observations: number
+  /** Records the agent reported dropped (Gap.count summed per kind). */
+  gapRecords: { flows: number; events: number; observations: number }
+}
+
+/** Why an enrollment was refused while another agent holds the machine identity. */
+export interface ConflictRecord {
+  id: string
+  at: string
+  kind: 'clone'
+  machineIdHash: string
+  /** The agent already enrolled with this machine id. */
+  existingAgentId: string
+  /** sha256 of the nonce the refused request presented. */
+  presentedNonceHash: string
+  hostname?: string
+  remoteAddress?: string
+}
+
+export interface AuditRecord {
+  at: string
+  /** Token id of the actor ("config" / "cli" for actions outside the API). */
+  actor: string
+  action: string
+  target?: string
+  details?: Record<string, unknown>
+}
+
+/** `bt` record: one stored batch. */
+export interface BatchRecord {
+  n: number
+  agentId: string
+  epoch: number
+  seq: number
+  receivedAtUs: number
+  sentAtUs: number
+  flows: number
+  events: number
+  observations: number
+  gaps: number
+  flowMinTsUs?: number
+  flowMaxTsUs?: number
+  eventMinTsUs?: number
+  observationMinTsUs?: number
+}
+
+/** `fm` record: one flow segment's summary. */
+export interface FlowMetaRecord {
+  agentId: string
+  count: number
+  maxTsUs: number
+}

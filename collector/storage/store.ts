@@ -1,0 +1,72 @@
+/**
+ * The collector's store: one level database under `<data-dir>/store`, shared by the
+ * per-table stores below. Component shape: inert constructor, open()/close().
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { AgentStore } from './agent-store.js'
+import { AuditStore } from './audit-store.js'
+import { BatchStore } from './batch-store.js'
+import { KeyedLock } from './async-lock.js'
+import { keys, STORE_FORMAT_VERSION } from './keys.js'
+import { LevelDb, type WriteOp } from './level-db.js'
+import { TokenStore } from './token-store.js'
+
+export interface StoreOptions {
+  dataDir: string
+  /** fsync every write (durable acks). Default true. */
+  sync?: boolean
+}
+
+export class StoreFormatError extends Error {}
+
+export class CollectorStore {
+  readonly db: LevelDb
+  readonly tokens: TokenStore
+  readonly agents: AgentStore
+  readonly audit: AuditStore
+  readonly batches: BatchStore
+  /** Serialises read-modify-write of one record (token uses, agent totals) by key. */
+  readonly lock = new KeyedLock()
+
+  constructor(readonly opts: StoreOptions) {
+    this.db = new LevelDb(join(opts.dataDir, 'store'), opts.sync ?? true)
+    this.tokens = new TokenStore(this.db)
+    this.agents = new AgentStore(this.db)
+    this.audit = new AuditStore(this.db)
+    this.batches = new BatchStore(this.db)
+  }
+
+  get isOpen(): boolean { return this.db.status === 'open' }
+
+  /**
+   * Opens (creating the data directory when missing). Fails with the level error when the
+   * store is locked by another process (a running collector) — callers name that case.
+   */
+  async open(): Promise<void> {
+    mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o750 })
+    await this.db.open()
+    const fmt = await this.db.get(keys.meta('format'))
+    if (fmt === undefined) await this.db.write([{ type: 'put', key: keys.meta('format'), value: Buffer.from(String(STORE_FORMAT_VERSION)) }])
+    else if (Number(fmt.toString()) !== STORE_FORMAT_VERSION) {
+      await this.db.close()
+      throw new StoreFormatError(`store format ${fmt.toString()} in ${this.opts.dataDir}, this collector reads format ${STORE_FORMAT_VERSION}`)
+    }
+    await this.batches.load()
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+
+  /** One atomic write of operations composed from several tables. */
+  async commit(ops: WriteOp[]): Promise<void> {
+    await this.db.write(ops)
+  }
+}
+
+/** True when an open failed because another process holds the store's lock. */
+export function isStoreLocked(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string; message?: string } } | undefined
+  return e?.code === 'LEVEL_DATABASE_NOT_OPEN' && (e.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(e.cause?.message ?? ''))
+}
