@@ -4,23 +4,19 @@
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
  */
 import { Command, CommanderError } from 'commander'
-import { readFileSync } from 'node:fs'
-
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+import { register as registerCheckConfig } from './commands/check-config.js'
+import { register as registerServe } from './commands/serve.js'
+import { register as registerToken } from './commands/token.js'
+import { collectorVersion, register as registerVersion } from './commands/version.js'
 
 const program = new Command()
 program
   .name('telltale-collector')
   .description('Telltale collector: merges what every agent saw into one topology, runs detection, serves the REST API.')
-  .version(version, '-V, --version')
+  .version(collectorVersion, '-V, --version')
   .exitOverride()
 
-program
-  .command('version')
-  .description('print the collector version and the Node.js runtime it runs on')
-  .action(() => {
-    process.stdout.write(`telltale-collector ${version} (node ${process.version})\n`)
-  })
+for (const register of [registerVersion, registerServe, registerCheckConfig, registerToken]) register(program)
 
 try {
   await program.parseAsync(process.argv)
