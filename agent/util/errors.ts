@@ -24,6 +24,8 @@ export const AgentErrorCode = {
   IDENTITY_INVALID: 'AGENT_ERR_IDENTITY_INVALID',
   /** Shipping to the collector failed for good (parked batches, gave up waiting for acks). */
   SHIP_FAILED: 'AGENT_ERR_SHIP_FAILED',
+  /** The status socket cannot be created (another agent on the same path, path too long, no permission). */
+  STATUS_SOCKET_FAILED: 'AGENT_ERR_STATUS_SOCKET_FAILED',
 } as const
 
 export type AgentErrorCodeValue = (typeof AgentErrorCode)[keyof typeof AgentErrorCode]
