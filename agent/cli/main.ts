@@ -11,6 +11,9 @@ import { registerVersion } from './commands/version.js'
 import { registerReplay } from './commands/replay.js'
 import { registerParseLog } from './commands/parse-log.js'
 import { registerTailLogs } from './commands/tail-logs.js'
+import { registerCheckConfig } from './commands/check-config.js'
+import { registerEnroll } from './commands/enroll.js'
+import { registerRun } from './commands/run.js'
 
 const program = new Command()
 program
@@ -23,6 +26,9 @@ registerReplay(program)
 registerVersion(program)
 registerParseLog(program)
 registerTailLogs(program)
+registerCheckConfig(program)
+registerEnroll(program)
+registerRun(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -17,11 +17,15 @@ export interface EnrollOptions extends TlsFiles {
   version: string
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** The nonce of this machine's previous identity, when re-enrolling it. */
+  nonce?: string
 }
 
 export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   const machine = machineIdHash(opts.env)
-  const nonce = newNonce()
+  // Re-enrolling the same machine keeps its nonce: the collector then re-issues the same
+  // agent id (a new secret) instead of reporting a clone.
+  const nonce = opts.nonce ?? newNonce()
   const base = new URL(opts.collector)
   const url = new URL(`${base.pathname.replace(/\/+$/, '')}${ENROLL_PATH}`, base.origin)
   const timeout = opts.timeoutMs ?? 15_000
@@ -32,8 +36,8 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     const res = await request(url, {
       method: 'POST',
       dispatcher,
-      headers: { 'content-type': 'application/json', 'authorization': `Bearer ${opts.token}` },
-      body: JSON.stringify({ token: opts.token, machine_id_hash: machine, nonce, hostname: hostname(), version: opts.version }),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enrollment_token: opts.token, machine_id_hash: machine, nonce, hostname: hostname(), version: opts.version }),
     })
     status = res.statusCode
     text = await res.body.text()
@@ -45,11 +49,11 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   let body: Record<string, unknown> = {}
   try { body = JSON.parse(text) as Record<string, unknown> } catch { /* reported below */ }
   if (status < 200 || status >= 300) {
-    const why = typeof body.message === 'string' ? body.message : text.slice(0, 200)
+    const why = typeof body.message === 'string' ? `${body.message}${typeof body.code === 'string' ? ` (${body.code})` : ''}` : text.slice(0, 200)
     throw new AgentError(AgentErrorCode.ENROLL_FAILED, `the collector refused enrollment (HTTP ${status}): ${why}`)
   }
-  const agentId = body.agent_id ?? body.agentId
-  const secret = body.secret ?? body.agent_secret
+  const agentId = body.agent_id
+  const secret = body.secret
   if (typeof agentId !== 'string' || typeof secret !== 'string' || agentId === '' || secret === '') {
     throw new AgentError(AgentErrorCode.ENROLL_FAILED, `the collector's enrollment answer has no agent_id/secret: ${text.slice(0, 200)}`)
   }

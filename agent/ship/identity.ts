@@ -86,5 +86,5 @@ export function saveIdentity(stateDir: string, id: AgentIdentity): void {
 
 /** The Authorization header value for ingest requests. */
 export function agentAuthorization(id: Pick<AgentIdentity, 'agent_id' | 'secret'>): string {
-  return `Bearer ${id.agent_id}.${id.secret}`
+  return `Bearer ${id.secret}`
 }

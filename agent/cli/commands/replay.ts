@@ -30,6 +30,13 @@ export interface ReplayOptions {
   quiet?: boolean
   /** commander's --no-app sets app=false: flows only, no application analyzers. */
   app?: boolean
+  /** Ship the flows to this collector (agent/ship/replay-shipping.ts). */
+  collector?: string
+  enrollToken?: string
+  stateDir?: string
+  caFile?: string
+  certFile?: string
+  keyFile?: string
 }
 
 export interface ReplaySummary {
@@ -121,7 +128,8 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     : (pkt: RawPacket): void => { packets++; handle(pkt) }
   const fileAnomalies: Record<string, number> = {}
   for (const file of files) {
-    const stats = await readCaptureFile(file, { onPacket, blocking: true, chunkSize: 4 * 1024 * 1024 })
+    // Shipping: non-blocking reads let the spool and the transport run between chunks.
+    const stats = await readCaptureFile(file, { onPacket, blocking: opts.collector === undefined, chunkSize: 4 * 1024 * 1024 })
     for (const [k, v] of Object.entries(stats.anomalies)) fileAnomalies[k] = (fileAnomalies[k] ?? 0) + v
   }
   pipeline.flushAll()
@@ -171,12 +179,29 @@ export function registerReplay(program: Command): void {
     .option('--active-timeout <seconds>', 'emit interim records for flows active longer than this (off by default, as Zeek)')
     .option('--no-app', 'flows only: no application-layer analyzers (dns.log, http.log, ssl.log, … and conn.log service)')
     .option('-q, --quiet', 'do not print the summary')
+    .option('--collector <url>', 'ship the flows to this collector and wait until all are acknowledged')
+    .option('--enroll-token <token>', 'enroll with this token when the state directory holds no identity')
+    .option('--state-dir <dir>', 'agent state (identity, spool) when shipping', './data/agent')
+    .option('--ca-file <pem>', 'CA the collector certificate must chain to')
+    .option('--cert-file <pem>', 'client certificate (mutual TLS)')
+    .option('--key-file <pem>', 'client key (mutual TLS)')
     .addHelpText('after', `
 Examples:
   $ telltale-agent replay trace.pcap --log-dir out/          # out/conn.log, weird.log, dns.log, http.log, …, hosts.ndjson
   $ telltale-agent replay a.pcapng b.pcap --json --log-dir out/
   $ telltale-agent replay trace.pcap --filter 'tcp port 443' -C --log-dir out/`)
     .action(async (files: string[], opts: ReplayOptions) => {
+      if (opts.collector) {
+        const { shipReplay, checkReplayShipped } = await import('../../ship/replay-shipping.js')
+        const { agentVersion } = await import('./version.js')
+        const r = await shipReplay({
+          collector: opts.collector, stateDir: opts.stateDir ?? './data/agent', version: agentVersion(),
+          ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}),
+          ...(opts.certFile ? { certFile: opts.certFile } : {}), ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
+        }, (onConn) => replayFiles(files, { ...opts, quiet: true }, { onConn }))
+        process.stdout.write(`${checkReplayShipped(r)}\n`)
+        return
+      }
       const s = await replayFiles(files, opts)
       if (!opts.quiet) {
         const anomalies = Object.entries(s.anomalies).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`).join(' ')

@@ -1,0 +1,84 @@
+/**
+ * `replay FILE… --collector URL`: ship what a replay produces and wait for the collector.
+ * Enrolls when the state directory holds no identity, runs the ship stack, feeds it the
+ * replay's flows, waits until every batch is acknowledged (or parked) and every gap
+ * delivered, and reports flows sent and acknowledged. Succeeds only when everything
+ * produced was acknowledged.
+ */
+import type { ConnRecord } from '../flow/conn-record.js'
+import { AgentError, AgentErrorCode } from '../util/errors.js'
+import { createRootLogger } from '../util/logger.js'
+import { loadConfigOrThrow } from '../config/index.js'
+import { ensureIdentity } from './ensure-identity.js'
+import { ShipStack, type ShipStackConfig } from './ship-stack.js'
+
+export interface ReplayShipOptions {
+  collector: string
+  enrollToken?: string
+  stateDir: string
+  caFile?: string
+  certFile?: string
+  keyFile?: string
+  version: string
+  /** Overrides for tests and tuning (batch size, spool limit…). */
+  ship?: Partial<Omit<ShipStackConfig, 'collectorUrl' | 'stateDir' | 'version' | 'batcher'>> & { batcher?: Partial<ShipStackConfig['batcher']> }
+}
+
+export interface ReplayShipResult {
+  agentId: string
+  flowsProduced: number
+  flowsAcked: number
+  batchesAcked: number
+  batchesParked: number
+  flowsDropped: number
+  duplicates: number
+  seconds: number
+}
+
+export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: ConnRecord) => void) => Promise<unknown>): Promise<ReplayShipResult> {
+  const started = Date.now()
+  const log = createRootLogger({ level: process.env.TELLTALE_LOG_LEVEL ?? 'warn' }).child({ component: 'replay-ship' })
+  const tls = { ...(o.caFile ? { caFile: o.caFile } : {}), ...(o.certFile ? { certFile: o.certFile } : {}), ...(o.keyFile ? { keyFile: o.keyFile } : {}) }
+  const { identity } = await ensureIdentity({ stateDir: o.stateDir, collector: o.collector, version: o.version, log, ...(o.enrollToken ? { token: o.enrollToken } : {}), ...tls })
+  // The ship.* keys of the agent config apply (defaults, TELLTALE_SHIP_… environment).
+  const sc = loadConfigOrThrow(undefined).ship
+  const s = o.ship ?? {}
+  const stack = new ShipStack({
+    collectorUrl: o.collector, stateDir: o.stateDir, version: o.version,
+    batcher: { maxBatchBytes: sc.max_batch_bytes, maxBatchRecords: sc.max_batch_records, maxDelayMs: sc.max_delay_ms, maxPendingBytes: sc.max_pending_bytes, ...s.batcher },
+    spoolMaxBytes: s.spoolMaxBytes ?? sc.spool_max_bytes, spoolSync: s.spoolSync ?? sc.spool_sync, gzipLevel: s.gzipLevel ?? sc.gzip_level,
+    maxInFlight: s.maxInFlight ?? sc.max_in_flight, retryInitialMs: s.retryInitialMs ?? sc.retry_initial_ms, retryMaxMs: s.retryMaxMs ?? sc.retry_max_ms,
+    requestTimeoutMs: s.requestTimeoutMs ?? 30_000, ...tls,
+  }, { identity, log })
+  await stack.start()
+  let produced = 0
+  try {
+    await produce((r) => { produced++; stack.batcher.addConn(r) })
+    await stack.drain()
+  } finally {
+    await stack.stop()
+  }
+  const c = stack.snapshot()
+  return {
+    agentId: identity.agent_id,
+    flowsProduced: produced,
+    flowsAcked: c.shipper_flows_acked_total ?? 0,
+    batchesAcked: c.shipper_batches_acked_total ?? 0,
+    batchesParked: c.shipper_batches_parked_total ?? 0,
+    flowsDropped: (c.spool_flows_dropped_total ?? 0) + (c.batcher_flows_dropped_total ?? 0),
+    duplicates: c.shipper_batches_duplicate_total ?? 0,
+    seconds: (Date.now() - started) / 1000,
+  }
+}
+
+/** The one-line summary `replay` prints, and the error when not everything was acknowledged. */
+export function checkReplayShipped(r: ReplayShipResult): string {
+  const line = `shipped to the collector as ${r.agentId}: ${r.flowsProduced} flows produced, ${r.flowsAcked} acknowledged` +
+    ` in ${r.batchesAcked} batches (${r.duplicates} already stored)` +
+    `${r.flowsDropped ? `, ${r.flowsDropped} dropped (reported as gaps)` : ''}${r.batchesParked ? `, ${r.batchesParked} batches refused` : ''}` +
+    ` in ${r.seconds.toFixed(2)} s`
+  if (r.flowsAcked !== r.flowsProduced || r.batchesParked > 0) {
+    throw new AgentError(AgentErrorCode.SHIP_FAILED, `${line}: not everything was acknowledged`)
+  }
+  return line
+}

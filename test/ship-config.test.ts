@@ -1,0 +1,89 @@
+/**
+ * Agent config: defaults from the schema, frozen result, every problem reported with its
+ * key and line, env and flag overrides (precedence flag > env > file), and the
+ * check-config command as a real process (exit 2, one line per problem).
+ */
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { leafKeys, loadConfig } from '../agent/config/index.js'
+import { AGENT_MAIN } from './helpers/ship-paths.js'
+
+const run = promisify(execFile)
+
+t.test('defaults and freezing', async (t) => {
+  const { config, problems } = loadConfig(undefined, { text: '', env: {} })
+  t.same(problems, [])
+  t.equal(config.ship.max_batch_bytes, 512 * 1024)
+  t.equal(config.heartbeat.interval_s, 30)
+  t.equal(config.capture.ignore_checksums, true)
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.ship) && Object.isFrozen(config.capture.interfaces))
+})
+
+const BAD = `collector:
+  url: http://127.0.0.1:8270
+  colector_typo: 1
+ship:
+  max_batch_bytes: lots
+  gzip_level: 12
+capture:
+  backend: libpcap
+logs:
+  files:
+    - name: auth
+      include: [/var/log/auth.log]
+      type: klingon
+`
+
+t.test('every problem with key and line', async (t) => {
+  const { problems } = loadConfig('agent.yaml', { text: BAD, env: {} })
+  const by = Object.fromEntries(problems.map((p) => [p.key, p]))
+  t.same(Object.keys(by).sort(), ['capture.backend', 'collector.colector_typo', 'logs.files.0.type', 'ship.gzip_level', 'ship.max_batch_bytes'])
+  t.equal(by['collector.colector_typo']!.where, 'agent.yaml:3')
+  t.match(by['collector.colector_typo']!.message, /unknown key/)
+  t.equal(by['ship.max_batch_bytes']!.where, 'agent.yaml:5')
+  t.equal(by['ship.gzip_level']!.where, 'agent.yaml:6')
+  t.match(by['ship.gzip_level']!.message, /less or equal to 9, got 12/)
+  t.equal(by['capture.backend']!.where, 'agent.yaml:8')
+  t.match(by['capture.backend']!.message, /expected one of pcap, cap, got "libpcap"/)
+  t.equal(by['logs.files.0.type']!.where, 'agent.yaml:13')
+  const yamlErr = loadConfig('x.yaml', { text: 'ship:\n  a: [1,\n', env: {} })
+  t.match(yamlErr.problems[0], { key: '', where: /^x\.yaml:\d+$/, message: /^YAML:/ })
+})
+
+t.test('overrides: flag > env > file', async (t) => {
+  const text = 'ship:\n  max_in_flight: 2\ncapture:\n  interfaces: [eth0]\n'
+  const env = { TELLTALE_SHIP_MAX_IN_FLIGHT: '3', TELLTALE_CAPTURE_INTERFACES: '[eth1, eth2]', TELLTALE_STATE_DIR: '/tmp/x', TELLTALE_ADMIN_TOKEN: 'not config' }
+  const a = loadConfig('a.yaml', { text, env })
+  t.same(a.problems, [])
+  t.equal(a.config.ship.max_in_flight, 3)
+  t.same(a.config.capture.interfaces, ['eth1', 'eth2'])
+  t.equal(a.config.state_dir, '/tmp/x')
+  const b = loadConfig('a.yaml', { text, env, flags: { shipMaxInFlight: '7', captureIgnoreChecksums: 'false' } })
+  t.equal(b.config.ship.max_in_flight, 7)
+  t.equal(b.config.capture.ignore_checksums, false)
+  const c = loadConfig('a.yaml', { text, env: { TELLTALE_SHIP_GZIP_LEVEL: 'max' } })
+  t.match(c.problems, [{ key: 'ship.gzip_level', where: 'environment variable TELLTALE_SHIP_GZIP_LEVEL' }])
+  const keys = leafKeys()
+  t.ok(keys.find((k) => k.flag === '--ship-max-batch-bytes' && k.env === 'TELLTALE_SHIP_MAX_BATCH_BYTES'))
+  t.equal(new Set(keys.map((k) => k.env)).size, keys.length, 'env names are unique')
+})
+
+t.test('check-config process', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-cfg-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const bad = join(dir, 'agent.yaml')
+  writeFileSync(bad, BAD)
+  const err = await run(process.execPath, [AGENT_MAIN, 'check-config', bad]).then(() => null, (e: { code: number; stderr: string }) => e)
+  t.equal(err?.code, 2)
+  const lines = err!.stderr.trim().split('\n').filter((l) => /agent\.yaml:\d+: /.test(l))
+  t.equal(lines.length, 5, err!.stderr)
+  t.match(err!.stderr, /agent\.yaml:6: ship\.gzip_level:/)
+  const good = join(dir, 'good.yaml')
+  writeFileSync(good, 'collector:\n  url: http://127.0.0.1:8270\n')
+  const ok = await run(process.execPath, [AGENT_MAIN, 'check-config', good])
+  t.match(ok.stdout, /is valid/)
+})
