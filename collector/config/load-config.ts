@@ -115,7 +115,7 @@ export function loadConfig(src: ConfigSources): ConfigResult {
   }
   const cfg = withDefaults as CollectorConfig
   if (problems.length === 0 && cfg.ingest.max_body_bytes > cfg.ingest.max_decompressed_bytes) {
-    problems.push({ key: 'ingest.max_body_bytes', source: origin.get('ingest.max_body_bytes') ?? lineOf(['ingest', 'max_body_bytes']), message: 'must not be larger than ingest.max_decompressed_bytes' })
+    problems.push({ key: 'ingest.max_body_bytes', source: origin.get('ingest.max_body_bytes') ?? (src.file !== undefined ? lineOf(['ingest', 'max_body_bytes']) : 'default'), message: 'must not be larger than ingest.max_decompressed_bytes' })
   }
   if (problems.length > 0) return { ok: false, problems }
   return { ok: true, config: deepFreeze(cfg) }
