@@ -14,6 +14,7 @@ import { registerTailLogs } from './commands/tail-logs.js'
 import { registerCheckConfig } from './commands/check-config.js'
 import { registerEnroll } from './commands/enroll.js'
 import { registerRun } from './commands/run.js'
+import { registerStatus } from './commands/status.js'
 
 const program = new Command()
 program
@@ -29,6 +30,7 @@ registerTailLogs(program)
 registerCheckConfig(program)
 registerEnroll(program)
 registerRun(program)
+registerStatus(program)
 
 try {
   await program.parseAsync(process.argv)

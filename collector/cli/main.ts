@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander'
 import { register as registerCheckConfig } from './commands/check-config.js'
 import { register as registerServe } from './commands/serve.js'
 import { register as registerToken } from './commands/token.js'
+import { register as registerStatus } from './commands/status.js'
 import { collectorVersion, register as registerVersion } from './commands/version.js'
 
 const program = new Command()
@@ -16,7 +17,7 @@ program
   .version(collectorVersion, '-V, --version')
   .exitOverride()
 
-for (const register of [registerVersion, registerServe, registerCheckConfig, registerToken]) register(program)
+for (const register of [registerVersion, registerServe, registerCheckConfig, registerToken, registerStatus]) register(program)
 
 try {
   await program.parseAsync(process.argv)
