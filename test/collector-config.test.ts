@@ -1,0 +1,55 @@
+// Configuration: YAML + TELLTALE_* env + flags, validated once; check-config names key and line.
+import t from 'tap'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../collector/config/load-config.js'
+import { COLLECTOR_BIN } from './helpers/paths.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'telltale-collector-config-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const file = (name: string, text: string): string => { const p = join(dir, name); writeFileSync(p, text); return p }
+
+t.test('defaults, then file, then env, then flags', async (t) => {
+  const d = loadConfig({ env: {} })
+  t.ok(d.ok)
+  if (d.ok) t.match(d.config, { listen: '127.0.0.1:8270', storage: { sync: true }, ingest: { max_body_bytes: 16 * 1024 * 1024 } })
+  const f = file('ok.yaml', 'listen: 0.0.0.0:9000\ningest:\n  max_flows_per_batch: 5000\n')
+  const r = loadConfig({ file: f, env: { TELLTALE_INGEST_MAX_FLOWS_PER_BATCH: '7000', TELLTALE_STORAGE_SYNC: 'false' }, flags: { listen: '127.0.0.1:1234' } })
+  t.ok(r.ok)
+  if (r.ok) {
+    t.match(r.config, { listen: '127.0.0.1:1234', ingest: { max_flows_per_batch: 7000 }, storage: { sync: false } })
+    t.ok(Object.isFrozen(r.config.ingest), 'frozen')
+  }
+})
+
+t.test('every problem, with key and file line or env name', async (t) => {
+  const f = file('bad.yaml', 'listen: nope\nlog:\n  level: loud\ningest:\n  max_body_bytes: 10\n  typo_key: 1\n')
+  const r = loadConfig({ file: f, env: { TELLTALE_STORAGE_SYNC: 'perhaps' } })
+  t.notOk(r.ok)
+  if (r.ok) return
+  const by = Object.fromEntries(r.problems.map((p) => [p.key, p.source]))
+  t.equal(by.listen, `${f}:1`)
+  t.equal(by['log.level'], `${f}:3`)
+  t.equal(by['ingest.max_body_bytes'], `${f}:5`)
+  t.equal(by['ingest.typo_key'], `${f}:6`)
+  t.equal(by['storage.sync'], 'env TELLTALE_STORAGE_SYNC')
+  t.ok(r.problems.length >= 5)
+  const yamlErr = loadConfig({ file: file('broken.yaml', 'a: [\n'), env: {} })
+  t.notOk(yamlErr.ok)
+  const missing = loadConfig({ file: join(dir, 'absent.yaml'), env: {} })
+  t.notOk(missing.ok)
+})
+
+t.test('check-config CLI: exit 2 listing every problem, 0 when valid', async (t) => {
+  const bad = file('cli-bad.yaml', 'listen: nope\ningest:\n  max_flows_per_batch: -1\n')
+  const r = spawnSync(process.execPath, [COLLECTOR_BIN, 'check-config', '--config', bad], { encoding: 'utf8', env: { ...process.env, TELLTALE_DATA_DIR: '' } })
+  t.equal(r.status, 2)
+  t.match(r.stderr, `${bad}:1: listen:`)
+  t.match(r.stderr, `${bad}:3: ingest.max_flows_per_batch:`)
+  t.match(r.stderr, /2 problems/)
+  const good = file('cli-good.yaml', 'listen: 127.0.0.1:8270\n')
+  const out = execFileSync(process.execPath, [COLLECTOR_BIN, 'check-config', '--config', good, '--data-dir', dir], { encoding: 'utf8' })
+  t.match(out, /configuration valid/)
+})
