@@ -150,6 +150,9 @@ export function benchCapture(profile: CaptureProfile, flows: number, seed = 0x7e
   if (existsSync(path) && existsSync(`${base}.json`)) {
     return JSON.parse(readFileSync(`${base}.json`, 'utf8')) as CaptureSummary
   }
+  // Captures of older generator versions are dead weight (hundreds of MB each).
+  const stale = `${profile}-${flows}-s${seed}-g`
+  for (const f of readdirSync(dir)) if (f.startsWith(stale) && !f.startsWith(`${stale}${GENERATOR_VERSION}.`)) rmSync(join(dir, f), { force: true })
   process.stderr.write(`bench: generating ${path} …\n`)
   const summary = generateCapture(path, { profile, flows, seed })
   writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2))

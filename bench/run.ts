@@ -5,18 +5,29 @@
  * Each bench module is imported only when asked for, so a bench that is missing or broken
  * reports "not available" and the others still run.
  */
-type BenchFn = () => Promise<unknown> | unknown
+type BenchFn = (...args: unknown[]) => Promise<unknown> | unknown
 
 interface BenchEntry {
   module: string
   exportName: string
   what: string
+  /** How to call it when it needs arguments; default `fn()`. The result is printed. */
+  invoke?: (fn: BenchFn) => Promise<unknown>
+}
+
+/** capture-read measures the reader alone on the flows bench's mixed capture (same file as the tcpdump floor). */
+async function invokeCaptureRead(fn: BenchFn): Promise<unknown> {
+  const { benchCapture } = await import('./flows-bench.js')
+  const mix = benchCapture('mix', 80_000)
+  await fn(mix.path) // warm the page cache and the JIT
+  const r = await fn(mix.path) as { packets: number, seconds: number, pps: number }
+  return `\n== capture-read: ${mix.path}\nour reader alone: ${r.packets.toLocaleString('en-US')} packets in ${r.seconds.toFixed(3)} s = ${Math.round(r.pps).toLocaleString('en-US')} packets/s`
 }
 
 const BENCHES: Record<string, BenchEntry> = {
   flows: { module: './flows-bench.js', exportName: 'benchFlows', what: 'packets → flows vs tcpdump, softflowd, nfpcapd' },
   protocol: { module: './protocol-bench.js', exportName: 'benchProtocol', what: 'Flow bytes on the wire, encode/decode rates' },
-  'capture-read': { module: './capture-read-bench.js', exportName: 'benchCaptureRead', what: 'capture file reading' },
+  'capture-read': { module: './capture-read-bench.js', exportName: 'benchCaptureRead', what: 'capture file reading', invoke: invokeCaptureRead },
   'live-capture': { module: './live-capture-bench.js', exportName: 'benchLiveCapture', what: 'live capture backends' },
   'log-parse': { module: './log-parse-bench.js', exportName: 'benchLogParse', what: 'log parsing' },
 }
@@ -60,8 +71,10 @@ async function main(): Promise<number> {
       continue
     }
     try {
-      const result = await fn()
-      if (result !== undefined) console.log(typeof result === 'string' ? result : JSON.stringify(result, null, 2))
+      const result = entry.invoke !== undefined ? await entry.invoke(fn) : await fn()
+      if (typeof result === 'string') console.log(result)
+      else if (Array.isArray(result)) { console.log(`\n== ${name}`); console.table(result) }
+      else if (result !== undefined) console.log(`\n== ${name}\n${JSON.stringify(result, null, 2)}`)
     } catch (err) {
       console.error(`\n== ${name}: failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
       failed++
