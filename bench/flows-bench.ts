@@ -96,18 +96,26 @@ const TOOLS: ToolSpec[] = [
     },
   },
   {
-    tool: 'telltale replay',
+    tool: 'telltale replay (flows)',
+    needs: 'node',
+    argv: (file, outDir) => [process.execPath, AGENT_BIN, 'replay', file, '--no-app', '--log-dir', outDir],
+    parse: (out, outDir) => parseOurs(out, outDir, 'Zeek conn.log rows, no application analyzers'),
+  },
+  {
+    tool: 'telltale replay (+analyzers)',
     needs: 'node',
     argv: (file, outDir) => [process.execPath, AGENT_BIN, 'replay', file, '--log-dir', outDir],
-    parse: (out, outDir) => {
-      const log = join(outDir, 'conn.log')
-      if (!existsSync(log)) return `no conn.log written: ${out.trim().slice(0, 300)}`
-      const rows = countRows(log)
-      const m = /replayed (\d+) packets/.exec(out)
-      return { flows: rows, packets: m !== null ? Number(m[1]) : NaN, note: 'bidirectional Zeek conn.log rows' }
-    },
+    parse: (out, outDir) => parseOurs(out, outDir, 'conn.log with service + dns/http/ssl/… logs'),
   },
 ]
+
+function parseOurs(out: string, outDir: string, note: string): { flows: number; packets: number; note: string } | string {
+  const log = join(outDir, 'conn.log')
+  if (!existsSync(log)) return `no conn.log written: ${out.trim().slice(0, 300)}`
+  const rows = countRows(log)
+  const m = /replayed (\d+) packets/.exec(out)
+  return { flows: rows, packets: m !== null ? Number(m[1]) : NaN, note }
+}
 
 /** conn.log rows: lines not starting with '#'. */
 function countRows(path: string): number {
@@ -182,7 +190,8 @@ function describe(s: CaptureSummary): string {
 
 function verdicts(rows: ToolRun[], conc: ToolRun | undefined): string[] {
   const by = (prefix: string): ToolRun | undefined => rows.find((r) => r.tool.startsWith(prefix) && r.unavailable === undefined)
-  const ours = by('telltale')
+  const ours = by('telltale replay (flows)')
+  const withApp = by('telltale replay (+analyzers)')
   const out: string[] = []
   if (ours === undefined) return ['targets: our replay did not run']
   for (const [name, basis] of [['wall', 'wallS'], ['CPU', 'cpuS']] as const) {
@@ -198,6 +207,10 @@ function verdicts(rows: ToolRun[], conc: ToolRun | undefined): string[] {
   const sf = by('softflowd'); const nf = by('nfpcapd'); const td = by('tcpdump')
   if (sf && nf && td) {
     out.push(`target "faster than softflowd and nfpcapd, ≥ half of tcpdump" (wall): ${ours.wallS < sf.wallS && ours.wallS < nf.wallS && ours.wallS <= 2 * td.wallS ? 'MET' : 'NOT MET'}`)
+  }
+  if (withApp !== undefined) {
+    const cost = 1 - ours.cpuS / withApp.cpuS
+    out.push(`analyzers cost ${fmt(100 * cost, 0)}% of the flows-only throughput (CPU time; issue 3 target ≤ 30%): ${cost <= 0.3 ? 'MET' : 'NOT MET'}`)
   }
   if (conc !== undefined && conc.unavailable === undefined) {
     out.push(`target "peak RSS ≤ 200 MB with 100k concurrent flows": ${fmt(conc.rssMB, 1)} MB — ${conc.rssMB <= 200 ? 'MET' : 'NOT MET'}`)
@@ -221,7 +234,7 @@ export async function benchFlows(): Promise<void> {
     const concRows = TOOLS.filter((t) => !t.tool.startsWith('tcpdump')).map((spec) => runTool(spec, concSummary.path, concSummary, 1, work))
     console.log(table(concRows, concSummary))
     console.log('')
-    for (const v of verdicts(rows, concRows.find((r) => r.tool.startsWith('telltale')))) console.log(v)
+    for (const v of verdicts(rows, concRows.find((r) => r.tool.startsWith('telltale replay (flows)')))) console.log(v)
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

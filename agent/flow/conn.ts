@@ -187,14 +187,12 @@ export class Conn {
 const scratchA = new Uint8Array(16)
 const scratchB = new Uint8Array(16)
 
+const HEX2: string[] = Array.from({ length: 256 }, (_v, i) => (i < 16 ? '0' : '') + i.toString(16))
+
 function macText(n: number): string {
-  let s = ''
-  for (let i = 5; i >= 0; i--) {
-    const b = Math.floor(n / 2 ** (8 * i)) & 0xff
-    s += (b < 16 ? '0' : '') + b.toString(16)
-    if (i > 0) s += ':'
-  }
-  return s
+  const hi = Math.floor(n / 4294967296) // top 16 bits
+  const lo = n >>> 0
+  return `${HEX2[hi >>> 8]}:${HEX2[hi & 0xff]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 0xff]}:${HEX2[(lo >>> 8) & 0xff]}:${HEX2[lo & 0xff]}`
 }
 
 /** A MAC address at `off` as a 48-bit number. */
