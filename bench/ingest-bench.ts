@@ -1,0 +1,160 @@
+/**
+ * `npm run bench ingest` (or `node dist/bench/ingest-bench.js`): the collector's ingest rate.
+ *
+ * Flows are real: a generated mixed capture (bench/generate-capture.ts) is replayed through
+ * the agent's pipeline and the ConnRecords are encoded with the agent's encoder
+ * (connRecordToFlow) into telltale.v1 Batches of BATCH flows, gzipped as the agent ships them.
+ * The collector runs in this process with durable writes (every level batch fsynced before
+ * the ack, storage.sync = true) on a temp data dir. Measured:
+ *   * bytes per flow on the wire, raw and gzipped (whole Batch, not only the flows);
+ *   * ingest through app.inject() (HTTP parsing without sockets; isolates the collector):
+ *     one batch at a time, and 4 in flight;
+ *   * ingest over real HTTP with undici (keep-alive, 4 in flight) to the listening server;
+ *   * bytes on disk per stored flow (LevelDB files after a compaction-free run).
+ * The client shares the process (and its one JS thread) with the collector in the HTTP case,
+ * so that figure is a lower bound of the collector alone.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { pino } from 'pino'
+import { Pool } from 'undici'
+import type { ConnRecord } from '../agent/flow/conn-record.js'
+import { connRecordToFlow } from '../agent/ship/flow-encoding.js'
+import { buildApp } from '../collector/app.js'
+import { loadConfig } from '../collector/config/load-config.js'
+import type { CollectorConfig } from '../collector/config/config-schema.js'
+import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { generateCapture } from './generate-capture.js'
+
+const BATCH = 1000
+
+export interface IngestBenchResult {
+  flowsPerBatch: number
+  rawBytesPerFlow: number
+  gzipBytesPerFlow: number
+  injectSerialFlowsPerSec: number
+  inject4FlowsPerSec: number
+  http4FlowsPerSec: number
+  diskBytesPerFlow: number
+  storedFlows: number
+}
+
+async function realFlows(count: number): Promise<FlowProperties[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-ingest-bench-'))
+  try {
+    const path = join(dir, 'mix.pcap')
+    generateCapture(path, { profile: 'mix', flows: count, seed: 7 })
+    const { replayFiles } = await import('../agent/cli/commands/replay.js')
+    const recs: ConnRecord[] = []
+    await replayFiles([path], { quiet: true }, { onConn: (r) => recs.push(r) })
+    return recs.map((r) => connRecordToFlow(r))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function dirBytes(dir: string): number {
+  let total = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    total += e.isDirectory() ? dirBytes(p) : statSync(p).size
+  }
+  return total
+}
+
+async function runPool<T>(items: T[], inFlight: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }))
+}
+
+export async function benchIngest(opts: { conversations?: number; batchesPerRun?: number } = {}): Promise<string> {
+  const flows = await realFlows(opts.conversations ?? 20_000)
+  const perRun = opts.batchesPerRun ?? 100
+  const dataDir = mkdtempSync(join(tmpdir(), 'telltale-ingest-bench-store-'))
+  const cfg = loadConfig({ env: {}, flags: { data_dir: dataDir, listen: '127.0.0.1:0', 'storage.sync': true } })
+  if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
+  const admin = 'tt_admin_bench-0123456789abcdef'
+  const { app, store } = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: admin })
+  try {
+    await app.ready()
+    const tok = (await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${admin}` }, payload: {} })).json() as { token: string }
+    // Four agents: batches of one agent are written one after the other (exact totals), so
+    // "in flight" concurrency comes from several agents, as in a real deployment.
+    const agents: { agent_id: string; secret: string; seq: number }[] = []
+    for (let i = 0; i < 4; i++) {
+      const en = (await app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: tok.token, machine_id_hash: String(i).repeat(64), nonce: `bench-nonce-0123456789-${i}` } })).json() as { agent_id: string; secret: string }
+      agents.push({ ...en, seq: 0 })
+    }
+    const slices: FlowProperties[][] = []
+    for (let i = 0; i + BATCH <= flows.length; i += BATCH) slices.push(flows.slice(i, i + BATCH))
+    if (slices.length === 0) throw new Error(`ingest bench: only ${flows.length} flows replayed`)
+    let k = 0
+    interface Body { body: Buffer; secret: string }
+    const makeBodies = (n: number, agentCount: number): Body[] => Array.from({ length: n }, () => {
+      const a = agents[k++ % agentCount]!
+      const seq = ++a.seq
+      const raw = encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: a.agent_id, epoch: 1, seq, sentAtUs: Date.now() * 1000, flows: slices[k % slices.length]!, stats: { version: '0.1.0', uptimeS: seq } })
+      return { body: gzipSync(raw), secret: a.secret }
+    })
+    // Wire size.
+    let raw = 0; let gz = 0
+    for (const s of slices) {
+      const r = encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: agents[0]!.agent_id, epoch: 1, seq: 1, sentAtUs: Date.now() * 1000, flows: s, stats: { version: '0.1.0' } })
+      raw += r.length
+      gz += gzipSync(r).length
+    }
+    const headers = (b: Body) => ({ authorization: `Bearer ${b.secret}`, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })
+    const injectOne = async (b: Body): Promise<void> => {
+      const r = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: headers(b), payload: b.body })
+      if (r.statusCode !== 200) throw new Error(`ingest ${r.statusCode}: ${r.body}`)
+    }
+    await runPool(makeBodies(10, 4), 1, injectOne) // warm-up
+    const timed = async (bodies: Body[], run: () => Promise<void>): Promise<number> => {
+      const t0 = process.hrtime.bigint()
+      await run()
+      return (bodies.length * BATCH) / (Number(process.hrtime.bigint() - t0) / 1e9)
+    }
+    const b1 = makeBodies(perRun, 1)
+    const serial = await timed(b1, () => runPool(b1, 1, injectOne))
+    const b4 = makeBodies(perRun, 4)
+    const par = await timed(b4, () => runPool(b4, 4, injectOne))
+    const address = await app.listen({ host: '127.0.0.1', port: 0 })
+    const pool = new Pool(address, { connections: 4, pipelining: 1 })
+    const bh = makeBodies(perRun, 4)
+    const http = await timed(bh, () => runPool(bh, 4, async (b) => {
+      const r = await pool.request({ path: '/api/v1/ingest', method: 'POST', headers: headers(b), body: b.body })
+      await r.body.arrayBuffer()
+      if (r.statusCode !== 200) throw new Error(`ingest ${r.statusCode}`)
+    }))
+    await pool.close()
+    let stored = 0
+    for await (const s of store.batches.flowSegments()) stored += s.meta.count
+    await app.close()
+    const disk = dirBytes(dataDir)
+    const res: IngestBenchResult = {
+      flowsPerBatch: BATCH, rawBytesPerFlow: raw / (slices.length * BATCH), gzipBytesPerFlow: gz / (slices.length * BATCH),
+      injectSerialFlowsPerSec: serial, inject4FlowsPerSec: par, http4FlowsPerSec: http, diskBytesPerFlow: disk / stored, storedFlows: stored,
+    }
+    const f = (n: number, d = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+    return [
+      `\n== ingest: collector, durable writes (fsync per batch), batches of ${BATCH} real flows (${flows.length} replayed from a generated mixed capture)`,
+      `bytes per flow on the wire, raw Batch      ${f(res.rawBytesPerFlow)}`,
+      `bytes per flow on the wire, gzip -6        ${f(res.gzipBytesPerFlow)}   (target ≤ 60)`,
+      `ingest via inject, 1 agent, 1 at a time    ${f(res.injectSerialFlowsPerSec / 1e3, 0)} k flows/s`,
+      `ingest via inject, 4 agents in flight     ${f(res.inject4FlowsPerSec / 1e3, 0)} k flows/s   (target ≥ 200k)`,
+      `ingest via undici HTTP, 4 agents          ${f(res.http4FlowsPerSec / 1e3, 0)} k flows/s   (client in the same process)`,
+      `disk per stored flow (LevelDB files)       ${f(res.diskBytesPerFlow)} B   (${res.storedFlows} flows stored)`,
+    ].join('\n')
+  } finally {
+    if (app.server.listening) await app.close().catch(() => undefined)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(await benchIngest())
+}
