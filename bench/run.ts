@@ -30,7 +30,6 @@ const BENCHES: Record<string, BenchEntry> = {
   'capture-read': { module: './capture-read-bench.js', exportName: 'benchCaptureRead', what: 'capture file reading', invoke: invokeCaptureRead },
   'live-capture': { module: './live-capture-bench.js', exportName: 'benchLiveCapture', what: 'live capture backends' },
   'log-parse': { module: './log-parse-bench.js', exportName: 'benchLogParse', what: 'log parsing' },
-  ingest: { module: './ingest-bench.js', exportName: 'benchIngest', what: 'collector ingest flows/s with durable writes, bytes per flow' },
   ingest: { module: './ingest-bench.js', exportName: 'benchIngest', what: 'collector ingest of protobuf batches' },
 }
 
