@@ -68,54 +68,54 @@ export async function enroll(store: CollectorStore, req: EnrollRequest, now = Da
     const holderId = await store.agents.idByMachine(req.machineIdHash)
     // The holder's record is rewritten below: take its lock, as ingest and revoke do.
     return store.lock.run(`agent:${holderId ?? ''}`, async () => {
-    const holder = holderId === undefined ? undefined : await store.agents.get(holderId)
-    if (holder !== undefined && holder.revokedAt === undefined && holder.nonceHash !== nonceHash) {
-      const conflict: ConflictRecord = { id: newId('cfl'), at, kind: 'clone', machineIdHash: req.machineIdHash, existingAgentId: holder.id, presentedNonceHash: nonceHash }
-      if (req.hostname !== undefined) conflict.hostname = req.hostname
-      if (req.remoteAddress !== undefined) conflict.remoteAddress = req.remoteAddress
-      await store.commit([
-        ...store.agents.conflictOps(conflict),
-        ...store.audit.appendOps({ at, actor: tok.id, action: 'agent.enroll.conflict', target: holder.id, details: { conflictId: conflict.id, hostname: req.hostname, remoteAddress: req.remoteAddress } }),
-      ])
-      throw new CollectorError('ENROLL_CLONE', `agent ${holder.id} is already enrolled with this machine id and a different nonce: this looks like a cloned machine (conflict ${conflict.id}). Give the clone a new machine id (/etc/machine-id) and enroll it, or revoke ${holder.id} first if the old agent is gone.`)
-    }
-    const secret = newSecret('agent')
-    const credHash = hashSecret(secret)
-    const cred: TokenRecord = { id: newId('tok'), role: 'agent', createdAt: at, createdBy: tok.id, uses: 0 }
-    const ops = []
-    let agent: AgentRecord
-    const reenrolled = holder !== undefined && holder.revokedAt === undefined
-    let oldCred: { hash: Buffer; rec: TokenRecord } | undefined
-    if (reenrolled) {
-      agent = { ...holder, tokenId: cred.id, enrolledWith: tok.id }
-      const old = await store.tokens.getById(holder.tokenId)
-      if (old !== undefined) {
-        oldCred = { hash: old.hash, rec: { ...old.rec, revokedAt: at } }
-        ops.push(...store.tokens.putOps(oldCred.hash, oldCred.rec))
+      const holder = holderId === undefined ? undefined : await store.agents.get(holderId)
+      if (holder !== undefined && holder.revokedAt === undefined && holder.nonceHash !== nonceHash) {
+        const conflict: ConflictRecord = { id: newId('cfl'), at, kind: 'clone', machineIdHash: req.machineIdHash, existingAgentId: holder.id, presentedNonceHash: nonceHash }
+        if (req.hostname !== undefined) conflict.hostname = req.hostname
+        if (req.remoteAddress !== undefined) conflict.remoteAddress = req.remoteAddress
+        await store.commit([
+          ...store.agents.conflictOps(conflict),
+          ...store.audit.appendOps({ at, actor: tok.id, action: 'agent.enroll.conflict', target: holder.id, details: { conflictId: conflict.id, hostname: req.hostname, remoteAddress: req.remoteAddress } }),
+        ])
+        throw new CollectorError('ENROLL_CLONE', `agent ${holder.id} is already enrolled with this machine id and a different nonce: this looks like a cloned machine (conflict ${conflict.id}). Give the clone a new machine id (/etc/machine-id) and enroll it, or revoke ${holder.id} first if the old agent is gone.`)
       }
-    } else {
-      agent = {
-        id: newId('agt'), machineIdHash: req.machineIdHash, nonceHash, tokenId: cred.id, enrolledWith: tok.id, enrolledAt: at,
-        batches: 0, flows: 0, events: 0, observations: 0, gapRecords: { flows: 0, events: 0, observations: 0 },
+      const secret = newSecret('agent')
+      const credHash = hashSecret(secret)
+      const cred: TokenRecord = { id: newId('tok'), role: 'agent', createdAt: at, createdBy: tok.id, uses: 0 }
+      const ops = []
+      let agent: AgentRecord
+      const reenrolled = holder !== undefined && holder.revokedAt === undefined
+      let oldCred: { hash: Buffer; rec: TokenRecord } | undefined
+      if (reenrolled) {
+        agent = { ...holder, tokenId: cred.id, enrolledWith: tok.id }
+        const old = await store.tokens.getById(holder.tokenId)
+        if (old !== undefined) {
+          oldCred = { hash: old.hash, rec: { ...old.rec, revokedAt: at } }
+          ops.push(...store.tokens.putOps(oldCred.hash, oldCred.rec))
+        }
+      } else {
+        agent = {
+          id: newId('agt'), machineIdHash: req.machineIdHash, nonceHash, tokenId: cred.id, enrolledWith: tok.id, enrolledAt: at,
+          batches: 0, flows: 0, events: 0, observations: 0, gapRecords: { flows: 0, events: 0, observations: 0 },
+        }
       }
-    }
-    if (req.hostname !== undefined) agent.hostname = req.hostname
-    if (req.version !== undefined) agent.version = req.version
-    cred.agentId = agent.id
-    const usedTok: TokenRecord = { ...tok, uses: tok.uses + 1 }
-    ops.push(
-      ...store.tokens.putOps(credHash, cred),
-      ...store.tokens.putOps(tokHash, usedTok),
-      ...store.agents.putOps(agent),
-      ...store.audit.appendOps({ at, actor: tok.id, action: reenrolled ? 'agent.reenroll' : 'agent.enroll', target: agent.id, details: { hostname: req.hostname, remoteAddress: req.remoteAddress } }),
-    )
-    await store.commit(ops)
-    // Caches follow the committed state.
-    store.tokens.remember(credHash, cred)
-    store.tokens.remember(tokHash, usedTok)
-    if (oldCred !== undefined) store.tokens.remember(oldCred.hash, oldCred.rec)
-    store.agents.remember(agent)
-    return { agentId: agent.id, secret, reenrolled }
+      if (req.hostname !== undefined) agent.hostname = req.hostname
+      if (req.version !== undefined) agent.version = req.version
+      cred.agentId = agent.id
+      const usedTok: TokenRecord = { ...tok, uses: tok.uses + 1 }
+      ops.push(
+        ...store.tokens.putOps(credHash, cred),
+        ...store.tokens.putOps(tokHash, usedTok),
+        ...store.agents.putOps(agent),
+        ...store.audit.appendOps({ at, actor: tok.id, action: reenrolled ? 'agent.reenroll' : 'agent.enroll', target: agent.id, details: { hostname: req.hostname, remoteAddress: req.remoteAddress } }),
+      )
+      await store.commit(ops)
+      // Caches follow the committed state.
+      store.tokens.remember(credHash, cred)
+      store.tokens.remember(tokHash, usedTok)
+      if (oldCred !== undefined) store.tokens.remember(oldCred.hash, oldCred.rec)
+      store.agents.remember(agent)
+      return { agentId: agent.id, secret, reenrolled }
     })
   }))
 }

@@ -45,13 +45,25 @@
  *                                            use limit, revocation); secrets are never stored
  *   ti  token_id                           → sha256(secret): find a token by its public id
  *   au  ts_us(u64) seq(u32)                → audit record (JSON: actor, action, target)
- *   mt  name                               → store metadata (format version)
+ *   mt  name                               → store metadata (format version; `topology_n`:
+ *                                            the last batch number merged into hs/ed/ru/lp)
+ *   hs  host_id                            → topology host (JSON; see topology/model.ts)
+ *   ed  edge_id                            → topology edge client → server service (JSON);
+ *                                            edge_id = src_host 0x1f dst_host 0x1f proto 0x1f port
+ *   ru  resolution(u8) bucket_us(u64) dim  → roll-up counters (3 × u64 BE: flows, bytes,
+ *                                            packets); resolution 1 = minute, 2 = hour; dim ""
+ *                                            = all traffic, "s:<service>", "p:<proto>"
+ *   lp  agent_id 0 from_us(u64) to_us(u64) → a period the agent reported capture loss or
+ *                                            shipping gaps (JSON: reason, records)
+ *   al  ts_us(u64) alert_id                → alerts (issue 7; reserved, not written yet)
  *
  * Time ranges: segments are keyed by the smallest `ts` they hold; `fm` holds the largest.
  * A query for [a, b] scans `fm` from (a − max segment span) to b; the store keeps the
  * largest span ever written in `mt max_segment_span_us` (same level batch).
  *
- * Reserved for the topology (issue 6), not written yet: `hs` hosts, `ed` edges, `al` alerts.
+ * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`) and events
+ * (`ev`) expire by segment time; minute and hour roll-ups by bucket; topology hosts and edges
+ * by last seen; `lp` by its end; `bt`/`dd`/`gp` with the longest data retention.
  */
 
 export const KEY_PREFIX = {
@@ -74,6 +86,11 @@ export const KEY_PREFIX = {
   tokenById: 'ti',
   audit: 'au',
   meta: 'mt',
+  host: 'hs',
+  edge: 'ed',
+  rollup: 'ru',
+  lossPeriod: 'lp',
+  alert: 'al',
 } as const
 
 export type KeyPrefix = (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]
@@ -173,6 +190,22 @@ export const keys = {
   tokenById: (tokenId: string): Buffer => k(KEY_PREFIX.tokenById, textCap(tokenId)).text(tokenId, false).done(),
   audit: (tsUs: number, seq: number): Buffer => k(KEY_PREFIX.audit, 12).u64(tsUs).u32(seq).done(),
   meta: (name: string): Buffer => k(KEY_PREFIX.meta, textCap(name)).text(name, false).done(),
+  host: (hostId: string): Buffer => k(KEY_PREFIX.host, textCap(hostId)).text(hostId, false).done(),
+  edge: (edgeId: string): Buffer => k(KEY_PREFIX.edge, textCap(edgeId)).text(edgeId, false).done(),
+  rollup: (resolution: number, bucketUs: number, dim: string): Buffer =>
+    k(KEY_PREFIX.rollup, 9 + textCap(dim)).u8(resolution).u64(bucketUs).text(dim, false).done(),
+  /** Roll-ups of one resolution with bucket in [fromUs, toUs). */
+  rollupRange: (resolution: number, fromUs: number, toUs: number): { gte: Buffer; lt: Buffer } =>
+    ({ gte: k(KEY_PREFIX.rollup, 9).u8(resolution).u64(fromUs).done(), lt: k(KEY_PREFIX.rollup, 9).u8(resolution).u64(toUs).done() }),
+  lossPeriod: (agentId: string, fromUs: number, toUs: number): Buffer =>
+    k(KEY_PREFIX.lossPeriod, textCap(agentId) + 16).text(agentId, true).u64(fromUs).u64(toUs).done(),
+  /** `fp` postings of one (transport, port). */
+  flowsOfPort: (transport: number, port: number): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.flowByPort, 3).u8(transport).u16(port).done()),
+  /** `fv` postings of one service. */
+  flowsOfService: (service: string): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.flowByService, textCap(service)).text(service, true).done()),
+  /** `fh` postings of every address in [lo16, hi16] (a CIDR block). */
+  flowsOfAddressRange: (lo16: Uint8Array, hi16: Uint8Array): { gte: Buffer; lt: Buffer } =>
+    ({ gte: k(KEY_PREFIX.flowByHost, 16).bytes(lo16).done(), lt: subRange(k(KEY_PREFIX.flowByHost, 16).bytes(hi16).done()).lt }),
   /** All `dd` keys of one agent (for counting what an agent has stored). */
   dedupOfAgent: (agentId: string): { gte: Buffer; lt: Buffer } =>
     subRange(k(KEY_PREFIX.dedup, textCap(agentId)).text(agentId, true).done()),
@@ -189,6 +222,16 @@ export function readU64(buf: Uint8Array, off: number): number {
 /** The `n` at the end of a `bt`, `fs`, `fm`, `ev`, `ho`, `fh`, `fv`, `fp` or `gp` key. */
 export function batchNumberOfKey(key: Uint8Array): number {
   return readU64(key, key.length - 8)
+}
+
+/** The `min_ts` of an `fh`, `fv` or `fp` postings key (the 16 bytes before `n`). */
+export function minTsOfPostingsKey(key: Uint8Array): number {
+  return readU64(key, key.length - 16)
+}
+
+/** The 16-byte address of an `fh` key. */
+export function addressOfHostPostingsKey(key: Uint8Array): Buffer {
+  return Buffer.from(key.buffer, key.byteOffset + 3, 16)
 }
 
 /** The `min_ts` of an `fs`, `fm`, `ev` or `ho` key. */

@@ -11,6 +11,9 @@ import { KeyedLock } from './async-lock.js'
 import { keys, STORE_FORMAT_VERSION } from './keys.js'
 import { LevelDb, type WriteOp } from './level-db.js'
 import { TokenStore } from './token-store.js'
+import { TopologyStore } from './topology-store.js'
+import { FlowReader } from './flow-reader.js'
+import { Retention } from './retention.js'
 
 export interface StoreOptions {
   dataDir: string
@@ -26,6 +29,11 @@ export class CollectorStore {
   readonly agents: AgentStore
   readonly audit: AuditStore
   readonly batches: BatchStore
+  /** Topology, roll-ups and loss periods (issue 6). */
+  readonly topology: TopologyStore
+  /** Query side of the flow tables (issue 6). */
+  readonly flows: FlowReader
+  readonly retention: Retention
   /** Serialises read-modify-write of one record (token uses, agent totals) by key. */
   readonly lock = new KeyedLock()
 
@@ -35,6 +43,9 @@ export class CollectorStore {
     this.agents = new AgentStore(this.db)
     this.audit = new AuditStore(this.db)
     this.batches = new BatchStore(this.db)
+    this.topology = new TopologyStore(this.db)
+    this.flows = new FlowReader(this.db, () => this.batches.maxSegmentSpanUs)
+    this.retention = new Retention(this.db)
   }
 
   get isOpen(): boolean { return this.db.status === 'open' }

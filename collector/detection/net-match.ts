@@ -1,0 +1,105 @@
+/**
+ * Address helpers for detection: IPv4 as unsigned numbers, a CIDR set (IPv4 and IPv6),
+ * and text formatting of wire addresses. Pure; bad input gives `undefined`/false, never a throw.
+ */
+import ipaddr from 'ipaddr.js'
+
+/** Dotted IPv4 text → unsigned 32-bit number, or -1. */
+export function parseV4(s: string): number {
+  let n = 0; let part = 0; let digits = 0; let dots = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 46) {
+      if (digits === 0 || part > 255) return -1
+      n = n * 256 + part; part = 0; digits = 0; dots++
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48); digits++
+      if (digits > 3) return -1
+    } else return -1
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1
+  return n * 256 + part
+}
+
+export function v4Text(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** 4/16 wire bytes → text ('' for other lengths); IPv4-mapped IPv6 stays IPv6 text. */
+export function addrText(b: Uint8Array): string {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (b.length !== 16) return ''
+  try {
+    return ipaddr.fromByteArray(Array.from(b)).toString()
+  } catch {
+    return ''
+  }
+}
+
+export function addrV4(b: Uint8Array): number {
+  return b.length === 4 ? ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]! : -1
+}
+
+/** 6 wire bytes → 'aa:bb:cc:dd:ee:ff', '' otherwise. */
+export function macText(b: Uint8Array): string {
+  if (b.length !== 6) return ''
+  return `${HEX[b[0]!]}:${HEX[b[1]!]}:${HEX[b[2]!]}:${HEX[b[3]!]}:${HEX[b[4]!]}:${HEX[b[5]!]}`
+}
+
+/** Broadcast or multicast MAC (group bit), or empty. */
+export function isGroupMac(mac: string): boolean {
+  if (mac.length !== 17) return true
+  return (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1
+}
+
+/** A set of CIDR ranges, both families. */
+export class CidrSet {
+  private readonly v4: Array<[number, number]> = []
+  private readonly v6: Array<[ipaddr.IPv6, number]> = []
+  readonly invalid: string[] = []
+
+  constructor(cidrs: readonly string[]) {
+    for (const c of cidrs) this.add(c)
+  }
+
+  add(cidr: string): boolean {
+    try {
+      const [addr, bits] = cidr.includes('/') ? ipaddr.parseCIDR(cidr) : [ipaddr.parse(cidr), -1]
+      if (addr.kind() === 'ipv4') {
+        const b = bits < 0 ? 32 : bits
+        const mask = b === 0 ? 0 : (0xffffffff << (32 - b)) >>> 0
+        this.v4.push([(parseV4(addr.toString()) & mask) >>> 0, mask])
+      } else {
+        this.v6.push([addr as ipaddr.IPv6, bits < 0 ? 128 : bits])
+      }
+      return true
+    } catch {
+      this.invalid.push(cidr)
+      return false
+    }
+  }
+
+  get empty(): boolean { return this.v4.length === 0 && this.v6.length === 0 }
+
+  hasV4(n: number): boolean {
+    for (const [net, mask] of this.v4) if (((n & mask) >>> 0) === net) return true
+    return false
+  }
+
+  has(ip: string): boolean {
+    const n = parseV4(ip)
+    if (n >= 0) return this.hasV4(n)
+    if (this.v6.length === 0) return false
+    try {
+      let a = ipaddr.parse(ip)
+      if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) return this.hasV4(parseV4((a as ipaddr.IPv6).toIPv4Address().toString()))
+      if (a.kind() !== 'ipv6') a = (a as ipaddr.IPv4).toIPv4MappedAddress()
+      for (const [net, bits] of this.v6) if ((a as ipaddr.IPv6).match(net, bits)) return true
+    } catch { /* not an address */ }
+    return false
+  }
+}
+
+export const DEFAULT_LOCAL_NETS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10']

@@ -1,0 +1,114 @@
+/**
+ * Read side of the flow tables for queries: segments in (min_ts, n) order from a position,
+ * and the postings of the `fh` / `fv` / `fp` indexes restricted to a time range. Values
+ * are returned as stored (Batch-compatible bytes); decoding is the query layer's business.
+ */
+import { keys, readU64, batchNumberOfKey, minTsOfSegmentKey, minTsOfPostingsKey, KEY_PREFIX, prefixRange } from './keys.js'
+import type { LevelDb } from './level-db.js'
+import { decodePostings } from './postings.js'
+import type { FlowMetaRecord } from './records.js'
+
+const MAX_N = Number.MAX_SAFE_INTEGER
+
+export interface SegmentRef { minTsUs: number; n: number }
+export interface SegmentMeta extends SegmentRef { meta: FlowMetaRecord }
+/** Flows of one segment selected by an index (ascending positions). */
+export interface SegmentPostings extends SegmentRef { indexes: number[] }
+
+/** One index to restrict a flow query with. */
+export type FlowIndexSelector =
+  | { kind: 'host'; addr16: Uint8Array }
+  | { kind: 'cidr'; lo16: Uint8Array; hi16: Uint8Array }
+  | { kind: 'service'; name: string }
+  | { kind: 'port'; transport: number; port: number }
+
+export class FlowReader {
+  constructor(private readonly db: LevelDb, private readonly maxSpanUs: () => number) {}
+
+  /** The lower bound of segment min_ts for a query starting at fromUs. */
+  startOf(fromUs: number): number { return Math.max(0, fromUs - this.maxSpanUs()) }
+
+  /** Segment metas with min_ts in [startOf(fromUs), toUs], from `after` (exclusive) on. */
+  async *metas(fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentMeta> {
+    const gte = keys.flowMeta(this.startOf(fromUs), 0)
+    const range = after !== undefined && Buffer.compare(keys.flowMeta(after.minTsUs, after.n), gte) >= 0
+      ? { gt: keys.flowMeta(after.minTsUs, after.n), lte: keys.flowMeta(toUs, MAX_N) }
+      : { gte, lte: keys.flowMeta(toUs, MAX_N) }
+    for await (const [k, v] of this.db.entries(range)) {
+      const meta = JSON.parse(v.toString('utf8')) as FlowMetaRecord
+      if (meta.maxTsUs < fromUs) continue
+      yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), meta }
+    }
+  }
+
+  async segment(ref: SegmentRef): Promise<Buffer | undefined> {
+    return this.db.get(keys.flowSegment(ref.minTsUs, ref.n))
+  }
+
+  async meta(ref: SegmentRef): Promise<FlowMetaRecord | undefined> {
+    const v = await this.db.get(keys.flowMeta(ref.minTsUs, ref.n))
+    return v === undefined ? undefined : JSON.parse(v.toString('utf8')) as FlowMetaRecord
+  }
+
+  /**
+   * Postings of one index selector for segments with min_ts in [startOf(fromUs), toUs],
+   * in (min_ts, n) order (several addresses of a CIDR are merged per segment).
+   */
+  async postings(sel: FlowIndexSelector, fromUs: number, toUs: number): Promise<SegmentPostings[]> {
+    const lo = this.startOf(fromUs)
+    const out: SegmentPostings[] = []
+    const add = (k: Buffer, v: Buffer): void => {
+      const minTsUs = minTsOfPostingsKey(k)
+      if (minTsUs < lo || minTsUs > toUs) return
+      out.push({ minTsUs, n: batchNumberOfKey(k), indexes: decodePostings(v) })
+    }
+    let range: { gte: Buffer; lte?: Buffer; lt?: Buffer }
+    if (sel.kind === 'host') range = { gte: keys.flowByHost(sel.addr16, lo, 0), lte: keys.flowByHost(sel.addr16, toUs, MAX_N) }
+    else if (sel.kind === 'service') range = { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
+    else if (sel.kind === 'port') range = { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
+    else range = keys.flowsOfAddressRange(sel.lo16, sel.hi16)
+    for await (const [k, v] of this.db.entries(range)) add(k, v)
+    if (sel.kind !== 'cidr') return out
+    // Merge the per-address postings of each segment.
+    const bySeg = new Map<string, SegmentPostings>()
+    for (const p of out) {
+      const id = `${p.minTsUs}:${p.n}`
+      const cur = bySeg.get(id)
+      if (cur === undefined) bySeg.set(id, p)
+      else cur.indexes.push(...p.indexes)
+    }
+    const merged = [...bySeg.values()]
+    for (const p of merged) p.indexes = [...new Set(p.indexes)].sort((a, b) => a - b)
+    return merged.sort((a, b) => a.minTsUs - b.minTsUs || a.n - b.n)
+  }
+
+  /** Event segments with min_ts in [fromUs − slack, toUs], in order, from `after` on. */
+  async *eventSegments(fromUs: number, toUs: number, slackUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { bytes: Buffer }> {
+    const gte = keys.eventSegment(Math.max(0, fromUs - slackUs), 0)
+    const range = after !== undefined && Buffer.compare(keys.eventSegment(after.minTsUs, after.n), gte) >= 0
+      ? { gt: keys.eventSegment(after.minTsUs, after.n), lte: keys.eventSegment(toUs, MAX_N) }
+      : { gte, lte: keys.eventSegment(toUs, MAX_N) }
+    for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), bytes: v }
+  }
+
+  /** How many keys a table holds (a full key scan; for stats on small tables). */
+  async countKeys(prefix: (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]): Promise<number> {
+    let n = 0
+    for await (const _ of this.db.keys(prefixRange(prefix))) n++
+    return n
+  }
+
+  /** Sum of the `count` of every flow segment meta (exact number of stored flow records). */
+  async storedFlowCount(): Promise<number> {
+    let n = 0
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.flowMeta))) n += (JSON.parse(v.toString('utf8')) as FlowMetaRecord).count
+    return n
+  }
+
+  /** LevelDB's estimate of the bytes on disk of the whole store. */
+  async approximateBytes(): Promise<number> {
+    return this.db.approximateSize(Buffer.from([0]), Buffer.from([0xff]))
+  }
+}
+
+export { readU64 }

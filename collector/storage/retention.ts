@@ -1,0 +1,109 @@
+/**
+ * Expiry of old detail, kind by kind (keys.ts names the tables). Each call deletes in
+ * chunks of at most CHUNK operations (one atomic write each) and returns how many keys
+ * went. Called by the collector's retention job (collector/retention/retention-job.ts).
+ *
+ * Flows: a segment goes when its newest flow (`fm` max_ts) is older than the cutoff; its
+ * `fh`/`fv`/`fp` postings go with it (the index tables are scanned once, keys compared by
+ * their segment). Host observations (`ho`) and gap records (`gp`) follow the flows.
+ * Events: an `ev` segment goes when its oldest event is older than the cutoff minus one
+ * hour (event segments record only their oldest time; an agent batch spans seconds).
+ * Roll-ups: buckets older than the cutoff of their resolution.
+ */
+import { keys, prefixRange, KEY_PREFIX, minTsOfSegmentKey, batchNumberOfKey, minTsOfPostingsKey, readU64 } from './keys.js'
+import type { LevelDb, WriteOp } from './level-db.js'
+import type { FlowMetaRecord, BatchRecord } from './records.js'
+
+const CHUNK = 10_000
+const EVENT_SLACK_US = 3_600_000_000
+
+class Deleter {
+  private ops: WriteOp[] = []
+  deleted = 0
+  constructor(private readonly db: LevelDb) {}
+  async del(key: Buffer): Promise<void> {
+    this.ops.push({ type: 'del', key: Buffer.from(key) })
+    this.deleted++
+    if (this.ops.length >= CHUNK) await this.flush()
+  }
+  async flush(): Promise<void> {
+    const ops = this.ops
+    this.ops = []
+    await this.db.write(ops)
+  }
+}
+
+export class Retention {
+  constructor(private readonly db: LevelDb) {}
+
+  /** Deletes flow segments (and their postings, observations, gaps) older than cutoffUs. */
+  async expireFlows(cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    const gone = new Set<number>()
+    let newestGone = 0
+    for await (const [k, v] of this.db.entries({ ...prefixRange(KEY_PREFIX.flowMeta), lt: keys.flowMeta(cutoffUs, 0) })) {
+      const meta = JSON.parse(v.toString('utf8')) as FlowMetaRecord
+      if (meta.maxTsUs >= cutoffUs) continue
+      const minTs = minTsOfSegmentKey(k)
+      const n = batchNumberOfKey(k)
+      gone.add(n)
+      if (minTs > newestGone) newestGone = minTs
+      await d.del(k)
+      await d.del(keys.flowSegment(minTs, n))
+    }
+    if (gone.size > 0) {
+      for (const p of [KEY_PREFIX.flowByHost, KEY_PREFIX.flowByService, KEY_PREFIX.flowByPort] as const) {
+        for await (const k of this.db.keys(prefixRange(p))) {
+          if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
+        }
+      }
+    }
+    for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.observationSegment), lt: keys.observationSegment(cutoffUs, 0) })) await d.del(k)
+    await d.flush()
+    return d.deleted
+  }
+
+  /** Deletes event segments whose oldest event is older than cutoffUs − 1 h. */
+  async expireEvents(cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.eventSegment), lt: keys.eventSegment(Math.max(0, cutoffUs - EVENT_SLACK_US), 0) })) await d.del(k)
+    await d.flush()
+    return d.deleted
+  }
+
+  /** Deletes roll-up buckets of one resolution older than cutoffUs. */
+  async expireRollups(resolution: number, cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    for await (const k of this.db.keys(keys.rollupRange(resolution, 0, cutoffUs))) await d.del(k)
+    await d.flush()
+    return d.deleted
+  }
+
+  /** Deletes loss periods that ended before cutoffUs. */
+  async expireLossPeriods(cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    for await (const k of this.db.keys(prefixRange(KEY_PREFIX.lossPeriod))) if (readU64(k, k.length - 8) < cutoffUs) await d.del(k)
+    await d.flush()
+    return d.deleted
+  }
+
+  /**
+   * Deletes batch records, their dedup keys and gap records of batches received before
+   * cutoffUs (never the newest batch: it carries the batch counter across restarts).
+   */
+  async expireBatches(cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    let last: Buffer | undefined
+    for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.batch), reverse: true, limit: 1 })) last = k
+    for await (const [k, v] of this.db.entries(prefixRange(KEY_PREFIX.batch))) {
+      if (last !== undefined && k.equals(last)) break
+      const rec = JSON.parse(v.toString('utf8')) as BatchRecord
+      if (rec.receivedAtUs >= cutoffUs) break
+      await d.del(k)
+      await d.del(keys.dedup(rec.agentId, rec.epoch, rec.seq))
+      if (rec.gaps > 0) await d.del(keys.gaps(rec.agentId, rec.n))
+    }
+    await d.flush()
+    return d.deleted
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Persistence of the merged topology (`hs` hosts, `ed` edges), the time-series roll-ups
+ * (`ru`), agents' loss periods (`lp`) and the merge watermark (`mt topology_n`). The model
+ * itself lives in memory (collector/topology); this file only reads and writes its records.
+ * A flush is ONE atomic write, so roll-ups, topology and watermark always agree.
+ */
+import { keys, prefixRange, KEY_PREFIX, readU64 } from './keys.js'
+import type { LevelDb, WriteOp } from './level-db.js'
+
+export const ROLLUP_MINUTE = 1
+export const ROLLUP_HOUR = 2
+export const ROLLUP_BUCKET_US: Record<number, number> = { [ROLLUP_MINUTE]: 60_000_000, [ROLLUP_HOUR]: 3_600_000_000 }
+
+export interface RollupCounts { flows: number; bytes: number; packets: number }
+export interface RollupRow extends RollupCounts { resolution: number; bucketUs: number; dim: string }
+
+export interface LossPeriodRecord { agentId: string; fromUs: number; toUs: number; reason: string; records: number }
+
+export interface TopologyFlush {
+  hosts: { id: string; json: string }[]
+  edges: { id: string; json: string }[]
+  deletedHosts: string[]
+  deletedEdges: string[]
+  /** Absolute values (the caller keeps the running totals of the buckets it touched). */
+  rollups: RollupRow[]
+  lossPeriods: LossPeriodRecord[]
+  watermark: number
+}
+
+const WATERMARK = 'topology_n'
+
+function u64(v: number): Buffer {
+  const b = Buffer.alloc(8)
+  b.writeUInt32BE(Math.floor(v / 0x1_0000_0000), 0)
+  b.writeUInt32BE(v >>> 0, 4)
+  return b
+}
+
+export function encodeRollup(c: RollupCounts): Buffer {
+  return Buffer.concat([u64(c.flows), u64(c.bytes), u64(c.packets)])
+}
+
+export function decodeRollup(v: Uint8Array): RollupCounts {
+  if (v.length < 24) return { flows: 0, bytes: 0, packets: 0 }
+  return { flows: readU64(v, 0), bytes: readU64(v, 8), packets: readU64(v, 16) }
+}
+
+export class TopologyStore {
+  constructor(private readonly db: LevelDb) {}
+
+  async watermark(): Promise<number> {
+    const v = await this.db.get(keys.meta(WATERMARK))
+    return v === undefined ? 0 : readU64(v, 0)
+  }
+
+  flushOps(f: TopologyFlush): WriteOp[] {
+    const ops: WriteOp[] = []
+    for (const h of f.hosts) ops.push({ type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) })
+    for (const e of f.edges) ops.push({ type: 'put', key: keys.edge(e.id), value: Buffer.from(e.json) })
+    for (const id of f.deletedHosts) ops.push({ type: 'del', key: keys.host(id) })
+    for (const id of f.deletedEdges) ops.push({ type: 'del', key: keys.edge(id) })
+    for (const r of f.rollups) ops.push({ type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) })
+    for (const p of f.lossPeriods) ops.push({ type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) })
+    ops.push({ type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) })
+    return ops
+  }
+
+  async flush(f: TopologyFlush): Promise<void> {
+    await this.db.write(this.flushOps(f))
+  }
+
+  async *hosts(): AsyncGenerator<string> {
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.host))) yield v.toString('utf8')
+  }
+
+  async *edges(): AsyncGenerator<string> {
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.edge))) yield v.toString('utf8')
+  }
+
+  async lossPeriods(): Promise<LossPeriodRecord[]> {
+    const out: LossPeriodRecord[] = []
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.lossPeriod))) out.push(JSON.parse(v.toString('utf8')) as LossPeriodRecord)
+    return out
+  }
+
+  /** Roll-ups of one resolution with bucket in [fromUs, toUs), optionally of one dim only. */
+  async *rollups(resolution: number, fromUs: number, toUs: number, dim?: string): AsyncGenerator<RollupRow> {
+    for await (const [k, v] of this.db.entries(keys.rollupRange(resolution, fromUs, toUs))) {
+      const d = k.toString('utf8', 12)
+      if (dim !== undefined && d !== dim) continue
+      yield { resolution, bucketUs: readU64(k, 4), dim: d, ...decodeRollup(v) }
+    }
+  }
+
+  async rollup(resolution: number, bucketUs: number, dim: string): Promise<RollupCounts | undefined> {
+    const v = await this.db.get(keys.rollup(resolution, bucketUs, dim))
+    return v === undefined ? undefined : decodeRollup(v)
+  }
+
+  /** Deletes every host, edge, roll-up, loss period and the watermark (before a rebuild). */
+  async clear(): Promise<void> {
+    for (const p of [KEY_PREFIX.host, KEY_PREFIX.edge, KEY_PREFIX.rollup, KEY_PREFIX.lossPeriod] as const) {
+      let ops: WriteOp[] = []
+      for await (const k of this.db.keys(prefixRange(p))) {
+        ops.push({ type: 'del', key: k })
+        if (ops.length >= 10_000) { await this.db.write(ops); ops = [] }
+      }
+      await this.db.write(ops)
+    }
+    await this.db.write([{ type: 'del', key: keys.meta(WATERMARK) }])
+  }
+}
