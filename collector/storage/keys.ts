@@ -55,7 +55,12 @@
  *                                            = all traffic, "s:<service>", "p:<proto>"
  *   lp  agent_id 0 from_us(u64) to_us(u64) → a period the agent reported capture loss or
  *                                            shipping gaps (JSON: reason, records)
- *   al  ts_us(u64) alert_id                → alerts (issue 7; reserved, not written yet)
+ *   al  alert_id                           → alert record (JSON; collector/alerts/alert-types.ts);
+ *                                            ids start with the creation time, so a scan is in
+ *                                            creation order
+ *   su  suppression_id                     → alert suppression rule (JSON; issue 7)
+ *   if  feed_name                          → threat-intel feed as posted to the API (JSON header
+ *                                            line, then the body; issue 7)
  *
  * Time ranges: segments are keyed by the smallest `ts` they hold; `fm` holds the largest.
  * A query for [a, b] scans `fm` from (a − max segment span) to b; the store keeps the
@@ -91,6 +96,8 @@ export const KEY_PREFIX = {
   rollup: 'ru',
   lossPeriod: 'lp',
   alert: 'al',
+  suppression: 'su',
+  intelFeed: 'if',
 } as const
 
 export type KeyPrefix = (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]
@@ -211,6 +218,9 @@ export const keys = {
     subRange(k(KEY_PREFIX.dedup, textCap(agentId)).text(agentId, true).done()),
   /** All `fh` postings of one address. */
   flowsOfHost: (addr16: Uint8Array): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.flowByHost, 16).bytes(addr16).done()),
+  alert: (alertId: string): Buffer => k(KEY_PREFIX.alert, textCap(alertId)).text(alertId, false).done(),
+  suppression: (id: string): Buffer => k(KEY_PREFIX.suppression, textCap(id)).text(id, false).done(),
+  intelFeed: (name: string): Buffer => k(KEY_PREFIX.intelFeed, textCap(name)).text(name, false).done(),
 }
 
 /** Reads a u64 written by KeyWriter.u64 at `off` (exact up to 2^53). */

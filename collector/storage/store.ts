@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { AlertStore, IntelFeedStore } from './alert-store.js'
 import { AgentStore } from './agent-store.js'
 import { AuditStore } from './audit-store.js'
 import { BatchStore } from './batch-store.js'
@@ -34,6 +35,10 @@ export class CollectorStore {
   /** Query side of the flow tables (issue 6). */
   readonly flows: FlowReader
   readonly retention: Retention
+  /** Alerts and suppression rules (issue 7). */
+  readonly alerts: AlertStore
+  /** Threat-intel feeds posted to the API (issue 7). */
+  readonly intelFeeds: IntelFeedStore
   /** Serialises read-modify-write of one record (token uses, agent totals) by key. */
   readonly lock = new KeyedLock()
 
@@ -46,6 +51,8 @@ export class CollectorStore {
     this.topology = new TopologyStore(this.db)
     this.flows = new FlowReader(this.db, () => this.batches.maxSegmentSpanUs)
     this.retention = new Retention(this.db)
+    this.alerts = new AlertStore(this.db)
+    this.intelFeeds = new IntelFeedStore(this.db)
   }
 
   get isOpen(): boolean { return this.db.status === 'open' }

@@ -1,0 +1,70 @@
+/**
+ * `arp_spoof`: a second MAC claiming an IP address while the first one is still live
+ * (seen within `rebind_grace_s`) — the signature of ARP cache poisoning. Bindings come
+ * from host observations (ARP replies, DHCP ACKs) and, optionally, from flows' MAC
+ * addresses for local addresses. A claim on a configured gateway is critical. One incident
+ * per (VLAN, IP); later flips between the MACs update it.
+ */
+import { BoundedMap } from './bounded-map.js'
+import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
+import { MITRE } from './detection-types.js'
+import { isGroupMac } from './net-match.js'
+
+export interface ArpSpoofConfig {
+  gateways: readonly string[]
+  rebindGraceS: number
+  useFlowMacs: boolean
+}
+
+interface Binding { mac: string; last: number; macs: Set<string>; fired: boolean; first: number }
+
+export class ArpSpoofDetector implements Detector {
+  readonly name = 'arp_spoof'
+  private readonly bindings: BoundedMap<string, Binding>
+  private readonly gateways: Set<string>
+
+  constructor(private readonly c: ArpSpoofConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
+    this.bindings = new BoundedMap(maxKeys)
+    this.gateways = new Set(c.gateways)
+  }
+
+  onFlow(f: DetectionFlow, emit: Emit): void {
+    if (!this.c.useFlowMacs) return
+    if (f.origMac !== '' && this.isLocal(f, 'orig')) this.bind(f.vlan ?? 0, f.origH, f.origMac, f.tsUs, f.agentId, emit, f.uid)
+    if (f.respMac !== '' && this.isLocal(f, 'resp')) this.bind(f.vlan ?? 0, f.respH, f.respMac, f.tsUs, f.agentId, emit, f.uid)
+  }
+
+  onObservation(o: DetectionObservation, emit: Emit): void {
+    if (o.ip !== '' && o.mac !== '') this.bind(0, o.ip, o.mac, o.tsUs, o.agentId, emit, '')
+  }
+
+  private bind(vlan: number, ip: string, mac: string, ts: number, agent: string, emit: Emit, uid: string): void {
+    if (isGroupMac(mac) || ip === '0.0.0.0' || ip === '255.255.255.255') return
+    const key = `${vlan}|${ip}`
+    const b = this.bindings.touch(key)
+    if (b === undefined) {
+      this.bindings.set(key, { mac, last: ts, macs: new Set([mac]), fired: false, first: ts })
+      return
+    }
+    if (b.mac === mac) { if (ts > b.last) b.last = ts; return }
+    const conflict = ts - b.last <= this.c.rebindGraceS * 1e6
+    const previous = b.mac
+    b.mac = mac
+    if (ts > b.last) b.last = ts
+    if (!conflict && !b.fired) { b.macs = new Set([mac]); return }
+    b.macs.add(mac)
+    const gw = this.gateways.has(ip)
+    const count = b.fired ? 1 : 1
+    if (!b.fired) b.first = ts
+    b.fired = true
+    emit({
+      type: 'arp_spoof', key, severity: gw ? 'critical' : 'high', score: gw ? 95 : 80, confidence: uid === '' ? 0.9 : 0.75, mitre: MITRE.arp_spoof,
+      src: ip, dst: '', port: 0, firstSeenUs: b.first, lastSeenUs: ts, count,
+      summary: `${[...b.macs].join(' and ')} both claim ${ip}${gw ? ' (a gateway)' : ''}; now ${mac}, before ${previous}`,
+      evidence: uid === '' ? {} : { flowUids: [uid] }, agents: [agent],
+    })
+  }
+
+  stateSize(): number { return this.bindings.size }
+  evictions(): number { return this.bindings.evicted }
+}

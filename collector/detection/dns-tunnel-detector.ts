@@ -1,0 +1,126 @@
+/**
+ * `dns_tunnel`, from what reaches the collector today:
+ *   * volume (flows): one host sending a resolver many DNS queries whose mean size is far
+ *     above normal (tunnels pack data into long names) and a large client payload in the
+ *     window — keyed by (client, resolver);
+ *   * names (host observations with DNS names — answers the agent saw, and any DNS query
+ *     records when the wire carries them): many unique subdomains, or many long
+ *     high-entropy labels, under one registered domain — keyed by that domain.
+ * The agent's dns.log rows (query names, qtype TXT/NULL) are not shipped by protocol v1, so
+ * the TXT/NULL rule cannot run yet (docs/detection.md, limitations).
+ */
+import { BoundedMap } from './bounded-map.js'
+import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
+import { MITRE } from './detection-types.js'
+import { entropy, registeredDomain } from './dns-names.js'
+
+export interface DnsTunnelConfig {
+  windowS: number
+  minQueries: number
+  minQueryBytes: number
+  minVolumeBytes: number
+  uniqueSubdomains: number
+  longLabel: number
+  entropy: number
+  encodedLabels: number
+}
+
+interface VolState { windowStart: number; queries: number; bytes: number; pkts: number; fired: boolean; first: number; last: number; uids: string[]; agent: string }
+interface NameState { windowStart: number; names: Set<string>; encoded: number; fired: boolean; first: number; last: number; agent: string; sample: string }
+
+export class DnsTunnelDetector implements Detector {
+  readonly name = 'dns_tunnel'
+  private readonly vol: BoundedMap<string, VolState>
+  private readonly names: BoundedMap<string, NameState>
+
+  constructor(private readonly c: DnsTunnelConfig, maxKeys: number) {
+    this.vol = new BoundedMap(maxKeys)
+    this.names = new BoundedMap(maxKeys)
+  }
+
+  onFlow(f: DetectionFlow, emit: Emit): void {
+    if (f.respP !== 53 && !f.service.includes('dns')) return
+    if (f.proto !== 'udp' && f.proto !== 'tcp') return
+    const key = `${f.origH}|${f.respH}`
+    let st = this.vol.touch(key)
+    const w = this.c.windowS * 1e6
+    if (st === undefined || (!st.fired && f.tsUs - st.windowStart >= w)) {
+      st = { windowStart: f.tsUs, queries: 0, bytes: 0, pkts: 0, fired: st?.fired ?? false, first: st?.first ?? f.tsUs, last: 0, uids: [], agent: f.agentId }
+      this.vol.set(key, st)
+    }
+    st.queries++
+    st.bytes += f.origBytes
+    st.pkts += f.origPkts
+    if (f.tsUs > st.last) st.last = f.tsUs
+    if (st.uids.length < 10) st.uids.push(f.uid)
+    if (st.fired) {
+      emit(this.volFinding(f, key, st, 1, [f.uid]))
+      return
+    }
+    if (st.queries >= this.c.minQueries && st.bytes >= this.c.minVolumeBytes && st.pkts > 0 && st.bytes / st.pkts >= this.c.minQueryBytes) {
+      st.fired = true
+      emit(this.volFinding(f, key, st, st.queries, st.uids.slice()))
+    }
+  }
+
+  private volFinding(f: DetectionFlow, key: string, st: VolState, count: number, uids: string[]) {
+    return {
+      type: 'dns_tunnel' as const, key: `vol:${key}`, severity: 'high' as const, score: Math.min(100, Math.round(50 + (st.bytes / st.pkts) / 4)),
+      confidence: 0.7, mitre: MITRE.dns_tunnel, src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: st.first, lastSeenUs: st.last, count,
+      summary: `${f.origH} sent ${st.queries} DNS queries (${st.bytes} bytes, ${(st.bytes / st.pkts).toFixed(0)} bytes per query) to ${f.respH}`,
+      evidence: { flowUids: uids }, agents: [st.agent],
+    }
+  }
+
+  /** A DNS name seen (observation from a DNS answer, or a query record). */
+  onName(name: string, tsUs: number, agentId: string, emit: Emit): void {
+    if (name === '' || !name.includes('.')) return
+    const dom = registeredDomain(name)
+    const sub = name.length > dom.length ? name.slice(0, name.length - dom.length - 1).toLowerCase() : ''
+    if (sub === '') return
+    let st = this.names.touch(dom)
+    const w = this.c.windowS * 1e6
+    if (st === undefined || (!st.fired && tsUs - st.windowStart >= w)) {
+      st = { windowStart: tsUs, names: new Set(), encoded: 0, fired: st?.fired ?? false, first: st?.first ?? tsUs, last: tsUs, agent: agentId, sample: '' }
+      this.names.set(dom, st)
+    }
+    if (tsUs > st.last) st.last = tsUs
+    const isNew = !st.names.has(sub)
+    if (isNew && st.names.size <= this.c.uniqueSubdomains) st.names.add(sub)
+    let encoded = false
+    for (const label of sub.split('.')) {
+      if (label.length >= this.c.longLabel && entropy(label) >= this.c.entropy) { encoded = true; break }
+    }
+    if (encoded) { st.encoded++; if (st.sample === '') st.sample = name }
+    if (st.fired) {
+      if (isNew || encoded) emit(this.nameFinding(dom, st, 1))
+      return
+    }
+    if (st.names.size >= this.c.uniqueSubdomains || st.encoded >= this.c.encodedLabels) {
+      st.fired = true
+      emit(this.nameFinding(dom, st, Math.max(st.names.size, st.encoded)))
+    }
+  }
+
+  private nameFinding(dom: string, st: NameState, count: number) {
+    return {
+      type: 'dns_tunnel' as const, key: `name:${dom}`, severity: 'high' as const, score: Math.min(100, 50 + st.encoded),
+      confidence: 0.75, mitre: MITRE.dns_tunnel, src: '', dst: dom, port: 53, firstSeenUs: st.first, lastSeenUs: st.last, count,
+      summary: `${st.names.size} distinct names and ${st.encoded} encoded-looking labels under ${dom}${st.sample ? ` (e.g. ${st.sample.slice(0, 120)})` : ''}`,
+      evidence: {}, agents: [st.agent],
+    }
+  }
+
+  onObservation(o: DetectionObservation, emit: Emit): void {
+    if (o.nameSource === 'dns_a' || o.nameSource === 'dns_ptr') this.onName(o.name, o.tsUs, o.agentId, emit)
+  }
+
+  tick(nowUs: number): void {
+    const cut = nowUs - 2 * this.c.windowS * 1e6
+    this.vol.expireWhile((s) => s.last < cut)
+    this.names.expireWhile((s) => s.last < cut)
+  }
+
+  stateSize(): number { return this.vol.size + this.names.size }
+  evictions(): number { return this.vol.evicted + this.names.evicted }
+}

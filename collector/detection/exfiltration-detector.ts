@@ -1,0 +1,107 @@
+/**
+ * `exfiltration`: a local host sending an external destination far more than it usually
+ * sends. Per source host: outbound bytes per window (default 1 h) and an exponentially
+ * weighted mean of past windows (empty windows count as zero) — the host's own baseline.
+ * Alert when the bytes to ONE external destination in the current window reach the
+ * absolute threshold, or reach `min_bytes` and `baseline_factor` × the baseline once the
+ * baseline has `baseline_windows` of history. Interim flow records carry running totals,
+ * so only the growth since the last record of the same uid is added.
+ */
+import { BoundedMap } from './bounded-map.js'
+import type { DetectionFlow, Detector, Emit } from './detection-types.js'
+import { MITRE } from './detection-types.js'
+
+export interface ExfilConfig {
+  windowS: number
+  absoluteBytes: number
+  minBytes: number
+  baselineFactor: number
+  baselineWindows: number
+}
+
+interface HostState {
+  window: number
+  total: number
+  mean: number
+  windows: number
+  dsts: Map<string, { bytes: number; first: number; last: number; uids: string[]; fired: boolean }>
+  last: number
+  agent: string
+}
+
+const ALPHA = 0.2
+
+export class ExfiltrationDetector implements Detector {
+  readonly name = 'exfiltration'
+  private readonly hosts: BoundedMap<string, HostState>
+  private readonly seen: BoundedMap<string, number>
+
+  constructor(private readonly c: ExfilConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
+    this.hosts = new BoundedMap(maxKeys)
+    this.seen = new BoundedMap(maxKeys)
+  }
+
+  onFlow(f: DetectionFlow, emit: Emit): void {
+    if (f.origBytes === 0 || !this.isLocal(f, 'orig') || this.isLocal(f, 'resp')) return
+    let bytes = f.origBytes
+    if (f.uid !== '') {
+      const before = this.seen.get(f.uid)
+      if (before !== undefined) bytes = Math.max(0, f.origBytes - before)
+      this.seen.set(f.uid, f.origBytes)
+    }
+    const win = Math.floor(f.tsUs / (this.c.windowS * 1e6))
+    let st = this.hosts.touch(f.origH)
+    if (st === undefined) {
+      st = { window: win, total: 0, mean: 0, windows: 0, dsts: new Map(), last: f.tsUs, agent: f.agentId }
+      this.hosts.set(f.origH, st)
+    }
+    if (win > st.window) {
+      // Close the finished window and any empty ones after it.
+      st.mean = st.windows === 0 ? st.total : st.mean + ALPHA * (st.total - st.mean)
+      st.windows++
+      for (let i = 0; i < Math.min(win - st.window - 1, 48); i++) { st.mean *= 1 - ALPHA; st.windows++ }
+      st.window = win
+      st.total = 0
+      for (const [k, d] of st.dsts) if (!d.fired) st.dsts.delete(k)
+    }
+    st.total += bytes
+    if (f.tsUs > st.last) st.last = f.tsUs
+    let d = st.dsts.get(f.respH)
+    if (d === undefined) {
+      if (st.dsts.size >= 1024) return
+      d = { bytes: 0, first: f.tsUs, last: f.tsUs, uids: [], fired: false }
+      st.dsts.set(f.respH, d)
+    }
+    d.bytes += bytes
+    if (f.tsUs > d.last) d.last = f.tsUs
+    if (d.uids.length < 10) d.uids.push(f.uid)
+    if (d.fired) {
+      if (bytes > 0) emit(this.finding(f, st, d, 1, [f.uid]))
+      return
+    }
+    const overBaseline = st.windows >= this.c.baselineWindows && d.bytes >= this.c.minBytes && d.bytes >= this.c.baselineFactor * Math.max(st.mean, 1)
+    if (d.bytes >= this.c.absoluteBytes || overBaseline) {
+      d.fired = true
+      emit(this.finding(f, st, d, 1, d.uids.slice()))
+    }
+  }
+
+  private finding(f: DetectionFlow, st: HostState, d: { bytes: number; first: number; last: number }, count: number, uids: string[]) {
+    const ratio = st.mean > 0 ? d.bytes / st.mean : Infinity
+    return {
+      type: 'exfiltration' as const, key: `${f.origH}|${f.respH}`, severity: d.bytes >= this.c.absoluteBytes ? 'critical' as const : 'high' as const,
+      score: Math.min(100, Math.round(60 + Math.min(40, Number.isFinite(ratio) ? ratio : 40))), confidence: st.windows >= this.c.baselineWindows ? 0.8 : 0.6,
+      mitre: MITRE.exfiltration, src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: d.first, lastSeenUs: d.last, count,
+      summary: `${f.origH} sent ${d.bytes} bytes to ${f.respH} within ${this.c.windowS} s (its baseline: ${Math.round(st.mean)} bytes per window)`,
+      evidence: { flowUids: uids }, agents: [st.agent],
+    }
+  }
+
+  tick(nowUs: number): void {
+    const cut = nowUs - 48 * this.c.windowS * 1e6
+    this.hosts.expireWhile((s) => s.last < cut)
+  }
+
+  stateSize(): number { return this.hosts.size + this.seen.size }
+  evictions(): number { return this.hosts.evicted + this.seen.evicted }
+}

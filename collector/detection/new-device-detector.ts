@@ -1,0 +1,50 @@
+/**
+ * `new_device`: a device (MAC address; the IP address when the capture has no MACs) on a
+ * watched network that was never seen before, once the learning period (data time after
+ * the first record) is over. Known devices: a bounded set (`max_devices`).
+ */
+import { BoundedMap } from './bounded-map.js'
+import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
+import { MITRE } from './detection-types.js'
+import { type CidrSet, isGroupMac } from './net-match.js'
+
+export interface NewDeviceConfig { learningS: number; maxDevices: number }
+
+export class NewDeviceDetector implements Detector {
+  readonly name = 'new_device'
+  private readonly known: BoundedMap<string, number>
+  private startUs = -1
+
+  constructor(private readonly c: NewDeviceConfig, private readonly watched: CidrSet) {
+    this.known = new BoundedMap(c.maxDevices)
+  }
+
+  onFlow(f: DetectionFlow, emit: Emit): void {
+    if (this.startUs < 0) this.startUs = f.tsUs
+    this.device(f.origH, f.origV4, f.origMac, f.tsUs, f.agentId, emit, f.uid)
+    this.device(f.respH, f.respV4, f.respMac, f.tsUs, f.agentId, emit, f.uid)
+  }
+
+  onObservation(o: DetectionObservation, emit: Emit): void {
+    if (this.startUs < 0) this.startUs = o.tsUs
+    if (o.ip !== '') this.device(o.ip, -2, o.mac, o.tsUs, o.agentId, emit, '')
+  }
+
+  private device(ip: string, v4: number, mac: string, ts: number, agent: string, emit: Emit, uid: string): void {
+    if (ip === '' || ip === '0.0.0.0' || ip === '255.255.255.255') return
+    if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watched.has(ip))) return
+    const id = mac !== '' && !isGroupMac(mac) ? mac : ip
+    if (this.known.touch(id) !== undefined) return
+    this.known.set(id, ts)
+    if (ts - this.startUs < this.c.learningS * 1e6) return
+    emit({
+      type: 'new_device', key: id, severity: 'low', score: 40, confidence: 0.9, mitre: MITRE.new_device,
+      src: ip, dst: '', port: 0, firstSeenUs: ts, lastSeenUs: ts, count: 1,
+      summary: `new device ${id}${id !== ip ? ` at ${ip}` : ''} on a watched network`,
+      evidence: uid === '' ? {} : { flowUids: [uid] }, agents: [agent],
+    })
+  }
+
+  stateSize(): number { return this.known.size }
+  evictions(): number { return this.known.evicted }
+}

@@ -1,0 +1,117 @@
+/**
+ * `port_scan` (one source, many failed ports on one target) and `address_scan` (one source,
+ * one port, many failed targets), counted as Zeek's scan policy counts them: only failed or
+ * unanswered attempts, distinct ports / hosts within a window (default 15 / 25 in 5 min),
+ * plus the same thresholds over a slow window (hours) for slow scans.
+ *
+ * State per key: the distinct items with their last time, at most `cap` of them (oldest
+ * dropped); keys in a BoundedMap.
+ */
+import { BoundedMap } from './bounded-map.js'
+import type { DetectionFlow, Detector, Emit } from './detection-types.js'
+import { MITRE } from './detection-types.js'
+import { isFailedAttempt } from './failed-attempt.js'
+
+export interface ScanThresholds {
+  count: number
+  windowS: number
+  slowCount: number
+  slowWindowS: number
+}
+
+interface ScanState {
+  items: Map<string | number, number>
+  fired: boolean
+  lastUs: number
+  uids: string[]
+}
+
+abstract class ScanDetectorBase implements Detector {
+  abstract readonly name: string
+  protected readonly keys: BoundedMap<string, ScanState>
+  private readonly cap: number
+
+  constructor(protected readonly t: ScanThresholds, maxKeys: number) {
+    this.keys = new BoundedMap(maxKeys)
+    this.cap = Math.max(t.count, t.slowCount) * 2
+  }
+
+  protected abstract keyOf(f: DetectionFlow): string
+  protected abstract itemOf(f: DetectionFlow): string | number
+  protected abstract finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void
+
+  onFlow(f: DetectionFlow, emit: Emit): void {
+    if (!isFailedAttempt(f)) return
+    const key = this.keyOf(f)
+    let st = this.keys.touch(key)
+    if (st === undefined) {
+      st = { items: new Map(), fired: false, lastUs: 0, uids: [] }
+      this.keys.set(key, st)
+    }
+    const item = this.itemOf(f)
+    const isNew = !st.items.has(item)
+    if (!isNew) st.items.delete(item)
+    st.items.set(item, f.tsUs)
+    if (f.tsUs > st.lastUs) st.lastUs = f.tsUs
+    if (st.uids.length < 20) st.uids.push(f.uid)
+    if (st.items.size > this.cap) {
+      const slowCut = st.lastUs - this.t.slowWindowS * 1e6
+      for (const [k, ts] of st.items) { if (ts >= slowCut && st.items.size <= this.cap) break; st.items.delete(k) }
+    }
+    if (!isNew) return
+    if (st.fired) {
+      this.finding(f, key, st, emit, 1, false)
+      return
+    }
+    if (st.items.size < Math.min(this.t.count, this.t.slowCount)) return
+    const fastCut = f.tsUs - this.t.windowS * 1e6
+    const slowCut = f.tsUs - this.t.slowWindowS * 1e6
+    let fast = 0; let slow = 0
+    for (const ts of st.items.values()) {
+      if (ts >= fastCut) fast++
+      if (ts >= slowCut) slow++
+    }
+    if (fast >= this.t.count || slow >= this.t.slowCount) {
+      st.fired = true
+      this.finding(f, key, st, emit, Math.max(fast, slow), fast < this.t.count)
+    }
+  }
+
+  tick(nowUs: number): void {
+    const cut = nowUs - this.t.slowWindowS * 1e6
+    this.keys.expireWhile((s) => s.lastUs < cut)
+  }
+
+  stateSize(): number { return this.keys.size }
+  evictions(): number { return this.keys.evicted }
+}
+
+export class PortScanDetector extends ScanDetectorBase {
+  readonly name = 'port_scan'
+  protected keyOf(f: DetectionFlow): string { return `${f.origH}|${f.respH}` }
+  protected itemOf(f: DetectionFlow): number { return (f.proto === 'udp' ? 65536 : 0) + f.respP }
+  protected finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void {
+    const first = st.items.values().next().value ?? f.tsUs
+    emit({
+      type: 'port_scan', key, severity: 'medium', score: Math.min(100, 40 + st.items.size * 2), confidence: 0.9, mitre: MITRE.port_scan,
+      src: f.origH, dst: f.respH, port: 0, firstSeenUs: first, lastSeenUs: f.tsUs, count: n,
+      summary: `${f.origH} probed ${st.items.size} ports on ${f.respH} without a completed connection${slow ? ' (slow scan)' : ''}`,
+      evidence: { flowUids: st.fired && n === 1 ? [f.uid] : st.uids.slice() }, agents: [f.agentId],
+    })
+  }
+}
+
+export class AddressScanDetector extends ScanDetectorBase {
+  readonly name = 'address_scan'
+  protected keyOf(f: DetectionFlow): string { return `${f.origH}|${f.proto}/${f.respP}` }
+  protected itemOf(f: DetectionFlow): string { return f.respH }
+  protected finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void {
+    const first = st.items.values().next().value ?? f.tsUs
+    emit({
+      type: 'address_scan', key, severity: 'medium', score: Math.min(100, 40 + st.items.size), confidence: 0.9, mitre: MITRE.address_scan,
+      src: f.origH, dst: '', port: f.respP, firstSeenUs: first, lastSeenUs: f.tsUs, count: n,
+      summary: `${f.origH} probed ${st.items.size} hosts on ${f.proto}/${f.respP} without a completed connection${slow ? ' (slow scan)' : ''}`,
+      evidence: { flowUids: st.fired && n === 1 ? [f.uid] : st.uids.slice() }, agents: [f.agentId],
+    })
+  }
+}

@@ -1,0 +1,26 @@
+/** Address (+ VLAN) → zone name, from the policy's zones: VLAN ids first, then CIDRs in order. */
+import { CidrSet } from '../detection/net-match.js'
+import type { PolicyConfig } from './policy-config.js'
+
+export class ZoneMap {
+  private readonly byVlan = new Map<number, string>()
+  private readonly cidrs: Array<[string, CidrSet]> = []
+  readonly invalid: string[] = []
+
+  constructor(private readonly cfg: Pick<PolicyConfig, 'zones' | 'default_zone'>) {
+    for (const z of cfg.zones) {
+      for (const v of z.vlans) if (!this.byVlan.has(v)) this.byVlan.set(v, z.name)
+      if (z.cidrs.length > 0) {
+        const set = new CidrSet(z.cidrs)
+        this.invalid.push(...set.invalid)
+        this.cidrs.push([z.name, set])
+      }
+    }
+  }
+
+  zoneOf(ip: string, v4: number, vlan: number | undefined): string {
+    if (vlan !== undefined) { const z = this.byVlan.get(vlan); if (z !== undefined) return z }
+    for (const [name, set] of this.cidrs) if (v4 >= 0 ? set.hasV4(v4) : set.has(ip)) return name
+    return this.cfg.default_zone
+  }
+}
