@@ -30,6 +30,7 @@ const BENCHES: Record<string, BenchEntry> = {
   'capture-read': { module: './capture-read-bench.js', exportName: 'benchCaptureRead', what: 'capture file reading', invoke: invokeCaptureRead },
   'live-capture': { module: './live-capture-bench.js', exportName: 'benchLiveCapture', what: 'live capture backends' },
   'log-parse': { module: './log-parse-bench.js', exportName: 'benchLogParse', what: 'log parsing' },
+  ship: { module: './ship-bench.js', exportName: 'benchShip', what: 'batch bytes per flow (raw, gzipped), agent encode rate' },
   ingest: { module: './ingest-bench.js', exportName: 'benchIngest', what: 'collector ingest of protobuf batches' },
 }
 
