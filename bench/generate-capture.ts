@@ -18,12 +18,13 @@ import { pathToFileURL } from 'node:url'
 import { PcapFileWriter } from '../test/helpers/pcap-writer.js'
 import type { CaptureFrame } from '../test/helpers/pcap-writer.js'
 import { icmpEcho, tcpConversation, udpExchange } from '../test/helpers/traffic.js'
+import { dnsQuery, dnsResponse, httpRequest, httpResponse, sshBanner, tlsAppData, tlsClientFinish, tlsClientHello, tlsServerFinish, tlsServerFlight } from './app-payloads.js'
 import type { Exchange } from '../test/helpers/traffic.js'
 
 export type CaptureProfile = 'mix' | 'concurrent'
 
 /** Bumped whenever the output for a given seed changes (benchmarks cache captures by it). */
-export const GENERATOR_VERSION = 3
+export const GENERATOR_VERSION = 6
 
 export interface GenerateOptions {
   profile?: CaptureProfile
@@ -130,6 +131,26 @@ function logUniform(rnd: () => number, lo: number, hi: number): number {
 }
 
 /** A response of `bytes` as exchanges of two segments each: the receiver ACKs every second segment. */
+/** Real payloads for one request/response round on a well-known port (undefined = filler bytes). */
+function appRound(port: number, round: number, req: number, resp: number, i: number): [Buffer, Buffer] | undefined {
+  switch (port) {
+    case 80:
+    case 8080:
+      return [httpRequest(`www${i % 900}.example.org`, `/page/${i}/${round}`, req), httpResponse(resp)]
+    case 443:
+    case 993:
+      // Handshake as on the wire: ClientHello → server flight, then key exchange + finished
+      // (encrypted) with the first application data, then application data only.
+      return round === 0
+        ? [tlsClientHello(`svc${i % 900}.example.net`), tlsServerFlight(0)]
+        : round === 1 ? [tlsClientFinish(req), tlsServerFinish(resp)] : [tlsAppData(req), tlsAppData(resp)]
+    case 22:
+      return round === 0 ? [sshBanner(false, req - 22), sshBanner(true, resp - 40)] : undefined
+    default:
+      return undefined
+  }
+}
+
 function segmentedResponse(from: 'orig' | 'resp', bytes: number, mss: number): Exchange[] {
   const out: Exchange[] = []
   for (let left = bytes; left > 0; left -= 2 * mss) out.push({ from, bytes: Math.min(left, 2 * mss) })
@@ -196,10 +217,20 @@ function mixConversation(rnd: () => number, hosts: Hosts, i: number, clients: nu
       const exchanges: Exchange[] = []
       const rounds = 1 + Math.floor(rnd() * rnd() * 6)
       for (let k = 0; k < rounds; k++) {
-        exchanges.push({ from: 'orig', bytes: logUniform(rnd, 60, 900) })
+        const req = logUniform(rnd, 60, 900)
         const size = rnd()
         const resp = size < 0.6 || slow ? logUniform(rnd, 100, 1400) : size < 0.94 ? logUniform(rnd, 1400, 20_000) : logUniform(rnd, 20_000, 300_000)
-        exchanges.push(...segmentedResponse('resp', resp, mss))
+        const app = appRound(c.server.port, k, req, resp, i)
+        if (app === undefined) {
+          exchanges.push({ from: 'orig', bytes: req })
+          exchanges.push(...segmentedResponse('resp', resp, mss))
+        } else {
+          exchanges.push({ from: 'orig', bytes: app[0].length, data: app[0] })
+          for (let at = 0; at < app[1].length; at += 2 * mss) {
+            const part = app[1].subarray(at, at + 2 * mss)
+            exchanges.push({ from: 'resp', bytes: part.length, data: part })
+          }
+        }
       }
       const rc = rnd()
       kind = rc < 0.9 ? 'tcp_fin' : 'tcp_rst'
@@ -207,7 +238,10 @@ function mixConversation(rnd: () => number, hosts: Hosts, i: number, clients: nu
     }
   } else if (r < 0.85) {
     kind = 'udp_dns'
-    const exchanges: Exchange[] = [{ from: 'orig', bytes: logUniform(rnd, 28, 60) }, { from: 'resp', bytes: logUniform(rnd, 60, 480) }]
+    const name = `host${i % 5000}.example${i % 7}.com`
+    const q = dnsQuery(i, name)
+    const a = dnsResponse(i, name, 1 + (i % 4))
+    const exchanges: Exchange[] = [{ from: 'orig', bytes: q.length, data: q }, { from: 'resp', bytes: a.length, data: a }]
     frames = udpExchange({ client: { ip: cl.ip, port: cport, mac: cl.mac }, server: { ip: hosts.dns(v6), port: 53, mac: '02:ff:00:00:00:53' }, ...base, t0, rttUs: logUniform(rnd, 300, 30_000), exchanges })
   } else if (r < 0.94) {
     kind = 'udp_one_sided'

@@ -50,6 +50,11 @@ export interface AppOutput {
   confirm(service: string): void
   /** The bytes are not this protocol after all: the analyzer is detached (Zeek's protocol violation). */
   violation(reason: string): void
+  /**
+   * Nothing more to learn from this connection (e.g. TLS after the handshake, as Zeek's
+   * `disable_analyzer_after_detection`): no more data is delivered; `finish` is still called.
+   */
+  done?(): void
   /** A named anomaly (weird) seen by the analyzer. */
   anomaly(name: string): void
   /** A fact about a host for the asset inventory. */

@@ -125,7 +125,7 @@ export class AppDispatcher implements SessionOwner {
 
   /** True while some analyzer is attached or detection is still looking. */
   active(s: AppSession): boolean {
-    return !s.dpdDone || s.analyzers.some((a) => !a.detached)
+    return !s.dpdDone || s.analyzers.some((a) => !a.detached && !a.done)
   }
 
   deliverTo(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
@@ -144,7 +144,7 @@ export class AppDispatcher implements SessionOwner {
     // Analyzers attached by an upgrade during this loop start with the next chunk.
     for (let i = 0, n = list.length; i < n; i++) {
       const a = list[i]!
-      if (a.detached) continue
+      if (a.detached || a.done) continue
       try {
         a.analyzer.deliver(isOrig, data, ts)
       } catch {
@@ -157,7 +157,7 @@ export class AppDispatcher implements SessionOwner {
   private gap(s: AppSession, isOrig: boolean, len: number): void {
     this.counters.inc('stream_gaps')
     for (const a of s.analyzers) {
-      if (a.detached || !a.analyzer.gap) continue
+      if (a.detached || a.done || !a.analyzer.gap) continue
       try { a.analyzer.gap(isOrig, len) } catch { this.counters.inc('analyzer_exceptions'); a.detached = true }
     }
   }
@@ -196,7 +196,7 @@ export class AppDispatcher implements SessionOwner {
   }
 
   private attach(s: AppSession, f: AppAnalyzerFactory): AttachedAnalyzer {
-    const holder = { factory: f, analyzer: undefined as unknown as AttachedAnalyzer['analyzer'], out: undefined as unknown as AppOutput, detached: false }
+    const holder: AttachedAnalyzer = { factory: f, analyzer: undefined as unknown as AttachedAnalyzer['analyzer'], out: undefined as unknown as AppOutput, detached: false, done: false }
     holder.out = this.outputFor(s, holder)
     holder.analyzer = f.create(s.conn, holder.out)
     s.analyzers.push(holder)
@@ -207,8 +207,13 @@ export class AppDispatcher implements SessionOwner {
   private outputFor(s: AppSession, holder: AttachedAnalyzer): AppOutput {
     return {
       log: (path, row) => { this.counters.inc('log_rows'); this.deps.onLog(path, row) },
-      confirm: (service) => { s.addService(service) },
+      confirm: (service) => {
+        s.addService(service)
+        // A confirmed protocol ends detection, as Zeek's PIA does.
+        if (!s.dpdDone) this.endDetection(s)
+      },
       violation: () => { this.counters.inc('violations'); holder.detached = true },
+      done: () => { holder.done = true },
       anomaly: (name) => { this.deps.onAnomaly?.(name, s.conn) },
       observe: (obs) => { this.deps.onObservation?.(obs, s.conn) },
       upgrade: (name) => {

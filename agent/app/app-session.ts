@@ -10,6 +10,8 @@ export interface AttachedAnalyzer {
   analyzer: AppAnalyzer
   out: AppOutput
   detached: boolean
+  /** Analyzer said done(): gets no more data, still gets finish(). */
+  done: boolean
 }
 
 /** Where a session's stream events go (the dispatcher). */

@@ -252,7 +252,8 @@ export function tcpPacket(c: Conn, isOrig: boolean, flags: number, seq: number, 
 
   const relDataSeq = (flags & TCP_SYN) ? relSeq + 1 : relSeq
   tcpLast.isOrig = isOrig
-  tcpLast.relAck = (flags & TCP_ACK) ? relAck : 0
+  // The ACK of a FIN acknowledges the FIN's sequence number, not data (Zeek clamps it too).
+  tcpLast.relAck = (flags & TCP_ACK) ? (peer.finCnt > 0 && relAck >= peer.finSeq ? peer.finSeq - 1 : relAck) : 0
   tcpLast.dataSeq = -1
   if (len > 0 && captured >= len && !(flags & TCP_RST) && !seqUnderflow) {
     ep.dataSent(relDataSeq, len)

@@ -25,6 +25,8 @@ export type Direction = 'orig' | 'resp'
 export interface Exchange {
   from: Direction
   bytes: number
+  /** Real payload (application bytes); when set, `bytes` must equal data.length. */
+  data?: Buffer
 }
 
 /** Shared payload pattern (printable ASCII) and the prefix sums of its 16-bit words. */
@@ -133,12 +135,13 @@ class PacketFactory {
    * One frame: template + `payloadLen` bytes of the shared pattern. `fill` writes the
    * L4 header fields (except the checksum) into the new buffer at l4Off.
    */
-  packet(dir: 0 | 1, payloadLen: number, fill: (b: Buffer, l4: number) => void, csOff: number): Buffer {
+  packet(dir: 0 | 1, payloadLen: number, fill: (b: Buffer, l4: number) => void, csOff: number, data?: Buffer): Buffer {
     const t = this.tmpl[dir]
     const len = t.length + payloadLen
     const b = Buffer.allocUnsafe(len)
     t.copy(b, 0)
-    PAYLOAD.copy(b, t.length, 0, payloadLen)
+    if (data) data.copy(b, t.length, 0, payloadLen)
+    else PAYLOAD.copy(b, t.length, 0, payloadLen)
     const ip = this.l3Off
     const l4Len = this.l4HdrLen + payloadLen
     if (this.v6) {
@@ -155,7 +158,8 @@ class PacketFactory {
     fill(b, l4)
     b.writeUInt16BE(0, l4 + csOff)
     const pseudoLen = this.proto === IPPROTO_ICMP ? 0 : this.pseudo[dir] + l4Len
-    let cs = foldChecksum(sum16(b, l4, l4 + this.l4HdrLen, pseudoLen) + payloadSum(payloadLen))
+    const payload = data ? sum16(b, l4 + this.l4HdrLen, l4 + this.l4HdrLen + payloadLen) : payloadSum(payloadLen)
+    let cs = foldChecksum(sum16(b, l4, l4 + this.l4HdrLen, pseudoLen) + payload)
     if (cs === 0 && this.proto === IPPROTO_UDP) cs = 0xffff
     b.writeUInt16BE(cs, l4 + csOff)
     return b
@@ -206,11 +210,11 @@ export function tcpConversation(o: TcpConversationOptions): CaptureFrame[] {
     b.writeUInt16BE(window, l4 + 14)
     b.writeUInt16BE(0, l4 + 18)
   }
-  const send = (dir: 0 | 1, flags: number, s: number, a: number, len: number): void => {
+  const send = (dir: 0 | 1, flags: number, s: number, a: number, len: number, data?: Buffer): void => {
     if (last !== -1) clock.offsetNs += dir === 1 && last === 0 ? rttNs : gapNs
     last = dir
     pSeq = s >>> 0; pAck = a >>> 0; pFlags = flags
-    out.push(clock.stamp(f.packet(dir, len, fill, 16)))
+    out.push(clock.stamp(f.packet(dir, len, fill, 16, data)))
   }
   const S = tcpFlags('S'); const SA = tcpFlags('SA'); const A = tcpFlags('A'); const PA = tcpFlags('PA')
   const FA = tcpFlags('FA'); const R = tcpFlags('R'); const RA = tcpFlags('RA')
@@ -230,11 +234,13 @@ export function tcpConversation(o: TcpConversationOptions): CaptureFrame[] {
   for (const ex of o.exchanges ?? []) {
     const d = dirIndex(ex.from)
     const p = (1 - d) as 0 | 1
-    let left = ex.bytes
+    let left = ex.data ? ex.data.length : ex.bytes
+    let at = 0
     while (left > 0) {
       const n = Math.min(mss, left, PAYLOAD_MAX)
       left -= n
-      send(d, left === 0 ? PA : A, seq[d], seq[p], n)
+      send(d, left === 0 ? PA : A, seq[d], seq[p], n, ex.data?.subarray(at, at + n))
+      at += n
       seq[d] = (seq[d] + n) >>> 0
     }
     if (ex.bytes > 0) send(p, A, seq[p], seq[d], 0)
@@ -273,8 +279,8 @@ export function udpExchange(o: UdpExchangeOptions): CaptureFrame[] {
     const d = dirIndex(ex.from)
     if (last !== -1) clock.offsetNs += d === 1 && last === 0 ? rttNs : gapNs
     last = d
-    len = Math.min(ex.bytes, 65507)
-    out.push(clock.stamp(f.packet(d, len, fill, 6)))
+    len = Math.min(ex.data ? ex.data.length : ex.bytes, 65507)
+    out.push(clock.stamp(f.packet(d, len, fill, 6, ex.data)))
   }
   return out
 }

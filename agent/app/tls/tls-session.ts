@@ -80,7 +80,9 @@ export class TlsSession implements AppAnalyzer {
   }
 
   private stop(): void {
+    if (this.stopped) return
     this.stopped = true
+    this.out.done?.()
   }
 
   private violation(reason: string): void {

@@ -155,7 +155,23 @@ function parseExtensions(exts: Tlv, info: X509Info): void {
   }
 }
 
+/**
+ * Parsed certificates by DER bytes: servers present the same chain on every connection, so
+ * each certificate is parsed (and hashed) once. Bounded; the oldest entry is dropped first.
+ */
+const CACHE_MAX = 2048
+const cache = new Map<string, X509Info | undefined>()
+
 export function parseCertificate(der: Buffer): X509Info | undefined {
+  const key = der.toString('latin1')
+  if (cache.has(key)) return cache.get(key)
+  const info = parseCertificateUncached(der)
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string)
+  cache.set(key, info)
+  return info
+}
+
+function parseCertificateUncached(der: Buffer): X509Info | undefined {
   const cert = readTlv(der, 0)
   if (!cert || cert.tag !== 0x30) return undefined
   const [tbs, sigAlg] = children(cert)
