@@ -16,6 +16,8 @@ import { ensureAdminToken } from './enroll/enrollment.js'
 import { IngestService } from './ingest/ingest-service.js'
 import { CollectorStore } from './storage/index.js'
 import { createRootLogger, type Logger } from './util/logger.js'
+import { registerApi, type ApiParts } from './api/register-api.js'
+import { readFileSync } from 'node:fs'
 
 export interface BuildAppOptions {
   config: Readonly<CollectorConfig>
@@ -29,6 +31,14 @@ export interface CollectorApp {
   app: FastifyInstance
   store: CollectorStore
   ingest: IngestService
+  /** The query API's parts (topology merge, retention job, metrics), issue 6. */
+  api: ApiParts
+}
+
+/** Fastify's https options when tls.cert_file and tls.key_file are set (issue 6). */
+function httpsOptions(config: Readonly<CollectorConfig>): { https?: { cert: Buffer; key: Buffer } } {
+  if (config.tls.cert_file === '' || config.tls.key_file === '') return {}
+  return { https: { cert: readFileSync(config.tls.cert_file), key: readFileSync(config.tls.key_file) } }
 }
 
 export function buildApp(opts: BuildAppOptions): CollectorApp {
@@ -41,7 +51,8 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     forceCloseConnections: true,
-  })
+    ...httpsOptions(config),
+  }) as unknown as FastifyInstance
   installErrorHandlers(app)
 
   app.register(async () => {
@@ -57,6 +68,7 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
     log.child({ component: 'storage' }).info('store closed')
   })
 
+  const api = registerApi(app, { config, store, ingest, log, version: process.env.npm_package_version ?? '0.1.0' })
   app.register(healthPlugin, { store })
   app.register(ingestPlugin, {
     store, service: ingest, log: log.child({ component: 'ingest' }),
@@ -65,5 +77,5 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   app.register(enrollmentTokensPlugin, { store })
   app.register(enrollPlugin, { store, log: log.child({ component: 'enroll' }) })
   app.register(agentsPlugin, { store, log: log.child({ component: 'agents' }) })
-  return { app, store, ingest }
+  return { app, store, ingest, api }
 }

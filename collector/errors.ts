@@ -32,6 +32,9 @@ export const CollectorErrors = {
   ENROLL_TOKEN_EXPIRED: { status: 401, message: 'the enrollment token has expired; ask an admin for a new one' },
   ENROLL_TOKEN_EXHAUSTED: { status: 401, message: 'the enrollment token has reached its use limit; ask an admin for a new one' },
   ENROLL_CLONE: { status: 409, message: 'another agent is already enrolled with this machine id (a cloned machine?)' },
+  // API (issue 6)
+  RATE_LIMITED: { status: 429, message: 'too many requests with this token; wait and retry (see Retry-After)' },
+  STREAM_FULL: { status: 503, message: 'too many live streams are open; close one or retry later' },
   // Generic
   BAD_REQUEST: { status: 400, message: 'the request is invalid' },
   NOT_FOUND: { status: 404, message: 'no such resource' },

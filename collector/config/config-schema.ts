@@ -24,6 +24,38 @@ export const ConfigSchema = Type.Object({
   storage: Type.Object({
     sync: Type.Boolean({ default: true, description: 'fsync every write before acking (durable acks); false only for tests and benches' }),
   }, { additionalProperties: false, default: {} }),
+  // Issue 6: the REST API, retention and the topology merge.
+  api: Type.Object({
+    rate_limit_per_minute: Type.Integer({ minimum: 1, default: 1200, description: 'API requests per token (or address without one) per minute; ingest and enrollment are not limited here' }),
+    cors_origins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'origins allowed by CORS; empty = CORS off' }),
+    max_page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'largest JSON page of /flows and /events' }),
+    max_export: Type.Integer({ minimum: 1, default: 1_000_000, description: 'most records of one NDJSON export' }),
+    max_scan: Type.Integer({ minimum: 1000, default: 5_000_000, description: 'flows examined at most by /flows/top and raw /timeseries' }),
+    max_streams: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'concurrent /api/v1/stream clients' }),
+    online_after_s: Type.Integer({ minimum: 1, default: 120, description: 'an agent silent for longer is offline' }),
+    segment_cache_flows: Type.Integer({ minimum: 0, default: 300_000, description: 'decoded flows kept in memory for queries' }),
+  }, { additionalProperties: false, default: {} }),
+  tls: Type.Object({
+    cert_file: Type.String({ default: '', description: 'PEM certificate chain; with key_file, the API and ingest listen with HTTPS' }),
+    key_file: Type.String({ default: '', description: 'PEM private key' }),
+  }, { additionalProperties: false, default: {} }),
+  retention: Type.Object({
+    schedule: Type.String({ default: '17 * * * *', description: 'cron expression of the retention job (node-cron)' }),
+    flows_days: Type.Number({ exclusiveMinimum: 0, default: 7 }),
+    events_days: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+    topology_days: Type.Number({ exclusiveMinimum: 0, default: 90 }),
+    alerts_days: Type.Number({ exclusiveMinimum: 0, default: 90 }),
+    rollup_minute_days: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+    rollup_hour_days: Type.Number({ exclusiveMinimum: 0, default: 400 }),
+  }, { additionalProperties: false, default: {} }),
+  topology: Type.Object({
+    scope_by_vlan: Type.Boolean({ default: false, description: 'key private addresses by VLAN too (overlapping address plans on several VLANs)' }),
+    dedup_window_s: Type.Number({ minimum: 0, default: 60, description: 'flows of two agents with the same Community ID starting within this window are one flow' }),
+    dedup_entries: Type.Integer({ minimum: 1000, default: 500_000, description: 'flows remembered for cross-agent de-duplication' }),
+    max_hosts: Type.Integer({ minimum: 1, default: 1_000_000 }),
+    max_edges: Type.Integer({ minimum: 1, default: 5_000_000 }),
+    flush_interval_ms: Type.Integer({ minimum: 50, default: 1000, description: 'how often merged changes are written to the store' }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false })
 
 export type CollectorConfig = Static<typeof ConfigSchema>

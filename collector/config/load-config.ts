@@ -40,6 +40,7 @@ export const envName = (path: string[]): string => `TELLTALE_${path.join('_').to
 
 function coerce(text: string, type: string): unknown {
   if (type === 'integer' || type === 'number') return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text
+  if (type === 'array') return text.split(',').map((x) => x.trim()).filter((x) => x.length > 0)
   if (type === 'boolean') return /^(true|1|yes|on)$/i.test(text) ? true : /^(false|0|no|off)$/i.test(text) ? false : text
   return text
 }

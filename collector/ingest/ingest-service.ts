@@ -23,7 +23,19 @@ export interface IngestLimits {
 export type IngestCounter =
   | 'ingest_batches_total' | 'ingest_duplicates_total' | 'ingest_flows_total' | 'ingest_events_total'
   | 'ingest_observations_total' | 'ingest_gaps_total' | 'ingest_bytes_total' | 'ingest_rejected_total'
-  | `ingest_rejected_${string}_total`
+  | 'ingest_listener_errors_total' | `ingest_rejected_${string}_total`
+
+/** A batch once durable: what listeners (the topology merge) receive. */
+export interface StoredBatch {
+  agentId: string
+  n: number
+  receivedAtUs: number
+  sentAtUs: number
+  /** The batch's flows as stored (decode with Batch.decode(flowSegment).flows). */
+  flowSegment: Buffer
+  /** Everything else, decoded (events, observations, stats, inventory, gaps). */
+  rest: Batch
+}
 
 export interface IngestResult { ack: Uint8Array; duplicate: boolean; n: number; flows: number }
 
@@ -32,8 +44,14 @@ const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations'> = { 1:
 export class IngestService {
   readonly counters = new Counters<IngestCounter>()
   private readonly inFlight = new Map<string, Promise<IngestResult>>()
+  private readonly storedListeners: ((b: StoredBatch) => void)[] = []
 
   constructor(private readonly store: CollectorStore, private readonly limits: IngestLimits) {}
+
+  /** Calls `fn` after each batch is durable (before the ack is returned); errors are counted, never fail the ingest. */
+  onStored(fn: (b: StoredBatch) => void): void {
+    this.storedListeners.push(fn)
+  }
 
   /** Counts a refusal by its error code (HTTP layer and this service both call it). */
   countRejection(err: CollectorError): void {
@@ -130,10 +148,11 @@ export class IngestService {
       if (inventory) ops.push(this.store.agents.inventoryOp(agentId, inventory))
       return ops
     }
+    const flowSegment = joinEntries(body, scan.flowEntries)
     const n = await this.store.batches.write({
       agentId, epoch, seq,
       sentAtUs: rest.sentAtUs, receivedAtUs: nowMs * 1000,
-      flowSegment: joinEntries(body, scan.flowEntries), flowCount, flowIndex: buildFlowIndex(body, scan.flows),
+      flowSegment, flowCount, flowIndex: buildFlowIndex(body, scan.flows),
       eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, eventMin),
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, obsMin),
@@ -141,6 +160,13 @@ export class IngestService {
       extraOps,
     })
     this.store.agents.remember(updated)
+    for (const fn of this.storedListeners) {
+      try {
+        fn({ agentId, n, receivedAtUs: nowMs * 1000, sentAtUs: rest.sentAtUs, flowSegment, rest })
+      } catch {
+        this.counters.inc('ingest_listener_errors_total')
+      }
+    }
     this.counters.inc('ingest_batches_total')
     this.counters.inc('ingest_flows_total', flowCount)
     this.counters.inc('ingest_events_total', rest.events.length)

@@ -45,6 +45,14 @@ export class FlowReader {
     return this.db.get(keys.flowSegment(ref.minTsUs, ref.n))
   }
 
+  async observationSegment(ref: SegmentRef): Promise<Buffer | undefined> {
+    return this.db.get(keys.observationSegment(ref.minTsUs, ref.n))
+  }
+
+  async gapSegment(agentId: string, n: number): Promise<Buffer | undefined> {
+    return this.db.get(keys.gaps(agentId, n))
+  }
+
   async meta(ref: SegmentRef): Promise<FlowMetaRecord | undefined> {
     const v = await this.db.get(keys.flowMeta(ref.minTsUs, ref.n))
     return v === undefined ? undefined : JSON.parse(v.toString('utf8')) as FlowMetaRecord

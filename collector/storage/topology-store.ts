@@ -97,9 +97,9 @@ export class TopologyStore {
     return v === undefined ? undefined : decodeRollup(v)
   }
 
-  /** Deletes every host, edge, roll-up, loss period and the watermark (before a rebuild). */
+  /** Deletes every host, edge, roll-up and the watermark (before a rebuild; loss periods stay: they are not derivable from stored batches). */
   async clear(): Promise<void> {
-    for (const p of [KEY_PREFIX.host, KEY_PREFIX.edge, KEY_PREFIX.rollup, KEY_PREFIX.lossPeriod] as const) {
+    for (const p of [KEY_PREFIX.host, KEY_PREFIX.edge, KEY_PREFIX.rollup] as const) {
       let ops: WriteOp[] = []
       for await (const k of this.db.keys(prefixRange(p))) {
         ops.push({ type: 'del', key: k })

@@ -1,0 +1,25 @@
+/** What the query plugins share: the store, the merged topology, the segment cache and limits. */
+import type { CollectorStore } from '../storage/index.js'
+import type { TopologyService } from '../topology/topology-service.js'
+import type { SegmentCache } from '../query/segment-cache.js'
+import type { IngestService } from '../ingest/ingest-service.js'
+import type { Logger } from '../util/logger.js'
+
+export interface ApiContext {
+  store: CollectorStore
+  topology: TopologyService
+  ingest: IngestService
+  cache: SegmentCache
+  log: Logger
+  limits: {
+    /** Flows examined at most by /flows/top and /timeseries from raw flows. */
+    maxScan: number
+    /** Largest page of /flows and /events as JSON. */
+    maxPage: number
+    /** Most records of one NDJSON export. */
+    maxExport: number
+    /** Agents not heard from for this long are offline. */
+    onlineAfterMs: number
+    maxStreams: number
+  }
+}

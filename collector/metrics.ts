@@ -1,0 +1,50 @@
+/**
+ * Prometheus metrics (prom-client, one registry per app): HTTP latency per route, ingest
+ * counters and batch latency, store size, per-agent lag, topology size.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ApiContext } from './api/api-context.js'
+
+export class CollectorMetrics {
+  readonly registry = new Registry()
+  readonly http: Histogram<'method' | 'route' | 'status'>
+  readonly ingestBatch: Histogram<'status'>
+
+  constructor(ctx: Pick<ApiContext, 'store' | 'topology' | 'ingest'>, onlineAfterMs: number) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'telltale_collector_' })
+    this.http = new Histogram({ name: 'telltale_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [this.registry] })
+    this.ingestBatch = new Histogram({ name: 'telltale_ingest_batch_duration_seconds', help: 'ingest request latency (receive, check, durable write, ack)', labelNames: ['status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] })
+    const ingest = ctx.ingest
+    new Counter({
+      name: 'telltale_ingest_total', help: 'ingest counters (batches, flows, events, observations, gaps, bytes, rejected)', labelNames: ['counter'], registers: [this.registry],
+      collect() { this.reset(); for (const [k, v] of Object.entries(ingest.counters.snapshot())) this.inc({ counter: k }, v) },
+    })
+    const store = ctx.store
+    new Gauge({ name: 'telltale_store_bytes', help: 'approximate store size on disk', registers: [this.registry], async collect() { this.set(await store.flows.approximateBytes()) } })
+    new Gauge({
+      name: 'telltale_agent_lag_seconds', help: 'seconds since the agent\'s last batch', labelNames: ['agent'], registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const a of await store.agents.list()) if (a.revokedAt === undefined && a.lastSeenAt !== undefined) this.set({ agent: a.id }, (Date.now() - Date.parse(a.lastSeenAt)) / 1000)
+      },
+    })
+    new Gauge({
+      name: 'telltale_agent_online', help: '1 when the agent sent a batch within the online window', labelNames: ['agent'], registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const a of await store.agents.list()) if (a.revokedAt === undefined) this.set({ agent: a.id }, a.lastSeenAt !== undefined && Date.now() - Date.parse(a.lastSeenAt) <= onlineAfterMs ? 1 : 0)
+      },
+    })
+    const topo = ctx.topology
+    new Gauge({
+      name: 'telltale_topology', help: 'topology size and merge counters', labelNames: ['what'], registers: [this.registry],
+      collect() {
+        this.set({ what: 'hosts' }, topo.model.hosts.size)
+        this.set({ what: 'edges' }, topo.model.edges.size)
+        for (const [k, v] of Object.entries(topo.model.counters)) this.set({ what: k }, v)
+        this.set({ what: 'dedup_entries' }, topo.model.dedup.entries)
+        this.set({ what: 'dedup_evicted' }, topo.model.dedup.evicted)
+      },
+    })
+  }
+}

@@ -1,0 +1,53 @@
+/** Protocol messages → the views the merge works on (pure). */
+import { flowCommunityId, type Flow, type HostObservation, type Gap } from '../../protocol/index.js'
+import { ipText, macText } from './addresses.js'
+import type { FlowView, L4, LossPeriod, ObservationView } from './types.js'
+
+const L4_OF: Record<number, L4> = { 1: 'tcp', 2: 'udp', 3: 'icmp' }
+export const l4Of = (transport: number): L4 => L4_OF[transport] ?? 'other'
+export const TRANSPORT_OF: Record<L4, number> = { other: 0, tcp: 1, udp: 2, icmp: 3 }
+
+/** conn_state values (flow.proto ConnState) of an established TCP connection. */
+const ESTABLISHED = new Set([2, 3, 5, 6, 7, 8]) // S1 SF S2 S3 RSTO RSTR
+
+const NAME_SOURCE = ['', 'dhcp', 'dns_ptr', 'dns_a', 'mdns', 'netbios', 'ssl_sni', 'http_host']
+const GAP_REASON = ['unspecified', 'spool_full', 'queue_full', 'rejected', 'spool_error', 'shutdown']
+
+export interface FlowParts { view: FlowView; established: boolean; origBytes: number; respBytes: number }
+
+export function flowView(agentId: string, f: Flow): FlowParts | undefined {
+  const orig = ipText(f.origH)
+  const resp = ipText(f.respH)
+  if (orig === '' || resp === '') return undefined
+  const proto = l4Of(f.proto)
+  const tsUs = f.tsUs
+  const endUs = tsUs + (f.lastDeltaUs ?? f.durationUs ?? 0)
+  const origBytes = f.origIpBytes
+  const respBytes = f.respIpBytes
+  return {
+    view: {
+      agentId, tsUs, endUs, orig, resp, vlan: f.vlan ?? undefined, proto, respPort: f.respP, service: f.service,
+      bytes: origBytes + respBytes, packets: f.origPkts + f.respPkts, missedBytes: f.missedBytes,
+      communityId: flowCommunityId(f), interim: f.interim,
+    },
+    established: proto === 'tcp' ? ESTABLISHED.has(f.connState) : f.respPkts > 0,
+    origBytes, respBytes,
+  }
+}
+
+export function observationView(agentId: string, o: HostObservation): ObservationView {
+  const s = o.service
+  return {
+    agentId, tsUs: o.tsUs, ip: ipText(o.ip), mac: macText(o.mac), name: o.name, nameSource: NAME_SOURCE[o.nameSource] ?? 'other',
+    software: o.software, service: s ? { port: s.port ?? 0, proto: l4Of(s.proto ?? 0), name: s.name ?? '' } : undefined, osHint: o.osHint,
+    dhcpVendorClass: o.dhcpVendorClass,
+  }
+}
+
+/** A flow gap the agent reported (records it could not ship) as a loss period; undefined for other kinds. */
+export function gapLoss(agentId: string, g: Gap, fallbackUs: number): LossPeriod | undefined {
+  if (g.kind !== 1) return undefined
+  const from = g.firstTsUs > 0 ? g.firstTsUs : fallbackUs
+  const to = g.lastTsUs > 0 ? g.lastTsUs : from
+  return { agentId, fromUs: from, toUs: Math.max(from, to), reason: `gap_${GAP_REASON[g.reason] ?? 'unspecified'}`, records: g.count }
+}

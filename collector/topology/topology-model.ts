@@ -1,0 +1,375 @@
+/**
+ * The merged topology of every agent, in memory (pure: no I/O, no fastify). The service
+ * (topology-service.ts) feeds it batches after they are durable and persists what changed.
+ *
+ * Host identity: an address within its scope ("" = global; "vlan<N>" for private addresses
+ * when VLAN scoping is on) names one host. Observations that pair an address with a MAC
+ * (DHCP, ARP) bind the address to the host of that MAC: a host whose DHCP lease changes
+ * keeps its identity, and an address-only host that turns out to be a known MAC is merged
+ * into it. MACs of flow frames are not used (off-segment they are the router's).
+ *
+ * Edges: client (orig) host → server (resp) host, transport and responder port; flows,
+ * bytes (IP bytes both ways), packets, first/last seen, the agents that saw them.
+ * Cross-agent duplicates are counted once (flow-dedup.ts).
+ */
+import { compareViews, FlowDedup, type Contribution } from './flow-dedup.js'
+import { LossTracker } from './loss-tracker.js'
+import { edgeId, type EdgeRecord, type FlowView, type HostRecord, type L4, type LossPeriod, type ObservationView } from './types.js'
+import { isPrivateIp } from './addresses.js'
+import { vendorOfMac } from './vendor.js'
+
+export interface TopologyOptions {
+  /** Key private addresses by VLAN too (the same 10.0.0.5 on two VLANs = two hosts). */
+  scopeByVlan: boolean
+  /** Community ID match window (µs). */
+  dedupWindowUs: number
+  /** Bound of the de-duplication table (flows remembered). */
+  dedupEntries: number
+  /** Bound on hosts and edges kept (new ones beyond it are dropped and counted). */
+  maxHosts: number
+  maxEdges: number
+}
+
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { scopeByVlan: false, dedupWindowUs: 60_000_000, dedupEntries: 500_000, maxHosts: 1_000_000, maxEdges: 5_000_000 }
+
+export type TopologyChange = { kind: 'host'; host: HostRecord } | { kind: 'edge'; edge: EdgeRecord }
+
+/** Roll-up deltas keyed "res|bucket|dim". */
+export interface RollupDelta { resolution: number; bucketUs: number; dim: string; flows: number; bytes: number; packets: number }
+
+const MINUTE_US = 60_000_000
+const HOUR_US = 3_600_000_000
+const LIMITS = { ips: 16, macs: 8, names: 16, services: 64, osHints: 16, software: 16, agents: 32, edgeServices: 8 }
+
+function pushBounded<T>(list: T[], v: T, max: number, same: (a: T) => boolean = (a) => a === v): boolean {
+  if (list.some(same)) return false
+  if (list.length >= max) return false
+  list.push(v)
+  return true
+}
+
+export class TopologyModel {
+  readonly hosts = new Map<string, HostRecord>()
+  readonly edges = new Map<string, EdgeRecord>()
+  readonly loss = new LossTracker()
+  readonly dedup: FlowDedup
+  readonly dirtyHosts = new Set<string>()
+  readonly dirtyEdges = new Set<string>()
+  readonly deletedHosts = new Set<string>()
+  readonly deletedEdges = new Set<string>()
+  readonly newLossPeriods: LossPeriod[] = []
+  readonly rollupDeltas = new Map<string, RollupDelta>()
+  /** scope|ip → host id; mac → host id; merged id → surviving id. */
+  private readonly byIp = new Map<string, string>()
+  private readonly byMac = new Map<string, string>()
+  private readonly alias = new Map<string, string>()
+  counters = { flows: 0, duplicate_flows: 0, updated_flows: 0, degraded_flows: 0, observations: 0, hosts_dropped: 0, edges_dropped: 0, hosts_merged: 0 }
+  onChange: ((c: TopologyChange) => void) | undefined
+
+  constructor(readonly opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
+    this.dedup = new FlowDedup(opts.dedupWindowUs, opts.dedupEntries)
+  }
+
+  // ── identity ────────────────────────────────────────────────────────────────────────
+
+  scopeOf(ip: string, vlan: number | undefined): string {
+    return this.opts.scopeByVlan && vlan !== undefined && isPrivateIp(ip) ? `vlan${vlan}` : ''
+  }
+
+  /** A host by id, merged id, address (global scope) or MAC. */
+  lookup(idOrAddr: string): HostRecord | undefined {
+    const direct = this.hosts.get(this.alias.get(idOrAddr) ?? idOrAddr)
+    if (direct !== undefined) return direct
+    const byIp = this.byIp.get(`|${idOrAddr}`) ?? this.byMac.get(idOrAddr.toLowerCase())
+    return byIp === undefined ? undefined : this.hosts.get(byIp)
+  }
+
+  private newHost(id: string, scope: string, tsUs: number): HostRecord | undefined {
+    if (this.hosts.size >= this.opts.maxHosts) { this.counters.hosts_dropped++; return undefined }
+    let uid = id
+    for (let i = 2; this.hosts.has(uid) || this.alias.has(uid); i++) uid = `${id}#${i}`
+    const h: HostRecord = {
+      id: uid, scope, ips: [], macs: [], names: [], services: [], os_hints: [], software: [],
+      first_seen_us: tsUs, last_seen_us: tsUs, agents: [], flows_out: 0, flows_in: 0, bytes_out: 0, bytes_in: 0,
+    }
+    this.hosts.set(uid, h)
+    this.deletedHosts.delete(uid)
+    return h
+  }
+
+  private bindIp(h: HostRecord, key: string, ip: string): void {
+    const prev = this.byIp.get(key)
+    if (prev !== undefined && prev !== h.id) {
+      const old = this.hosts.get(prev)
+      if (old !== undefined) { old.ips = old.ips.filter((x) => x !== ip); this.dirtyHosts.add(old.id) }
+    }
+    this.byIp.set(key, h.id)
+    const i = h.ips.indexOf(ip)
+    if (i >= 0) h.ips.splice(i, 1)
+    h.ips.push(ip)
+    if (h.ips.length > LIMITS.ips) h.ips.shift()
+  }
+
+  private touch(h: HostRecord, agentId: string, fromUs: number, toUs: number): void {
+    if (fromUs > 0 && fromUs < h.first_seen_us) h.first_seen_us = fromUs
+    if (toUs > h.last_seen_us) h.last_seen_us = toUs
+    pushBounded(h.agents, agentId, LIMITS.agents)
+    this.dirtyHosts.add(h.id)
+  }
+
+  /** The host of an address (created when unknown). */
+  private hostOfIp(ip: string, vlan: number | undefined, tsUs: number): HostRecord | undefined {
+    const scope = this.scopeOf(ip, vlan)
+    const key = `${scope}|${ip}`
+    const id = this.byIp.get(key)
+    if (id !== undefined) {
+      const h = this.hosts.get(id)
+      if (h !== undefined) return h
+    }
+    const h = this.newHost(scope === '' ? ip : `${ip}%${scope}`, scope, tsUs)
+    if (h === undefined) return undefined
+    this.bindIp(h, key, ip)
+    this.onChange?.({ kind: 'host', host: h })
+    return h
+  }
+
+  /** Merges host `from` into `into`: identities, attributes, counters and edges. */
+  private mergeHosts(from: HostRecord, into: HostRecord): void {
+    this.counters.hosts_merged++
+    for (const ip of from.ips) this.bindIp(into, `${from.scope}|${ip}`, ip)
+    for (const m of from.macs) { pushBounded(into.macs, m, LIMITS.macs); this.byMac.set(m, into.id) }
+    for (const n of from.names) pushBounded(into.names, n, LIMITS.names, (x) => x.name === n.name && x.source === n.source)
+    for (const s of from.services) pushBounded(into.services, s, LIMITS.services, (x) => x.port === s.port && x.proto === s.proto)
+    for (const o of from.os_hints) pushBounded(into.os_hints, o, LIMITS.osHints)
+    for (const o of from.software) pushBounded(into.software, o, LIMITS.software)
+    for (const a of from.agents) pushBounded(into.agents, a, LIMITS.agents)
+    into.first_seen_us = Math.min(into.first_seen_us, from.first_seen_us)
+    into.last_seen_us = Math.max(into.last_seen_us, from.last_seen_us)
+    into.flows_out += from.flows_out; into.flows_in += from.flows_in
+    into.bytes_out += from.bytes_out; into.bytes_in += from.bytes_in
+    into.merged = [...(into.merged ?? []), from.id, ...(from.merged ?? [])].slice(-LIMITS.ips)
+    this.alias.set(from.id, into.id)
+    for (const [a, t] of this.alias) if (t === from.id) this.alias.set(a, into.id)
+    this.hosts.delete(from.id)
+    this.dirtyHosts.delete(from.id)
+    this.deletedHosts.add(from.id)
+    this.dirtyHosts.add(into.id)
+    for (const e of [...this.edges.values()]) {
+      if (e.src !== from.id && e.dst !== from.id) continue
+      const src = e.src === from.id ? into.id : e.src
+      const dst = e.dst === from.id ? into.id : e.dst
+      this.edges.delete(e.id)
+      this.dirtyEdges.delete(e.id)
+      this.deletedEdges.add(e.id)
+      const id = edgeId(src, dst, e.proto, e.port)
+      const cur = this.edges.get(id)
+      if (cur === undefined) {
+        const moved = { ...e, id, src, dst }
+        this.edges.set(id, moved)
+      } else {
+        cur.flows += e.flows; cur.bytes += e.bytes; cur.packets += e.packets
+        cur.duplicate_flows += e.duplicate_flows; cur.degraded_flows += e.degraded_flows
+        cur.first_seen_us = Math.min(cur.first_seen_us, e.first_seen_us)
+        cur.last_seen_us = Math.max(cur.last_seen_us, e.last_seen_us)
+        for (const a of e.agents) pushBounded(cur.agents, a, LIMITS.agents)
+        for (const s of e.services) pushBounded(cur.services, s, LIMITS.edgeServices)
+      }
+      this.deletedEdges.delete(id)
+      this.dirtyEdges.add(id)
+    }
+  }
+
+  /** An observation from DHCP, ARP, DNS, TLS, HTTP…: names, services, software, and IP ↔ MAC. */
+  observe(o: ObservationView): void {
+    this.counters.observations++
+    if (o.ip === '') return
+    let h: HostRecord | undefined
+    if (o.mac !== '') {
+      const scope = this.scopeOf(o.ip, o.vlan)
+      const key = `${scope}|${o.ip}`
+      const mac = o.mac.toLowerCase()
+      const hm = this.hosts.get(this.byMac.get(mac) ?? '')
+      const hi = this.hosts.get(this.byIp.get(key) ?? '')
+      if (hm !== undefined && hi !== undefined && hm !== hi) {
+        // The address belongs to a host already known by its MAC: an address-only host is
+        // the same machine seen before its MAC was known; a host with another MAC lost
+        // the address (DHCP gave it to someone else).
+        if (hi.macs.length === 0) this.mergeHosts(hi, hm)
+        else this.bindIp(hm, key, o.ip)
+        h = hm
+      } else if (hm !== undefined) {
+        this.bindIp(hm, key, o.ip)
+        h = hm
+      } else if (hi !== undefined && hi.macs.length === 0) {
+        h = hi
+      } else {
+        const created = this.newHost(`mac:${mac}`, scope, o.tsUs)
+        if (created === undefined) return
+        this.bindIp(created, key, o.ip)
+        this.onChange?.({ kind: 'host', host: created })
+        h = created
+      }
+      if (pushBounded(h.macs, mac, LIMITS.macs)) {
+        this.byMac.set(mac, h.id)
+        if (h.vendor === undefined) { const v = vendorOfMac(mac); if (v !== undefined) h.vendor = v }
+      }
+    } else {
+      h = this.hostOfIp(o.ip, o.vlan, o.tsUs)
+      if (h === undefined) return
+    }
+    this.touch(h, o.agentId, o.tsUs, o.tsUs)
+    if (o.name !== '') pushBounded(h.names, { name: o.name, source: o.nameSource }, LIMITS.names, (x) => x.name === o.name && x.source === o.nameSource)
+    if (o.service !== undefined) {
+      const s = o.service
+      const cur = h.services.find((x) => x.port === s.port && x.proto === s.proto)
+      if (cur === undefined) pushBounded(h.services, s, LIMITS.services, () => false)
+      else if (cur.name === '' && s.name !== '') cur.name = s.name
+    }
+    if (o.software !== '') pushBounded(h.software, o.software, LIMITS.software)
+    if (o.osHint !== '') pushBounded(h.os_hints, o.osHint, LIMITS.osHints)
+    if (o.dhcpVendorClass !== '') pushBounded(h.os_hints, `dhcp_vendor_class:${o.dhcpVendorClass}`, LIMITS.osHints)
+  }
+
+  // ── flows ───────────────────────────────────────────────────────────────────────────
+
+  private rollup(tsUs: number, dims: string[], flows: number, bytes: number, packets: number): void {
+    for (const [res, span] of [[1, MINUTE_US], [2, HOUR_US]] as const) {
+      const bucketUs = Math.floor(tsUs / span) * span
+      for (const dim of dims) {
+        const k = `${res}|${bucketUs}|${dim}`
+        const d = this.rollupDeltas.get(k)
+        if (d === undefined) this.rollupDeltas.set(k, { resolution: res, bucketUs, dim, flows, bytes, packets })
+        else { d.flows += flows; d.bytes += bytes; d.packets += packets }
+      }
+    }
+  }
+
+  private edgeOf(src: HostRecord, dst: HostRecord, proto: L4, port: number, tsUs: number): EdgeRecord | undefined {
+    const id = edgeId(src.id, dst.id, proto, port)
+    let e = this.edges.get(id)
+    if (e !== undefined) return e
+    if (this.edges.size >= this.opts.maxEdges) { this.counters.edges_dropped++; return undefined }
+    e = { id, src: src.id, dst: dst.id, proto, port, services: [], flows: 0, bytes: 0, packets: 0, first_seen_us: tsUs, last_seen_us: tsUs, agents: [], duplicate_flows: 0, degraded_flows: 0 }
+    this.edges.set(id, e)
+    this.deletedEdges.delete(id)
+    this.onChange?.({ kind: 'edge', edge: e })
+    return e
+  }
+
+  /** Adds (sign 1) or removes (sign −1) a contribution's volumes. */
+  private apply(c: Contribution, sign: 1 | -1, countFlow: boolean): void {
+    const e = this.edges.get(c.edgeId)
+    const s = this.hosts.get(c.src)
+    const d = this.hosts.get(c.dst)
+    const bytes = c.bytesOut + c.bytesIn
+    if (e !== undefined) {
+      e.bytes += sign * bytes; e.packets += sign * c.packets
+      if (countFlow) e.flows += sign
+      if (c.degraded) e.degraded_flows += sign
+      this.dirtyEdges.add(e.id)
+    }
+    if (s !== undefined) { s.bytes_out += sign * c.bytesOut; s.bytes_in += sign * c.bytesIn; if (countFlow) s.flows_out += sign; this.dirtyHosts.add(s.id) }
+    if (d !== undefined) { d.bytes_in += sign * c.bytesOut; d.bytes_out += sign * c.bytesIn; if (countFlow) d.flows_in += sign; this.dirtyHosts.add(d.id) }
+    this.rollup(c.tsUs, c.dims, countFlow ? sign : 0, sign * bytes, sign * c.packets)
+  }
+
+  /** One flow record of one agent. */
+  flow(f: FlowView, established: boolean, origBytes: number, respBytes: number): void {
+    const src = this.hostOfIp(f.orig, f.vlan, f.tsUs)
+    const dst = this.hostOfIp(f.resp, f.vlan, f.tsUs)
+    if (src === undefined || dst === undefined) return
+    this.touch(src, f.agentId, f.tsUs, f.endUs)
+    this.touch(dst, f.agentId, f.tsUs, f.endUs)
+    const e = this.edgeOf(src, dst, f.proto, f.respPort, f.tsUs)
+    if (e === undefined) return
+    if (f.tsUs < e.first_seen_us) e.first_seen_us = f.tsUs
+    if (f.endUs > e.last_seen_us) e.last_seen_us = f.endUs
+    pushBounded(e.agents, f.agentId, LIMITS.agents)
+    if (f.service !== '') pushBounded(e.services, f.service, LIMITS.edgeServices)
+    if (established && f.proto !== 'icmp' && f.proto !== 'other') {
+      const cur = dst.services.find((x) => x.port === f.respPort && x.proto === f.proto)
+      if (cur === undefined) pushBounded(dst.services, { port: f.respPort, proto: f.proto, name: f.service }, LIMITS.services, () => false)
+      else if (cur.name === '' && f.service !== '') cur.name = f.service
+    }
+    const degraded = this.loss.overlaps(f.agentId, f.tsUs, f.endUs)
+    const dims = ['', `p:${f.proto}`]
+    if (f.service !== '') for (const s of f.service.split(',')) dims.push(`s:${s}`)
+    const c: Contribution = {
+      agentId: f.agentId, tsUs: f.tsUs, edgeId: e.id, src: src.id, dst: dst.id, bytesOut: origBytes, bytesIn: respBytes,
+      packets: f.packets, missedBytes: f.missedBytes, degraded, observers: [f.agentId], dims,
+    }
+    const prev = f.communityId === '' ? undefined : this.dedup.find(f.communityId, f.tsUs)
+    if (prev !== undefined && (prev.agentId !== f.agentId || prev.tsUs === f.tsUs)) {
+      const sameAgentUpdate = prev.agentId === f.agentId
+      if (sameAgentUpdate) this.counters.updated_flows++
+      else {
+        this.counters.duplicate_flows++
+        if (!prev.observers.includes(f.agentId)) prev.observers.push(f.agentId)
+        const pe = this.edges.get(prev.edgeId)
+        if (pe !== undefined) { pe.duplicate_flows++; pushBounded(pe.agents, f.agentId, LIMITS.agents); this.dirtyEdges.add(pe.id) }
+      }
+      // Replace the kept view when this one is an update or a better view.
+      if (sameAgentUpdate ? c.packets >= prev.packets : compareViews(c, prev) < 0) {
+        const moved = prev.edgeId !== c.edgeId
+        this.apply(prev, -1, moved)
+        this.apply({ ...c, tsUs: prev.tsUs, dims: prev.dims }, 1, moved)
+        Object.assign(prev, { ...c, tsUs: prev.tsUs, dims: prev.dims, observers: prev.observers })
+      }
+      return
+    }
+    this.counters.flows++
+    if (degraded) this.counters.degraded_flows++
+    if (f.communityId !== '') this.dedup.add(f.communityId, c)
+    this.apply(c, 1, true)
+  }
+
+  /** A loss period reported by (or derived from) an agent. */
+  addLoss(p: LossPeriod): void {
+    this.loss.add(p)
+    this.newLossPeriods.push(p)
+  }
+
+  /** AgentStats: total capture drops at a time; a growth is a loss period. */
+  captureDrops(agentId: string, atUs: number, droppedTotal: number): void {
+    const p = this.loss.captureDrops(agentId, atUs, droppedTotal)
+    if (p !== undefined) this.newLossPeriods.push(p)
+  }
+
+  // ── persistence and retention ──────────────────────────────────────────────────────
+
+  /** Loads a stored host (at start). */
+  loadHost(h: HostRecord): void {
+    this.hosts.set(h.id, h)
+    for (const ip of h.ips) this.byIp.set(`${h.scope}|${ip}`, h.id)
+    for (const m of h.macs) this.byMac.set(m, h.id)
+    for (const m of h.merged ?? []) this.alias.set(m, h.id)
+  }
+
+  loadEdge(e: EdgeRecord): void { this.edges.set(e.id, e) }
+
+  /** Drops hosts and edges not seen since cutoffUs. */
+  expire(cutoffUs: number): { hosts: number; edges: number } {
+    let hosts = 0
+    let edges = 0
+    for (const e of [...this.edges.values()]) {
+      if (e.last_seen_us >= cutoffUs) continue
+      this.edges.delete(e.id); this.dirtyEdges.delete(e.id); this.deletedEdges.add(e.id); edges++
+    }
+    for (const h of [...this.hosts.values()]) {
+      if (h.last_seen_us >= cutoffUs) continue
+      this.hosts.delete(h.id); this.dirtyHosts.delete(h.id); this.deletedHosts.add(h.id); hosts++
+      for (const ip of h.ips) if (this.byIp.get(`${h.scope}|${ip}`) === h.id) this.byIp.delete(`${h.scope}|${ip}`)
+      for (const m of h.macs) if (this.byMac.get(m) === h.id) this.byMac.delete(m)
+    }
+    this.loss.expire(cutoffUs)
+    return { hosts, edges }
+  }
+
+  clear(): void {
+    this.hosts.clear(); this.edges.clear(); this.byIp.clear(); this.byMac.clear(); this.alias.clear()
+    this.dedup.clear(); this.loss.clear()
+    this.dirtyHosts.clear(); this.dirtyEdges.clear(); this.deletedHosts.clear(); this.deletedEdges.clear()
+    this.rollupDeltas.clear(); this.newLossPeriods.length = 0
+    for (const k of Object.keys(this.counters) as (keyof typeof this.counters)[]) this.counters[k] = 0
+  }
+}

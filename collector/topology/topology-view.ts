@@ -1,0 +1,107 @@
+/**
+ * Selecting and shaping the topology for the API (pure): filters (CIDR, service, window,
+ * minimum bytes, agent), the busiest edges first up to a limit, nodes of those edges, each
+ * edge's confidence, and the loss periods that make "no traffic" conclusions uncertain.
+ */
+import { parseCidr16 } from './addresses.js'
+import type { TopologyModel } from './topology-model.js'
+import type { EdgeRecord, HostRecord, LossPeriod } from './types.js'
+
+export interface TopologyQuery {
+  cidr?: string
+  service?: string
+  fromUs: number
+  toUs: number
+  minBytes: number
+  agent?: string
+  limit: number
+}
+
+export interface NodeJson {
+  id: string
+  label: string
+  ips: string[]
+  macs: string[]
+  names: string[]
+  vendor: string | null
+  services: number
+  first_seen_us: number
+  last_seen_us: number
+  agents: string[]
+}
+
+export interface EdgeJson {
+  id: string
+  source: string
+  target: string
+  proto: string
+  port: number
+  services: string[]
+  flows: number
+  bytes: number
+  packets: number
+  first_seen_us: number
+  last_seen_us: number
+  agents: string[]
+  duplicate_flows: number
+  degraded_flows: number
+  /** "high", or "reduced" when flows were seen around capture loss/shipping gaps of their agents. */
+  confidence: 'high' | 'reduced'
+}
+
+export interface TopologyJson {
+  nodes: NodeJson[]
+  edges: EdgeJson[]
+  total_edges: number
+  truncated: boolean
+  coverage: { complete: boolean; loss_periods: Array<{ agent_id: string; from_us: number; to_us: number; reason: string; records: number }> }
+}
+
+export function nodeJson(h: HostRecord): NodeJson {
+  return {
+    id: h.id, label: h.names[0]?.name ?? h.ips[h.ips.length - 1] ?? h.id, ips: h.ips, macs: h.macs, names: h.names.map((n) => n.name),
+    vendor: h.vendor ?? null, services: h.services.length, first_seen_us: h.first_seen_us, last_seen_us: h.last_seen_us, agents: h.agents,
+  }
+}
+
+export function edgeJson(e: EdgeRecord, loss: (agents: string[], from: number, to: number) => boolean): EdgeJson {
+  const reduced = e.degraded_flows > 0 || loss(e.agents, e.first_seen_us, e.last_seen_us)
+  return {
+    id: e.id.split('\u001f').join('|'), source: e.src, target: e.dst, proto: e.proto, port: e.port, services: e.services, flows: e.flows, bytes: e.bytes, packets: e.packets,
+    first_seen_us: e.first_seen_us, last_seen_us: e.last_seen_us, agents: e.agents, duplicate_flows: e.duplicate_flows, degraded_flows: e.degraded_flows,
+    confidence: reduced ? 'reduced' : 'high',
+  }
+}
+
+/** Returns undefined when the CIDR does not parse (the caller names the parameter). */
+export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson | undefined {
+  const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
+  if (q.cidr !== undefined && cidr === undefined) return undefined
+  const inCidr = new Map<string, boolean>()
+  const hostIn = (id: string): boolean => {
+    let v = inCidr.get(id)
+    if (v === undefined) { v = (m.hosts.get(id)?.ips ?? []).some((ip) => cidr!.contains(ip)); inCidr.set(id, v) }
+    return v
+  }
+  const picked: EdgeRecord[] = []
+  for (const e of m.edges.values()) {
+    if (e.bytes < q.minBytes) continue
+    if (e.last_seen_us < q.fromUs || e.first_seen_us > q.toUs) continue
+    if (q.service !== undefined && !e.services.includes(q.service)) continue
+    if (q.agent !== undefined && !e.agents.includes(q.agent)) continue
+    if (cidr !== undefined && !hostIn(e.src) && !hostIn(e.dst)) continue
+    picked.push(e)
+  }
+  picked.sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1))
+  const edges = picked.slice(0, q.limit)
+  const lossOf = (agents: string[], from: number, to: number): boolean => agents.some((a) => m.loss.overlaps(a, from, to))
+  const nodeIds = new Set<string>()
+  for (const e of edges) { nodeIds.add(e.src); nodeIds.add(e.dst) }
+  const nodes: NodeJson[] = []
+  for (const id of nodeIds) { const h = m.hosts.get(id); if (h !== undefined) nodes.push(nodeJson(h)) }
+  const loss: LossPeriod[] = m.loss.within(q.fromUs, q.toUs, q.agent === undefined ? undefined : [q.agent])
+  return {
+    nodes, edges: edges.map((e) => edgeJson(e, lossOf)), total_edges: picked.length, truncated: picked.length > edges.length,
+    coverage: { complete: loss.length === 0, loss_periods: loss.map((p) => ({ agent_id: p.agentId, from_us: p.fromUs, to_us: p.toUs, reason: p.reason, records: p.records })) },
+  }
+}
