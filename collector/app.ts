@@ -18,6 +18,7 @@ import { CollectorStore } from './storage/index.js'
 import { createRootLogger, type Logger } from './util/logger.js'
 import { registerApi, type ApiParts } from './api/register-api.js'
 import { readFileSync } from 'node:fs'
+import { wireDetection, type DetectionWiring } from './detection/detection-wiring.js'
 
 export interface BuildAppOptions {
   config: Readonly<CollectorConfig>
@@ -31,6 +32,8 @@ export interface CollectorApp {
   app: FastifyInstance
   store: CollectorStore
   ingest: IngestService
+  /** Detection, alerts, intel, policy (issue 7). */
+  detection: DetectionWiring
   /** The query API's parts (topology merge, retention job, metrics), issue 6. */
   api: ApiParts
 }
@@ -77,5 +80,6 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   app.register(enrollmentTokensPlugin, { store })
   app.register(enrollPlugin, { store, log: log.child({ component: 'enroll' }) })
   app.register(agentsPlugin, { store, log: log.child({ component: 'agents' }) })
-  return { app, store, ingest, api }
+  const detection = wireDetection(app, config, store, ingest, log)
+  return { app, store, ingest, detection, api }
 }

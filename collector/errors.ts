@@ -35,6 +35,10 @@ export const CollectorErrors = {
   // API (issue 6)
   RATE_LIMITED: { status: 429, message: 'too many requests with this token; wait and retry (see Retry-After)' },
   STREAM_FULL: { status: 503, message: 'too many live streams are open; close one or retry later' },
+  // Alerts, intel, policy (issue 7)
+  ALERT_TRANSITION: { status: 409, message: 'alerts move open → acknowledged → resolved only' },
+  INTEL_FEED_INVALID: { status: 400, message: 'the intel feed could not be parsed' },
+  POLICY_OFF: { status: 409, message: 'policy.mode is off; set it to learn to get a proposal' },
   // Generic
   BAD_REQUEST: { status: 400, message: 'the request is invalid' },
   NOT_FOUND: { status: 404, message: 'no such resource' },

@@ -5,6 +5,10 @@
  * upper-cased and joined by "_" (ingest.max_body_bytes → TELLTALE_INGEST_MAX_BODY_BYTES).
  */
 import { Type, type Static } from '@sinclair/typebox'
+import { AlertsConfigSchema } from '../alerts/alerts-config.js'
+import { DetectionConfigSchema } from '../detection/detection-config.js'
+import { IntelConfigSchema } from '../intel/intel-config.js'
+import { PolicyConfigSchema } from '../policy/policy-config.js'
 
 const MiB = 1024 * 1024
 
@@ -56,6 +60,11 @@ export const ConfigSchema = Type.Object({
     max_edges: Type.Integer({ minimum: 1, default: 5_000_000 }),
     flush_interval_ms: Type.Integer({ minimum: 50, default: 1000, description: 'how often merged changes are written to the store' }),
   }, { additionalProperties: false, default: {} }),
+  // Issue 7: detection, alerts, threat intel, segmentation policy (each schema lives with its component).
+  detection: DetectionConfigSchema,
+  alerts: AlertsConfigSchema,
+  intel: IntelConfigSchema,
+  policy: PolicyConfigSchema,
 }, { additionalProperties: false })
 
 export type CollectorConfig = Static<typeof ConfigSchema>

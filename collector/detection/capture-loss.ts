@@ -49,7 +49,10 @@ export class CaptureLossTracker {
   }
 
   adjust(f: Finding): Finding {
-    if (this.lossy(f.agents, f.firstSeenUs, f.lastSeenUs)) f.confidence = Math.round(f.confidence * this.factor * 100) / 100
+    if (this.lossy(f.agents, f.firstSeenUs, f.lastSeenUs)) {
+      f.confidence = Math.round(f.confidence * this.factor * 100) / 100
+      f.lossy = true
+    }
     return f
   }
 }

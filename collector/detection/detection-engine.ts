@@ -48,6 +48,7 @@ export class DetectionEngine {
   readonly policy: PolicyDetector | undefined
   private readonly local: CidrSet
   private nowUs = 0
+  private current: DetectionFlow | undefined
   private readonly flowDetectors: Detector[]
   private readonly eventDetectors: Detector[]
   private readonly obsDetectors: Detector[]
@@ -111,13 +112,21 @@ export class DetectionEngine {
     let sorted = true
     for (let i = 1; i < recs.length; i++) if (recs[i]!.ts < recs[i - 1]!.ts) { sorted = false; break }
     if (!sorted) recs.sort((x, y) => x.ts - y.ts)
-    const adj: Emit = (f: Finding) => emit(this.loss.adjust(f))
+    const adj: Emit = (f: Finding) => {
+      const cur = this.current
+      if (cur !== undefined && f.evidence.flowUids?.includes(cur.uid) && f.evidence.communityIds === undefined) {
+        const cid = cur.communityId()
+        if (cid !== '') f.evidence.communityIds = [cid]
+      }
+      emit(this.loss.adjust(f))
+    }
     for (const r of recs) {
-      if (r.t === 0) this.flow(r.v, adj)
+      if (r.t === 0) { this.current = r.v; this.flow(r.v, adj) }
       else if (r.t === 1) for (const d of this.eventDetectors) d.onEvent!(r.v, adj)
       else for (const d of this.obsDetectors) d.onObservation!(r.v, adj)
       if (r.ts > this.nowUs) this.nowUs = r.ts
     }
+    this.current = undefined
     this.tick(adj)
   }
 

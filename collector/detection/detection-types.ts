@@ -122,6 +122,8 @@ export interface Finding {
   evidence: Evidence
   /** Agents whose data this finding came from (capture-loss adjustment). */
   agents: string[]
+  /** Set by the engine when the evidence period overlaps reported capture loss. */
+  lossy?: boolean
 }
 
 export type Emit = (f: Finding) => void

@@ -1,8 +1,10 @@
 /**
  * `policy_violation` and policy learning. Enforce mode: a flow whose (source zone →
  * destination zone, port/service) no allow rule permits is a violation; one incident per
- * edge (zones + port), so a new disallowed edge alerts once and repeats update it. Learn
- * mode: every answered flow's edge is recorded (bounded) for the proposal.
+ * edge, so a new disallowed edge alerts once and repeats update it. Learn
+ * mode: every answered flow's edge is recorded (bounded) for the proposal. One incident per
+ * (source zone → destination zone, source host): a host probing many disallowed ports of
+ * another zone is one alert whose count grows, not one alert per port.
  */
 import { BoundedMap } from '../detection/bounded-map.js'
 import type { DetectionFlow, Detector, Emit } from '../detection/detection-types.js'
@@ -42,7 +44,7 @@ export class PolicyDetector implements Detector {
     if (edgeAllowed(this.cfg.allowed, edge, this.cfg.allow_intra_zone)) return
     const port = portSpec(f.proto, f.respP)
     emit({
-      type: 'policy_violation', key: `${from}>${to}|${port}`, severity: 'medium', score: 65, confidence: 0.9, mitre: MITRE.policy_violation,
+      type: 'policy_violation', key: `${from}>${to}|${f.origH}`, severity: 'medium', score: 65, confidence: 0.9, mitre: MITRE.policy_violation,
       src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: f.tsUs, lastSeenUs: f.tsUs, count: 1,
       summary: `${f.origH} (${from}) → ${f.respH} (${to}) on ${port}${f.service ? ` (${f.service})` : ''}: no allow rule for ${from} → ${to}`,
       evidence: { flowUids: [f.uid] }, agents: [f.agentId],

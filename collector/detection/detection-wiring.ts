@@ -1,0 +1,62 @@
+/**
+ * Wires issue 7 into the collector app (called once by buildApp): threat intel, the alert
+ * manager and its webhooks, the detection service fed by ingest's after-durable-write hook,
+ * and the alert / intel / policy API plugins. Started when the store is open (onReady),
+ * stopped in reverse before the store closes (onClose).
+ */
+import type { FastifyInstance } from 'fastify'
+import { AlertManager } from '../alerts/alert-manager.js'
+import { alertsPlugin } from '../alerts/alerts-plugin.js'
+import type { AlertsConfig } from '../alerts/alerts-config.js'
+import { WebhookSender } from '../alerts/webhook-sender.js'
+import { intelPlugin } from '../intel/intel-plugin.js'
+import type { IntelConfigSection } from '../intel/intel-config.js'
+import { IntelService } from '../intel/intel-service.js'
+import type { PolicyConfig } from '../policy/policy-config.js'
+import { policyPlugin } from '../policy/policy-plugin.js'
+import type { CollectorStore } from '../storage/index.js'
+import type { Logger } from '../util/logger.js'
+import type { DetectionConfig } from './detection-config.js'
+import { DetectionService, type DetectionInput } from './detection-service.js'
+
+export interface DetectionWiringConfig {
+  detection: DetectionConfig
+  alerts: AlertsConfig
+  intel: IntelConfigSection
+  policy: PolicyConfig
+}
+
+/** The hook ingest offers: a listener called after each batch is durable. */
+export interface StoredBatchSource { onStored(fn: (b: DetectionInput) => void): void }
+
+export interface DetectionWiring {
+  alerts: AlertManager
+  detection: DetectionService
+  intel: IntelService
+  webhooks: WebhookSender
+}
+
+export function wireDetection(app: FastifyInstance, cfg: DetectionWiringConfig, store: CollectorStore, ingest: StoredBatchSource, log: Logger): DetectionWiring {
+  const intel = new IntelService({ files: cfg.intel.files, reloadIntervalS: cfg.intel.reload_interval_s, maxFeeds: cfg.intel.max_feeds }, store.intelFeeds, log.child({ component: 'intel' }))
+  const alerts = new AlertManager(cfg.alerts, store)
+  const webhooks = new WebhookSender(cfg.alerts, log.child({ component: 'webhooks' }))
+  const detection = new DetectionService(cfg.detection, alerts, { intel, policy: cfg.policy }, log.child({ component: 'detection' }))
+  alerts.events.on('alert', (ev) => webhooks.onAlert(ev))
+  ingest.onStored((b) => detection.enqueue(b))
+
+  app.addHook('onReady', async () => {
+    await alerts.start()
+    await intel.start()
+    webhooks.start()
+    detection.start()
+  })
+  app.addHook('onClose', async () => {
+    await detection.stop()
+    await webhooks.stop()
+    await intel.stop()
+  })
+  app.register(alertsPlugin, { store, alerts })
+  app.register(intelPlugin, { store, intel, maxFeedBytes: cfg.intel.max_feed_bytes })
+  app.register(policyPlugin, { store, policy: cfg.policy, detector: () => detection.engine.policy })
+  return { alerts, detection, intel, webhooks }
+}
