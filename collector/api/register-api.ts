@@ -9,7 +9,7 @@ import rateLimit from '@fastify/rate-limit'
 import { createHash } from 'node:crypto'
 import { bearer } from '../auth/authenticate.js'
 import type { CollectorConfig } from '../config/config-schema.js'
-import { CollectorError, errorBody } from '../errors.js'
+import { CollectorError } from '../errors.js'
 import type { IngestService } from '../ingest/ingest-service.js'
 import { CollectorMetrics } from '../metrics.js'
 import { SegmentCache } from '../query/segment-cache.js'
@@ -18,6 +18,7 @@ import type { CollectorStore } from '../storage/index.js'
 import { TopologyService } from '../topology/topology-service.js'
 import type { Logger } from '../util/logger.js'
 import type { ApiContext } from './api-context.js'
+import { rejectUnknownQuery } from './query-schemas.js'
 import { agentsReadPlugin } from './agents-read-plugin.js'
 import { registerDocs } from './docs-plugin.js'
 import { eventsPlugin } from './events-plugin.js'
@@ -72,11 +73,12 @@ export function registerApi(app: FastifyInstance, opts: { config: Readonly<Colle
         return s === undefined ? `ip:${req.ip}` : `tok:${createHash('sha256').update(s).digest('base64url').slice(0, 22)}`
       },
       errorResponseBuilder: (_req, c) => {
-        const e = new CollectorError('RATE_LIMITED', `more than ${c.max} requests per minute with this token; retry in ${Math.ceil(c.ttl / 1000)} s`)
-        return { ...errorBody(e), statusCode: 429 }
+        // Thrown by the plugin: the error handler answers with its JSON body.
+        return new CollectorError('RATE_LIMITED', `more than ${c.max} requests per minute with this token; retry in ${Math.ceil(c.ttl / 1000)} s`)
       },
     })
     if (a.cors_origins.length > 0) await root.register(cors, { origin: [...a.cors_origins], methods: ['GET', 'POST', 'DELETE'] })
+    rejectUnknownQuery(root)
     await root.register(flowsPlugin, { ctx })
     await root.register(topologyPlugin, { ctx })
     await root.register(hostsPlugin, { ctx })
