@@ -3,6 +3,7 @@ import type { TopologyJson } from './topology-view.js'
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
 // XML 1.0 forbids most control characters even escaped.
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
 const clean = (s: string): string => esc(s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' '))
 
 const NODE_KEYS: Array<[string, string]> = [['label', 'string'], ['ips', 'string'], ['macs', 'string'], ['names', 'string'], ['vendor', 'string'], ['services', 'int'], ['first_seen_us', 'long'], ['last_seen_us', 'long']]
