@@ -13,6 +13,9 @@ import { ShipStack } from '../../ship/ship-stack.js'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
 import { createRootLogger, type Logger } from '../../util/logger.js'
 import { agentVersion } from './version.js'
+// issue 8 (operations): sd_notify, watchdog, status socket.
+import { AgentService } from '../../ops/agent-service.js'
+import { statusSocketPath } from '../../ops/status-socket.js'
 
 /**
  * `telltale-agent run --config FILE`: the daemon. This is the one place the components are
@@ -47,6 +50,8 @@ class AgentDaemon {
   private pumps: Array<{ pump: LogPump; lag: () => number; counters: () => Record<string, number> }> = []
   private heartbeat: Heartbeat | undefined
   private ticker: NodeJS.Timeout | undefined
+  /** Called after every pipeline tick (the watchdog's liveness probe beats there). */
+  onTick: (() => void) | undefined
 
   constructor(cfg: Readonly<AgentConfig>, log: Logger) {
     this.cfg = cfg
@@ -94,7 +99,7 @@ class AgentDaemon {
     }, { log: this.log.child({ component: 'capture' }) })
     this.capture.start(pipeline.handle)
     // Timers advance on a quiet link too.
-    this.ticker ??= setInterval(() => pipeline.tick(Date.now() / 1000), 1000)
+    this.ticker ??= setInterval(() => { pipeline.tick(Date.now() / 1000); this.onTick?.() }, 1000)
   }
 
   private async stopCapture(): Promise<void> {
@@ -191,26 +196,41 @@ export function registerRun(program: Command): void {
     const cfg = load()
     const log = createRootLogger({ level: cfg.log_level, pretty: opts.pretty === true }).child({ component: 'agent' })
     const daemon = new AgentDaemon(cfg, log)
+    const svc = new AgentService({ statusSocket: statusSocketPath(cfg.state_dir), collectorUrl: cfg.collector.url }, { stats: () => daemon.stats(), log: log.child({ component: 'service' }) })
     let stopping: Promise<void> | undefined
-    const stop = (): void => { stopping ??= daemon.stop() }
+    const stop = (): void => {
+      if (stopping) return
+      svc.stopping()
+      stopping = daemon.stop().finally(() => svc.stop())
+    }
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
     let reloading = Promise.resolve()
     process.on('SIGHUP', () => {
       reloading = reloading.then(async () => {
+        svc.reloading()
         try {
           await daemon.reload(load())
+          svc.reloaded()
         } catch (err) {
           log.error({ err: (err as Error).message }, 'config reload failed; keeping the running config')
+          svc.reloaded(err as Error)
         }
       })
     })
     try {
       await daemon.start()
+      await svc.start()
     } catch (err) {
       await daemon.stop().catch(() => undefined)
       throw err
     }
+    // The capture loop must tick at least every 30 s for the watchdog to be fed.
+    if (cfg.capture.interfaces.length > 0) {
+      const beat = svc.probe('flow-pipeline', 30_000)
+      daemon.onTick = () => beat.beat(Date.now())
+    }
+    svc.ready()
     await new Promise<void>((resolve) => {
       const check = setInterval(() => { if (stopping) { clearInterval(check); void stopping.then(resolve) } }, 100)
     })

@@ -6,7 +6,9 @@ import type { Command } from 'commander'
 import { buildApp } from '../../app.js'
 import { isStoreLocked } from '../../storage/index.js'
 import { createRootLogger } from '../../util/logger.js'
-import { addConfigFlags, configOrExit, type ConfigFlags } from './config-options.js'
+import { addConfigFlags, configFromFlags, configOrExit, type ConfigFlags } from './config-options.js'
+// issue 8 (operations): sd_notify, watchdog, SIGHUP.
+import { CollectorService } from '../../ops/collector-service.js'
 
 export function splitListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':')
@@ -21,7 +23,7 @@ export function register(program: Command): void {
       if (r === undefined) return
       const config = r.config
       const log = createRootLogger({ level: config.log.level, pretty: config.log.pretty })
-      const { app } = buildApp({ config, log, adminToken: process.env.TELLTALE_ADMIN_TOKEN })
+      const { app, store, ingest } = buildApp({ config, log, adminToken: process.env.TELLTALE_ADMIN_TOKEN })
       try {
         await app.ready()
       } catch (err) {
@@ -42,13 +44,34 @@ export function register(program: Command): void {
         return
       }
       log.info({ address, dataDir: config.data_dir }, `listening on ${address}`)
+      const svc = new CollectorService({}, { log: log.child({ component: 'service' }), store, counters: () => ingest.counters.snapshot() })
+      svc.ready(address)
+      // SIGHUP (systemctl reload): re-validate the configuration; log.level applies at once,
+      // anything else needs a restart (logged). Without a handler SIGHUP would end the process.
+      process.on('SIGHUP', () => {
+        svc.reloading()
+        const next = configFromFlags(o)
+        if (!next.ok) {
+          log.error({ problems: next.problems }, 'config reload failed; keeping the running config')
+          svc.reloaded(new Error(`${next.problems.length} configuration problem(s)`))
+          return
+        }
+        log.level = next.config.log.level
+        const { log: _l, ...rest } = next.config
+        const { log: _p, ...prev } = config
+        if (JSON.stringify(rest) !== JSON.stringify(prev)) log.warn('configuration changed beyond log.level: restart the collector to apply it')
+        log.info({ level: next.config.log.level }, 'configuration reloaded')
+        svc.reloaded()
+      })
       await new Promise<void>((resolve) => {
         let stopping = false
         const stop = (signal: string): void => {
           if (stopping) return
           stopping = true
           log.info({ signal }, 'stopping')
-          app.close().then(() => { log.info('stopped'); resolve() }, (err: unknown) => { log.error({ err }, 'error while stopping'); process.exitCode = 1; resolve() })
+          svc.stopping()
+          app.close().then(() => { log.info('stopped') }, (err: unknown) => { log.error({ err }, 'error while stopping'); process.exitCode = 1 })
+            .then(() => svc.stop()).then(resolve, resolve)
         }
         process.once('SIGTERM', () => stop('SIGTERM'))
         process.once('SIGINT', () => stop('SIGINT'))
