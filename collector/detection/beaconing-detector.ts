@@ -32,6 +32,8 @@ interface BeaconState {
   sinceCheck: number
   uids: string[]
   agent: string
+  median: number
+  jitter: number
 }
 
 export class BeaconingDetector implements Detector {
@@ -52,7 +54,7 @@ export class BeaconingDetector implements Detector {
     const key = `${f.origH}|${f.respH}|${f.respP}`
     let st = this.keys.touch(key)
     if (st === undefined) {
-      st = { times: new Float64Array(this.c.history), n: 0, head: 0, last: 0, first: f.tsUs, fired: false, sinceCheck: 0, uids: [], agent: f.agentId }
+      st = { times: new Float64Array(this.c.history), n: 0, head: 0, last: 0, first: f.tsUs, fired: false, sinceCheck: 0, uids: [], agent: f.agentId, median: 0, jitter: 0 }
       this.keys.set(key, st)
     }
     if (st.n > 0 && f.tsUs - st.last < this.c.minIntervalS * 1e6) return
@@ -62,7 +64,7 @@ export class BeaconingDetector implements Detector {
     st.last = f.tsUs
     if (st.uids.length < 10) st.uids.push(f.uid)
     if (st.fired) {
-      emit(this.finding(f, key, st, 1, 0, [f.uid]))
+      emit(this.finding(f, key, st, 1, 0, [f.uid], st.median, st.jitter))
       return
     }
     if (st.n < Math.min(this.c.minConnections, this.c.history) || f.tsUs - st.first < this.c.minSpanS * 1e6) return
@@ -71,6 +73,8 @@ export class BeaconingDetector implements Detector {
     const r = this.regularity(st)
     if (r.jitter <= this.c.maxJitter && r.score >= this.c.minScore) {
       st.fired = true
+      st.median = r.median
+      st.jitter = r.jitter
       emit(this.finding(f, key, st, st.n, r.score, st.uids.slice(), r.median, r.jitter))
     }
   }

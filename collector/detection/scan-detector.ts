@@ -24,6 +24,8 @@ interface ScanState {
   fired: boolean
   lastUs: number
   uids: string[]
+  /** Distinct items ever added (items itself is capped). */
+  distinct: number
 }
 
 abstract class ScanDetectorBase implements Detector {
@@ -45,11 +47,12 @@ abstract class ScanDetectorBase implements Detector {
     const key = this.keyOf(f)
     let st = this.keys.touch(key)
     if (st === undefined) {
-      st = { items: new Map(), fired: false, lastUs: 0, uids: [] }
+      st = { items: new Map(), fired: false, lastUs: 0, uids: [], distinct: 0 }
       this.keys.set(key, st)
     }
     const item = this.itemOf(f)
     const isNew = !st.items.has(item)
+    if (isNew) st.distinct++
     if (!isNew) st.items.delete(item)
     st.items.set(item, f.tsUs)
     if (f.tsUs > st.lastUs) st.lastUs = f.tsUs
@@ -93,9 +96,9 @@ export class PortScanDetector extends ScanDetectorBase {
   protected finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void {
     const first = st.items.values().next().value ?? f.tsUs
     emit({
-      type: 'port_scan', key, severity: 'medium', score: Math.min(100, 40 + st.items.size * 2), confidence: 0.9, mitre: MITRE.port_scan,
+      type: 'port_scan', key, severity: 'medium', score: Math.min(100, 40 + st.distinct * 2), confidence: 0.9, mitre: MITRE.port_scan,
       src: f.origH, dst: f.respH, port: 0, firstSeenUs: first, lastSeenUs: f.tsUs, count: n,
-      summary: `${f.origH} probed ${st.items.size} ports on ${f.respH} without a completed connection${slow ? ' (slow scan)' : ''}`,
+      summary: `${f.origH} probed ${st.distinct} ports on ${f.respH} without a completed connection${slow ? ' (slow scan)' : ''}`,
       evidence: { flowUids: st.fired && n === 1 ? [f.uid] : st.uids.slice() }, agents: [f.agentId],
     })
   }
@@ -108,9 +111,9 @@ export class AddressScanDetector extends ScanDetectorBase {
   protected finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void {
     const first = st.items.values().next().value ?? f.tsUs
     emit({
-      type: 'address_scan', key, severity: 'medium', score: Math.min(100, 40 + st.items.size), confidence: 0.9, mitre: MITRE.address_scan,
+      type: 'address_scan', key, severity: 'medium', score: Math.min(100, 40 + st.distinct), confidence: 0.9, mitre: MITRE.address_scan,
       src: f.origH, dst: '', port: f.respP, firstSeenUs: first, lastSeenUs: f.tsUs, count: n,
-      summary: `${f.origH} probed ${st.items.size} hosts on ${f.proto}/${f.respP} without a completed connection${slow ? ' (slow scan)' : ''}`,
+      summary: `${f.origH} probed ${st.distinct} hosts on ${f.proto}/${f.respP} without a completed connection${slow ? ' (slow scan)' : ''}`,
       evidence: { flowUids: st.fired && n === 1 ? [f.uid] : st.uids.slice() }, agents: [f.agentId],
     })
   }
