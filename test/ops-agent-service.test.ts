@@ -1,0 +1,104 @@
+/**
+ * The real `telltale-agent run` (no capture: a log source only) enrolled with a real
+ * collector, under a fake service manager ($NOTIFY_SOCKET read by a small Perl receiver,
+ * $WATCHDOG_USEC set): READY=1, watchdog pings with STATUS=, `telltale-agent status` over
+ * the socket in the state directory, SIGHUP with a valid changed config (a second log
+ * source) and with an invalid one (refused, previous kept), SIGTERM → STOPPING=1, exit 0.
+ *
+ * Not covered here (needs live capture in a network namespace): that a SIGHUP which
+ * changes the capture filter keeps the flows in progress.
+ */
+import t from 'tap'
+import { execFile, spawn, spawnSync } from 'node:child_process'
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+import { CollectorProcess } from './helpers/ship-e2e.js'
+import { AGENT_BIN } from './helpers/paths.js'
+
+const run = promisify(execFile)
+const haveTools = spawnSync('sh', ['-c', 'command -v systemd-notify && command -v perl']).status === 0
+const RECEIVER = `
+use strict; use IO::Socket::UNIX; use Socket;
+my $path = shift; unlink $path;
+my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $path) or die "socket: $!";
+$| = 1; print "LISTENING\\n";
+while (1) { my $buf; defined($s->recv($buf, 65536)) or last; $buf =~ s/\\n/|/g; print "$buf\\n"; }
+`
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })
+}
+
+t.test('agent run: READY, pings, status, reload ok and refused, stop', { skip: haveTools ? false : 'needs systemd-notify and perl', timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tt-agent-svc-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const collector = new CollectorProcess(join(dir, 'collector'), await freePort())
+  await collector.start()
+  t.teardown(() => collector.stop())
+  const token = await collector.enrollToken()
+
+  const logA = join(dir, 'a.log')
+  const logB = join(dir, 'b.log')
+  writeFileSync(logA, '')
+  writeFileSync(logB, '')
+  const conf = join(dir, 'agent.yaml')
+  const config = (files: string): string => `state_dir: ${join(dir, 'state')}\nlog_level: warn\ncollector:\n  url: ${collector.url}\n  enroll_token: ${token}\nlogs:\n  files:\n${files}`
+  writeFileSync(conf, config(`    - name: a\n      include: [${logA}]\n`))
+
+  const sock = join(dir, 'notify.sock')
+  const recv = spawn('perl', ['-e', RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { recv.kill() })
+  const msgs = createInterface({ input: recv.stdout })[Symbol.asyncIterator]()
+  const next = async (skipPings = false): Promise<string> => {
+    for (;;) {
+      const r = await msgs.next()
+      if (r.done) throw new Error('receiver ended')
+      const v = r.value as string
+      if (v === 'BARRIER=1' || (skipPings && v.startsWith('WATCHDOG=1'))) continue
+      return v
+    }
+  }
+  t.equal(await next(), 'LISTENING')
+
+  const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--config', conf], {
+    env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' }, stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  agent.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+  const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)))
+  t.teardown(() => { agent.kill('SIGKILL') })
+
+  t.equal(await next(), 'READY=1|STATUS=running', 'READY=1 after start-up')
+  t.match(await next(), /^WATCHDOG=1\|STATUS=running: no capture, 0 flows, spool \d+ batches\/[0-9.]+ \w?i?B, collector /, 'ping with live figures')
+  t.match(await next(), /^WATCHDOG=1\|/, 'pings go on')
+
+  const st = await run(process.execPath, [AGENT_BIN, 'status', '--config', conf, '--json'])
+  const doc = JSON.parse(st.stdout) as { state: string; healthy: boolean; capture: unknown[]; collector: { url: string } }
+  t.match(doc, { state: 'running', healthy: true, capture: [], collector: { url: collector.url } }, 'status over the socket in the state directory')
+
+  // A valid change: a second log source.
+  writeFileSync(conf, config(`    - name: a\n      include: [${logA}]\n    - name: b\n      include: [${logB}]\n`))
+  agent.kill('SIGHUP')
+  t.match(await next(true), /^RELOADING=1\|MONOTONIC_USEC=\d+\|STATUS=reloading configuration$/)
+  t.equal(await next(true), 'READY=1|STATUS=configuration reloaded')
+
+  // An invalid change: refused, the running config kept, the reason visible.
+  writeFileSync(conf, `${config('')}no_such_key: 1\n`)
+  agent.kill('SIGHUP')
+  t.match(await next(true), /^RELOADING=1\|/)
+  t.match(await next(true), /^READY=1\|STATUS=reload failed, running with the previous config: .*no_such_key/)
+  const st2 = await run(process.execPath, [AGENT_BIN, 'status', '--config', join(dir, 'missing.yaml'), '--socket', join(dir, 'state', 'status.sock')])
+  t.match(st2.stdout, /reloads: 1 ok, 1 failed \(last: .*no_such_key/)
+  appendFileSync(logB, 'Jan  1 00:00:00 host sshd[1]: hello\n')
+
+  agent.kill('SIGTERM')
+  t.match(await next(true), /^STOPPING=1\|STATUS=stopping/)
+  t.equal(await exited, 0, `exit 0 (stderr: ${stderr.slice(-2000)})`)
+})
