@@ -32,6 +32,7 @@ const BENCHES: Record<string, BenchEntry> = {
   'log-parse': { module: './log-parse-bench.js', exportName: 'benchLogParse', what: 'log parsing' },
   ship: { module: './ship-bench.js', exportName: 'benchShip', what: 'batch bytes per flow (raw, gzipped), agent encode rate' },
   ingest: { module: './ingest-bench.js', exportName: 'benchIngest', what: 'collector ingest of protobuf batches' },
+  api: { module: './api-bench.js', exportName: 'benchApi', what: 'collector query API: 1M flows / 10k hosts, disk per flow, p50/p99 at 100 req/s', invoke: async (fn) => (await import('./api-bench.js')).formatApiBench(await fn() as never) },
 }
 
 async function load(entry: BenchEntry): Promise<BenchFn | string> {

@@ -21,7 +21,7 @@ const Query = Type.Object({
   service: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'edges carrying this service' })),
   min_bytes: Type.Optional(Type.Integer({ minimum: 0, description: 'edges with at least this many bytes' })),
   agent: Type.Optional(Type.String({ maxLength: 64, description: 'edges seen by this agent' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'busiest edges returned; default 5000' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'busiest edges returned; default 1000' })),
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('graphml')], { description: 'json (default) or graphml' })),
 }, { additionalProperties: false })
 
@@ -44,7 +44,7 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
     const hit = relative ? undefined : cache.get(key)
     if (hit !== undefined && hit.gen === topology.generation) return reply.type(hit.type).send(hit.body)
     const { fromUs, toUs } = timeRange(q, Date.now() * 1000)
-    const tq: Parameters<typeof selectTopology>[1] = { fromUs, toUs, minBytes: q.min_bytes ?? 0, limit: q.limit ?? 5000 }
+    const tq: Parameters<typeof selectTopology>[1] = { fromUs, toUs, minBytes: q.min_bytes ?? 0, limit: q.limit ?? 1000 }
     if (q.cidr !== undefined) tq.cidr = q.cidr
     if (q.service !== undefined) tq.service = q.service
     if (q.agent !== undefined) tq.agent = q.agent

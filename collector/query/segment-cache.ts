@@ -3,6 +3,8 @@ import { Batch, type Flow } from '../../protocol/index.js'
 
 export class SegmentCache {
   private readonly map = new Map<string, Flow[]>()
+  /** Loads in progress: concurrent queries of one segment decode it once. */
+  private readonly loading = new Map<string, Promise<Flow[] | undefined>>()
   private flows = 0
   hits = 0
   misses = 0
@@ -17,10 +19,14 @@ export class SegmentCache {
       this.map.set(key, hit)
       return hit
     }
+    const pending = this.loading.get(key)
+    if (pending !== undefined) return pending
     this.misses++
-    return load().then((bytes) => {
+    const p = load().then((bytes) => {
       if (bytes === undefined) return undefined
       const flows = Batch.decode(bytes).flows as Flow[]
+      const old = this.map.get(key)
+      if (old !== undefined) this.flows -= old.length
       this.map.set(key, flows)
       this.flows += flows.length
       while (this.flows > this.maxFlows && this.map.size > 1) {
@@ -29,7 +35,9 @@ export class SegmentCache {
         this.flows -= v.length
       }
       return flows
-    })
+    }).finally(() => { this.loading.delete(key) })
+    this.loading.set(key, p)
+    return p
   }
 
   clear(): void { this.map.clear(); this.flows = 0 }

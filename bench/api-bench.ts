@@ -1,0 +1,149 @@
+/**
+ * `node dist/bench/api-bench.js [flows] [hosts]` (or `npm run bench api`): the collector's
+ * query API under load.
+ *
+ * Generated traffic: `hosts` client addresses (10.0.0.0/8) talking to 500 servers
+ * (192.168.0.0/16) on a handful of services, flows spread over the last hour, encoded
+ * with the protocol encoder as agents send them (Community ID derived, no MACs) in
+ * batches of 5000, ingested through app.inject() with durable writes (fsync per batch).
+ * Printed: ingest flows/s (including the topology merge), disk bytes per stored flow
+ * (LevelDB files after closing), and p50/p99 latency with autocannon at a fixed 100 req/s
+ * (10 connections, 10 s each) against the listening server for /api/v1/topology,
+ * /api/v1/flows with filters and /api/v1/flows/top over a one-minute window.
+ * Client and server share this process, so the latencies include the client's share.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import autocannon from 'autocannon'
+import { pino } from 'pino'
+import { buildApp } from '../collector/app.js'
+import type { CollectorConfig } from '../collector/config/config-schema.js'
+import { loadConfig } from '../collector/config/load-config.js'
+import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+
+const ADMIN = 'tt_admin_api-bench-secret-0123456789abcdef'
+const BATCH = 5000
+const SERVICES: Array<[number, number, string]> = [[443, 1, 'ssl'], [80, 1, 'http'], [53, 2, 'dns'], [22, 1, 'ssh'], [445, 1, ''], [3389, 1, ''], [123, 2, '']]
+
+export interface ApiBenchResult {
+  flows: number
+  hosts: number
+  edges: number
+  ingestFlowsPerSec: number
+  diskBytesPerFlow: number
+  latency: Array<{ route: string; rps: number; p50ms: number; p99ms: number; non2xx: number }>
+}
+
+function dirBytes(dir: string): number {
+  let n = 0
+  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
+    const s = statSync(join(dir, f))
+    if (s.isFile()) n += s.size
+  }
+  return n
+}
+
+/** A small deterministic PRNG (benches must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 0x1_0000_0000 }
+}
+
+function makeFlow(r: () => number, hosts: number, tsUs: number, i: number): FlowProperties {
+  // Each client mostly talks to three servers of its own; each server offers one service.
+  const h = Math.floor(r() * hosts)
+  const srv = r() < 0.9 ? (h * 7 + Math.floor(r() * 3)) % 500 : Math.floor(r() * 500)
+  const [port, proto, service] = SERVICES[srv % SERVICES.length]!
+  const ob = 60 + Math.floor(r() * 2000)
+  const rb = 60 + Math.floor(r() * 20000)
+  const op = 2 + Math.floor(ob / 600)
+  const rp = 2 + Math.floor(rb / 1200)
+  return {
+    tsUs, origH: Buffer.from([10, (h >> 16) & 255, (h >> 8) & 255, h & 255]), respH: Buffer.from([192, 168, srv >> 8, srv & 255]),
+    origP: 1024 + Math.floor(r() * 60000), respP: port, proto, connState: proto === 1 ? 3 : 0, history: proto === 1 ? 'ShADadFf' : 'Dd',
+    durationUs: Math.floor(r() * 2_000_000), origBytes: ob - 40 * op, respBytes: rb - 40 * rp, origPkts: op, origIpBytes: ob, respPkts: rp, respIpBytes: rb,
+    uid: `C${i.toString(36)}`, ipProto: proto === 1 ? 6 : 17, service, localOrig: true, localResp: true, iface: 'eth0', reason: 1, communityIdDerived: true,
+  }
+}
+
+async function load(url: string, path: string, seconds: number): Promise<{ rps: number; p50ms: number; p99ms: number; non2xx: number }> {
+  const r = await autocannon({ url: url + path, connections: 10, overallRate: 100, duration: seconds, headers: { authorization: `Bearer ${ADMIN}` } })
+  return { rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, non2xx: r.non2xx }
+}
+
+export async function benchApi(opts: { flows?: number; hosts?: number; seconds?: number } = {}): Promise<ApiBenchResult> {
+  const total = opts.flows ?? 1_000_000
+  const hosts = opts.hosts ?? 10_000
+  const seconds = opts.seconds ?? 10
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-api-bench-'))
+  try {
+    const cfg = loadConfig({ env: {}, flags: { data_dir: dir, 'storage.sync': true, 'api.rate_limit_per_minute': 1_000_000, 'topology.dedup_entries': 200_000 } })
+    if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
+    const c = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: ADMIN })
+    await c.app.ready()
+    const H = { authorization: `Bearer ${ADMIN}` }
+    const et = (await c.app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: H, payload: {} })).json() as { token: string }
+    const en = (await c.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: et.token, machine_id_hash: 'a'.repeat(64), nonce: 'bench-nonce-0123456789' } })).json() as { agent_id: string; secret: string }
+    const r = rng(42)
+    const nowUs = Date.now() * 1000
+    const t0 = nowUs - 3600 * 1_000_000
+    const bodies: Buffer[] = []
+    for (let s = 0; s * BATCH < total; s++) {
+      const flows: FlowProperties[] = []
+      for (let i = 0; i < BATCH && s * BATCH + i < total; i++) {
+        const k = s * BATCH + i
+        flows.push(makeFlow(r, hosts, t0 + Math.floor((k / total) * 3600 * 1_000_000), k))
+      }
+      bodies.push(Buffer.from(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: en.agent_id, epoch: 1, seq: s + 1, sentAtUs: nowUs, flows })))
+    }
+    const start = process.hrtime.bigint()
+    for (const body of bodies) {
+      const res = await c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${en.secret}`, 'content-type': 'application/x-protobuf' }, payload: body })
+      if (res.statusCode !== 200) throw new Error(`ingest: ${res.statusCode} ${res.body}`)
+    }
+    await c.api.topology.flush()
+    const ingestS = Number(process.hrtime.bigint() - start) / 1e9
+    const edges = c.api.topology.model.edges.size
+    const hostCount = c.api.topology.model.hosts.size
+    const url = await c.app.listen({ host: '127.0.0.1', port: 0 })
+    const mid = new Date((t0 + 1800 * 1_000_000) / 1000)
+    const win = `from=${mid.toISOString()}&to=${new Date(mid.getTime() + 60_000).toISOString()}`
+    const routes = [
+      '/api/v1/topology',
+      '/api/v1/topology?cidr=10.0.0.0/16&min_bytes=10000&limit=1000',
+      '/api/v1/flows?host=10.0.1.1&limit=100',
+      '/api/v1/flows?port=22&proto=tcp&limit=100',
+      `/api/v1/flows?service=dns&${win}&limit=100`,
+      `/api/v1/flows/top?${win}&group=talkers&by=bytes`,
+      `/api/v1/flows/top?${win}&group=services&by=flows`,
+    ]
+    const latency = []
+    for (const p of routes) {
+      await load(url, p, 1) // warm-up
+      latency.push({ route: p, ...(await load(url, p, seconds)) })
+    }
+    await c.app.close()
+    const disk = dirBytes(join(dir, 'store'))
+    return { flows: total, hosts: hostCount, edges, ingestFlowsPerSec: total / ingestS, diskBytesPerFlow: disk / total, latency }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export function formatApiBench(r: ApiBenchResult): string {
+  const lines = [
+    `== api: ${r.flows.toLocaleString('en-US')} flows, ${r.hosts.toLocaleString('en-US')} hosts, ${r.edges.toLocaleString('en-US')} edges`,
+    `ingest (inject, fsync per 5000-flow batch, merge included): ${Math.round(r.ingestFlowsPerSec).toLocaleString('en-US')} flows/s`,
+    `disk per stored flow (all tables, LevelDB files): ${r.diskBytesPerFlow.toFixed(1)} B (target ≤ 80 B)`,
+    'latency at a fixed 100 req/s, 10 connections (target for topology: p99 ≤ 50 ms):',
+  ]
+  for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p99 ${l.p99ms} ms  non-2xx ${l.non2xx}`)
+  return lines.join('\n')
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [flows, hosts] = process.argv.slice(2).map(Number)
+  benchApi({ flows: flows || undefined, hosts: hosts || undefined }).then((r) => console.log(formatApiBench(r)), (err: unknown) => { console.error(err); process.exitCode = 1 })
+}
