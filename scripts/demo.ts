@@ -4,8 +4,11 @@
  * through the agent's pipeline exactly as `telltale-agent replay` does, and print what it found.
  * Logs are left in ./data/demo for a closer look.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { request } from 'undici'
 import { fileURLToPath } from 'node:url'
 import { generateCapture } from '../bench/generate-capture.js'
 import { replayFiles } from '../agent/cli/commands/replay.js'
@@ -59,5 +62,88 @@ const rejected = recs.filter((r) => r.connState === 'REJ' || r.connState === 'S0
 console.log(`\nUnanswered or rejected connection attempts: ${rejected.length}`)
 const anomalies = Object.entries(s.anomalies).filter(([, v]) => v > 0)
 console.log(`Anomalies: ${anomalies.length ? anomalies.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`)
-console.log(`\nZeek-format logs: ${join(logDir, 'conn.log')} and weird.log`)
-console.log('Try: npx telltale-agent replay data/demo/demo.pcap --json --log-dir /tmp/out && head -3 /tmp/out/conn.log')
+console.log(`\nZeek-format logs in ${logDir}: conn.log, dns.log, http.log, ssl.log, ssh.log, x509.log, weird.log, hosts.ndjson`)
+
+await runCollectorDemo()
+
+/**
+ * Part two: the whole system. Start a collector, replay the same capture through an agent
+ * that enrolls and ships it, then ask the collector's API what it merged. The collector keeps
+ * running until Ctrl-C when the demo runs in a terminal; in scripts and CI it stops at the end.
+ */
+async function runCollectorDemo(): Promise<void> {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const admin = `demo-admin-${process.pid}`
+  const cdir = join(dir, 'collector')
+  const adir = join(dir, 'agent')
+  rmSync(cdir, { recursive: true, force: true })
+  rmSync(adir, { recursive: true, force: true })
+  const collectorBin = join(root, 'dist', 'collector', 'cli', 'main.js')
+  const agentBin = join(root, 'dist', 'agent', 'cli', 'main.js')
+  const collector = spawn(process.execPath, [collectorBin, 'serve', '--data-dir', cdir, '--listen', `127.0.0.1:${port}`],
+    { env: { ...process.env, TELLTALE_ADMIN_TOKEN: admin }, stdio: ['ignore', 'ignore', 'inherit'] })
+  const stop = (): void => { if (collector.exitCode === null) collector.kill('SIGTERM') }
+  process.on('exit', stop)
+  try {
+    await waitReady(base)
+    console.log(`\n== Collector listening on ${base} (data in ${cdir})`)
+    const auth = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }
+    const tok = await api<{ token: string }>(`${base}/api/v1/enrollment-tokens`, 'POST', auth, { uses: 1 })
+    console.log('Agent enrolls and ships the capture …')
+    const r = spawnSync(process.execPath, [agentBin, 'replay', pcap, '--collector', base, '--enroll-token', tok.token, '--state-dir', adir],
+      { encoding: 'utf8' })
+    process.stdout.write(`${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '').map((l) => `  ${l}\n`).join(''))
+    if (r.status !== 0) throw new Error(`agent replay exited ${r.status}: ${r.stderr.slice(-500)}`)
+    const stats = await api<Record<string, unknown>>(`${base}/api/v1/stats`, 'GET', auth)
+    console.log(`Collector holds: ${['flows', 'hosts', 'edges', 'events', 'alerts', 'agents'].map((k) => `${k} ${JSON.stringify(stats[k])}`).join(', ')}`)
+    const topo = await api<{ edges: Array<{ source: string; target: string; proto: string; port: number; services: string[]; flows: number; bytes: number }>; nodes: Array<{ id: string; ips?: string[]; ip?: string }> }>(
+      `${base}/api/v1/topology?limit=5`, 'GET', auth)
+    const name = (id: string): string => { const n = topo.nodes.find((x) => x.id === id); return n?.ips?.[0] ?? n?.ip ?? id }
+    console.log('Busiest edges (client → server service):')
+    for (const e of topo.edges) console.log(`  ${name(e.source).padEnd(26)} → ${name(e.target).padEnd(26)} ${e.port}/${e.proto} ${(e.services ?? []).join(',') || '-'}  ${e.flows} flows, ${e.bytes.toLocaleString('en-US')} B`)
+    console.log('\nQuery it yourself:')
+    console.log(`  curl -H 'Authorization: Bearer ${admin}' ${base}/api/v1/hosts?limit=5`)
+    console.log(`  curl -H 'Authorization: Bearer ${admin}' '${base}/api/v1/topology?format=graphml' > topology.graphml`)
+    console.log(`  curl -H 'Authorization: Bearer ${admin}' ${base}/api/v1/alerts`)
+    console.log(`  API docs: ${base}/docs`)
+    if (process.stdin.isTTY) {
+      console.log('\nThe collector keeps running; press Ctrl-C to stop it.')
+      await new Promise<void>((res) => { process.on('SIGINT', () => res()); collector.on('exit', () => res()) })
+    }
+  } finally {
+    stop()
+  }
+}
+
+async function api<T>(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: unknown): Promise<T> {
+  const res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.body.text()
+  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 300)}`)
+  return JSON.parse(text) as T
+}
+
+async function waitReady(base: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    try {
+      const r = await request(`${base}/readyz`)
+      await r.body.dump()
+      if (r.statusCode === 200) return
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`collector at ${base} did not become ready within 30 s`)
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer()
+    srv.once('error', rej)
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address()
+      const p = typeof a === 'object' && a ? a.port : 0
+      srv.close(() => res(p))
+    })
+  })
+}
