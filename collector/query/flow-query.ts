@@ -13,7 +13,7 @@ import { ip16OfText, ipText, parseCidr16 } from '../topology/addresses.js'
 import { TRANSPORT_OF } from '../topology/flow-view.js'
 import type { L4 } from '../topology/types.js'
 import { CONN_STATES } from './flow-json.js'
-import type { SegmentCache } from './segment-cache.js'
+import { decodeSelected, type SegmentCache } from './segment-cache.js'
 import type { Cursor } from './time-params.js'
 
 export interface FlowFilter {
@@ -111,11 +111,20 @@ export async function* queryFlows(store: CollectorStore, cache: SegmentCache, f:
     }
   }
   for await (const s of segs()) {
-    const flows = await cache.get(`${s.minTsUs}:${s.n}`, () => store.flows.segment(s))
+    const key = `${s.minTsUs}:${s.n}`
+    // Few flows of an uncached segment (an index hit): decode only those.
+    let flows: { [i: number]: Flow | undefined } | undefined = cache.peek(key)
+    if (flows === undefined && s.indexes !== null && s.indexes.length < 64) {
+      const bytes = await store.flows.segment(s)
+      if (bytes === undefined) continue
+      const sel = decodeSelected(bytes, s.indexes)
+      flows = Object.fromEntries(sel) as { [i: number]: Flow }
+    }
+    if (flows === undefined) flows = await cache.get(key, () => store.flows.segment(s))
     if (flows === undefined) continue
     if (stats) stats.segments++
     const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
-    const positions = s.indexes ?? flows.map((_, i) => i)
+    const positions = s.indexes ?? (flows as Flow[]).map((_, i) => i)
     for (const i of positions) {
       if (same && i <= after.i) continue
       const fl = flows[i]

@@ -1,5 +1,5 @@
 /** Decoded flow segments, least recently used evicted first, bounded by the flows held. */
-import { Batch, type Flow } from '../../protocol/index.js'
+import { Batch, Flow } from '../../protocol/index.js'
 
 export class SegmentCache {
   private readonly map = new Map<string, Flow[]>()
@@ -40,5 +40,41 @@ export class SegmentCache {
     return p
   }
 
+  /** The decoded segment when cached (no load, no LRU update). */
+  peek(key: string): Flow[] | undefined { return this.map.get(key) }
+
   clear(): void { this.map.clear(); this.flows = 0 }
+}
+
+/**
+ * Decodes only the flows at `indexes` (ascending) of a segment: walks the length-delimited
+ * `flows = 6` entries and decodes the wanted ones (an index query touching one flow of a
+ * 5000-flow segment decodes one flow). Malformed bytes end the walk.
+ */
+export function decodeSelected(bytes: Uint8Array, indexes: readonly number[]): Map<number, Flow> {
+  const out = new Map<number, Flow>()
+  let pos = 0
+  let i = 0
+  let want = 0
+  while (pos < bytes.length && want < indexes.length) {
+    if (bytes[pos] !== 0x32) break
+    pos++
+    let len = 0
+    let shift = 0
+    let b: number
+    do {
+      if (pos >= bytes.length || shift > 28) return out
+      b = bytes[pos++]!
+      len += (b & 0x7f) * 2 ** shift
+      shift += 7
+    } while (b & 0x80)
+    if (pos + len > bytes.length) return out
+    if (indexes[want] === i) {
+      try { out.set(i, Flow.decode(bytes.subarray(pos, pos + len))) } catch { /* skipped: stored bytes were checked at ingest */ }
+      want++
+    }
+    pos += len
+    i++
+  }
+  return out
 }
