@@ -79,7 +79,7 @@ BUNDLED_NODE="$NODE_CACHE/bin/node.stripped"
 [ "$("$BUNDLED_NODE" -p 'process.versions.node')" = "$NODE_VERSION" ] || die "bundled node is not $NODE_VERSION"
 
 # 2. Production node_modules, native addons compiled against the bundled runtime.
-LOCK_HASH=$( (cat "$REPO/package.json" "$REPO/package-lock.json"; echo "$NODE_VERSION $NODE_ARCH") | sha256sum | cut -c1-16)
+LOCK_HASH=$( (cat "$REPO/package.json" "$REPO/package-lock.json"; echo "$NODE_VERSION $NODE_ARCH"; sed -n '/^# 2\./,/^# 3\./p' "$0") | sha256sum | cut -c1-16)
 MODS="$CACHE/modules-$LOCK_HASH"
 if [ ! -f "$MODS/.complete" ]; then
   log "staging production node_modules (npm ci --omit=dev)"
@@ -95,8 +95,16 @@ if [ ! -f "$MODS/.complete" ]; then
       || { cat "$WORK/gyp-$addon.log" >&2; die "compiling $addon failed"; }
     rm -rf "$MODS/node_modules/$addon/build/Release/obj.target" "$MODS/node_modules/$addon/build/Release/.deps"
   done
-  # Prebuilt addons for other platforms are dead weight on this one.
+  # Dead weight at run time: prebuilt addons for other platforms (and musl), addon sources
+  # and Windows import libraries, tests, examples, docs pages, VCS and lint files.
   find "$MODS/node_modules" -type d -path '*/prebuilds/*' ! -name "linux-$NODE_ARCH" -prune -exec rm -rf {} +
+  find "$MODS/node_modules" -name '*.musl.node' -delete
+  rm -rf "$MODS/node_modules/cap/deps" "$MODS/node_modules/classic-level/deps" "$MODS/node_modules/fastify/integration" "$MODS/node_modules/fastify/scripts"
+  find "$MODS/node_modules" -type d \( -name test -o -name tests -o -name __tests__ -o -name example -o -name examples -o -name benchmark -o -name benchmarks -o -name .github \) -prune -exec rm -rf {} +
+  find "$MODS/node_modules" -type f \( -name '.gitattributes' -o -name '.gitignore' -o -name '.npmignore' -o -name '.eslintrc*' -o -name 'eslint.config.*' -o -name '.editorconfig' -o -name '*.html' -o -name '.travis.yml' -o -name '.taprc' \) -delete
+  # Nothing in node_modules is run directly: no executable bits; addons stripped.
+  find "$MODS/node_modules" -type f -exec chmod 0644 {} +
+  find "$MODS/node_modules" -name '*.node' -exec strip --strip-unneeded {} +
   touch "$MODS/.complete"
 fi
 
@@ -146,7 +154,7 @@ build_deb() {
   install -m 0644 "$PKGDIR/config/$conf" "$root/etc/telltale/$conf"
   install -m 0644 "$REPO/docs/operations.md" "$root/usr/share/doc/$pkg/operations.md"
   install -m 0644 "$NODE_CACHE/LICENSE" "$root/usr/share/doc/$pkg/node-LICENSE"
-  sed "s/@PKG@/$pkg/g" "$PKGDIR/debian/copyright" > "$root/usr/share/doc/$pkg/copyright"
+  sed -e "s/@PKG@/$pkg/g" -e "s/@YEAR@/$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)/g" "$PKGDIR/debian/copyright" > "$root/usr/share/doc/$pkg/copyright"
   printf '%s (%s) stable; urgency=medium\n\n  * Release %s, built from the Telltale tree.\n\n -- Telltale maintainers <maintainers@telltale.invalid>  %s\n' \
     "$pkg" "$VERSION" "$VERSION" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n > "$root/usr/share/doc/$pkg/changelog.gz"
   "$BUNDLED_NODE" "$PKGDIR/help-to-man.mjs" --prog "$pkg" --main "$app/dist/${pkg#telltale-}/cli/main.js" --version "$VERSION" --date "$DATE" \
