@@ -8,7 +8,7 @@
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
-import { isGroupMac } from './net-match.js'
+import { isGroupMacN, macTextNumber, parseV4 } from './net-match.js'
 
 export interface ArpSpoofConfig {
   gateways: readonly string[]
@@ -16,11 +16,12 @@ export interface ArpSpoofConfig {
   useFlowMacs: boolean
 }
 
-interface Binding { mac: string; last: number; macs: Set<string>; fired: boolean; first: number }
+interface Binding { mac: number; last: number; macs: Set<number>; fired: boolean; first: number }
 
 export class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof'
-  private readonly bindings: BoundedMap<string, Binding>
+  /** (VLAN, IPv4) as vlan·2^32 + address, or 'vlan|ipv6' text → binding. */
+  private readonly bindings: BoundedMap<number | string, Binding>
   private readonly gateways: Set<string>
 
   constructor(private readonly c: ArpSpoofConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
@@ -30,17 +31,17 @@ export class ArpSpoofDetector implements Detector {
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (!this.c.useFlowMacs) return
-    if (f.origMac !== '' && this.isLocal(f, 'orig')) this.bind(f.vlan ?? 0, f.origH, f.origMac, f.tsUs, f.agentId, emit, f.uid)
-    if (f.respMac !== '' && this.isLocal(f, 'resp')) this.bind(f.vlan ?? 0, f.respH, f.respMac, f.tsUs, f.agentId, emit, f.uid)
+    if (f.origMacN >= 0 && this.isLocal(f, 'orig')) this.bind(f.vlan ?? 0, f.origH, f.origV4, f.origMacN, f.tsUs, f.agentId, emit, f.uid)
+    if (f.respMacN >= 0 && this.isLocal(f, 'resp')) this.bind(f.vlan ?? 0, f.respH, f.respV4, f.respMacN, f.tsUs, f.agentId, emit, f.uid)
   }
 
   onObservation(o: DetectionObservation, emit: Emit): void {
-    if (o.ip !== '' && o.mac !== '') this.bind(0, o.ip, o.mac, o.tsUs, o.agentId, emit, '')
+    if (o.ip !== '' && o.mac !== '') this.bind(0, o.ip, parseV4(o.ip), macTextNumber(o.mac), o.tsUs, o.agentId, emit, '')
   }
 
-  private bind(vlan: number, ip: string, mac: string, ts: number, agent: string, emit: Emit, uid: string): void {
-    if (isGroupMac(mac) || ip === '0.0.0.0' || ip === '255.255.255.255') return
-    const key = `${vlan}|${ip}`
+  private bind(vlan: number, ip: string, v4: number, mac: number, ts: number, agent: string, emit: Emit, uid: string): void {
+    if (isGroupMacN(mac) || v4 === 0 || v4 === 0xffffffff) return
+    const key = v4 >= 0 ? vlan * 0x1_0000_0000 + v4 : `${vlan}|${ip}`
     const b = this.bindings.touch(key)
     if (b === undefined) {
       this.bindings.set(key, { mac, last: ts, macs: new Set([mac]), fired: false, first: ts })
@@ -58,13 +59,17 @@ export class ArpSpoofDetector implements Detector {
     if (!b.fired) b.first = ts
     b.fired = true
     emit({
-      type: 'arp_spoof', key, severity: gw ? 'critical' : 'high', score: gw ? 95 : 80, confidence: uid === '' ? 0.9 : 0.75, mitre: MITRE.arp_spoof,
+      type: 'arp_spoof', key: `${vlan}|${ip}`, severity: gw ? 'critical' : 'high', score: gw ? 95 : 80, confidence: uid === '' ? 0.9 : 0.75, mitre: MITRE.arp_spoof,
       src: ip, dst: '', port: 0, firstSeenUs: b.first, lastSeenUs: ts, count,
-      summary: `${[...b.macs].join(' and ')} both claim ${ip}${gw ? ' (a gateway)' : ''}; now ${mac}, before ${previous}`,
+      summary: `${[...b.macs].map(macStr).join(' and ')} both claim ${ip}${gw ? ' (a gateway)' : ''}; now ${macStr(mac)}, before ${macStr(previous)}`,
       evidence: uid === '' ? {} : { flowUids: [uid] }, agents: [agent],
     })
   }
 
   stateSize(): number { return this.bindings.size }
   evictions(): number { return this.bindings.evicted }
+}
+
+function macStr(n: number): string {
+  return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
 }

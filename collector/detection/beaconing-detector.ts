@@ -23,7 +23,8 @@ export interface BeaconConfig {
 }
 
 interface BeaconState {
-  times: Float64Array
+  /** Grows to `history`, then used as a ring. */
+  times: number[]
   n: number
   head: number
   last: number
@@ -54,11 +55,12 @@ export class BeaconingDetector implements Detector {
     const key = `${f.origH}|${f.respH}|${f.respP}`
     let st = this.keys.touch(key)
     if (st === undefined) {
-      st = { times: new Float64Array(this.c.history), n: 0, head: 0, last: 0, first: f.tsUs, fired: false, sinceCheck: 0, uids: [], agent: f.agentId, median: 0, jitter: 0 }
+      st = { times: [], n: 0, head: 0, last: 0, first: f.tsUs, fired: false, sinceCheck: 0, uids: [], agent: f.agentId, median: 0, jitter: 0 }
       this.keys.set(key, st)
     }
     if (st.n > 0 && f.tsUs - st.last < this.c.minIntervalS * 1e6) return
-    st.times[st.head] = f.tsUs
+    if (st.times.length < this.c.history) st.times.push(f.tsUs)
+    else st.times[st.head] = f.tsUs
     st.head = (st.head + 1) % this.c.history
     if (st.n < this.c.history) st.n++
     st.last = f.tsUs

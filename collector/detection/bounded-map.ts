@@ -1,7 +1,7 @@
 /**
- * A Map with a size bound: when full, inserting a new key evicts the least recently
- * touched one (Map iteration order; `touch` re-inserts). Evictions are counted — a
- * detector's state never grows past its configured `max_keys`.
+ * A Map with a size bound: when full, inserting a new key evicts the oldest inserted one
+ * (Map iteration order). Evictions are counted — a detector's state never grows past its
+ * configured `max_keys`.
  */
 export class BoundedMap<K, V> {
   private readonly m = new Map<K, V>()
@@ -13,25 +13,34 @@ export class BoundedMap<K, V> {
 
   get(k: K): V | undefined { return this.m.get(k) }
 
-  /** Gets and marks as recently used. */
+  /**
+   * Gets an entry. Not re-ordered (a Map delete + set per access costs more than the rest
+   * of most detectors): eviction and expiry are in insertion order, which is first-seen
+   * order — an old key that is still active can be evicted before a newer idle one.
+   */
   touch(k: K): V | undefined {
-    const v = this.m.get(k)
-    if (v !== undefined) { this.m.delete(k); this.m.set(k, v) }
-    return v
+    return this.m.get(k)
   }
 
   set(k: K, v: V): void {
     if (this.m.has(k)) this.m.delete(k)
-    else if (this.m.size >= this.max) {
-      const oldest = this.m.keys().next()
-      if (!oldest.done) {
-        const ov = this.m.get(oldest.value)!
-        this.m.delete(oldest.value)
-        this.evicted++
-        this.onEvict?.(oldest.value, ov)
-      }
-    }
+    else if (this.m.size >= this.max) this.evictOldest()
     this.m.set(k, v)
+  }
+
+  /**
+   * Evicts the oldest tenth in one pass. (Evicting one key per insert would restart a Map
+   * iterator each time, and V8 iterators skip the deleted slots at the front of the table
+   * until it is rehashed — quadratic under steady eviction.)
+   */
+  private evictOldest(): void {
+    let n = Math.max(1, Math.ceil(this.max / 10))
+    for (const [k, v] of this.m) {
+      this.m.delete(k)
+      this.evicted++
+      this.onEvict?.(k, v)
+      if (--n === 0) break
+    }
   }
 
   delete(k: K): boolean { return this.m.delete(k) }

@@ -101,17 +101,24 @@ export class DetectionEngine {
       for (const c of b.stats.capture) dropped += (c.dropped ?? 0) + (c.ifDropped ?? 0)
       this.loss.stats(b.agentId, b.stats.collectedAtUs, dropped)
     }
-    const recs: Rec[] = []
-    for (const f of b.flows) {
-      const v = flowView(b.agentId, f)
+    const views: DetectionFlow[] = new Array<DetectionFlow>(b.flows.length)
+    let flowsSorted = true
+    for (let i = 0; i < b.flows.length; i++) {
+      const v = flowView(b.agentId, b.flows[i]!)
       if (v.missedBytes > 0) this.loss.addPeriod(b.agentId, v.tsUs, v.endUs)
-      recs.push({ t: 0, ts: v.tsUs, v })
+      if (i > 0 && v.tsUs < views[i - 1]!.tsUs) flowsSorted = false
+      views[i] = v
     }
-    b.events.forEach((e, i) => { const v = eventView(b.agentId, e, `${b.batchRef ?? b.agentId}:${i}`); recs.push({ t: 1, ts: v.tsUs, v }) })
-    for (const o of b.observations) { const v = observationView(b.agentId, o); recs.push({ t: 2, ts: v.tsUs, v }) }
-    let sorted = true
-    for (let i = 1; i < recs.length; i++) if (recs[i]!.ts < recs[i - 1]!.ts) { sorted = false; break }
-    if (!sorted) recs.sort((x, y) => x.ts - y.ts)
+    // Flows only (the common batch): no wrapper per record.
+    let recs: Rec[] | undefined
+    if (b.events.length === 0 && b.observations.length === 0) {
+      if (!flowsSorted) views.sort((x, y) => x.tsUs - y.tsUs)
+    } else {
+      recs = views.map((v) => ({ t: 0 as const, ts: v.tsUs, v }))
+      b.events.forEach((e, i) => { const v = eventView(b.agentId, e, `${b.batchRef ?? b.agentId}:${i}`); recs!.push({ t: 1, ts: v.tsUs, v }) })
+      for (const o of b.observations) { const v = observationView(b.agentId, o); recs.push({ t: 2, ts: v.tsUs, v }) }
+      recs.sort((x, y) => x.ts - y.ts)
+    }
     const adj: Emit = (f: Finding) => {
       const cur = this.current
       if (cur !== undefined && f.evidence.flowUids?.includes(cur.uid) && f.evidence.communityIds === undefined) {
@@ -120,11 +127,14 @@ export class DetectionEngine {
       }
       emit(this.loss.adjust(f))
     }
-    for (const r of recs) {
-      if (r.t === 0) { this.current = r.v; this.flow(r.v, adj) }
-      else if (r.t === 1) for (const d of this.eventDetectors) d.onEvent!(r.v, adj)
-      else for (const d of this.obsDetectors) d.onObservation!(r.v, adj)
-      if (r.ts > this.nowUs) this.nowUs = r.ts
+    if (recs === undefined) {
+      for (const v of views) { this.current = v; this.flow(v, adj) }
+    } else {
+      for (const r of recs) {
+        if (r.t === 0) { this.current = r.v; this.flow(r.v, adj) } else if (r.t === 1) for (const d of this.eventDetectors) d.onEvent!(r.v, adj)
+        else for (const d of this.obsDetectors) d.onObservation!(r.v, adj)
+        if (r.ts > this.nowUs) this.nowUs = r.ts
+      }
     }
     this.current = undefined
     this.tick(adj)

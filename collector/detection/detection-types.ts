@@ -36,10 +36,15 @@ export interface DetectionFlow {
   /** 'aa:bb:…' or '' */
   origMac: string
   respMac: string
+  /** The MACs as 48-bit numbers (-1 when absent): cheap map keys. */
+  origMacN: number
+  respMacN: number
   localOrig: boolean | undefined
   localResp: boolean | undefined
   vlan: number | undefined
   missedBytes: number
+  /** An interim record of a long flow (counters are running totals). */
+  interim: boolean
 }
 
 /** A log event (ECS names, as shipped in LogEvent). */

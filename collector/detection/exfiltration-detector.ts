@@ -33,7 +33,8 @@ const ALPHA = 0.2
 
 export class ExfiltrationDetector implements Detector {
   readonly name = 'exfiltration'
-  private readonly hosts: BoundedMap<string, HostState>
+  /** IPv4 source as a number, IPv6 as text. */
+  private readonly hosts: BoundedMap<number | string, HostState>
   private readonly seen: BoundedMap<string, number>
 
   constructor(private readonly c: ExfilConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
@@ -44,16 +45,19 @@ export class ExfiltrationDetector implements Detector {
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (f.origBytes === 0 || !this.isLocal(f, 'orig') || this.isLocal(f, 'resp')) return
     let bytes = f.origBytes
-    if (f.uid !== '') {
+    // Interim records carry running totals: remember what was counted per uid until the final record.
+    if (f.uid !== '' && (f.interim || this.seen.size > 0)) {
       const before = this.seen.get(f.uid)
       if (before !== undefined) bytes = Math.max(0, f.origBytes - before)
-      this.seen.set(f.uid, f.origBytes)
+      if (f.interim) this.seen.set(f.uid, f.origBytes)
+      else if (before !== undefined) this.seen.delete(f.uid)
     }
     const win = Math.floor(f.tsUs / (this.c.windowS * 1e6))
-    let st = this.hosts.touch(f.origH)
+    const hk = f.origV4 >= 0 ? f.origV4 : f.origH
+    let st = this.hosts.touch(hk)
     if (st === undefined) {
       st = { window: win, total: 0, mean: 0, windows: 0, dsts: new Map(), last: f.tsUs, agent: f.agentId }
-      this.hosts.set(f.origH, st)
+      this.hosts.set(hk, st)
     }
     if (win > st.window) {
       // Close the finished window and any empty ones after it.

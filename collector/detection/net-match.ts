@@ -103,3 +103,21 @@ export class CidrSet {
 }
 
 export const DEFAULT_LOCAL_NETS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10']
+
+/** 6 wire bytes → 48-bit number, -1 otherwise. */
+export function macNumber(b: Uint8Array): number {
+  if (b.length !== 6) return -1
+  return ((b[0]! << 8) | b[1]!) * 0x1_0000_0000 + (((b[2]! << 24) >>> 0) + (b[3]! << 16) + (b[4]! << 8) + b[5]!)
+}
+
+/** Broadcast/multicast (group bit of the first octet) for a 48-bit MAC number. */
+export function isGroupMacN(n: number): boolean {
+  return n < 0 || (Math.floor(n / 0x100_0000_0000) & 1) === 1
+}
+
+/** 'aa:bb:cc:dd:ee:ff' → 48-bit number, -1 otherwise. */
+export function macTextNumber(mac: string): number {
+  if (mac.length !== 17) return -1
+  const n = Number.parseInt(mac.replace(/:/g, ''), 16)
+  return Number.isFinite(n) ? n : -1
+}

@@ -6,13 +6,14 @@
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
-import { type CidrSet, isGroupMac } from './net-match.js'
+import { type CidrSet, isGroupMacN, macTextNumber, parseV4 } from './net-match.js'
 
 export interface NewDeviceConfig { learningS: number; maxDevices: number }
 
 export class NewDeviceDetector implements Detector {
   readonly name = 'new_device'
-  private readonly known: BoundedMap<string, number>
+  /** MAC as a 48-bit number, or the address (IPv4 number + 2^48, IPv6 text) when there is no MAC. */
+  private readonly known: BoundedMap<number | string, number>
   private startUs = -1
 
   constructor(private readonly c: NewDeviceConfig, private readonly watched: CidrSet) {
@@ -21,26 +22,27 @@ export class NewDeviceDetector implements Detector {
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (this.startUs < 0) this.startUs = f.tsUs
-    this.device(f.origH, f.origV4, f.origMac, f.tsUs, f.agentId, emit, f.uid)
-    this.device(f.respH, f.respV4, f.respMac, f.tsUs, f.agentId, emit, f.uid)
+    this.device(f.origH, f.origV4, f.origMacN, f.origMac, f.tsUs, f.agentId, emit, f.uid)
+    this.device(f.respH, f.respV4, f.respMacN, f.respMac, f.tsUs, f.agentId, emit, f.uid)
   }
 
   onObservation(o: DetectionObservation, emit: Emit): void {
     if (this.startUs < 0) this.startUs = o.tsUs
-    if (o.ip !== '') this.device(o.ip, -2, o.mac, o.tsUs, o.agentId, emit, '')
+    if (o.ip !== '') this.device(o.ip, parseV4(o.ip), macTextNumber(o.mac), o.mac, o.tsUs, o.agentId, emit, '')
   }
 
-  private device(ip: string, v4: number, mac: string, ts: number, agent: string, emit: Emit, uid: string): void {
-    if (ip === '' || ip === '0.0.0.0' || ip === '255.255.255.255') return
+  private device(ip: string, v4: number, macN: number, mac: string, ts: number, agent: string, emit: Emit, uid: string): void {
+    if (ip === '' || v4 === 0 || v4 === 0xffffffff) return
     if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watched.has(ip))) return
-    const id = mac !== '' && !isGroupMac(mac) ? mac : ip
+    const hasMac = !isGroupMacN(macN)
+    const id: number | string = hasMac ? macN : v4 >= 0 ? 0x1_0000_0000_0000 + v4 : ip
     if (this.known.touch(id) !== undefined) return
     this.known.set(id, ts)
     if (ts - this.startUs < this.c.learningS * 1e6) return
     emit({
-      type: 'new_device', key: id, severity: 'low', score: 40, confidence: 0.9, mitre: MITRE.new_device,
+      type: 'new_device', key: hasMac ? mac : ip, severity: 'low', score: 40, confidence: 0.9, mitre: MITRE.new_device,
       src: ip, dst: '', port: 0, firstSeenUs: ts, lastSeenUs: ts, count: 1,
-      summary: `new device ${id}${id !== ip ? ` at ${ip}` : ''} on a watched network`,
+      summary: `new device ${hasMac ? `${mac} at ${ip}` : ip} on a watched network`,
       evidence: uid === '' ? {} : { flowUids: [uid] }, agents: [agent],
     })
   }

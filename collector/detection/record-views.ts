@@ -5,7 +5,7 @@
  */
 import { flowCommunityId, type Flow, type HostObservation, type LogEvent } from '../../protocol/index.js'
 import type { DetectionEvent, DetectionFlow, DetectionObservation } from './detection-types.js'
-import { addrText, addrV4, macText } from './net-match.js'
+import { addrText, addrV4, macNumber, macText } from './net-match.js'
 
 const CONN_STATES = ['', 'S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH']
 const PROTOS = ['', 'tcp', 'udp', 'icmp']
@@ -37,10 +37,13 @@ export function flowView(agentId: string, f: Flow): DetectionFlow {
     communityId: () => (cid ??= flowCommunityId(f)),
     origMac: macText(f.origL2Addr),
     respMac: macText(f.respL2Addr),
+    origMacN: macNumber(f.origL2Addr),
+    respMacN: macNumber(f.respL2Addr),
     localOrig: f.localOrig ?? undefined,
     localResp: f.localResp ?? undefined,
     vlan: f.vlan ?? undefined,
     missedBytes: f.missedBytes,
+    interim: f.interim,
   }
 }
 
