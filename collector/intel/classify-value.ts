@@ -53,7 +53,11 @@ export function normaliseUrl(raw: string): string | undefined {
 export function classify(raw: string, label = ''): Indicator | undefined {
   const v = raw.trim()
   if (v === '') return undefined
-  const order: IndicatorKind[] = v.includes('://') ? ['url'] : v.includes('/') ? ['cidr'] : ['ip', 'ja4', 'ja3', 'cert_hash', 'domain']
+  // Cheap dispatch on the shape first (parsing as an address is the slow path for names).
+  const order: IndicatorKind[] = v.includes('://') ? ['url'] : v.includes('/') ? ['cidr']
+    : v.includes(':') || /^[0-9.]+$/.test(v) ? ['ip', 'cert_hash']
+      : HEX.test(v.toLowerCase()) ? ['ja3', 'cert_hash', 'domain']
+        : v.includes('_') ? ['ja4', 'domain'] : ['domain']
   for (const kind of order) {
     const value = normalise(kind, v)
     if (value !== undefined) return kind === 'cidr' && (value.endsWith('/32') || value.endsWith('/128')) ? { kind: 'ip', value: value.slice(0, value.lastIndexOf('/')), label } : { kind, value, label }
