@@ -81,5 +81,6 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   app.register(enrollPlugin, { store, log: log.child({ component: 'enroll' }) })
   app.register(agentsPlugin, { store, log: log.child({ component: 'agents' }) })
   const detection = wireDetection(app, config, store, ingest, log)
+  api.ctx.alerts = detection.alerts.events
   return { app, store, ingest, detection, api }
 }

@@ -157,3 +157,24 @@ t.test('policy: learn mode proposes the observed edges as a reviewable diff', as
   t.equal(p.add, 2)
   t.equal(c.detection.alerts.size, 0, 'learn mode does not alert')
 })
+
+t.test('alerts are pushed to the SSE stream (GET /api/v1/stream, event: alert)', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  await c.app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (c.app.server.address() as AddressInfo).port
+  const { request } = await import('undici')
+  const ac = new AbortController()
+  const res = await request(`http://127.0.0.1:${port}/api/v1/stream`, { headers: auth, signal: ac.signal })
+  t.equal(res.statusCode, 200)
+  let text = ''
+  const got = new Promise<void>((resolve) => {
+    res.body.on('data', (d: Buffer) => { text += d.toString(); if (text.includes('event: alert')) resolve() })
+  })
+  res.body.on('error', () => {})
+  const { agentId, secret } = await enrollAgent(c)
+  await post(c, secret, gz({ protocolVersion: PROTOCOL_VERSION, agentId, epoch: 1, seq: 1, sentAtUs: Date.now() * 1000, flows: scanFlows([10, 0, 0, 77], 20) }), { 'content-encoding': 'gzip' })
+  await Promise.race([got, new Promise((r) => setTimeout(r, 10_000))])
+  ac.abort()
+  t.match(text, /event: alert\ndata: \{"kind":"created","alert":\{"id":"al_[^"]+","type":"port_scan"/)
+})

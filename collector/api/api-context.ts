@@ -11,6 +11,8 @@ export interface ApiContext {
   ingest: IngestService
   cache: SegmentCache
   log: Logger
+  /** Alert events ('alert' → { kind, alert }) for the SSE stream; set by buildApp once detection is wired (issue 7). */
+  alerts?: { on(event: 'alert', fn: (e: { kind: string; alert: unknown }) => void): unknown; off(event: 'alert', fn: (e: { kind: string; alert: unknown }) => void): unknown }
   limits: {
     /** Flows examined at most by /flows/top and /timeseries from raw flows. */
     maxScan: number

@@ -1,6 +1,6 @@
 /**
  * `GET /api/v1/stream`: server-sent events of new hosts (`event: host`) and edges
- * (`event: edge`); alerts join with issue 7. A comment line every 15 s keeps proxies from
+ * (`event: edge`) and alerts (`event: alert`, { kind, alert }). A comment line every 15 s keeps proxies from
  * closing the connection. Each client has a bounded queue: when its socket cannot keep up,
  * events are dropped and a `dropped` event says how many.
  */
@@ -38,11 +38,16 @@ export const streamPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
       if (c.kind === 'host') send('host', nodeJson(c.host))
       else send('edge', edgeJson(c.edge, () => false))
     })
+    // Alerts (issue 7): created, updated and status changes, as `event: alert`.
+    const onAlert = (e: { kind: string; alert: unknown }): void => send('alert', e)
+    const alerts = ctx.alerts
+    alerts?.on('alert', onAlert)
     const ping = setInterval(() => { res.write(': ping\n\n') }, 15_000)
     ping.unref()
     const end = (): void => {
       clearInterval(ping)
       unsubscribe()
+      alerts?.off('alert', onAlert)
       open.delete(end)
       if (!res.writableEnded) res.end()
     }

@@ -2,7 +2,7 @@
  * Wires issue 7 into the collector app (called once by buildApp): threat intel, the alert
  * manager and its webhooks, the detection service fed by ingest's after-durable-write hook,
  * and the alert / intel / policy API plugins. Started when the store is open (onReady),
- * stopped in reverse before the store closes (onClose).
+ * stopped in reverse before the store closes (preClose).
  */
 import type { FastifyInstance } from 'fastify'
 import { AlertManager } from '../alerts/alert-manager.js'
@@ -50,7 +50,8 @@ export function wireDetection(app: FastifyInstance, cfg: DetectionWiringConfig, 
     webhooks.start()
     detection.start()
   })
-  app.addHook('onClose', async () => {
+  // preClose: before the store closes (buildApp closes it in onClose).
+  app.addHook('preClose', async () => {
     await detection.stop()
     await webhooks.stop()
     await intel.stop()
