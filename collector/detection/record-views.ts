@@ -11,40 +11,77 @@ const CONN_STATES = ['', 'S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'R
 const PROTOS = ['', 'tcp', 'udp', 'icmp']
 const NAME_SOURCES = ['', 'dhcp', 'dns_ptr', 'dns_a', 'mdns', 'netbios', 'ssl_sni', 'http_host']
 
-export function flowView(agentId: string, f: Flow): DetectionFlow {
-  const dur = f.durationUs ?? 0
-  let cid: string | undefined
-  return {
-    agentId,
-    tsUs: f.tsUs,
-    endUs: f.tsUs + dur,
-    origH: addrText(f.origH),
-    origP: f.origP,
-    respH: addrText(f.respH),
-    respP: f.respP,
-    origV4: addrV4(f.origH),
-    respV4: addrV4(f.respH),
-    proto: PROTOS[f.proto] ?? '',
-    connState: CONN_STATES[f.connState] ?? '',
-    history: f.history,
-    durationUs: dur,
-    origBytes: f.origBytes ?? 0,
-    respBytes: f.respBytes ?? 0,
-    origPkts: f.origPkts,
-    respPkts: f.respPkts,
-    service: f.service,
-    uid: f.uid,
-    communityId: () => (cid ??= flowCommunityId(f)),
-    origMac: macText(f.origL2Addr),
-    respMac: macText(f.respL2Addr),
-    origMacN: macNumber(f.origL2Addr),
-    respMacN: macNumber(f.respL2Addr),
-    localOrig: f.localOrig ?? undefined,
-    localResp: f.localResp ?? undefined,
-    vlan: f.vlan ?? undefined,
-    missedBytes: f.missedBytes,
-    interim: f.interim,
+/**
+ * The flow view: numbers copied at construction, text (addresses, MACs, Community ID) built
+ * on first use and cached — most flows pass through every detector without any of them
+ * needing the text form.
+ */
+class LazyFlowView implements DetectionFlow {
+  readonly tsUs: number
+  readonly endUs: number
+  readonly origP: number
+  readonly respP: number
+  readonly origV4: number
+  readonly respV4: number
+  readonly proto: string
+  readonly connState: string
+  readonly history: string
+  readonly durationUs: number
+  readonly origBytes: number
+  readonly respBytes: number
+  readonly origPkts: number
+  readonly respPkts: number
+  readonly service: string
+  readonly uid: string
+  readonly origMacN: number
+  readonly respMacN: number
+  readonly localOrig: boolean | undefined
+  readonly localResp: boolean | undefined
+  readonly vlan: number | undefined
+  readonly missedBytes: number
+  readonly interim: boolean
+  private oh: string | undefined
+  private rh: string | undefined
+  private om: string | undefined
+  private rm: string | undefined
+  private cid: string | undefined
+
+  constructor(readonly agentId: string, private readonly f: Flow) {
+    const dur = f.durationUs ?? 0
+    this.tsUs = f.tsUs
+    this.endUs = f.tsUs + dur
+    this.origP = f.origP
+    this.respP = f.respP
+    this.origV4 = addrV4(f.origH)
+    this.respV4 = addrV4(f.respH)
+    this.proto = PROTOS[f.proto] ?? ''
+    this.connState = CONN_STATES[f.connState] ?? ''
+    this.history = f.history
+    this.durationUs = dur
+    this.origBytes = f.origBytes ?? 0
+    this.respBytes = f.respBytes ?? 0
+    this.origPkts = f.origPkts
+    this.respPkts = f.respPkts
+    this.service = f.service
+    this.uid = f.uid
+    this.origMacN = macNumber(f.origL2Addr)
+    this.respMacN = macNumber(f.respL2Addr)
+    this.localOrig = f.localOrig ?? undefined
+    this.localResp = f.localResp ?? undefined
+    this.vlan = f.vlan ?? undefined
+    this.missedBytes = f.missedBytes
+    this.interim = f.interim
   }
+
+  get origH(): string { return (this.oh ??= addrText(this.f.origH)) }
+  get respH(): string { return (this.rh ??= addrText(this.f.respH)) }
+  get origMac(): string { return (this.om ??= macText(this.f.origL2Addr)) }
+  get respMac(): string { return (this.rm ??= macText(this.f.respL2Addr)) }
+  communityId(): string { return (this.cid ??= flowCommunityId(this.f)) }
+}
+
+export function flowView(agentId: string, f: Flow): DetectionFlow {
+  return new LazyFlowView(agentId, f)
 }
 
 export function eventView(agentId: string, e: LogEvent, fallbackId: string): DetectionEvent {
