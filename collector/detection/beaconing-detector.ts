@@ -5,7 +5,9 @@
  * few percent still counts as periodic, while human or Poisson-like traffic (spread ≈ 0.7)
  * does not. Score = share of intervals within ±max_jitter of the median (0–100).
  *
- * State per (source, destination, port): the last `history` start times (a ring).
+ * State per (source, destination, port): the last `history` start times (a ring), created
+ * at the second connection (the first is remembered as a hash only, so the first
+ * connection's time is not in the ring).
  */
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, Detector, Emit } from './detection-types.js'
@@ -42,16 +44,31 @@ export class BeaconingDetector implements Detector {
   private readonly keys: BoundedMap<string, BeaconState>
   private readonly ignore: Set<number>
   private readonly scratch: Float64Array
+  /** Hashes of IPv4 triples seen once (cleared when full: bounded). */
+  private readonly once = new Set<number>()
+  private readonly maxOnce: number
+  private onceResets = 0
 
   constructor(private readonly c: BeaconConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
     this.keys = new BoundedMap(maxKeys)
     this.ignore = new Set(c.ignorePorts)
     this.scratch = new Float64Array(c.history)
+    this.maxOnce = maxKeys * 4
   }
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (this.ignore.has(f.respP) || f.proto === 'icmp') return
     if (this.c.externalOnly && (!this.isLocal(f, 'orig') || this.isLocal(f, 'resp'))) return
+    // Most (source, destination, port) triples occur once: the first sighting is kept only
+    // as a 32-bit hash in a numeric set (no string key, no state object).
+    if (f.origV4 >= 0 && f.respV4 >= 0) {
+      const h = (Math.imul(f.origV4 ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(f.respV4 + f.respP * 0x10001, 0xc2b2ae35)) >>> 0
+      if (!this.once.has(h)) {
+        if (this.once.size >= this.maxOnce) { this.once.clear(); this.onceResets++ }
+        this.once.add(h)
+        return
+      }
+    }
     const key = `${f.origH}|${f.respH}|${f.respP}`
     let st = this.keys.touch(key)
     if (st === undefined) {
@@ -117,5 +134,5 @@ export class BeaconingDetector implements Detector {
   }
 
   stateSize(): number { return this.keys.size }
-  evictions(): number { return this.keys.evicted }
+  evictions(): number { return this.keys.evicted + this.onceResets }
 }

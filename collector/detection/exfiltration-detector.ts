@@ -5,7 +5,9 @@
  * Alert when the bytes to ONE external destination in the current window reach the
  * absolute threshold, or reach `min_bytes` and `baseline_factor` × the baseline once the
  * baseline has `baseline_windows` of history. Interim flow records carry running totals,
- * so only the growth since the last record of the same uid is added.
+ * so only the growth since the last record of the same uid is added. Per-destination
+ * volume is a number per destination (at most 4096 per host and window); first_seen of an
+ * alert is the start of the window its volume was counted in.
  */
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, Detector, Emit } from './detection-types.js'
@@ -24,7 +26,11 @@ interface HostState {
   total: number
   mean: number
   windows: number
-  dsts: Map<string, { bytes: number; first: number; last: number; uids: string[]; fired: boolean }>
+  /** Bytes per destination in the current window (IPv4 as a number): no object per destination. */
+  bytesTo: Map<number | string, number>
+  /** Destinations already alerted (their incident keeps growing). */
+  fired: Map<number | string, { bytes: number; first: number; last: number }>
+  windowStartUs: number
   last: number
   agent: string
 }
@@ -56,7 +62,7 @@ export class ExfiltrationDetector implements Detector {
     const hk = f.origV4 >= 0 ? f.origV4 : f.origH
     let st = this.hosts.touch(hk)
     if (st === undefined) {
-      st = { window: win, total: 0, mean: 0, windows: 0, dsts: new Map(), last: f.tsUs, agent: f.agentId }
+      st = { window: win, total: 0, mean: 0, windows: 0, bytesTo: new Map(), fired: new Map(), windowStartUs: f.tsUs, last: f.tsUs, agent: f.agentId }
       this.hosts.set(hk, st)
     }
     if (win > st.window) {
@@ -66,27 +72,28 @@ export class ExfiltrationDetector implements Detector {
       for (let i = 0; i < Math.min(win - st.window - 1, 48); i++) { st.mean *= 1 - ALPHA; st.windows++ }
       st.window = win
       st.total = 0
-      for (const [k, d] of st.dsts) if (!d.fired) st.dsts.delete(k)
+      st.bytesTo.clear()
+      st.windowStartUs = f.tsUs
     }
     st.total += bytes
     if (f.tsUs > st.last) st.last = f.tsUs
-    let d = st.dsts.get(f.respH)
-    if (d === undefined) {
-      if (st.dsts.size >= 1024) return
-      d = { bytes: 0, first: f.tsUs, last: f.tsUs, uids: [], fired: false }
-      st.dsts.set(f.respH, d)
-    }
-    d.bytes += bytes
-    if (f.tsUs > d.last) d.last = f.tsUs
-    if (d.uids.length < 10) d.uids.push(f.uid)
-    if (d.fired) {
-      if (bytes > 0) emit(this.finding(f, st, d, 1, [f.uid]))
+    const dk = f.respV4 >= 0 ? f.respV4 : f.respH
+    const done = st.fired.get(dk)
+    if (done !== undefined) {
+      done.bytes += bytes
+      if (f.tsUs > done.last) done.last = f.tsUs
+      if (bytes > 0) emit(this.finding(f, st, done, 1, [f.uid]))
       return
     }
-    const overBaseline = st.windows >= this.c.baselineWindows && d.bytes >= this.c.minBytes && d.bytes >= this.c.baselineFactor * Math.max(st.mean, 1)
-    if (d.bytes >= this.c.absoluteBytes || overBaseline) {
-      d.fired = true
-      emit(this.finding(f, st, d, 1, d.uids.slice()))
+    let d = st.bytesTo.get(dk)
+    if (d === undefined && st.bytesTo.size >= 4096) return
+    d = (d ?? 0) + bytes
+    st.bytesTo.set(dk, d)
+    const overBaseline = st.windows >= this.c.baselineWindows && d >= this.c.minBytes && d >= this.c.baselineFactor * Math.max(st.mean, 1)
+    if (d >= this.c.absoluteBytes || overBaseline) {
+      const rec = { bytes: d, first: st.windowStartUs, last: f.tsUs }
+      if (st.fired.size < 1024) st.fired.set(dk, rec)
+      emit(this.finding(f, st, rec, 1, [f.uid]))
     }
   }
 
