@@ -82,5 +82,7 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   app.register(agentsPlugin, { store, log: log.child({ component: 'agents' }) })
   const detection = wireDetection(app, config, store, ingest, log)
   api.ctx.alerts = detection.alerts.events
+  api.ctx.alertQuery = (q) => detection.alerts.query(q)
+  api.ctx.alertCount = () => detection.alerts.query({ limit: Number.MAX_SAFE_INTEGER }).length
   return { app, store, ingest, detection, api }
 }

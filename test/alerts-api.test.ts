@@ -44,6 +44,11 @@ t.test('repeated evidence updates one alert; lifecycle, filters and persistence'
   t.equal(a.status, 'open')
   t.ok(a.evidence.community_ids.length > 0)
   t.same(events.map((e) => e.kind).slice(0, 2), ['created', 'updated'])
+  // The alert shows in the counts and on the source host's page.
+  t.equal((await c.app.inject({ method: 'GET', url: '/api/v1/stats', headers: auth })).json().alerts, 1, 'stats counts the alert')
+  await c.api.topology.flush()
+  const host = (await c.app.inject({ method: 'GET', url: `/api/v1/hosts/${encodeURIComponent(a.src)}`, headers: auth })).json()
+  t.equal(host.alerts?.[0]?.id, a.id, 'the host page lists its alert')
 
   const q = async (qs: string) => (await c.app.inject({ method: 'GET', url: `/api/v1/alerts?${qs}`, headers: auth })).json().alerts.length
   t.equal(await q('type=port_scan'), 1)

@@ -13,6 +13,9 @@ export interface ApiContext {
   log: Logger
   /** Alert events ('alert' → { kind, alert }) for the SSE stream; set by buildApp once detection is wired (issue 7). */
   alerts?: { on(event: 'alert', fn: (e: { kind: string; alert: unknown }) => void): unknown; off(event: 'alert', fn: (e: { kind: string; alert: unknown }) => void): unknown }
+  /** Alerts by host and their count; set by buildApp once detection is wired. */
+  alertQuery?: (q: { host?: string; limit?: number }) => unknown[]
+  alertCount?: () => number
   limits: {
     /** Flows examined at most by /flows/top and /timeseries from raw flows. */
     maxScan: number

@@ -56,7 +56,7 @@ export const hostsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
     schema: {
       summary: 'One host with its services, peers (edges either way) and recent alerts',
       params: Params,
-      response: { 200: Type.Object({ host: Type.Any(), peers: Type.Array(Type.Any()), alerts: Type.Array(Type.Any()), alerts_note: Type.String() }), ...Errors },
+      response: { 200: Type.Object({ host: Type.Any(), peers: Type.Array(Type.Any()), alerts: Type.Array(Type.Any()) }), ...Errors },
     },
   }, async (req) => {
     const { id } = req.params as Static<typeof Params>
@@ -70,6 +70,9 @@ export const hostsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
       if (peers.length >= 10_000) break
     }
     peers.sort((a, b) => b.bytes - a.bytes)
-    return { host: h, peers, alerts: [], alerts_note: 'alerts are produced by detection (issue 7); until it exists this list is always empty' }
+    const seen = new Set<unknown>()
+    const alerts: unknown[] = []
+    for (const ip of h.ips) for (const a of ctx.alertQuery?.({ host: ip, limit: 50 }) ?? []) if (!seen.has(a)) { seen.add(a); alerts.push(a) }
+    return { host: h, peers, alerts: alerts.slice(0, 50) }
   })
 }

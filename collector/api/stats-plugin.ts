@@ -10,7 +10,7 @@ const Stats = Type.Object({
   flows: Type.Integer({ description: 'flow records stored (every agent\'s record)' }),
   hosts: Type.Integer(), edges: Type.Integer(),
   events: Type.Integer({ description: 'log events received (agent totals)' }),
-  alerts: Type.Integer({ description: 'always 0 until detection (issue 7)' }),
+  alerts: Type.Integer({ description: 'alerts held (any status)' }),
   agents: Type.Integer({ description: 'enrolled, not revoked' }),
   unique_flows: Type.Integer({ description: 'flows counted in the topology (cross-agent duplicates once)' }),
   store_bytes: Type.Integer({ description: 'LevelDB\'s estimate of the store size on disk' }),
@@ -28,7 +28,7 @@ export const statsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
     const m = topology.model
     return {
       flows: cached.flows, hosts: m.hosts.size, edges: m.edges.size,
-      events: agents.reduce((s, a) => s + a.events, 0), alerts: 0,
+      events: agents.reduce((s, a) => s + a.events, 0), alerts: ctx.alertCount?.() ?? 0,
       agents: agents.filter((a) => a.revokedAt === undefined).length,
       unique_flows: m.counters.flows, store_bytes: await store.flows.approximateBytes(),
     }
