@@ -7,11 +7,11 @@
  * uids and the masked ts are not comparable by design.
  */
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { replayFiles } from '../agent/cli/commands/replay.js'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
 import { compareConn } from './helpers/conn-compare.js'
-import { corpusAvailable, corpusPath, CORPUS_DIR, CORPUS_SKIP_MESSAGE } from './helpers/paths.js'
+import { CORPUS_DIR, CORPUS_SKIP_MESSAGE, corpusAvailable, corpusCapture, corpusIgnoresChecksums, corpusPath } from './helpers/paths.js'
 import { readZeekLog } from './helpers/zeek-log-reader.js'
 
 if (!corpusAvailable()) {
@@ -19,12 +19,8 @@ if (!corpusAvailable()) {
   t.pass(`skipped: ${CORPUS_SKIP_MESSAGE}`)
 } else {
   /** Captures whose oracle Zeek produced with -C (from MANIFEST.md "run as" lines). */
-  const manifest = readFileSync(corpusPath('MANIFEST.md'), 'utf8')
-  const ignoreChecksums = (name: string): boolean => {
-    const line = manifest.split('\n').find((l) => l.startsWith(`- \`${name}.pcap`))
-    return line !== undefined && /run as `zeek[^`]* -C /.test(line)
-  }
-  const capture = (name: string): string => existsSync(corpusPath(`${name}.pcap`)) ? corpusPath(`${name}.pcap`) : corpusPath(`${name}.pcapng`)
+  const ignoreChecksums = corpusIgnoresChecksums
+  const capture = corpusCapture
   const replay = async (name: string): Promise<ConnRecord[]> => {
     const recs: ConnRecord[] = []
     await replayFiles([capture(name)], { ignoreChecksums: ignoreChecksums(name), quiet: true }, { onConn: (r) => recs.push(r) })

@@ -10,24 +10,20 @@
  * Exceptions: none at present (every oracle row is matched field for field).
  */
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { replayFiles } from '../agent/cli/commands/replay.js'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
 import { DNS_LOG } from '../agent/app/dns/index.js'
 import { formatZeekRow } from '../agent/output/zeek-ascii-writer.js'
-import { corpusAvailable, corpusPath, CORPUS_DIR, CORPUS_SKIP_MESSAGE } from './helpers/paths.js'
+import { CORPUS_DIR, CORPUS_SKIP_MESSAGE, corpusAvailable, corpusCapture, corpusIgnoresChecksums, corpusPath } from './helpers/paths.js'
 import { readZeekLog } from './helpers/zeek-log-reader.js'
 
 if (!corpusAvailable()) {
   t.comment(CORPUS_SKIP_MESSAGE)
   t.pass(`skipped: ${CORPUS_SKIP_MESSAGE}`)
 } else {
-  const manifest = readFileSync(corpusPath('MANIFEST.md'), 'utf8')
-  const ignoreChecksums = (name: string): boolean => {
-    const line = manifest.split('\n').find((l) => l.startsWith(`- \`${name}.pcap`))
-    return line !== undefined && /run as `zeek[^`]* -C /.test(line)
-  }
-  const capture = (name: string): string => existsSync(corpusPath(`${name}.pcap`)) ? corpusPath(`${name}.pcap`) : corpusPath(`${name}.pcapng`)
+  const ignoreChecksums = corpusIgnoresChecksums
+  const capture = corpusCapture
   const fieldNames = DNS_LOG.fields.map((f) => f.name)
   /** Columns compared: all but the masked ts and the non-reproducible uid. */
   const compared = fieldNames.filter((f) => f !== 'ts' && f !== 'uid')

@@ -14,24 +14,19 @@
  * Exceptions: none at present.
  */
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
 import { replayFiles } from '../agent/cli/commands/replay.js'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
 import { HTTP_LOG } from '../agent/app/http/index.js'
 import { formatZeekRow } from '../agent/output/zeek-ascii-writer.js'
-import { corpusAvailable, corpusPath, CORPUS_SKIP_MESSAGE } from './helpers/paths.js'
+import { CORPUS_SKIP_MESSAGE, corpusAvailable, corpusCapture, corpusIgnoresChecksums, corpusPath } from './helpers/paths.js'
 import { readZeekLog, splitSet } from './helpers/zeek-log-reader.js'
 
 if (!corpusAvailable()) {
   t.comment(CORPUS_SKIP_MESSAGE)
   t.pass(`skipped: ${CORPUS_SKIP_MESSAGE}`)
 } else {
-  const manifest = readFileSync(corpusPath('MANIFEST.md'), 'utf8')
-  const ignoreChecksums = (name: string): boolean => {
-    const line = manifest.split('\n').find((l) => l.startsWith(`- \`${name}.pcap`))
-    return line !== undefined && /run as `zeek[^`]* -C /.test(line)
-  }
-  const capture = (name: string): string => existsSync(corpusPath(`${name}.pcap`)) ? corpusPath(`${name}.pcap`) : corpusPath(`${name}.pcapng`)
+  const ignoreChecksums = corpusIgnoresChecksums
+  const capture = corpusCapture
   const fieldNames = HTTP_LOG.fields.map((f) => f.name)
   const FUIDS = new Set(['orig_fuids', 'resp_fuids'])
   const compared = fieldNames.filter((f) => f !== 'ts' && f !== 'uid')

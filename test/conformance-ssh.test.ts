@@ -7,22 +7,17 @@
  * No exceptions: every compared field must be equal.
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
 import { replayFiles } from '../agent/cli/commands/replay.js'
 import { SSH_LOG } from '../agent/app/ssh/index.js'
 import { compareAppLog } from './helpers/app-log-compare.js'
-import { corpusAvailable, corpusPath, CORPUS_SKIP_MESSAGE } from './helpers/paths.js'
+import { CORPUS_SKIP_MESSAGE, corpusAvailable, corpusIgnoresChecksums, corpusPath } from './helpers/paths.js'
 import { readZeekLog } from './helpers/zeek-log-reader.js'
 
 if (!corpusAvailable()) {
   t.comment(CORPUS_SKIP_MESSAGE)
   t.pass(`skipped: ${CORPUS_SKIP_MESSAGE}`)
 } else {
-  const manifest = readFileSync(corpusPath('MANIFEST.md'), 'utf8')
-  const ignoreChecksums = (name: string): boolean => {
-    const line = manifest.split('\n').find((l) => l.startsWith(`- \`${name}.pcap`))
-    return line !== undefined && /run as `zeek[^`]* -C /.test(line)
-  }
+  const ignoreChecksums = corpusIgnoresChecksums
   let total = 0
   let identical = 0
   for (const name of ['ssh', 'gre-sample']) {

@@ -18,7 +18,7 @@ import { APP_ANALYZERS } from '../agent/app/registry.js'
 import { createTlsAnalyzerFactory, DEFAULT_TLS_CONFIG, SSL_LOG, TLS_ANALYZER, X509_LOG, type SslState } from '../agent/app/tls/index.js'
 import type { AppConnInfo } from '../agent/app/app-analyzer.js'
 import { compareAppLog } from './helpers/app-log-compare.js'
-import { corpusAvailable, corpusPath, CORPUS_SKIP_MESSAGE } from './helpers/paths.js'
+import { CORPUS_SKIP_MESSAGE, corpusAvailable, corpusIgnoresChecksums, corpusPath } from './helpers/paths.js'
 import { readZeekLog } from './helpers/zeek-log-reader.js'
 
 interface Replayed {
@@ -32,11 +32,7 @@ if (!corpusAvailable()) {
   t.comment(CORPUS_SKIP_MESSAGE)
   t.pass(`skipped: ${CORPUS_SKIP_MESSAGE}`)
 } else {
-  const manifest = readFileSync(corpusPath('MANIFEST.md'), 'utf8')
-  const ignoreChecksums = (name: string): boolean => {
-    const line = manifest.split('\n').find((l) => l.startsWith(`- \`${name}.pcap`))
-    return line !== undefined && /run as `zeek[^`]* -C /.test(line)
-  }
+  const ignoreChecksums = corpusIgnoresChecksums
   // The registry's TLS factory is swapped for one that also hands us the full state (JA3 strings, SHA-1s).
   const replay = async (name: string, forceC = false): Promise<Replayed> => {
     const res: Replayed = { ssl: [], x509: [], services: new Map(), states: [] }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { dirname, resolve } from 'node:path'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 
 /** Repository root (tests run from dist/test/…, sources live at the root). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -21,3 +21,17 @@ export function corpusPath(name: string): string {
 /** Built entry points, for tests that run the CLI as a real process. */
 export const AGENT_BIN = resolve(REPO_ROOT, 'dist', 'agent', 'cli', 'main.js')
 export const COLLECTOR_BIN = resolve(REPO_ROOT, 'dist', 'collector', 'cli', 'main.js')
+
+/** A corpus capture by stem: `<name>.pcap`, else `<name>.pcapng`. */
+export function corpusCapture(name: string): string {
+  return existsSync(corpusPath(`${name}.pcap`)) ? corpusPath(`${name}.pcap`) : corpusPath(`${name}.pcapng`)
+}
+
+let manifestLines: string[] | undefined
+
+/** Whether Zeek produced the capture's oracles with -C (its MANIFEST.md "run as" line says so). */
+export function corpusIgnoresChecksums(name: string): boolean {
+  manifestLines ??= readFileSync(corpusPath('MANIFEST.md'), 'utf8').split('\n')
+  const line = manifestLines.find((l) => l.startsWith(`- \`${name}.pcap`))
+  return line !== undefined && /run as `zeek[^`]* -C /.test(line)
+}
