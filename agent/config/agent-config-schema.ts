@@ -48,7 +48,7 @@ export const AgentConfigSchema = Type.Object({
   flows: obj({
     local_nets: strings('local networks (CIDR); empty = private address space'),
     max_flows: int(1_000_000, 1000, 50_000_000, 'flows tracked at once'),
-    active_timeout_s: int(0, 0, 86_400, 'interim records for long flows; 0 = off'),
+    active_timeout_s: int(300, 0, 86_400, 'interim records every N s for long-lived flows (the collector replaces them by the final record); 0 = off'),
     app: bool(true, 'application-layer analysis (dns, http, tls, ssh…)'),
     observations: bool(true, 'ship host observations'),
   }, 'flow table'),
