@@ -155,3 +155,29 @@ t.test('property: delivered + gap counts = produced, whatever the limits and ack
     }), { numRuns: 40 })
   t.pass('held for 40 random runs')
 })
+
+t.test('an append that makes room carries the gaps of the batches it dropped (none left pending)', async (t) => {
+  // Regression: CI found (fast-check, maxBytes 1500, protectHead 1) that the gaps of batches
+  // dropped by the last append stayed pending with no later batch to carry them.
+  for (let run = 0; run < 20; run++) {
+    const s = new Spool(cfg(tmp(), { maxBytes: 1500, protectHead: 1 }))
+    await s.start()
+    let produced = 0
+    let delivered = 0
+    let pendingAfterAppend = 0
+    for (const [i, n] of [0, 9, 1, 0, 11, 20, 30].entries()) {
+      await s.append(body(n))
+      produced += n
+      pendingAfterAppend += s.pendingGapCount
+      if (i === 3) {
+        const head = s.seqsAfter(0, 1)[0]!
+        delivered += Batch.decode(gunzipSync((await s.read(head))!.body)).flows.length
+        await s.ack(head)
+      }
+    }
+    t.equal(pendingAfterAppend, 0, `run ${run}: no gap left pending after any append`)
+    const r = await drainAll(s)
+    await s.stop()
+    t.equal(delivered + r.flows + r.gapFlows, produced, `run ${run}: delivered + gaps = produced`)
+  }
+})

@@ -15,9 +15,10 @@
  * Bound: `maxBytes` of stored (gzipped) batches. When an append would exceed it, the
  * oldest batches that are not at the head of the queue (the first `protectHead`, which may
  * be in flight or may have reached the collector before a restart) are deleted and
- * replaced by Gap records (kind, count, time range, seq range, reason spool_full). Gaps
- * ride in the next batch appended; a batch carrying gaps that is itself dropped or parked
- * hands them back to the pending list, so no gap is ever lost.
+ * replaced by Gap records (kind, count, time range, seq range, reason spool_full) that ride
+ * in the batch being appended (gaps recorded by `addGap` or `park` ride in the next one);
+ * a batch carrying gaps that is itself dropped or parked hands them back, so no gap is
+ * ever lost and none is left pending after an append.
  *
  * `epoch` is chosen when the spool is created (milliseconds since the Unix epoch) and
  * changes only when the spool is reset (new database, or a new agent identity).
@@ -166,38 +167,58 @@ export class Spool {
   append(input: AppendInput): Promise<number> {
     return this.serial(async () => {
       const db = this.open()
+      const before = { entries: this.entries.slice(), totalBytes: this.totalBytes, pendingGaps: this.pendingGaps.slice(), nextSeq: this.nextSeq }
       const seq = this.nextSeq++
+      const ops: Op[] = []
+      // Room: drop the oldest unprotected batches; their gaps (and the gaps they carried)
+      // ride in this very batch, so an append never leaves a gap behind. Re-encode after
+      // each round of drops (the header grew); drops are rare, so is the second gzip.
+      const victims: Entry[] = []
+      const protect = Math.min(this.config.protectHead, this.entries.length)
+      let gz: Buffer
+      for (;;) {
+        const header = encodeBatchHeader({
+          agentId: this.config.agentId, epoch: this.epochValue, seq, sentAtUs: this.now() * 1000,
+          ...(input.stats ? { stats: input.stats } : {}), gaps: this.pendingGaps.map(gapToWire),
+        })
+        gz = await gzip(joinBatch(input.body, header), { level: this.config.gzipLevel })
+        let dropped = 0
+        while (this.totalBytes + gz.length > this.config.maxBytes && protect < this.entries.length) {
+          const victim = this.entries[protect]!
+          this.entries.splice(protect, 1)
+          this.totalBytes -= victim.bytes
+          ops.push({ type: 'del', key: key('b', victim.seq) }, { type: 'del', key: key('i', victim.seq) })
+          this.handBack(victim, SPOOL_FULL, `spool limit ${this.config.maxBytes} bytes reached`)
+          victims.push(victim)
+          dropped++
+        }
+        if (dropped === 0) break
+      }
       const carried = this.pendingGaps
-      const header = encodeBatchHeader({
-        agentId: this.config.agentId, epoch: this.epochValue, seq, sentAtUs: this.now() * 1000,
-        ...(input.stats ? { stats: input.stats } : {}), gaps: carried.map(gapToWire),
-      })
-      const gz = await gzip(joinBatch(input.body, header), { level: this.config.gzipLevel })
-      const entry: Entry = { seq, bytes: gz.length, createdAtMs: this.now(), contents: input.contents, carried }
       this.pendingGaps = []
-      const ops: Op[] = [
+      const entry: Entry = { seq, bytes: gz.length, createdAtMs: this.now(), contents: input.contents, carried }
+      ops.push(
         { type: 'put', key: key('b', seq), value: gz },
         { type: 'put', key: key('i', seq), value: json(entry) },
         { type: 'put', key: META, value: json({ epoch: this.epochValue, nextSeq: this.nextSeq, agentId: this.config.agentId }) },
-      ]
-      // Room: drop the oldest unprotected batches, each replaced by gaps for the next batch.
-      const i = Math.min(this.config.protectHead, this.entries.length)
-      while (this.totalBytes + gz.length > this.config.maxBytes && i < this.entries.length) {
-        const victim = this.entries[i]!
-        this.entries.splice(i, 1)
-        this.totalBytes -= victim.bytes
-        ops.push({ type: 'del', key: key('b', victim.seq) }, { type: 'del', key: key('i', victim.seq) })
-        this.handBack(victim, SPOOL_FULL, `spool limit ${this.config.maxBytes} bytes reached`)
-        this.counters.inc('spool_batches_dropped_total')
-        this.counters.inc('spool_flows_dropped_total', victim.contents.flows)
-        this.counters.inc('spool_events_dropped_total', victim.contents.events)
-        this.counters.inc('spool_observations_dropped_total', victim.contents.observations)
-      }
+      )
       if (this.totalBytes + gz.length > this.config.maxBytes) this.counters.inc('spool_over_limit_total')
-      ops.push(this.pendingGaps.length > 0 ? { type: 'put', key: PENDING_GAPS, value: json(this.pendingGaps) } : { type: 'del', key: PENDING_GAPS })
-      await this.write(db, ops)
+      ops.push({ type: 'del', key: PENDING_GAPS })
+      try {
+        await this.write(db, ops)
+      } catch (err) {
+        // Nothing was written: the in-memory view goes back to what is on disk.
+        Object.assign(this, before)
+        throw err
+      }
       this.entries.push(entry)
       this.totalBytes += gz.length
+      for (const v of victims) {
+        this.counters.inc('spool_batches_dropped_total')
+        this.counters.inc('spool_flows_dropped_total', v.contents.flows)
+        this.counters.inc('spool_events_dropped_total', v.contents.events)
+        this.counters.inc('spool_observations_dropped_total', v.contents.observations)
+      }
       this.counters.inc('spool_batches_appended_total')
       this.counters.inc('spool_bytes_appended_total', gz.length)
       if (carried.length > 0) this.counters.inc('spool_gaps_sent_total', carried.length)
