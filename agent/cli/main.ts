@@ -8,13 +8,22 @@
 import { Command, CommanderError } from 'commander'
 import { isAgentError, AgentErrorCode } from '../util/errors.js'
 import { registerVersion } from './commands/version.js'
-import { registerReplay } from './commands/replay.js'
-import { registerParseLog } from './commands/parse-log.js'
-import { registerTailLogs } from './commands/tail-logs.js'
-import { registerCheckConfig } from './commands/check-config.js'
-import { registerEnroll } from './commands/enroll.js'
-import { registerRun } from './commands/run.js'
-import { registerStatus } from './commands/status.js'
+
+/**
+ * Sub-command modules, loaded on demand: `run` alone pulls in the ship stack, live capture
+ * and log sources (~0.4 s of CPU and ~30 MB RSS at start-up), which `replay` never uses.
+ * The invoked command's module is imported by itself; anything else (no command, help, an
+ * unknown name) registers all of them so that help and errors list every command.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  replay: async () => (await import('./commands/replay.js')).registerReplay,
+  'parse-log': async () => (await import('./commands/parse-log.js')).registerParseLog,
+  'tail-logs': async () => (await import('./commands/tail-logs.js')).registerTailLogs,
+  'check-config': async () => (await import('./commands/check-config.js')).registerCheckConfig,
+  enroll: async () => (await import('./commands/enroll.js')).registerEnroll,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+}
 
 const program = new Command()
 program
@@ -23,14 +32,13 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
 
-registerReplay(program)
-registerVersion(program)
-registerParseLog(program)
-registerTailLogs(program)
-registerCheckConfig(program)
-registerEnroll(program)
-registerRun(program)
-registerStatus(program)
+const invoked = process.argv[2]
+const only = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [invoked] : undefined
+for (const name of Object.keys(COMMANDS)) {
+  if (only === undefined || only.includes(name)) (await COMMANDS[name]!())(program)
+  // version: registered after replay as before, so help lists the commands in the same order.
+  if (name === 'replay') registerVersion(program)
+}
 
 try {
   await program.parseAsync(process.argv)
