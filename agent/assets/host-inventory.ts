@@ -28,8 +28,23 @@ function pushUnique<T>(list: T[], v: T, same: (a: T) => boolean): void {
   list.push(v)
 }
 
+/** A host in the recency list (least recently seen first). */
+interface HostEntry {
+  rec: HostRecord
+  prev: HostEntry | undefined
+  next: HostEntry | undefined
+}
+
+const ESTABLISHED_TCP = new Set(['SF', 'S1', 'S2', 'S3', 'RSTO', 'RSTR'])
+
 export class HostInventory {
-  private readonly hosts = new Map<string, HostRecord>()
+  /**
+   * ip → entry; recency is an intrusive doubly linked list (re-inserting into the Map on
+   * every sighting, as before, cost ~8% of a flows-only replay in Map churn).
+   */
+  private readonly hosts = new Map<string, HostEntry>()
+  private head: HostEntry | undefined = undefined
+  private tail: HostEntry | undefined = undefined
   dropped = 0
 
   constructor(private readonly maxHosts = 1_000_000, private readonly vendorOf?: (mac: string) => string | undefined) {}
@@ -39,31 +54,47 @@ export class HostInventory {
   }
 
   private host(ip: string, ts: number): HostRecord {
-    let h = this.hosts.get(ip)
-    if (h) {
+    let e = this.hosts.get(ip)
+    if (e) {
+      const h = e.rec
       if (ts > h.last_seen) h.last_seen = ts
       if (ts < h.first_seen) h.first_seen = ts
-      this.hosts.delete(ip)
-      this.hosts.set(ip, h) // most recently seen last
+      if (e !== this.tail) { this.unlink(e); this.append(e) } // most recently seen last
       return h
     }
-    if (this.hosts.size >= this.maxHosts) {
-      const oldest = this.hosts.keys().next().value as string
-      this.hosts.delete(oldest)
+    if (this.hosts.size >= this.maxHosts && this.head) {
+      const oldest = this.head
+      this.unlink(oldest)
+      this.hosts.delete(oldest.rec.ip)
       this.dropped++
     }
-    h = { ip, macs: [], names: [], first_seen: ts, last_seen: ts, services: [], software: [], os_hints: [] }
-    this.hosts.set(ip, h)
+    const h: HostRecord = { ip, macs: [], names: [], first_seen: ts, last_seen: ts, services: [], software: [], os_hints: [] }
+    e = { rec: h, prev: undefined, next: undefined }
+    this.hosts.set(ip, e)
+    this.append(e)
     return h
+  }
+
+  private append(e: HostEntry): void {
+    e.prev = this.tail
+    e.next = undefined
+    if (this.tail) this.tail.next = e
+    else this.head = e
+    this.tail = e
+  }
+
+  private unlink(e: HostEntry): void {
+    if (e.prev) e.prev.next = e.next
+    else this.head = e.next
+    if (e.next) e.next.prev = e.prev
+    else this.tail = e.prev
+    e.prev = e.next = undefined
   }
 
   observe(o: HostObservation): void {
     if (!o.ip) return
     const h = this.host(o.ip, o.ts)
-    if (o.mac) {
-      pushUnique(h.macs, o.mac, (m) => m === o.mac)
-      if (!h.vendor && this.vendorOf) h.vendor = this.vendorOf(o.mac)
-    }
+    if (o.mac) this.mac(h, o.mac)
     if (o.name && o.nameSource) pushUnique(h.names, { name: o.name, source: o.nameSource }, (n) => n.name === o.name && n.source === o.nameSource)
     if (o.software) pushUnique(h.software, { name: o.software, role: o.softwareRole ?? 'unknown' }, (s) => s.name === o.software)
     if (o.service) {
@@ -86,7 +117,7 @@ export class HostInventory {
     // A frame's MAC belongs to the IP only on the local segment (else it is the router's).
     if (r.origL2Addr && r.localOrig && !r.tunnelParents.length) this.mac(o, r.origL2Addr)
     if (r.respL2Addr && r.localResp && !r.tunnelParents.length && r.respPkts > 0 && !/^(ff:ff|01:00:5e|33:33)/.test(r.respL2Addr)) this.mac(p, r.respL2Addr)
-    const established = r.proto === 'tcp' ? /^(SF|S1|S2|S3|RSTO|RSTR)$/.test(r.connState) : r.respPkts > 0
+    const established = r.proto === 'tcp' ? ESTABLISHED_TCP.has(r.connState) : r.respPkts > 0
     if (established && r.proto !== 'icmp' && r.proto !== 'unknown_transport') {
       pushUnique(p.services, { port: r.respP, proto: r.proto, service: r.service || '-' },
         (s) => s.port === r.respP && s.proto === r.proto && (s.service === (r.service || '-') || s.service === '-'))
@@ -96,12 +127,16 @@ export class HostInventory {
   }
 
   private mac(h: HostRecord, mac: string): void {
+    // A MAC already listed was looked up when it was added (the lookup is a pure function).
+    if (h.macs.includes(mac)) return
     pushUnique(h.macs, mac, (m) => m === mac)
     if (!h.vendor && this.vendorOf) h.vendor = this.vendorOf(mac)
   }
 
   /** Hosts, most recently seen last. */
   records(): HostRecord[] {
-    return [...this.hosts.values()]
+    const out: HostRecord[] = []
+    for (let e = this.head; e !== undefined; e = e.next) out.push(e.rec)
+    return out
   }
 }

@@ -53,6 +53,10 @@ export function buildConnRecord(c: Conn, reason: ConnRecord['reason'], interim: 
       respBytes = c.respLen
     }
   }
+  // Community ID is a SHA-1 per flow: computed when a consumer reads it (conn.log writes it
+  // only with --community-id). A final record's connection is never touched again; an
+  // interim record's may be, so it gets its value now.
+  let cid = interim ? c.communityId : undefined
   return {
     ts: c.startTime,
     uid: c.uid,
@@ -76,7 +80,8 @@ export function buildConnRecord(c: Conn, reason: ConnRecord['reason'], interim: 
     respIpBytes: c.respIpBytes,
     tunnelParents: c.tunnelParents ?? [],
     ipProto: c.ipProto,
-    communityId: c.communityId,
+    get communityId(): string { return (cid ??= c.communityId) },
+    set communityId(v: string) { cid = v },
     vlan: c.vlan >= 0 ? c.vlan : undefined,
     innerVlan: c.innerVlan >= 0 ? c.innerVlan : undefined,
     origL2Addr: c.origMac,

@@ -6,6 +6,7 @@
  */
 import type { ConnRecord } from '../flow/conn-record.js'
 import type { ZeekField } from './zeek-ascii-writer.js'
+import { escapeZeekString, formatZeekTime, formatZeekValue, normalizeAddr, ZEEK_SEPARATOR as TAB, ZEEK_UNSET_FIELD as UNSET } from './zeek-value-format.js'
 
 export const CONN_LOG_PATH = 'conn'
 
@@ -74,6 +75,43 @@ export function connRecordToZeekRow(rec: ConnRecord, extras: ConnLogExtras): unk
   if (extras.vlan) row.push(rec.vlan, rec.innerVlan)
   if (extras.communityId) row.push(opt(rec.communityId))
   return row
+}
+
+function count(v: number): string {
+  return Number.isFinite(v) ? String(Math.trunc(v)) : UNSET
+}
+
+function optCount(v: number | undefined): string {
+  return v === undefined ? UNSET : count(v)
+}
+
+function optTime(v: number | undefined): string {
+  return v !== undefined && Number.isFinite(v) ? formatZeekTime(v) : UNSET
+}
+
+function optBool(v: boolean | undefined): string {
+  return v === undefined ? UNSET : v ? 'T' : 'F'
+}
+
+function optString(s: string): string {
+  return s === '' ? UNSET : escapeZeekString(s)
+}
+
+/**
+ * The same row as formatZeekRow(connLogFields(extras), connRecordToZeekRow(rec, extras)),
+ * rendered directly from the record (no value array, no per-column type dispatch): replay
+ * writes one per connection. The equivalence is a property test (test/conn-log-line.test.ts).
+ */
+export function connRecordToZeekLine(rec: ConnRecord, extras: ConnLogExtras): string {
+  let line = optTime(rec.ts) + TAB + escapeZeekString(rec.uid) + TAB + normalizeAddr(rec.origH) + TAB + count(rec.origP) + TAB +
+    normalizeAddr(rec.respH) + TAB + count(rec.respP) + TAB + escapeZeekString(rec.proto) + TAB + optString(rec.service) + TAB +
+    optTime(rec.duration) + TAB + optCount(rec.origBytes) + TAB + optCount(rec.respBytes) + TAB + escapeZeekString(rec.connState) + TAB +
+    optBool(rec.localOrig) + TAB + optBool(rec.localResp) + TAB + count(rec.missedBytes) + TAB + optString(rec.history) + TAB +
+    count(rec.origPkts) + TAB + count(rec.origIpBytes) + TAB + count(rec.respPkts) + TAB + count(rec.respIpBytes) + TAB +
+    (rec.tunnelParents.length > 0 ? formatZeekValue('set[string]', rec.tunnelParents) : UNSET) + TAB + count(rec.ipProto)
+  if (extras.vlan) line += TAB + optCount(rec.vlan) + TAB + optCount(rec.innerVlan)
+  if (extras.communityId) line += TAB + optString(rec.communityId)
+  return line
 }
 
 /**

@@ -87,6 +87,12 @@ export class ZeekAsciiWriter {
     this.count++
   }
 
+  /** A row already rendered by a column-specific formatter (without the newline). */
+  writeLine(line: string): void {
+    this.sink.append((line.charCodeAt(0) === 0x23 ? '\\x23' + line.slice(1) : line) + '\n')
+    this.count++
+  }
+
   /** Writes #close, flushes and closes the file. */
   async close(): Promise<void> {
     this.sink.append(`#close${ZEEK_SEPARATOR}${formatZeekLogDate(this.now())}\n`)

@@ -115,9 +115,70 @@ export function formatAddrBytes(b: Uint8Array): string {
   return out
 }
 
+const v6Scratch = new Uint8Array(16)
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10
+  return -1
+}
+
+/**
+ * Parses the common IPv6 spellings (hex groups, at most one "::") into `out` without
+ * allocating; false for anything else (dotted-quad tails, zone ids, malformed text), which
+ * the caller hands to ipaddr.js. Called once per address column of every conn.log row.
+ */
+export function parseIpv6Text(s: string, out: Uint8Array): boolean {
+  const n = s.length
+  let words = 0
+  let gapAt = -1
+  let i = 0
+  if (n >= 2 && s.charCodeAt(0) === 0x3a) {
+    if (s.charCodeAt(1) !== 0x3a) return false
+    gapAt = 0
+    i = 2
+    if (i === n) { out.fill(0); return true }
+  }
+  while (i < n) {
+    // One group: hex digits up to ':' or the end, or a dotted quad as the last 32 bits.
+    let v = 0
+    let digits = 0
+    while (i < n) {
+      const d = hexDigit(s.charCodeAt(i))
+      if (d < 0) break
+      v = (v << 4) | d
+      digits++
+      i++
+    }
+    // A dotted-quad tail is left to ipaddr.js: it reads "::a.b.c.d" as IPv4-mapped, and
+    // the rendering must stay what it was.
+    if (i < n && s.charCodeAt(i) === 0x2e) return false
+    if (digits === 0 || digits > 4 || words >= 8) return false
+    out[words * 2] = v >>> 8
+    out[words * 2 + 1] = v & 0xff
+    words++
+    if (i === n) break
+    if (s.charCodeAt(i) !== 0x3a) return false
+    i++
+    if (i < n && s.charCodeAt(i) === 0x3a) {
+      if (gapAt >= 0) return false
+      gapAt = words
+      i++
+    } else if (i === n) return false
+  }
+  if (gapAt < 0) return words === 8
+  if (words > 7) return false
+  const tail = words - gapAt
+  out.copyWithin(16 - tail * 2, gapAt * 2, words * 2)
+  out.fill(0, gapAt * 2, 16 - tail * 2)
+  return true
+}
+
 /** Normalises an address given as text (any valid IPv4/IPv6 spelling) to Zeek's form. */
 export function normalizeAddr(text: string): string {
   if (!text.includes(':')) return text
+  if (parseIpv6Text(text, v6Scratch)) return formatAddrBytes(v6Scratch)
   try {
     return formatAddrBytes(Uint8Array.from(ipaddr.parse(text).toByteArray()))
   } catch {
