@@ -28,6 +28,66 @@ export function onesComplementSum(buf: Buffer, off: number, len: number, initial
   return sum
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
+/** Int32 view of the last ArrayBuffer summed (capture chunks: one view per 4 MiB read). */
+let wordsOf: ArrayBufferLike | undefined
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0)
+
+/**
+ * Σ byte × (256 when its absolute address is odd, else 1), folded to 16 bits: the RFC 1071
+ * sum of little-endian 16-bit words at even addresses. Whole aligned 32-bit words are loaded
+ * at once through an Int32Array over the buffer's memory (4 bytes per load instead of 1).
+ */
+function sumAligned(buf: Buffer, off: number, len: number): number {
+  const base = buf.byteOffset
+  let i = off
+  const end = off + len
+  let s = 0
+  while (i < end && ((base + i) & 3) !== 0) {
+    s += ((base + i) & 1) !== 0 ? buf[i]! << 8 : buf[i]!
+    i++
+  }
+  const wEnd = (base + end) >>> 2
+  let wi = (base + i) >>> 2
+  if (wi < wEnd) {
+    const ab = buf.buffer
+    if (ab !== wordsOf) {
+      wordsOf = ab
+      words = new Int32Array(ab, 0, ab.byteLength >>> 2)
+    }
+    const w = words
+    let a = 0
+    for (; wi < wEnd; wi++) {
+      const v = w[wi]!
+      a += (v & 0xffff) + (v >>> 16)
+    }
+    s += a
+    i = (wEnd << 2) - base
+  }
+  while (i < end) {
+    s += ((base + i) & 1) !== 0 ? buf[i]! << 8 : buf[i]!
+    i++
+  }
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536)
+  return s
+}
+
+/**
+ * The RFC 1071 sum of `len` bytes at `off` (big-endian words), plus `initial`, folded to
+ * 16 bits. Same result as onesComplementSum; faster for payload-sized ranges.
+ */
+export function onesComplementSumFast(buf: Buffer, off: number, len: number, initial: number): number {
+  if (!LITTLE_ENDIAN || len < 32) return onesComplementSum(buf, off, len, initial)
+  let s = sumAligned(buf, off, len)
+  // Byte weights follow absolute addresses; big-endian words starting at an even address
+  // weigh the even bytes by 256, i.e. the swapped sum (a 16-bit rotation is exact mod 65535).
+  if (((buf.byteOffset + off) & 1) === 0) s = ((s & 0xff) << 8) | (s >>> 8)
+  s += initial
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536)
+  return s
+}
+
 export function ipv4HeaderChecksumOk(buf: Buffer, off: number, hdrLen: number): boolean {
   return onesComplementSum(buf, off, hdrLen, 0) === 0xffff
 }
@@ -42,5 +102,5 @@ export function transportChecksumOk(
   let sum = onesComplementSum(buf, srcOff, addrLen, 0)
   sum = onesComplementSum(buf, dstOff, addrLen, sum)
   sum += proto + (l4Len & 0xffff) + (l4Len >>> 16)
-  return onesComplementSum(buf, l4Off, l4Len, sum) === 0xffff
+  return onesComplementSumFast(buf, l4Off, l4Len, sum) === 0xffff
 }
