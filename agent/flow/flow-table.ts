@@ -289,6 +289,8 @@ export class FlowTable {
     this.lruUnlink(c)
     this.emitted++
     this.emit(buildConnRecord(c, reason, false, this.cfg.localNets))
+    // The record is built: the endpoints' column slots go back to the pool.
+    if (c.tcp !== undefined) { c.tcp.orig.release(); c.tcp.resp.release() }
   }
 
   private unhash(c: Conn): void {
