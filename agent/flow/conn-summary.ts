@@ -57,12 +57,13 @@ export function buildConnRecord(c: Conn, reason: ConnRecord['reason'], interim: 
   // only with --community-id). A final record's connection is never touched again; an
   // interim record's may be, so it gets its value now.
   let cid = interim ? c.communityId : undefined
+  const hosts = interim ? [c.origH, c.respH] : c.hostTexts()
   return {
     ts: c.startTime,
     uid: c.uid,
-    origH: c.origH,
+    origH: hosts[0]!,
     origP: c.origP,
-    respH: c.respH,
+    respH: hosts[1]!,
     respP: c.respP,
     proto: c.proto,
     service: c.app !== undefined ? c.app.services.join(',') : c.service,

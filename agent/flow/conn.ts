@@ -4,6 +4,45 @@ import { communityIdV1 } from './community-id.js'
 import type { FlowKey } from './flow-key.js'
 import type { TcpEndpoint } from './tcp-endpoint.js'
 
+/*
+ * Per-connection numbers (times, counters, timers, MACs) live in shared typed-array columns
+ * indexed by a slot rather than in object fields: every double field of a V8 object is a
+ * separate boxed HeapNumber (16 bytes + the 8-byte field). With 120k concurrent flows a Conn
+ * was 472 bytes of fields plus ~9 boxes; the columns take 160 bytes. The flow table
+ * releases the slot once the connection's record is emitted.
+ */
+const F64_STRIDE = 18
+const I32_STRIDE = 4 // histSeen, vlan, innerVlan, flags (origActive 1, respActive 2)
+
+let cap = 0
+let F64 = new Float64Array(0)
+let I32 = new Int32Array(0)
+let nextSlot = 0
+const freeSlots: number[] = []
+
+function allocSlot(): number {
+  const slot = freeSlots.length > 0 ? freeSlots.pop()! : nextSlot++
+  if (slot >= cap) {
+    const n = Math.max(1024, cap * 2)
+    const f = new Float64Array(n * F64_STRIDE); f.set(F64); F64 = f
+    const i = new Int32Array(n * I32_STRIDE); i.set(I32); I32 = i
+    cap = n
+  }
+  const f = slot * F64_STRIDE
+  F64.fill(0, f, f + F64_STRIDE)
+  F64[f + 9] = -1; F64[f + 10] = -1 // no MACs
+  F64[f + 11] = 60 // inactivityTimeout
+  F64.fill(Infinity, f + 12, f + 17) // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
+  const i = slot * I32_STRIDE
+  I32[i] = 0; I32[i + 1] = -1; I32[i + 2] = -1; I32[i + 3] = 0
+  return slot
+}
+
+/** Connection slots in use (tests and the memory bench). */
+export function connSlotsInUse(): number {
+  return nextSlot - freeSlots.length
+}
+
 /** Transport family of a connection, as Zeek's `proto` column. */
 export type ConnProto = 'tcp' | 'udp' | 'icmp' | 'unknown_transport'
 
@@ -44,48 +83,92 @@ export class Conn {
   /** IPv6 key (addresses are 4 words) or IPv4 (1 word). */
   v6 = false
   private hCache: [string, string] | undefined = undefined
-  startTime = 0
-  lastTime = 0
   history = ''
-  histSeen = 0
-  origPkts = 0
-  origIpBytes = 0
-  respPkts = 0
-  respIpBytes = 0
-  /** UDP/ICMP payload bytes per direction (TCP sizes come from sequence space). */
-  origLen = 0
-  respLen = 0
-  origActive = false
-  respActive = false
-  missedBytes = 0
   tcp: TcpState | undefined = undefined
   tunnelParents: string[] | undefined = undefined
-  vlan = -1
-  innerVlan = -1
-  /** MAC addresses of the first frame as 48-bit numbers (-1 = none); formatted on demand. */
-  origMacN = -1
-  respMacN = -1
   iface = ''
   localOrig: boolean | undefined = undefined
   localResp: boolean | undefined = undefined
   service = ''
   /** Application-layer session while analyzers are attached or detection is looking. */
   app: AppSession | undefined = undefined
-  // ---- timers (packet time) ----
-  inactivityTimeout = 60
-  /** Earliest time any timer of this connection must be looked at. */
-  nextTimer = Infinity
-  /** TCP: next expire-timer check, attempt check, partial-close check, delete time. */
-  expireAt = Infinity
-  attemptAt = Infinity
-  partialCloseAt = Infinity
-  deleteAt = Infinity
-  /** Last interim record (active timeout). */
-  lastInterim = 0
+  /** Set once the record is emitted (stays on the object: the timer heap checks it later). */
   removed = false
   // ---- intrusive LRU list (least recently active first) ----
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
+  /** Row of this connection in the numeric columns (see the top of this file); -1 once released. */
+  private slot = allocSlot()
+
+  /**
+   * Returns the column slot to the pool once the record is emitted. Only the key, ports and
+   * flags stay readable (a record's lazy Community ID reads them). The uid and address texts
+   * are dropped: the record holds them, and a dead Conn still in old space would otherwise
+   * keep them alive (they were promoted at every scavenge while a capture's last flows are
+   * flushed: +40 MB heap with 120k flows). Asking for the uid after this is a bug and throws.
+   */
+  release(): void {
+    if (this.slot < 0) return
+    freeSlots.push(this.slot)
+    this.slot = -1
+    this.hCache = undefined
+    this.uidText = undefined
+    this.uidSource = undefined
+  }
+
+  // ---- numbers held in the columns ----
+  get startTime(): number { return F64[this.slot * F64_STRIDE]! }
+  set startTime(v: number) { F64[this.slot * F64_STRIDE] = v }
+  get lastTime(): number { return F64[this.slot * F64_STRIDE + 1]! }
+  set lastTime(v: number) { F64[this.slot * F64_STRIDE + 1] = v }
+  get origPkts(): number { return F64[this.slot * F64_STRIDE + 2]! }
+  set origPkts(v: number) { F64[this.slot * F64_STRIDE + 2] = v }
+  get origIpBytes(): number { return F64[this.slot * F64_STRIDE + 3]! }
+  set origIpBytes(v: number) { F64[this.slot * F64_STRIDE + 3] = v }
+  get respPkts(): number { return F64[this.slot * F64_STRIDE + 4]! }
+  set respPkts(v: number) { F64[this.slot * F64_STRIDE + 4] = v }
+  get respIpBytes(): number { return F64[this.slot * F64_STRIDE + 5]! }
+  set respIpBytes(v: number) { F64[this.slot * F64_STRIDE + 5] = v }
+  /** UDP/ICMP payload bytes per direction (TCP sizes come from sequence space). */
+  get origLen(): number { return F64[this.slot * F64_STRIDE + 6]! }
+  set origLen(v: number) { F64[this.slot * F64_STRIDE + 6] = v }
+  get respLen(): number { return F64[this.slot * F64_STRIDE + 7]! }
+  set respLen(v: number) { F64[this.slot * F64_STRIDE + 7] = v }
+  get missedBytes(): number { return F64[this.slot * F64_STRIDE + 8]! }
+  set missedBytes(v: number) { F64[this.slot * F64_STRIDE + 8] = v }
+  /** MAC addresses of the first frame as 48-bit numbers (-1 = none); formatted on demand. */
+  get origMacN(): number { return F64[this.slot * F64_STRIDE + 9]! }
+  set origMacN(v: number) { F64[this.slot * F64_STRIDE + 9] = v }
+  get respMacN(): number { return F64[this.slot * F64_STRIDE + 10]! }
+  set respMacN(v: number) { F64[this.slot * F64_STRIDE + 10] = v }
+  // ---- timers (packet time) ----
+  get inactivityTimeout(): number { return F64[this.slot * F64_STRIDE + 11]! }
+  set inactivityTimeout(v: number) { F64[this.slot * F64_STRIDE + 11] = v }
+  /** Earliest time any timer of this connection must be looked at. */
+  get nextTimer(): number { return F64[this.slot * F64_STRIDE + 12]! }
+  set nextTimer(v: number) { F64[this.slot * F64_STRIDE + 12] = v }
+  /** TCP: next expire-timer check, attempt check, partial-close check, delete time. */
+  get expireAt(): number { return F64[this.slot * F64_STRIDE + 13]! }
+  set expireAt(v: number) { F64[this.slot * F64_STRIDE + 13] = v }
+  get attemptAt(): number { return F64[this.slot * F64_STRIDE + 14]! }
+  set attemptAt(v: number) { F64[this.slot * F64_STRIDE + 14] = v }
+  get partialCloseAt(): number { return F64[this.slot * F64_STRIDE + 15]! }
+  set partialCloseAt(v: number) { F64[this.slot * F64_STRIDE + 15] = v }
+  get deleteAt(): number { return F64[this.slot * F64_STRIDE + 16]! }
+  set deleteAt(v: number) { F64[this.slot * F64_STRIDE + 16] = v }
+  /** Last interim record (active timeout). */
+  get lastInterim(): number { return F64[this.slot * F64_STRIDE + 17]! }
+  set lastInterim(v: number) { F64[this.slot * F64_STRIDE + 17] = v }
+  get histSeen(): number { return I32[this.slot * I32_STRIDE]! }
+  set histSeen(v: number) { I32[this.slot * I32_STRIDE] = v }
+  get vlan(): number { return I32[this.slot * I32_STRIDE + 1]! }
+  set vlan(v: number) { I32[this.slot * I32_STRIDE + 1] = v }
+  get innerVlan(): number { return I32[this.slot * I32_STRIDE + 2]! }
+  set innerVlan(v: number) { I32[this.slot * I32_STRIDE + 2] = v }
+  get origActive(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & 1) !== 0 }
+  set origActive(v: boolean) { const i = this.slot * I32_STRIDE + 3; I32[i] = v ? I32[i]! | 1 : I32[i]! & ~1 }
+  get respActive(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & 2) !== 0 }
+  set respActive(v: boolean) { const i = this.slot * I32_STRIDE + 3; I32[i] = v ? I32[i]! | 2 : I32[i]! & ~2 }
 
   get uid(): string {
     return (this.uidText ??= this.uidSource!.next())
@@ -98,6 +181,15 @@ export class Conn {
 
   get respH(): string {
     return (this.hCache ??= this.formatHosts())[1]
+  }
+
+  /**
+   * Originator and responder address texts without caching them: for a final record, whose
+   * connection dies right after (texts cached on a long-lived Conn are garbage in old space
+   * until the next full GC).
+   */
+  hostTexts(): [string, string] {
+    return this.hCache ?? this.formatHosts()
   }
 
   /** Address bytes of the originator (true) or responder (false), into a shared scratch buffer. */

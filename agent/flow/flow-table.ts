@@ -291,6 +291,7 @@ export class FlowTable {
     this.emit(buildConnRecord(c, reason, false, this.cfg.localNets))
     // The record is built: the endpoints' column slots go back to the pool.
     if (c.tcp !== undefined) { c.tcp.orig.release(); c.tcp.resp.release() }
+    c.release()
   }
 
   private unhash(c: Conn): void {
