@@ -57,12 +57,25 @@ function sumAligned(buf: Buffer, off: number, len: number): number {
       words = new Int32Array(ab, 0, ab.byteLength >>> 2)
     }
     const w = words
-    let a = 0
-    for (; wi < wEnd; wi++) {
-      const v = w[wi]!
-      a += (v & 0xffff) + (v >>> 16)
+    // Two int32 accumulators (low and high halves), folded every 16384 words so that
+    // neither can reach 2^31: all small-integer arithmetic, four words per iteration.
+    while (wi < wEnd) {
+      const stop = Math.min(wEnd, wi + 16384)
+      let lo = 0
+      let hi = 0
+      const stop4 = stop - 3
+      for (; wi < stop4; wi += 4) {
+        const v0 = w[wi]!; const v1 = w[wi + 1]!; const v2 = w[wi + 2]!; const v3 = w[wi + 3]!
+        lo = (lo + (v0 & 0xffff) + (v1 & 0xffff) + (v2 & 0xffff) + (v3 & 0xffff)) | 0
+        hi = (hi + (v0 >>> 16) + (v1 >>> 16) + (v2 >>> 16) + (v3 >>> 16)) | 0
+      }
+      for (; wi < stop; wi++) {
+        const v = w[wi]!
+        lo = (lo + (v & 0xffff)) | 0
+        hi = (hi + (v >>> 16)) | 0
+      }
+      s += lo + hi
     }
-    s += a
     i = (wEnd << 2) - base
   }
   while (i < end) {

@@ -53,10 +53,6 @@ export function buildConnRecord(c: Conn, reason: ConnRecord['reason'], interim: 
       respBytes = c.respLen
     }
   }
-  // Community ID is a SHA-1 per flow: computed when a consumer reads it (conn.log writes it
-  // only with --community-id). A final record's connection is never touched again; an
-  // interim record's may be, so it gets its value now.
-  let cid = interim ? c.communityId : undefined
   const hosts = interim ? [c.origH, c.respH] : c.hostTexts()
   return {
     ts: c.startTime,
@@ -81,8 +77,8 @@ export function buildConnRecord(c: Conn, reason: ConnRecord['reason'], interim: 
     respIpBytes: c.respIpBytes,
     tunnelParents: c.tunnelParents ?? [],
     ipProto: c.ipProto,
-    get communityId(): string { return (cid ??= c.communityId) },
-    set communityId(v: string) { cid = v },
+    // Eager: an object literal with accessors costs ~1.5 µs to build (measured), more than the hash.
+    communityId: c.communityId,
     vlan: c.vlan >= 0 ? c.vlan : undefined,
     innerVlan: c.innerVlan >= 0 ? c.innerVlan : undefined,
     origL2Addr: c.origMac,
