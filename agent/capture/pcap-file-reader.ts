@@ -165,7 +165,7 @@ export class PcapFileReader implements CaptureStreamReader {
       pkt.tsSec = sec
       pkt.tsNsec = frac * nsPerFrac
       pkt.origLen = origLen
-      pkt.data = buf.subarray(dataStart, next)
+      pkt.setFrame(buf, dataStart, caplen)
       this.packets++
       this.bytes += caplen
       onPacket(pkt)

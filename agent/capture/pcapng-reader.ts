@@ -215,7 +215,7 @@ export class PcapngReader implements CaptureStreamReader {
     pkt.ifIndex = info.index
     pkt.ifName = info.name
     pkt.origLen = origLen
-    pkt.data = buf.subarray(dataStart, dataStart + caplen)
+    pkt.setFrame(buf, dataStart, caplen)
     this.packets++
     this.bytes += caplen
     this.onPacket(pkt)

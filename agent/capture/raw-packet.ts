@@ -15,6 +15,15 @@ export interface RawPacket {
   linkType: number
   /** Captured bytes (length = caplen). A view valid only during the callback. */
   data: Buffer
+  /**
+   * The same bytes as `data`, as a range of a larger buffer: frameBuf[frameOff, frameOff +
+   * frameLen). The hot path (the flow pipeline) reads these, so a source can skip creating
+   * the `data` view per packet (the file readers do: `data` is then made on first access).
+   * Optional: a packet without them (a plain object from a caller) is read through `data`.
+   */
+  frameBuf?: Buffer
+  frameOff?: number
+  frameLen?: number
   /** Length of the frame on the wire (may exceed data.length when snaplen cut it). */
   origLen: number
   /** Interface index within the source (pcapng IDB index; 0 for classic pcap). */
@@ -25,8 +34,47 @@ export interface RawPacket {
 
 export type PacketHandler = (pkt: RawPacket) => void
 
-export function newRawPacket(): RawPacket {
-  return { tsSec: 0, tsNsec: 0, linkType: 1, data: Buffer.alloc(0), origLen: 0, ifIndex: 0, ifName: '' }
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * The reused packet object of every source. Assigning `data` sets the frame range to the
+ * whole view; setFrame() sets the range without making a view (about a sixth of the
+ * per-packet garbage of a replay was these views), and `data` is then created on demand.
+ */
+export class ReusedPacket implements RawPacket {
+  tsSec = 0
+  tsNsec = 0
+  linkType = 1
+  origLen = 0
+  ifIndex = 0
+  ifName = ''
+  frameBuf: Buffer = EMPTY
+  frameOff = 0
+  frameLen = 0
+  private view: Buffer | undefined = EMPTY
+
+  get data(): Buffer {
+    return (this.view ??= this.frameBuf.subarray(this.frameOff, this.frameOff + this.frameLen))
+  }
+
+  set data(b: Buffer) {
+    this.view = b
+    this.frameBuf = b
+    this.frameOff = 0
+    this.frameLen = b.length
+  }
+
+  /** The frame is buf[off, off + len); valid only during the onPacket call. */
+  setFrame(buf: Buffer, off: number, len: number): void {
+    this.frameBuf = buf
+    this.frameOff = off
+    this.frameLen = len
+    this.view = undefined
+  }
+}
+
+export function newRawPacket(): ReusedPacket {
+  return new ReusedPacket()
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AnomalyCounters } from './anomalies.js'
-import { decodeEthertype, decodeLink, NET_ARP, NET_GUESS, NET_IPV4, NET_IPV6, type LinkResult } from './link-layer.js'
+import { decodeEthertype, decodeLinkAt, NET_ARP, NET_GUESS, NET_IPV4, NET_IPV6, type LinkResult } from './link-layer.js'
 import { decodeIpv4, decodeIpv6, type NetworkOptions } from './network-layer.js'
 import type { PacketInfo } from './packet-info.js'
 import { decodeTransport, L4_DROP } from './transport-layer.js'
@@ -18,10 +18,19 @@ const scratch: LinkResult = { kind: 0, off: 0 }
  */
 export function decodeFrame(linkType: number, buf: Buffer, snapCut: boolean, info: PacketInfo,
   anomalies: AnomalyCounters, opts: NetworkOptions, l4Status: { v: number }): number {
+  return decodeFrameAt(linkType, buf, 0, buf.length, snapCut, info, anomalies, opts, l4Status)
+}
+
+/**
+ * decodeFrame for a frame at buf[off, end) — no view per packet; every offset in `info` is
+ * absolute within `buf` (the capture file's read buffer).
+ */
+export function decodeFrameAt(linkType: number, buf: Buffer, off: number, end: number, snapCut: boolean, info: PacketInfo,
+  anomalies: AnomalyCounters, opts: NetworkOptions, l4Status: { v: number }): number {
   info.reset()
   info.l2Buf = buf
-  if (!decodeLink(linkType, buf, buf.length, info, anomalies, scratch)) return DECODE_DROP
-  return decodeNetwork(scratch.kind, buf, scratch.off, buf.length, snapCut, info, anomalies, opts, l4Status)
+  if (!decodeLinkAt(linkType, buf, off, end, info, anomalies, scratch)) return DECODE_DROP
+  return decodeNetwork(scratch.kind, buf, scratch.off, end, snapCut, info, anomalies, opts, l4Status)
 }
 
 /** Decode an inner Ethernet frame (VXLAN, GRE TEB) that starts at `off` within `buf`. */

@@ -35,29 +35,40 @@ export interface LinkResult { kind: number; off: number }
 export function decodeLink(
   linkType: number, buf: Buffer, len: number, info: PacketInfo, anomalies: AnomalyCounters, out: LinkResult,
 ): boolean {
+  return decodeLinkAt(linkType, buf, 0, len, info, anomalies, out)
+}
+
+/**
+ * decodeLink for a frame at buf[base, end) (a record inside a capture file's read buffer):
+ * every offset set in `info` and `out` is absolute within `buf`.
+ */
+export function decodeLinkAt(
+  linkType: number, buf: Buffer, base: number, end: number, info: PacketInfo, anomalies: AnomalyCounters, out: LinkResult,
+): boolean {
+  const len = end - base
   switch (linkType) {
     case LINKTYPE_ETHERNET:
       if (len < 14) { anomalies.inc('truncated_link_header'); return false }
-      info.dstMacOff = 0
-      info.srcMacOff = 6
-      return decodeEthertype(buf, 12, 14, len, info, anomalies, out)
+      info.dstMacOff = base
+      info.srcMacOff = base + 6
+      return decodeEthertype(buf, base + 12, base + 14, end, info, anomalies, out)
     case LINKTYPE_LINUX_SLL: {
       if (len < 16) { anomalies.inc('truncated_link_header'); return false }
-      if (u16(buf, 4) === 6) info.srcMacOff = 6
-      return decodeEthertype(buf, 14, 16, len, info, anomalies, out)
+      if (u16(buf, base + 4) === 6) info.srcMacOff = base + 6
+      return decodeEthertype(buf, base + 14, base + 16, end, info, anomalies, out)
     }
     case LINKTYPE_LINUX_SLL2: {
       if (len < 20) { anomalies.inc('truncated_link_header'); return false }
-      if (buf[11] === 6) info.srcMacOff = 12
-      return decodeEthertype(buf, 0, 20, len, info, anomalies, out)
+      if (buf[base + 11] === 6) info.srcMacOff = base + 12
+      return decodeEthertype(buf, base, base + 20, end, info, anomalies, out)
     }
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP: {
       if (len < 4) { anomalies.inc('truncated_link_header'); return false }
       // NULL stores the address family in the capturing host's byte order; accept either.
-      const le = buf.readUInt32LE(0)
-      const af = linkType === LINKTYPE_LOOP ? u32(buf, 0) : (le > 0xffff ? u32(buf, 0) : le)
-      out.off = 4
+      const le = buf.readUInt32LE(base)
+      const af = linkType === LINKTYPE_LOOP ? u32(buf, base) : (le > 0xffff ? u32(buf, base) : le)
+      out.off = base + 4
       if (af === 2) out.kind = NET_IPV4
       else if (af === 24 || af === 28 || af === 30 || af === 10) out.kind = NET_IPV6
       else { anomalies.inc('non_ip_packet'); return false }
@@ -66,15 +77,15 @@ export function decodeLink(
     case LINKTYPE_RAW:
     case DLT_RAW_12:
     case DLT_RAW_14:
-      out.off = 0
+      out.off = base
       out.kind = NET_GUESS
       return true
     case LINKTYPE_IPV4:
-      out.off = 0
+      out.off = base
       out.kind = NET_IPV4
       return true
     case LINKTYPE_IPV6:
-      out.off = 0
+      out.off = base
       out.kind = NET_IPV6
       return true
     default:

@@ -6,7 +6,7 @@
 import { packetTime, type RawPacket } from '../capture/raw-packet.js'
 import { AnomalyCounters } from '../decode/anomalies.js'
 import {
-  decodeFrame, decodeInnerEthernet, decodeInnerIp, DECODE_ARP, DECODE_DROP, DECODE_FLOW, DECODE_FRAGMENT,
+  decodeFrameAt, decodeInnerEthernet, decodeInnerIp, DECODE_ARP, DECODE_DROP, DECODE_FLOW, DECODE_FRAGMENT,
 } from '../decode/decode-packet.js'
 import { FragmentReassembler } from '../decode/fragment-reassembler.js'
 import { PacketInfo, TUNNEL_GRE, TUNNEL_IP_IN_IP, TUNNEL_TEREDO, TUNNEL_VXLAN } from '../decode/packet-info.js'
@@ -129,8 +129,11 @@ export class FlowPipeline {
     this.lastTime = t
     this.table.advance(t)
     const info = this.info
-    const data = pkt.data
-    const status = decodeFrame(pkt.linkType, data, data.length < pkt.origLen, info, this.anomalies, this.netOpts, this.l4)
+    let buf = pkt.frameBuf
+    let off = pkt.frameOff ?? 0
+    let len = pkt.frameLen ?? 0
+    if (buf === undefined) { buf = pkt.data; off = 0; len = buf.length }
+    const status = decodeFrameAt(pkt.linkType, buf, off, off + len, len < pkt.origLen, info, this.anomalies, this.netOpts, this.l4)
     this.dispatch(status, t, pkt.ifName, undefined, 0)
     if (this.pendingWeirds.length > 0) this.flushWeirds(t)
     if (t - this.lastFragExpire >= 1) {
