@@ -89,7 +89,8 @@ export function communityIdV1(proto: number, srcIp: Uint8Array, dstIp: Uint8Arra
   }
 
   const len = 2 + a.length + b.length + 2 + (ports ? 4 : 0)
-  const buf = Buffer.allocUnsafe(len)
+  // At most 40 bytes: a reused scratch buffer (hashed before the next call) instead of one per flow.
+  const buf = msgScratch.subarray(0, len)
   let o = buf.writeUInt16BE(seed & 0xffff, 0)
   buf.set(a, o)
   o += a.length
@@ -103,3 +104,5 @@ export function communityIdV1(proto: number, srcIp: Uint8Array, dstIp: Uint8Arra
   }
   return '1:' + (oneShot ? oneShot('sha1', buf, 'base64') : createHash('sha1').update(buf).digest('base64'))
 }
+
+const msgScratch = Buffer.alloc(2 + 16 + 16 + 2 + 4)
