@@ -18,12 +18,15 @@ let cap = 0
 let F64 = new Float64Array(0)
 let I32 = new Int32Array(0)
 let nextSlot = 0
-const freeSlots: number[] = []
+/** Released slots, a stack (an Int32Array: a growing JS array reallocated in old space as flows end). */
+let freeSlots = new Int32Array(0)
+let freeTop = 0
 
 function allocSlot(): number {
-  const slot = freeSlots.length > 0 ? freeSlots.pop()! : nextSlot++
+  const slot = freeTop > 0 ? freeSlots[--freeTop]! : nextSlot++
   if (slot >= cap) {
     const n = Math.max(1024, cap * 2)
+    const fs = new Int32Array(n); fs.set(freeSlots); freeSlots = fs
     const f = new Float64Array(n * F64_STRIDE); f.set(F64); F64 = f
     const i = new Int32Array(n * I32_STRIDE); i.set(I32); I32 = i
     cap = n
@@ -40,7 +43,7 @@ function allocSlot(): number {
 
 /** Connection slots in use (tests and the memory bench). */
 export function connSlotsInUse(): number {
-  return nextSlot - freeSlots.length
+  return nextSlot - freeTop
 }
 
 /** Transport family of a connection, as Zeek's `proto` column. */
@@ -109,7 +112,7 @@ export class Conn {
    */
   release(): void {
     if (this.slot < 0) return
-    freeSlots.push(this.slot)
+    freeSlots[freeTop++] = this.slot
     this.slot = -1
     this.hCache = undefined
     this.uidText = undefined

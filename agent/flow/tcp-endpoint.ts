@@ -47,12 +47,15 @@ let U32 = new Uint32Array(0)
 let F64 = new Float64Array(0)
 let I32 = new Int32Array(0)
 let nextSlot = 0
-const freeSlots: number[] = []
+/** Released slots, a stack (an Int32Array: a growing JS array reallocated in old space as flows end). */
+let freeSlots = new Int32Array(0)
+let freeTop = 0
 
 function allocSlot(): number {
-  const slot = freeSlots.length > 0 ? freeSlots.pop()! : nextSlot++
+  const slot = freeTop > 0 ? freeSlots[--freeTop]! : nextSlot++
   if (slot >= cap) {
     const n = Math.max(1024, cap * 2)
+    const fs = new Int32Array(n); fs.set(freeSlots); freeSlots = fs
     const u = new Uint32Array(n * U32_STRIDE); u.set(U32); U32 = u
     const f = new Float64Array(n * F64_STRIDE); f.set(F64); F64 = f
     const i = new Int32Array(n * I32_STRIDE); i.set(I32); I32 = i
@@ -69,7 +72,7 @@ function allocSlot(): number {
 
 /** Endpoint slots in use (tests and the memory bench). */
 export function tcpEndpointSlotsInUse(): number {
-  return nextSlot - freeSlots.length
+  return nextSlot - freeTop
 }
 
 export class TcpEndpoint {
@@ -84,7 +87,7 @@ export class TcpEndpoint {
   /** Returns the slot to the pool; the endpoint must not be used afterwards. */
   release(): void {
     if (this.slot < 0) return
-    freeSlots.push(this.slot)
+    freeSlots[freeTop++] = this.slot
     this.slot = -1
     this.blocks = NO_BLOCKS
   }
