@@ -12,7 +12,22 @@ import type { TcpEndpoint } from './tcp-endpoint.js'
  * releases the slot once the connection's record is emitted.
  */
 const F64_STRIDE = 18
-const I32_STRIDE = 4 // histSeen, vlan, innerVlan, flags (origActive 1, respActive 2)
+/**
+ * histSeen, vlan, innerVlan, flags, then the key (proto, a0..a3, b0..b3, pa, pb, hash),
+ * ipProto, origP, respP. Flags: origActive 1, respActive 2, origIsA 4, v6 8, localOrig and
+ * localResp as two 2-bit tri-states (bit 4/6 = known, bit 5/7 = value).
+ */
+const I32_STRIDE = 19
+const F_ORIG_IS_A = 4
+const F_V6 = 8
+
+function triState(bits: number): boolean | undefined {
+  return (bits & 1) === 0 ? undefined : (bits & 2) !== 0
+}
+
+function triBits(v: boolean | undefined): number {
+  return v === undefined ? 0 : v ? 3 : 1
+}
 
 let cap = 0
 let F64 = new Float64Array(0)
@@ -37,7 +52,10 @@ function allocSlot(): number {
   F64[f + 11] = 60 // inactivityTimeout
   F64.fill(Infinity, f + 12, f + 17) // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
   const i = slot * I32_STRIDE
-  I32[i] = 0; I32[i + 1] = -1; I32[i + 2] = -1; I32[i + 3] = 0
+  I32.fill(0, i, i + I32_STRIDE)
+  I32[i + 1] = -1; I32[i + 2] = -1 // no VLAN
+  I32[i + 3] = F_ORIG_IS_A
+  I32[i + 16] = 6 // ipProto
   return slot
 }
 
@@ -68,30 +86,13 @@ export class Conn {
   /** Drawn on first use (tunnel parent, analyzer log, record): most flows need it only once. */
   private uidText: string | undefined = undefined
   uidSource: { next(): string } | undefined = undefined
-  // ---- canonical key (copied from FlowKey once, at creation) ----
-  kProto = 0
-  kA0 = 0; kA1 = 0; kA2 = 0; kA3 = 0
-  kB0 = 0; kB1 = 0; kB2 = 0; kB3 = 0
-  kPA = 0
-  kPB = 0
-  hash = 0
   /** Next connection in the same hash bucket. */
   hashNext: Conn | undefined = undefined
-  /** Whether the originator is the lower endpoint of the canonical key (see flow-key.ts). */
-  origIsA = true
-  proto: ConnProto = 'tcp'
-  ipProto = 6
-  origP = 0
-  respP = 0
-  /** IPv6 key (addresses are 4 words) or IPv4 (1 word). */
-  v6 = false
   private hCache: [string, string] | undefined = undefined
   history = ''
   tcp: TcpState | undefined = undefined
   tunnelParents: string[] | undefined = undefined
   iface = ''
-  localOrig: boolean | undefined = undefined
-  localResp: boolean | undefined = undefined
   service = ''
   /** Application-layer session while analyzers are attached or detection is looking. */
   app: AppSession | undefined = undefined
@@ -162,6 +163,45 @@ export class Conn {
   /** Last interim record (active timeout). */
   get lastInterim(): number { return F64[this.slot * F64_STRIDE + 17]! }
   set lastInterim(v: number) { F64[this.slot * F64_STRIDE + 17] = v }
+  // ---- canonical key (copied from FlowKey once, at creation), ports, flags ----
+  get kProto(): number { return I32[this.slot * I32_STRIDE + 4]! }
+  get kA0(): number { return I32[this.slot * I32_STRIDE + 5]! }
+  get kA1(): number { return I32[this.slot * I32_STRIDE + 6]! }
+  get kA2(): number { return I32[this.slot * I32_STRIDE + 7]! }
+  get kA3(): number { return I32[this.slot * I32_STRIDE + 8]! }
+  get kB0(): number { return I32[this.slot * I32_STRIDE + 9]! }
+  get kB1(): number { return I32[this.slot * I32_STRIDE + 10]! }
+  get kB2(): number { return I32[this.slot * I32_STRIDE + 11]! }
+  get kB3(): number { return I32[this.slot * I32_STRIDE + 12]! }
+  get kPA(): number { return I32[this.slot * I32_STRIDE + 13]! }
+  get kPB(): number { return I32[this.slot * I32_STRIDE + 14]! }
+  get hash(): number { return I32[this.slot * I32_STRIDE + 15]! }
+  get ipProto(): number { return I32[this.slot * I32_STRIDE + 16]! }
+  set ipProto(v: number) { I32[this.slot * I32_STRIDE + 16] = v }
+  get origP(): number { return I32[this.slot * I32_STRIDE + 17]! }
+  set origP(v: number) { I32[this.slot * I32_STRIDE + 17] = v }
+  get respP(): number { return I32[this.slot * I32_STRIDE + 18]! }
+  set respP(v: number) { I32[this.slot * I32_STRIDE + 18] = v }
+  /** Transport family, from the IP protocol (ICMPv6 is 'icmp', as Zeek). */
+  get proto(): ConnProto {
+    const p = this.ipProto
+    return p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 || p === 58 ? 'icmp' : 'unknown_transport'
+  }
+  /** Whether the originator is the lower endpoint of the canonical key (see flow-key.ts). */
+  get origIsA(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & F_ORIG_IS_A) !== 0 }
+  set origIsA(v: boolean) { this.setFlags(F_ORIG_IS_A, v ? F_ORIG_IS_A : 0) }
+  /** IPv6 key (addresses are 4 words) or IPv4 (1 word). */
+  get v6(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & F_V6) !== 0 }
+  get localOrig(): boolean | undefined { return triState(I32[this.slot * I32_STRIDE + 3]! >> 4) }
+  set localOrig(v: boolean | undefined) { this.setFlags(0x30, triBits(v) << 4) }
+  get localResp(): boolean | undefined { return triState(I32[this.slot * I32_STRIDE + 3]! >> 6) }
+  set localResp(v: boolean | undefined) { this.setFlags(0xc0, triBits(v) << 6) }
+
+  private setFlags(mask: number, bits: number): void {
+    const i = this.slot * I32_STRIDE + 3
+    I32[i] = (I32[i]! & ~mask) | bits
+  }
+
   get histSeen(): number { return I32[this.slot * I32_STRIDE]! }
   set histSeen(v: number) { I32[this.slot * I32_STRIDE] = v }
   get vlan(): number { return I32[this.slot * I32_STRIDE + 1]! }
@@ -226,18 +266,21 @@ export class Conn {
   }
 
   setKey(k: FlowKey): void {
-    this.v6 = k.v6
-    this.kProto = k.proto
-    this.kA0 = k.a0; this.kA1 = k.a1; this.kA2 = k.a2; this.kA3 = k.a3
-    this.kB0 = k.b0; this.kB1 = k.b1; this.kB2 = k.b2; this.kB3 = k.b3
-    this.kPA = k.pa
-    this.kPB = k.pb
-    this.hash = k.hash
+    const b = this.slot * I32_STRIDE
+    this.setFlags(F_V6, k.v6 ? F_V6 : 0)
+    I32[b + 4] = k.proto
+    I32[b + 5] = k.a0; I32[b + 6] = k.a1; I32[b + 7] = k.a2; I32[b + 8] = k.a3
+    I32[b + 9] = k.b0; I32[b + 10] = k.b1; I32[b + 11] = k.b2; I32[b + 12] = k.b3
+    I32[b + 13] = k.pa
+    I32[b + 14] = k.pb
+    I32[b + 15] = k.hash
   }
 
   keyEquals(k: FlowKey): boolean {
-    return this.kA0 === k.a0 && this.kB0 === k.b0 && this.kPA === k.pa && this.kPB === k.pb && this.kProto === k.proto &&
-      this.kA1 === k.a1 && this.kA2 === k.a2 && this.kA3 === k.a3 && this.kB1 === k.b1 && this.kB2 === k.b2 && this.kB3 === k.b3
+    const b = this.slot * I32_STRIDE
+    const w = I32
+    return w[b + 5] === k.a0 && w[b + 9] === k.b0 && w[b + 13] === k.pa && w[b + 14] === k.pb && w[b + 4] === k.proto &&
+      w[b + 6] === k.a1 && w[b + 7] === k.a2 && w[b + 8] === k.a3 && w[b + 10] === k.b1 && w[b + 11] === k.b2 && w[b + 12] === k.b3
   }
 
   /** Zeek's Connection::CheckHistory: add `code` the first time `mask` is seen. Returns true if seen before. */

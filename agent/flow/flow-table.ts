@@ -172,7 +172,6 @@ export class FlowTable {
     const proto = info.ipProto
     const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
     if (proto === PROTO_TCP) {
-      c.proto = 'tcp'
       c.tcp = newTcpState()
       c.inactivityTimeout = this.cfg.tcp.handshakeInactivityTimeout
       c.expireAt = t + this.cfg.tcp.synTimeout
@@ -187,16 +186,13 @@ export class FlowTable {
         else if ((f & TCP_SYN) && (f & TCP_ACK)) c.tcp.startedWithSynAck = true
       }
     } else if (proto === PROTO_UDP) {
-      c.proto = 'udp'
       c.inactivityTimeout = this.cfg.udpInactivityTimeout
       if (isLikelyServerPort(k.sport, 'udp') && !isLikelyServerPort(k.dport, 'udp') && !isBroadcast(b, info.dstAddrOff, info.addrLen)) {
         c.flipRoles()
       }
     } else if (isIcmp) {
-      c.proto = 'icmp'
       c.inactivityTimeout = this.cfg.icmpInactivityTimeout
     } else {
-      c.proto = 'unknown_transport'
       c.inactivityTimeout = this.cfg.otherInactivityTimeout
     }
     const app = this.cfg.app
