@@ -165,10 +165,8 @@ export class FlowTable {
     if (info.srcMacOff >= 0) c.origMacN = macNumber(info.l2Buf, info.srcMacOff)
     if (info.dstMacOff >= 0) c.respMacN = macNumber(info.l2Buf, info.dstMacOff)
     if (tunnelParent !== undefined) c.tunnelParents = [tunnelParent]
-    const src = b.subarray(info.srcAddrOff, info.srcAddrOff + info.addrLen)
-    const dst = b.subarray(info.dstAddrOff, info.dstAddrOff + info.addrLen)
-    c.localOrig = this.cfg.localNets.isLocal(src)
-    c.localResp = this.cfg.localNets.isLocal(dst)
+    c.localOrig = this.cfg.localNets.isLocalAt(b, info.srcAddrOff, info.addrLen)
+    c.localResp = this.cfg.localNets.isLocalAt(b, info.dstAddrOff, info.addrLen)
     const proto = info.ipProto
     const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
     if (proto === PROTO_TCP) {

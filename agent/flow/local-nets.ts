@@ -123,13 +123,18 @@ export class LocalNets {
 
   /** addr: 4 or 16 raw bytes (views OK). Any other length is not local. */
   isLocal(addr: Uint8Array): boolean {
-    if (addr.length === 4) return this.isLocal4(word(addr, 0))
-    if (addr.length !== 16) return false
-    if (isV4Mapped(addr)) return this.isLocal4(word(addr, 12))
-    const w0 = word(addr, 0)
-    const w1 = word(addr, 4)
-    const w2 = word(addr, 8)
-    const w3 = word(addr, 12)
+    return this.isLocalAt(addr, 0, addr.length)
+  }
+
+  /** isLocal for the `len` address bytes at buf[off] (no view per call: the flow table asks twice per new flow). */
+  isLocalAt(addr: Uint8Array, off: number, len: number): boolean {
+    if (len === 4) return this.isLocal4(word(addr, off))
+    if (len !== 16) return false
+    if (isV4Mapped(addr, off)) return this.isLocal4(word(addr, off + 12))
+    const w0 = word(addr, off)
+    const w1 = word(addr, off + 4)
+    const w2 = word(addr, off + 8)
+    const w3 = word(addr, off + 12)
     const net = this.net6
     const mask = this.mask6
     for (let i = 0; i < net.length; i += 4) {
@@ -149,7 +154,7 @@ export class LocalNets {
   }
 }
 
-function isV4Mapped(a: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false
-  return a[10] === 0xff && a[11] === 0xff
+function isV4Mapped(a: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 10; i++) if (a[off + i] !== 0) return false
+  return a[off + 10] === 0xff && a[off + 11] === 0xff
 }
