@@ -90,7 +90,7 @@ export function communityIdV1(proto: number, srcIp: Uint8Array, dstIp: Uint8Arra
 
   const len = 2 + a.length + b.length + 2 + (ports ? 4 : 0)
   // At most 40 bytes: a reused scratch buffer (hashed before the next call) instead of one per flow.
-  const buf = msgScratch.subarray(0, len)
+  const buf = (msgViews[len] ??= msgScratch.subarray(0, len))
   let o = buf.writeUInt16BE(seed & 0xffff, 0)
   buf.set(a, o)
   o += a.length
@@ -106,3 +106,5 @@ export function communityIdV1(proto: number, srcIp: Uint8Array, dstIp: Uint8Arra
 }
 
 const msgScratch = Buffer.alloc(2 + 16 + 16 + 2 + 4)
+/** One view of msgScratch per input length, made once. */
+const msgViews: Buffer[] = []

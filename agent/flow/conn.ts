@@ -235,15 +235,20 @@ export class Conn {
     return this.hCache ?? this.formatHosts()
   }
 
-  /** Address bytes of the originator (true) or responder (false), into a shared scratch buffer. */
+  /**
+   * Address bytes of the originator (true) or responder (false), written into `out` (16
+   * bytes); returns a view of the 4 or 16 address bytes. `out` must be scratchA or scratchB
+   * (their views are made once: nothing is allocated per call).
+   */
   addrBytes(orig: boolean, out: Uint8Array): Uint8Array {
-    const useA = orig === this.origIsA
-    const w = useA ? [this.kA0, this.kA1, this.kA2, this.kA3] : [this.kB0, this.kB1, this.kB2, this.kB3]
+    const b = this.slot * I32_STRIDE + (orig === this.origIsA ? 5 : 9)
     const n = this.v6 ? 4 : 1
     for (let i = 0; i < n; i++) {
-      out[i * 4] = w[i]! >>> 24; out[i * 4 + 1] = (w[i]! >>> 16) & 0xff; out[i * 4 + 2] = (w[i]! >>> 8) & 0xff; out[i * 4 + 3] = w[i]! & 0xff
+      const w = I32[b + i]!
+      out[i * 4] = w >>> 24; out[i * 4 + 1] = (w >>> 16) & 0xff; out[i * 4 + 2] = (w >>> 8) & 0xff; out[i * 4 + 3] = w & 0xff
     }
-    return out.subarray(0, n * 4)
+    if (n === 4) return out.length === 16 ? out : out.subarray(0, 16)
+    return out === scratchA ? scratchA4 : out === scratchB ? scratchB4 : out.subarray(0, 4)
   }
 
   private formatHosts(): [string, string] {
@@ -261,8 +266,7 @@ export class Conn {
 
   /** Community ID v1, computed when asked (once per emitted record). */
   get communityId(): string {
-    const n = this.v6 ? 16 : 4
-    return communityIdV1(this.ipProto, this.addrBytes(true, scratchA).subarray(0, n), this.addrBytes(false, scratchB).subarray(0, n), this.origP, this.respP)
+    return communityIdV1(this.ipProto, this.addrBytes(true, scratchA), this.addrBytes(false, scratchB), this.origP, this.respP)
   }
 
   setKey(k: FlowKey): void {
@@ -324,10 +328,25 @@ export class Conn {
 
 const scratchA = new Uint8Array(16)
 const scratchB = new Uint8Array(16)
+const scratchA4 = scratchA.subarray(0, 4)
+const scratchB4 = scratchB.subarray(0, 4)
 
 const HEX2: string[] = Array.from({ length: 256 }, (_v, i) => (i < 16 ? '0' : '') + i.toString(16))
 
+/** MAC texts seen lately (a few routers and hosts recur in most flows); cleared when full. */
+const macTexts = new Map<number, string>()
+
 function macText(n: number): string {
+  let s = macTexts.get(n)
+  if (s === undefined) {
+    if (macTexts.size >= 4096) macTexts.clear()
+    s = formatMacNumber(n)
+    macTexts.set(n, s)
+  }
+  return s
+}
+
+function formatMacNumber(n: number): string {
   const hi = Math.floor(n / 4294967296) // top 16 bits
   const lo = n >>> 0
   return `${HEX2[hi >>> 8]}:${HEX2[hi & 0xff]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 0xff]}:${HEX2[(lo >>> 8) & 0xff]}:${HEX2[lo & 0xff]}`

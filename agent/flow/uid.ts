@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
 
 /**
  * Zeek-style connection uids: "C" + base62 of 96 random bits (Zeek's Conn uids have the
@@ -10,23 +11,34 @@ export class UidGenerator {
   private pool = Buffer.alloc(0)
   private pos = 0
 
-  constructor(private readonly prefix = 'C') {}
+  /** prefix (ASCII) + 3 × 6 base62 digits. */
+  private readonly scratch: Buffer
+
+  constructor(private readonly prefix = 'C') {
+    this.scratch = Buffer.alloc(prefix.length + 18)
+  }
 
   next(): string {
     if (this.pos + 12 > this.pool.length) {
       this.pool = randomBytes(12 * 1024)
       this.pos = 0
     }
-    let out = this.prefix
+    // The characters go into a scratch buffer and become one flat string (concatenating them
+    // built a chain of 19 strings per uid).
+    const b = this.scratch
+    let n = 0
+    for (let i = 0; i < this.prefix.length; i++) b[n++] = this.prefix.charCodeAt(i) & 0xff
     // Three 32-bit words, each written as up to 6 base62 digits (62^6 > 2^32 would need 6).
+    const pool = this.pool
     for (let w = 0; w < 3; w++) {
-      let v = this.pool.readUInt32BE(this.pos + w * 4)
+      const o = this.pos + w * 4
+      let v = pool[o]! * 0x1000000 + ((pool[o + 1]! << 16) | (pool[o + 2]! << 8) | pool[o + 3]!)
       for (let i = 0; i < 6 && (v > 0 || i === 0); i++) {
-        out += ALPHABET[v % 62]
+        b[n++] = ALPHABET_CODES[v % 62]!
         v = Math.floor(v / 62)
       }
     }
     this.pos += 12
-    return out
+    return b.toString('latin1', 0, n)
   }
 }
