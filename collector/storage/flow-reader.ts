@@ -5,6 +5,8 @@
  */
 import { keys, readU64, batchNumberOfKey, minTsOfSegmentKey, minTsOfPostingsKey, KEY_PREFIX, prefixRange } from './keys.js'
 import type { LevelDb } from './level-db.js'
+import { readFlowSegment } from './batch-store.js'
+import { decodeFlowChunk } from './flow-chunks.js'
 import { decodePostings } from './postings.js'
 import type { FlowMetaRecord } from './records.js'
 
@@ -41,8 +43,15 @@ export class FlowReader {
     }
   }
 
+  /** A whole segment (Batch-compatible bytes). */
   async segment(ref: SegmentRef): Promise<Buffer | undefined> {
-    return this.db.get(keys.flowSegment(ref.minTsUs, ref.n))
+    return readFlowSegment(this.db, ref.minTsUs, ref.n)
+  }
+
+  /** Chunk `c` of a segment (flows c·256 …; Batch-compatible bytes), or undefined. */
+  async chunk(ref: SegmentRef, c: number): Promise<Buffer | undefined> {
+    const v = await this.db.get(keys.flowChunk(ref.minTsUs, ref.n, c))
+    return v === undefined ? undefined : decodeFlowChunk(v)
   }
 
   async observationSegment(ref: SegmentRef): Promise<Buffer | undefined> {

@@ -20,10 +20,13 @@
  *                                            time, counts, time range per kind)
  *   dd  agent_id 0 epoch seq               → n (u64): ingest dedup; written in the SAME level
  *                                            batch as the data, so "seen" ⇔ "stored"
- *   fs  min_ts n                           → flow segment: the batch's `repeated Flow flows = 6`
- *                                            entries, byte for byte as the agent sent them
- *                                            (decodable with Batch.decode). A flow's id is
- *                                            (n, index in segment).
+ *   fs  min_ts n chunk(u16)                → flow segment chunk: FLOW_CHUNK (256) consecutive
+ *                                            entries of the batch's `repeated Flow flows = 6`,
+ *                                            byte for byte as the agent sent them, behind a
+ *                                            codec byte (raw DEFLATE or raw; flow-chunks.ts).
+ *                                            Decoded chunks concatenate to Batch-decodable
+ *                                            bytes. A flow's id is (n, index in segment); its
+ *                                            chunk is index / 256.
  *   fm  min_ts n                           → flow segment meta (JSON: max_ts, count, agent_id);
  *                                            time scans read these, not the segments
  *   fh  ip16 min_ts n                      → postings: varint indexes of the segment's flows
@@ -103,7 +106,7 @@ export const KEY_PREFIX = {
 export type KeyPrefix = (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]
 
 /** Store format version, in `mt format`; bumped when this layout changes incompatibly. */
-export const STORE_FORMAT_VERSION = 1
+export const STORE_FORMAT_VERSION = 2
 
 
 /** A key builder: appends parts after the prefix. */
@@ -177,7 +180,10 @@ export const keys = {
   batch: (n: number): Buffer => k(KEY_PREFIX.batch, 8).u64(n).done(),
   dedup: (agentId: string, epoch: number, seq: number): Buffer =>
     k(KEY_PREFIX.dedup, textCap(agentId) + 16).text(agentId, true).u64(epoch).u64(seq).done(),
-  flowSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.flowSegment, 16).u64(minTs).u64(n).done(),
+  /** Chunk `c` of a flow segment (flows [c·FLOW_CHUNK, (c+1)·FLOW_CHUNK), flow-chunks.ts). */
+  flowChunk: (minTs: number, n: number, c: number): Buffer => k(KEY_PREFIX.flowSegment, 18).u64(minTs).u64(n).u16(c).done(),
+  /** Every chunk of one flow segment. */
+  flowChunksOf: (minTs: number, n: number): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.flowSegment, 16).u64(minTs).u64(n).done()),
   flowMeta: (minTs: number, n: number): Buffer => k(KEY_PREFIX.flowMeta, 16).u64(minTs).u64(n).done(),
   flowByHost: (addr16: Uint8Array, minTs: number, n: number): Buffer =>
     k(KEY_PREFIX.flowByHost, 32).bytes(addr16).u64(minTs).u64(n).done(),
@@ -229,7 +235,7 @@ export function readU64(buf: Uint8Array, off: number): number {
   return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4)
 }
 
-/** The `n` at the end of a `bt`, `fs`, `fm`, `ev`, `ho`, `fh`, `fv`, `fp` or `gp` key. */
+/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
 export function batchNumberOfKey(key: Uint8Array): number {
   return readU64(key, key.length - 8)
 }

@@ -49,7 +49,7 @@ export class Retention {
       gone.add(n)
       if (minTs > newestGone) newestGone = minTs
       await d.del(k)
-      await d.del(keys.flowSegment(minTs, n))
+      for await (const c of this.db.keys(keys.flowChunksOf(minTs, n))) await d.del(c)
     }
     if (gone.size > 0) {
       for (const p of [KEY_PREFIX.flowByHost, KEY_PREFIX.flowByService, KEY_PREFIX.flowByPort] as const) {

@@ -68,7 +68,7 @@ export class CollectorStore {
     if (fmt === undefined) await this.db.write([{ type: 'put', key: keys.meta('format'), value: Buffer.from(String(STORE_FORMAT_VERSION)) }])
     else if (Number(fmt.toString()) !== STORE_FORMAT_VERSION) {
       await this.db.close()
-      throw new StoreFormatError(`store format ${fmt.toString()} in ${this.opts.dataDir}, this collector reads format ${STORE_FORMAT_VERSION}`)
+      throw new StoreFormatError(`the store in ${this.opts.dataDir} has format ${fmt.toString().slice(0, 16)}; this collector reads format ${STORE_FORMAT_VERSION} only and does not migrate stores before 1.0: point data_dir at a new directory (or move the old one away)`)
     }
     await this.batches.load()
   }
