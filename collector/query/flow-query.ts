@@ -8,7 +8,7 @@
 import type { Flow } from '../../protocol/index.js'
 import { flowCommunityId } from '../../protocol/index.js'
 import { CollectorError } from '../errors.js'
-import type { CollectorStore, FlowIndexSelector, SegmentRef } from '../storage/index.js'
+import { FLOW_CHUNK, type CollectorStore, type FlowIndexSelector, type SegmentRef } from '../storage/index.js'
 import { ip16OfText, ipText, parseCidr16 } from '../topology/addresses.js'
 import { TRANSPORT_OF } from '../topology/flow-view.js'
 import type { L4 } from '../topology/types.js'
@@ -112,19 +112,33 @@ export async function* queryFlows(store: CollectorStore, cache: SegmentCache, f:
   }
   for await (const s of segs()) {
     const key = `${s.minTsUs}:${s.n}`
-    // Few flows of an uncached segment (an index hit): decode only those.
-    let flows: { [i: number]: Flow | undefined } | undefined = cache.peek(key)
-    if (flows === undefined && s.indexes !== null && s.indexes.length < 64) {
-      const bytes = await store.flows.segment(s)
-      if (bytes === undefined) continue
-      const sel = decodeSelected(bytes, s.indexes)
-      flows = Object.fromEntries(sel) as { [i: number]: Flow }
+    const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
+    let flows: Flow[] | undefined = cache.peek(key)
+    if (flows === undefined && s.indexes !== null) {
+      // An index hit on an uncached segment: read and decode only the chunks (256 flows)
+      // holding the selected flows, one chunk at a time, so a query that stops at its
+      // limit reads no further.
+      if (stats) stats.segments++
+      const want = s.indexes
+      for (let w = 0; w < want.length;) {
+        const c = Math.floor(want[w]! / FLOW_CHUNK)
+        const first = c * FLOW_CHUNK
+        const local: number[] = []
+        for (; w < want.length && want[w]! < first + FLOW_CHUNK; w++) if (!same || want[w]! > after.i) local.push(want[w]! - first)
+        if (local.length === 0) continue
+        const bytes = await store.flows.chunk(s, c)
+        if (bytes === undefined) continue
+        for (const [j, fl] of decodeSelected(bytes, local)) {
+          if (stats) stats.scanned++
+          if (match(fl, s.agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i: first + j }, agentId: s.agentId, flow: fl }
+        }
+      }
+      continue
     }
     if (flows === undefined) flows = await cache.get(key, () => store.flows.segment(s))
     if (flows === undefined) continue
     if (stats) stats.segments++
-    const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
-    const positions = s.indexes ?? (flows as Flow[]).map((_, i) => i)
+    const positions = s.indexes ?? flows.map((_, i) => i)
     for (const i of positions) {
       if (same && i <= after.i) continue
       const fl = flows[i]
