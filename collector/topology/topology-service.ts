@@ -66,14 +66,14 @@ export class TopologyService {
   /** IngestService listener: merges one durable batch (synchronous, in memory). */
   readonly onStored = (b: StoredBatch): void => {
     try {
-      this.merge(b.agentId, b.n, b.flowSegment, b.rest, b.receivedAtUs)
+      this.merge(b.agentId, b.n, b.flows(), b.rest, b.receivedAtUs)
     } catch (err) {
       this.counters.merge_errors++
       this.log.error({ err, n: b.n }, 'topology merge failed for a batch')
     }
   }
 
-  private merge(agentId: string, n: number, flowSegment: Buffer | undefined, rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): void {
+  private merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): void {
     const m = this.model
     if (rest !== undefined) {
       for (const g of rest.gaps as Gap[]) { const p = gapLoss(agentId, g, rest.sentAtUs || receivedAtUs); if (p !== undefined) m.addLoss(p) }
@@ -84,11 +84,9 @@ export class TopologyService {
       }
       for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o))
     }
-    if (flowSegment !== undefined && flowSegment.length > 0) {
-      for (const f of Batch.decode(flowSegment).flows as Flow[]) {
-        const v = flowView(agentId, f)
-        if (v !== undefined) m.flow(v.view, v.established, v.origBytes, v.respBytes)
-      }
+    for (const f of flows) {
+      const v = flowView(agentId, f)
+      if (v !== undefined) m.flow(v.view, v.established, v.origBytes, v.respBytes)
     }
     if (n > this.watermark) this.watermark = n
     this.generation++
@@ -104,7 +102,7 @@ export class TopologyService {
       const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
       const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
       const rest = Batch.decode(Buffer.concat([ho ?? Buffer.alloc(0), gp ?? Buffer.alloc(0)]))
-      this.merge(rec.agentId, rec.n, fs, { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
+      this.merge(rec.agentId, rec.n, fs === undefined ? [] : Batch.decode(fs).flows as Flow[], { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
       count++
       if (count % 200 === 0) await this.flush()
     }
