@@ -73,6 +73,44 @@ export function edgeJson(e: EdgeRecord, loss: (agents: string[], from: number, t
   }
 }
 
+const busier = (a: EdgeRecord, b: EdgeRecord): boolean => a.bytes > b.bytes || (a.bytes === b.bytes && a.id < b.id)
+
+/**
+ * The `limit` busiest edges, busiest first (bytes descending, then id): a bounded min-heap
+ * over the candidates, O(n log limit) instead of sorting every edge of a 100k-edge topology.
+ */
+export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord[] {
+  if (edges.length <= limit) return [...edges].sort((a, b) => (busier(a, b) ? -1 : 1))
+  const heap: EdgeRecord[] = []
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < heap.length && busier(heap[m]!, heap[l]!)) m = l
+      if (r < heap.length && busier(heap[m]!, heap[r]!)) m = r
+      if (m === i) return
+      const t = heap[i]!; heap[i] = heap[m]!; heap[m] = t
+      i = m
+    }
+  }
+  for (const e of edges) {
+    if (heap.length < limit) {
+      heap.push(e)
+      for (let i = heap.length - 1; i > 0;) {
+        const p = (i - 1) >> 1
+        if (!busier(heap[p]!, heap[i]!)) break
+        const t = heap[i]!; heap[i] = heap[p]!; heap[p] = t
+        i = p
+      }
+    } else if (busier(e, heap[0]!)) {
+      heap[0] = e
+      down(0)
+    }
+  }
+  return heap.sort((a, b) => (busier(a, b) ? -1 : 1))
+}
+
 /** Returns undefined when the CIDR does not parse (the caller names the parameter). */
 export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson | undefined {
   const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
@@ -92,8 +130,7 @@ export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson
     if (cidr !== undefined && !hostIn(e.src) && !hostIn(e.dst)) continue
     picked.push(e)
   }
-  picked.sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1))
-  const edges = picked.slice(0, q.limit)
+  const edges = busiest(picked, q.limit)
   const lossOf = (agents: string[], from: number, to: number): boolean => agents.some((a) => m.loss.overlaps(a, from, to))
   const nodeIds = new Set<string>()
   for (const e of edges) { nodeIds.add(e.src); nodeIds.add(e.dst) }
