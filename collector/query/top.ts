@@ -2,12 +2,18 @@
  * Top talkers / services / ports / edges by bytes, flows or packets over a window, from
  * the stored flow records (every agent's record: a flow two agents reported counts twice
  * here; the topology counts it once). Bounded by `maxScan` flows examined.
+ *
+ * Filtered only by time (and agent / proto), the answer is computed over the segments'
+ * columns (flow-columns.ts: typed arrays, address texts computed once per segment) in the
+ * same segment order with the same counting of `scanned` and the same truncation as the
+ * general path, so both give identical answers; other filters go through queryFlows.
  */
 import type { CollectorStore } from '../storage/index.js'
 import { ipText } from '../topology/addresses.js'
 import { l4Of } from '../topology/flow-view.js'
 import { queryFlows, type FlowFilter } from './flow-query.js'
 import type { SegmentCache } from './segment-cache.js'
+import type { FlowColumns } from './flow-columns.js'
 
 export type TopGroup = 'talkers' | 'services' | 'ports' | 'pairs'
 export type TopMetric = 'bytes' | 'flows' | 'packets'
@@ -15,7 +21,55 @@ export type TopMetric = 'bytes' | 'flows' | 'packets'
 export interface TopRow { key: string; bytes: number; flows: number; packets: number }
 export interface TopResult { group: TopGroup; by: TopMetric; from_us: number; to_us: number; scanned: number; truncated: boolean; rows: TopRow[] }
 
+const PROTO_NUM: Record<string, number> = { tcp: 1, udp: 2, icmp: 3, other: 0 }
+
+/** True when the filter is one the column path answers (time, agent, proto). */
+function columnar(f: FlowFilter): boolean {
+  return f.host === undefined && f.cidr === undefined && f.port === undefined && f.service === undefined && f.connState === undefined && f.communityId === undefined
+}
+
+async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, maxScan: number): Promise<{ acc: Map<string, TopRow>; scanned: number; truncated: boolean }> {
+  const acc = new Map<string, TopRow>()
+  const add = (key: string, bytes: number, packets: number): void => {
+    const r = acc.get(key)
+    if (r === undefined) acc.set(key, { key, bytes, flows: 1, packets })
+    else { r.bytes += bytes; r.flows++; r.packets += packets }
+  }
+  const proto = f.proto === undefined ? -1 : PROTO_NUM[f.proto]!
+  let scanned = 0
+  for await (const m of store.flows.metas(f.fromUs, f.toUs)) {
+    if (f.agent !== undefined && m.meta.agentId !== f.agent) continue
+    const key = `${m.minTsUs}:${m.n}`
+    const c: FlowColumns | undefined = await cache.columns.get(key, () => cache.get(key, () => store.flows.segment(m)))
+    if (c === undefined) continue
+    const str = c.strings
+    const services = group === 'services' ? str.map((s) => (s === '' ? ['-'] : s.split(','))) : undefined
+    for (let i = 0; i < c.count; i++) {
+      scanned++
+      const ts = c.ts[i]!
+      if (ts < f.fromUs || ts > f.toUs) continue
+      if (proto >= 0 && c.transport[i] !== proto) continue
+      const bytes = c.bytes[i]!
+      const packets = c.packets[i]!
+      if (group === 'talkers') {
+        add(str[c.orig[i]!]!, bytes, packets)
+        if (c.resp[i] !== c.orig[i]) add(str[c.resp[i]!]!, bytes, packets)
+      } else if (group === 'services') {
+        for (const s of services![c.service[i]!]!) add(s, bytes, packets)
+      } else if (group === 'ports') add(`${l4Of(c.transport[i]!)}/${c.respPort[i]}`, bytes, packets)
+      else add(`${str[c.orig[i]!]} -> ${str[c.resp[i]!]}:${c.respPort[i]}/${l4Of(c.transport[i]!)}`, bytes, packets)
+      if (scanned >= maxScan) return { acc, scanned, truncated: true }
+    }
+  }
+  return { acc, scanned, truncated: false }
+}
+
 export async function topFlows(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, by: TopMetric, limit: number, maxScan: number): Promise<TopResult> {
+  if (columnar(f)) {
+    const r = await topFromColumns(store, cache, f, group, maxScan)
+    const rows = [...r.acc.values()].sort((a, b) => b[by] - a[by] || (a.key < b.key ? -1 : 1)).slice(0, limit)
+    return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: r.scanned, truncated: r.truncated, rows }
+  }
   const acc = new Map<string, TopRow>()
   const add = (key: string, bytes: number, packets: number): void => {
     const r = acc.get(key)
