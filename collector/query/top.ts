@@ -14,6 +14,20 @@ import { l4Of } from '../topology/flow-view.js'
 import { queryFlows, type FlowFilter } from './flow-query.js'
 import type { SegmentCache } from './segment-cache.js'
 import type { FlowColumns } from './flow-columns.js'
+import { topK } from './top-k.js'
+
+const serviceListsOf = new WeakMap<FlowColumns, string[][]>()
+
+/** Per string of a segment's table, its service names ('-' for none); computed once per segment. */
+function serviceLists(c: FlowColumns): string[][] {
+  let v = serviceListsOf.get(c)
+  if (v === undefined) {
+    const used = new Set<number>(c.service)
+    v = c.strings.map((s, i) => (!used.has(i) ? [] : s === '' ? ['-'] : s.split(',')))
+    serviceListsOf.set(c, v)
+  }
+  return v
+}
 
 export type TopGroup = 'talkers' | 'services' | 'ports' | 'pairs'
 export type TopMetric = 'bytes' | 'flows' | 'packets'
@@ -43,7 +57,7 @@ async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: Flo
     const c: FlowColumns | undefined = await cache.columns.get(key, () => cache.get(key, () => store.flows.segment(m)))
     if (c === undefined) continue
     const str = c.strings
-    const services = group === 'services' ? str.map((s) => (s === '' ? ['-'] : s.split(','))) : undefined
+    const services = group === 'services' ? serviceLists(c) : undefined
     for (let i = 0; i < c.count; i++) {
       scanned++
       const ts = c.ts[i]!
@@ -65,11 +79,14 @@ async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: Flo
 }
 
 export async function topFlows(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, by: TopMetric, limit: number, maxScan: number): Promise<TopResult> {
-  if (columnar(f)) {
-    const r = await topFromColumns(store, cache, f, group, maxScan)
-    const rows = [...r.acc.values()].sort((a, b) => b[by] - a[by] || (a.key < b.key ? -1 : 1)).slice(0, limit)
-    return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: r.scanned, truncated: r.truncated, rows }
-  }
+  if (!columnar(f)) return topFlowsScan(store, cache, f, group, by, limit, maxScan)
+  const r = await topFromColumns(store, cache, f, group, maxScan)
+  const rows = topK(r.acc.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
+  return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: r.scanned, truncated: r.truncated, rows }
+}
+
+/** The general path: every filter, flow by flow through queryFlows (exported for the equivalence test). */
+export async function topFlowsScan(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, by: TopMetric, limit: number, maxScan: number): Promise<TopResult> {
   const acc = new Map<string, TopRow>()
   const add = (key: string, bytes: number, packets: number): void => {
     const r = acc.get(key)
@@ -93,6 +110,6 @@ export async function topFlows(store: CollectorStore, cache: SegmentCache, f: Fl
     else add(`${ipText(fl.origH)} -> ${ipText(fl.respH)}:${fl.respP}/${l4Of(fl.proto)}`, bytes, packets)
     if (stats.scanned >= maxScan) { truncated = true; break }
   }
-  const rows = [...acc.values()].sort((a, b) => b[by] - a[by] || (a.key < b.key ? -1 : 1)).slice(0, limit)
+  const rows = topK(acc.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
   return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: stats.scanned, truncated, rows }
 }

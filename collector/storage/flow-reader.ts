@@ -24,7 +24,12 @@ export type FlowIndexSelector =
   | { kind: 'service'; name: string }
   | { kind: 'port'; transport: number; port: number }
 
+/** Segment metas remembered by meta() (a meta never changes; a deleted segment's chunks are simply missing). */
+const META_CACHE = 100_000
+
 export class FlowReader {
+  private readonly metaCache = new Map<string, FlowMetaRecord>()
+
   constructor(private readonly db: LevelDb, private readonly maxSpanUs: () => number) {}
 
   /** The lower bound of segment min_ts for a query starting at fromUs. */
@@ -63,8 +68,24 @@ export class FlowReader {
   }
 
   async meta(ref: SegmentRef): Promise<FlowMetaRecord | undefined> {
+    const id = `${ref.minTsUs}:${ref.n}`
+    const hit = this.metaCache.get(id)
+    if (hit !== undefined) return hit
     const v = await this.db.get(keys.flowMeta(ref.minTsUs, ref.n))
-    return v === undefined ? undefined : JSON.parse(v.toString('utf8')) as FlowMetaRecord
+    if (v === undefined) return undefined
+    const m = JSON.parse(v.toString('utf8')) as FlowMetaRecord
+    if (this.metaCache.size >= META_CACHE) this.metaCache.delete(this.metaCache.keys().next().value as string)
+    this.metaCache.set(id, m)
+    return m
+  }
+
+  /** Postings of one host / service / port selector, streamed in (min_ts, n) order (no CIDR: its addresses need merging). */
+  async *postingsStream(sel: Exclude<FlowIndexSelector, { kind: 'cidr' }>, fromUs: number, toUs: number): AsyncGenerator<SegmentPostings> {
+    const lo = this.startOf(fromUs)
+    const range = sel.kind === 'host' ? { gte: keys.flowByHost(sel.addr16, lo, 0), lte: keys.flowByHost(sel.addr16, toUs, MAX_N) }
+      : sel.kind === 'service' ? { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
+        : { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
+    for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
   }
 
   /**

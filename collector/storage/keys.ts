@@ -51,7 +51,9 @@
  *   mt  name                               → store metadata (format version; `topology_n`:
  *                                            the last batch number merged into hs/ed/ru/lp)
  *   hs  host_id                            → topology host (JSON; see topology/model.ts)
- *   ed  edge_id                            → topology edge client → server service (JSON);
+ *   ed  edge_id                            → topology edge client → server service: JSON array
+ *                                            of the fields the id does not hold
+ *                                            (topology/edge-codec.ts);
  *                                            edge_id = src_host 0x1f dst_host 0x1f proto 0x1f port
  *   ru  resolution(u8) bucket_us(u64) dim  → roll-up counters (3 × u64 BE: flows, bytes,
  *                                            packets); resolution 1 = minute, 2 = hour; dim ""

@@ -73,8 +73,9 @@ export class TopologyStore {
     for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.host))) yield v.toString('utf8')
   }
 
-  async *edges(): AsyncGenerator<string> {
-    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.edge))) yield v.toString('utf8')
+  /** Stored edges as [edge_id, value]. */
+  async *edges(): AsyncGenerator<[string, string]> {
+    for await (const [k, v] of this.db.entries(prefixRange(KEY_PREFIX.edge))) yield [k.toString('utf8', 3), v.toString('utf8')]
   }
 
   async lossPeriods(): Promise<LossPeriodRecord[]> {

@@ -15,7 +15,8 @@ import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
 import { flowView, gapLoss, observationView } from './flow-view.js'
 import { TopologyModel, type TopologyChange, type TopologyOptions } from './topology-model.js'
-import type { EdgeRecord, HostRecord } from './types.js'
+import { decodeEdge, encodeEdge } from './edge-codec.js'
+import type { HostRecord } from './types.js'
 
 export interface TopologyServiceOptions extends TopologyOptions {
   flushIntervalMs: number
@@ -48,7 +49,13 @@ export class TopologyService {
   async start(): Promise<void> {
     this.model.clear()
     for await (const j of this.store.topology.hosts()) this.model.loadHost(JSON.parse(j) as HostRecord)
-    for await (const j of this.store.topology.edges()) this.model.loadEdge(JSON.parse(j) as EdgeRecord)
+    let badEdges = 0
+    for await (const [id, j] of this.store.topology.edges()) {
+      const e = decodeEdge(id, j)
+      if (e === undefined) badEdges++
+      else this.model.loadEdge(e)
+    }
+    if (badEdges > 0) this.log.warn({ edges: badEdges }, 'topology: stored edges that do not decode were skipped (POST /api/v1/topology/rebuild recomputes them)')
     for (const p of await this.store.topology.lossPeriods()) this.model.loss.add(p)
     this.watermark = await this.store.topology.watermark()
     const replayed = await this.replayAfter(this.watermark)
@@ -139,7 +146,7 @@ export class TopologyService {
     }
     const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
     for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }) }
-    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: JSON.stringify(e) }) }
+    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }) }
     const deltas = [...m.rollupDeltas.values()]
     m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.rollupDeltas.clear(); m.newLossPeriods.length = 0
     for (const d of deltas) {

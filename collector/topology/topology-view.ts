@@ -3,6 +3,7 @@
  * minimum bytes, agent), the busiest edges first up to a limit, nodes of those edges, each
  * edge's confidence, and the loss periods that make "no traffic" conclusions uncertain.
  */
+import { topK } from '../query/top-k.js'
 import { parseCidr16 } from './addresses.js'
 import type { TopologyModel } from './topology-model.js'
 import type { EdgeRecord, HostRecord, LossPeriod } from './types.js'
@@ -75,40 +76,9 @@ export function edgeJson(e: EdgeRecord, loss: (agents: string[], from: number, t
 
 const busier = (a: EdgeRecord, b: EdgeRecord): boolean => a.bytes > b.bytes || (a.bytes === b.bytes && a.id < b.id)
 
-/**
- * The `limit` busiest edges, busiest first (bytes descending, then id): a bounded min-heap
- * over the candidates, O(n log limit) instead of sorting every edge of a 100k-edge topology.
- */
+/** The `limit` busiest edges, busiest first (bytes descending, then id), without sorting every edge. */
 export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord[] {
-  if (edges.length <= limit) return [...edges].sort((a, b) => (busier(a, b) ? -1 : 1))
-  const heap: EdgeRecord[] = []
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1
-      const r = l + 1
-      let m = i
-      if (l < heap.length && busier(heap[m]!, heap[l]!)) m = l
-      if (r < heap.length && busier(heap[m]!, heap[r]!)) m = r
-      if (m === i) return
-      const t = heap[i]!; heap[i] = heap[m]!; heap[m] = t
-      i = m
-    }
-  }
-  for (const e of edges) {
-    if (heap.length < limit) {
-      heap.push(e)
-      for (let i = heap.length - 1; i > 0;) {
-        const p = (i - 1) >> 1
-        if (!busier(heap[p]!, heap[i]!)) break
-        const t = heap[i]!; heap[i] = heap[p]!; heap[p] = t
-        i = p
-      }
-    } else if (busier(e, heap[0]!)) {
-      heap[0] = e
-      down(0)
-    }
-  }
-  return heap.sort((a, b) => (busier(a, b) ? -1 : 1))
+  return topK(edges, limit, busier)
 }
 
 /** Returns undefined when the CIDR does not parse (the caller names the parameter). */
