@@ -141,3 +141,43 @@ t.test('/flows/top column path = general path; index queries over chunks = a ful
     t.same(got, want, `${q}: every matching flow once, in order`)
   }
 })
+
+t.test('/flows/top from hour roll-ups = from every flow (aligned and partial hours, restart, rebuild)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-tops-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  let c = await startCollector({}, dir)
+  const a = await enrollAgent(c, 1)
+  const b = await enrollAgent(c, 2)
+  const H = 3_600_000_000
+  const h0 = Math.floor(1_700_000_000_000_000 / H) * H
+  let seq = 0
+  for (const ag of [a, b, a]) {
+    seq++
+    const bt = batch(ag.agentId, seq, 900)
+    // Spread over four hours; some flows without a service; the same address both ends once.
+    bt.flows = (bt.flows as FlowProperties[]).map((f, i) => ({ ...f, tsUs: h0 + ((i * 104_729 + seq * 7) % 14_400) * 1_000_000, service: i % 6 === 0 ? '' : i % 6 === 1 ? 'dns,http' : f.service }))
+    ;(bt.flows as FlowProperties[])[5]!.respH = (bt.flows as FlowProperties[])[5]!.origH
+    t.equal((await post(c, ag.secret, encodeBatch(bt))).statusCode, 200)
+  }
+  const check = async (label: string): Promise<void> => {
+    await c.api.topology.flush()
+    const windows: Array<[number, number]> = [[h0, h0 + 4 * H - 1], [h0 + 17 * 60_000_000, h0 + 2 * H + 5 * 60_000_000], [h0 + H, h0 + 2 * H - 1], [h0 + 1, h0 + 2 * H], [0, Number.MAX_SAFE_INTEGER]]
+    for (const [fromUs, toUs] of windows) {
+      for (const group of ['talkers', 'services', 'ports'] as TopGroup[]) {
+        for (const by of ['bytes', 'flows'] as TopMetric[]) {
+          const fast = await topFlows(c.store, new SegmentCache(100_000), { fromUs, toUs }, group, by, 1000, 10_000_000, c.api.topology.tops)
+          const slow = await topFlowsScan(c.store, new SegmentCache(100_000), { fromUs, toUs }, group, by, 1000, 10_000_000)
+          t.same(fast.rows, slow.rows, `${label}: ${group} by ${by} [${fromUs - h0}, ${toUs - h0}]`)
+          if (toUs - fromUs >= 2 * H && fromUs > 0) t.ok(fast.rollup_hours >= 1, 'whole hours came from roll-ups')
+        }
+      }
+    }
+  }
+  await check('live')
+  await c.app.close()
+  c = await startCollector({}, dir)
+  t.teardown(() => c.close())
+  await check('after a restart')
+  t.equal((await c.app.inject({ method: 'POST', url: '/api/v1/topology/rebuild', headers: { authorization: `Bearer ${ADMIN}` } })).statusCode, 200)
+  await check('after a rebuild')
+})

@@ -154,43 +154,53 @@ async function* indexedHits(store: CollectorStore, cache: SegmentCache, f: FlowF
       ahead.push({ c, meta: early(store.flows.meta(c)), chunk, bytes: cached ? undefined : early(store.flows.chunk(c, chunk)) })
     }
   }
-  for (;;) {
-    await fill()
-    const a = ahead.shift()
-    if (a === undefined) return
-    const s = a.c
-    const meta = await a.meta
-    if (meta === undefined) continue
-    const agentId = meta.agentId
-    if (f.agent !== undefined && agentId !== f.agent) continue
-    const key = `${s.minTsUs}:${s.n}`
-    const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
-    const want = s.indexes!
-    const flows = cache.peek(key)
-    if (stats) stats.segments++
-    if (flows !== undefined) {
-      for (const i of want) {
-        if (same && i <= after.i) continue
-        const fl = flows[i]
-        if (fl === undefined) continue
-        if (stats) stats.scanned++
-        if (match(fl, agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, flow: fl }
+  try {
+    yield* drainAhead()
+  } finally {
+    // A query that stops early (a page's limit) closes the postings iterator now, not at GC:
+    // an open LevelDB iterator pins its files (compaction cannot drop them).
+    await it.return(undefined)
+  }
+
+  async function* drainAhead(): AsyncGenerator<FlowHit> {
+    for (;;) {
+      await fill()
+      const a = ahead.shift()
+      if (a === undefined) return
+      const s = a.c
+      const meta = await a.meta
+      if (meta === undefined) continue
+      const agentId = meta.agentId
+      if (f.agent !== undefined && agentId !== f.agent) continue
+      const key = `${s.minTsUs}:${s.n}`
+      const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
+      const want = s.indexes!
+      const flows = cache.peek(key)
+      if (stats) stats.segments++
+      if (flows !== undefined) {
+        for (const i of want) {
+          if (same && i <= after.i) continue
+          const fl = flows[i]
+          if (fl === undefined) continue
+          if (stats) stats.scanned++
+          if (match(fl, agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, flow: fl }
+        }
+        continue
       }
-      continue
-    }
-    // An uncached segment: read and decode only the chunks (256 flows) holding the selected
-    // flows, one chunk at a time, so a query that stops at its limit reads no further.
-    for (let w = 0; w < want.length;) {
-      const c = Math.floor(want[w]! / FLOW_CHUNK)
-      const first = c * FLOW_CHUNK
-      const local: number[] = []
-      for (; w < want.length && want[w]! < first + FLOW_CHUNK; w++) if (!same || want[w]! > after.i) local.push(want[w]! - first)
-      if (local.length === 0) continue
-      const bytes = await (c === a.chunk && a.bytes !== undefined ? a.bytes : store.flows.chunk(s, c))
-      if (bytes === undefined) continue
-      for (const [j, fl] of decodeSelected(bytes, local)) {
-        if (stats) stats.scanned++
-        if (match(fl, agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i: first + j }, agentId, flow: fl }
+      // An uncached segment: read and decode only the chunks (256 flows) holding the selected
+      // flows, one chunk at a time, so a query that stops at its limit reads no further.
+      for (let w = 0; w < want.length;) {
+        const c = Math.floor(want[w]! / FLOW_CHUNK)
+        const first = c * FLOW_CHUNK
+        const local: number[] = []
+        for (; w < want.length && want[w]! < first + FLOW_CHUNK; w++) if (!same || want[w]! > after.i) local.push(want[w]! - first)
+        if (local.length === 0) continue
+        const bytes = await (c === a.chunk && a.bytes !== undefined ? a.bytes : store.flows.chunk(s, c))
+        if (bytes === undefined) continue
+        for (const [j, fl] of decodeSelected(bytes, local)) {
+          if (stats) stats.scanned++
+          if (match(fl, agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i: first + j }, agentId, flow: fl }
+        }
       }
     }
   }

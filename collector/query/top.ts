@@ -15,6 +15,7 @@ import { queryFlows, type FlowFilter } from './flow-query.js'
 import type { SegmentCache } from './segment-cache.js'
 import type { FlowColumns } from './flow-columns.js'
 import { topK } from './top-k.js'
+import { HOUR_US, type TopRollupGroup, type TopRollups } from '../topology/top-rollups.js'
 
 const serviceListsOf = new WeakMap<FlowColumns, string[][]>()
 
@@ -33,7 +34,7 @@ export type TopGroup = 'talkers' | 'services' | 'ports' | 'pairs'
 export type TopMetric = 'bytes' | 'flows' | 'packets'
 
 export interface TopRow { key: string; bytes: number; flows: number; packets: number }
-export interface TopResult { group: TopGroup; by: TopMetric; from_us: number; to_us: number; scanned: number; truncated: boolean; rows: TopRow[] }
+export interface TopResult { group: TopGroup; by: TopMetric; from_us: number; to_us: number; scanned: number; truncated: boolean; rollup_hours: number; rows: TopRow[] }
 
 const PROTO_NUM: Record<string, number> = { tcp: 1, udp: 2, icmp: 3, other: 0 }
 
@@ -42,15 +43,14 @@ function columnar(f: FlowFilter): boolean {
   return f.host === undefined && f.cidr === undefined && f.port === undefined && f.service === undefined && f.connState === undefined && f.communityId === undefined
 }
 
-async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, maxScan: number): Promise<{ acc: Map<string, TopRow>; scanned: number; truncated: boolean }> {
-  const acc = new Map<string, TopRow>()
+async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, maxScan: number, acc: Map<string, TopRow>, scanned0: number): Promise<{ scanned: number; truncated: boolean }> {
   const add = (key: string, bytes: number, packets: number): void => {
     const r = acc.get(key)
     if (r === undefined) acc.set(key, { key, bytes, flows: 1, packets })
     else { r.bytes += bytes; r.flows++; r.packets += packets }
   }
   const proto = f.proto === undefined ? -1 : PROTO_NUM[f.proto]!
-  let scanned = 0
+  let scanned = scanned0
   for await (const m of store.flows.metas(f.fromUs, f.toUs)) {
     if (f.agent !== undefined && m.meta.agentId !== f.agent) continue
     const key = `${m.minTsUs}:${m.n}`
@@ -72,17 +72,44 @@ async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: Flo
         for (const s of services![c.service[i]!]!) add(s, bytes, packets)
       } else if (group === 'ports') add(`${l4Of(c.transport[i]!)}/${c.respPort[i]}`, bytes, packets)
       else add(`${str[c.orig[i]!]} -> ${str[c.resp[i]!]}:${c.respPort[i]}/${l4Of(c.transport[i]!)}`, bytes, packets)
-      if (scanned >= maxScan) return { acc, scanned, truncated: true }
+      if (scanned >= maxScan) return { scanned, truncated: true }
     }
   }
-  return { acc, scanned, truncated: false }
+  return { scanned, truncated: false }
 }
 
-export async function topFlows(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, by: TopMetric, limit: number, maxScan: number): Promise<TopResult> {
+/**
+ * Top rows over a window. Filtered only by time, talkers / services / ports take every
+ * whole hour inside the window from the hour roll-ups (top-rollups.ts: the same per-record
+ * counting, as of the last topology flush) and the partial hours at either end from the
+ * stored flows' columns; `rollup_hours` says how many hours came from roll-ups and
+ * `scanned` counts the flows examined. With an agent or proto filter, or for pairs, every
+ * flow of the window is examined (columns); other filters use the general path.
+ */
+export async function topFlows(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, by: TopMetric, limit: number, maxScan: number, tops?: TopRollups): Promise<TopResult> {
   if (!columnar(f)) return topFlowsScan(store, cache, f, group, by, limit, maxScan)
-  const r = await topFromColumns(store, cache, f, group, maxScan)
-  const rows = topK(r.acc.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
-  return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: r.scanned, truncated: r.truncated, rows }
+  const acc = new Map<string, TopRow>()
+  const first = Math.ceil(f.fromUs / HOUR_US) * HOUR_US
+  const end = Math.floor((f.toUs + 1) / HOUR_US) * HOUR_US
+  const rollup = tops !== undefined && group !== 'pairs' && f.agent === undefined && f.proto === undefined && first < end
+  const parts: Array<[number, number]> = rollup ? [[f.fromUs, first - 1], [end, f.toUs]] : [[f.fromUs, f.toUs]]
+  let scanned = 0
+  let truncated = false
+  for (const [a, b] of parts) {
+    if (a > b) continue
+    const r = await topFromColumns(store, cache, { ...f, fromUs: a, toUs: b }, group, maxScan, acc, scanned)
+    scanned = r.scanned
+    if (r.truncated) { truncated = true; break }
+  }
+  if (rollup) {
+    for await (const c of tops.stored(first, end, group as TopRollupGroup)) {
+      const row = acc.get(c.key)
+      if (row === undefined) acc.set(c.key, { key: c.key, bytes: c.bytes, flows: c.flows, packets: c.packets })
+      else { row.bytes += c.bytes; row.flows += c.flows; row.packets += c.packets }
+    }
+  }
+  const rows = topK(acc.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
+  return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned, truncated, rollup_hours: rollup ? (end - first) / HOUR_US : 0, rows }
 }
 
 /** The general path: every filter, flow by flow through queryFlows (exported for the equivalence test). */
@@ -111,5 +138,5 @@ export async function topFlowsScan(store: CollectorStore, cache: SegmentCache, f
     if (stats.scanned >= maxScan) { truncated = true; break }
   }
   const rows = topK(acc.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
-  return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: stats.scanned, truncated, rows }
+  return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned: stats.scanned, truncated, rollup_hours: 0, rows }
 }

@@ -24,11 +24,15 @@ export type FlowIndexSelector =
   | { kind: 'service'; name: string }
   | { kind: 'port'; transport: number; port: number }
 
-/** Segment metas remembered by meta() (a meta never changes; a deleted segment's chunks are simply missing). */
+/** Segment metas remembered by meta() (a meta never changes; retention clears the caches). */
 const META_CACHE = 100_000
+/** Decoded chunks remembered by chunk(), in bytes (an index query reads one chunk per segment hit). */
+const CHUNK_CACHE_BYTES = 32 * 1024 * 1024
 
 export class FlowReader {
   private readonly metaCache = new Map<string, FlowMetaRecord>()
+  private readonly chunkCache = new Map<string, Buffer>()
+  private chunkBytes = 0
 
   constructor(private readonly db: LevelDb, private readonly maxSpanUs: () => number) {}
 
@@ -55,8 +59,32 @@ export class FlowReader {
 
   /** Chunk `c` of a segment (flows c·256 …; Batch-compatible bytes), or undefined. */
   async chunk(ref: SegmentRef, c: number): Promise<Buffer | undefined> {
+    const id = `${ref.minTsUs}:${ref.n}:${c}`
+    const hit = this.chunkCache.get(id)
+    if (hit !== undefined) {
+      this.chunkCache.delete(id)
+      this.chunkCache.set(id, hit)
+      return hit
+    }
     const v = await this.db.get(keys.flowChunk(ref.minTsUs, ref.n, c))
-    return v === undefined ? undefined : decodeFlowChunk(v)
+    const bytes = v === undefined ? undefined : decodeFlowChunk(v)
+    if (bytes !== undefined && !this.chunkCache.has(id)) {
+      this.chunkCache.set(id, bytes)
+      this.chunkBytes += bytes.length
+      while (this.chunkBytes > CHUNK_CACHE_BYTES && this.chunkCache.size > 1) {
+        const [k, b] = this.chunkCache.entries().next().value as [string, Buffer]
+        this.chunkCache.delete(k)
+        this.chunkBytes -= b.length
+      }
+    }
+    return bytes
+  }
+
+  /** Forgets cached metas and chunks (after retention deleted segments). */
+  clearCaches(): void {
+    this.metaCache.clear()
+    this.chunkCache.clear()
+    this.chunkBytes = 0
   }
 
   async observationSegment(ref: SegmentRef): Promise<Buffer | undefined> {

@@ -58,6 +58,11 @@
  *   ru  resolution(u8) bucket_us(u64) dim  → roll-up counters (3 × u64 BE: flows, bytes,
  *                                            packets); resolution 1 = minute, 2 = hour; dim ""
  *                                            = all traffic, "s:<service>", "p:<proto>"
+ *   rt  bucket_us(u64) group(u8) key        → hour roll-up for /flows/top (topology/top-rollups.ts):
+ *                                            3 unsigned varints (flows, IP bytes, packets) of
+ *                                            every stored record in the hour; group 0 = talker
+ *                                            (key: address text), 1 = service (name, "-" for
+ *                                            none), 2 = port ("tcp/443")
  *   lp  agent_id 0 from_us(u64) to_us(u64) → a period the agent reported capture loss or
  *                                            shipping gaps (JSON: reason, records)
  *   al  alert_id                           → alert record (JSON; collector/alerts/alert-types.ts);
@@ -72,7 +77,8 @@
  * largest span ever written in `mt max_segment_span_us` (same level batch).
  *
  * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`) and events
- * (`ev`) expire by segment time; minute and hour roll-ups by bucket; topology hosts and edges
+ * (`ev`) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
+ * roll-ups' retention); topology hosts and edges
  * by last seen; `lp` by its end; `bt`/`dd`/`gp` with the longest data retention.
  */
 
@@ -99,6 +105,7 @@ export const KEY_PREFIX = {
   host: 'hs',
   edge: 'ed',
   rollup: 'ru',
+  topRollup: 'rt',
   lossPeriod: 'lp',
   alert: 'al',
   suppression: 'su',
@@ -212,6 +219,11 @@ export const keys = {
   /** Roll-ups of one resolution with bucket in [fromUs, toUs). */
   rollupRange: (resolution: number, fromUs: number, toUs: number): { gte: Buffer; lt: Buffer } =>
     ({ gte: k(KEY_PREFIX.rollup, 9).u8(resolution).u64(fromUs).done(), lt: k(KEY_PREFIX.rollup, 9).u8(resolution).u64(toUs).done() }),
+  topRollup: (bucketUs: number, group: number, key: string): Buffer => k(KEY_PREFIX.topRollup, 9 + textCap(key)).u64(bucketUs).u8(group).text(key, false).done(),
+  /** `rt` rows of one hour bucket and group. */
+  topRollupsOf: (bucketUs: number, group: number): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.topRollup, 9).u64(bucketUs).u8(group).done()),
+  /** `rt` rows with bucket before `toUs`. */
+  topRollupsBefore: (toUs: number): { gte: Buffer; lt: Buffer } => ({ gte: prefixRange(KEY_PREFIX.topRollup).gte, lt: k(KEY_PREFIX.topRollup, 8).u64(toUs).done() }),
   lossPeriod: (agentId: string, fromUs: number, toUs: number): Buffer =>
     k(KEY_PREFIX.lossPeriod, textCap(agentId) + 16).text(agentId, true).u64(fromUs).u64(toUs).done(),
   /** `fp` postings of one (transport, port). */

@@ -13,7 +13,9 @@ import { Batch, type Flow, type Gap, type HostObservation } from '../../protocol
 import type { CollectorStore, RollupRow, TopologyFlush } from '../storage/index.js'
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
-import { flowView, gapLoss, observationView } from './flow-view.js'
+import { ipText } from './addresses.js'
+import { flowView, gapLoss, l4Of, observationView } from './flow-view.js'
+import { TopRollups } from './top-rollups.js'
 import { TopologyModel, type TopologyChange, type TopologyOptions } from './topology-model.js'
 import { decodeEdge, encodeEdge } from './edge-codec.js'
 import type { HostRecord } from './types.js'
@@ -24,6 +26,8 @@ export interface TopologyServiceOptions extends TopologyOptions {
 
 export class TopologyService {
   readonly model: TopologyModel
+  /** Hour roll-ups of /flows/top (per record, persisted with the topology). */
+  readonly tops: TopRollups
   private watermark = 0
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> = Promise.resolve()
@@ -34,6 +38,7 @@ export class TopologyService {
 
   constructor(private readonly store: CollectorStore, private readonly opts: TopologyServiceOptions, private readonly log: Logger) {
     this.model = new TopologyModel(opts)
+    this.tops = new TopRollups(store)
     this.model.onChange = (c) => { for (const l of this.listeners) l(c) }
   }
 
@@ -48,6 +53,7 @@ export class TopologyService {
   /** Loads the stored topology, replays batches after the watermark, starts the flush timer. */
   async start(): Promise<void> {
     this.model.clear()
+    this.tops.clear()
     for await (const j of this.store.topology.hosts()) this.model.loadHost(JSON.parse(j) as HostRecord)
     let badEdges = 0
     for await (const [id, j] of this.store.topology.edges()) {
@@ -91,9 +97,16 @@ export class TopologyService {
       }
       for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o))
     }
+    const tops = this.tops
     for (const f of flows) {
       const v = flowView(agentId, f)
-      if (v !== undefined) m.flow(v.view, v.established, v.origBytes, v.respBytes)
+      if (v !== undefined) {
+        const w = v.view
+        tops.add(w.tsUs, w.orig, w.resp, w.service, `${w.proto}/${w.respPort}`, w.bytes, w.packets)
+        m.flow(w, v.established, v.origBytes, v.respBytes)
+      } else {
+        tops.add(f.tsUs, ipText(f.origH), ipText(f.respH), f.service, `${l4Of(f.proto)}/${f.respP}`, f.origIpBytes + f.respIpBytes, f.origPkts + f.respPkts)
+      }
     }
     if (n > this.watermark) this.watermark = n
     this.generation++
@@ -121,6 +134,7 @@ export class TopologyService {
   async rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
     await this.flushing
     this.model.clear()
+    this.tops.clear()
     this.generation++
     const loss = await this.store.topology.lossPeriods()
     await this.store.topology.clear()
@@ -141,20 +155,29 @@ export class TopologyService {
 
   private async doFlush(): Promise<void> {
     const m = this.model
-    if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && m.rollupDeltas.size === 0 && m.newLossPeriods.length === 0) {
+    if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && m.rollupDeltas.size === 0 && m.newLossPeriods.length === 0 && !this.tops.pending) {
       if (this.watermark === await this.store.topology.watermark()) return
     }
-    const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
+    const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], topRollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
     for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }) }
     for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }) }
     const deltas = [...m.rollupDeltas.values()]
     m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.rollupDeltas.clear(); m.newLossPeriods.length = 0
+    const topDeltas = this.tops.takeDeltas()
     for (const d of deltas) {
       const cur = await this.store.topology.rollup(d.resolution, d.bucketUs, d.dim)
       const row: RollupRow = { resolution: d.resolution, bucketUs: d.bucketUs, dim: d.dim, flows: (cur?.flows ?? 0) + d.flows, bytes: (cur?.bytes ?? 0) + d.bytes, packets: (cur?.packets ?? 0) + d.packets }
       f.rollups.push(row)
     }
-    await this.store.topology.flush(f)
+    const tops = await this.tops.rows(topDeltas)
+    f.topRollups = tops.rows
+    try {
+      await this.store.topology.flush(f)
+    } catch (err) {
+      this.tops.forget()
+      throw err
+    }
+    this.tops.remember(tops.totals)
     this.counters.flushes++
   }
 
