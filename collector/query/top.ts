@@ -17,19 +17,6 @@ import type { FlowColumns } from './flow-columns.js'
 import { topK } from './top-k.js'
 import { HOUR_US, type TopRollupGroup, type TopRollups } from '../topology/top-rollups.js'
 
-const serviceListsOf = new WeakMap<FlowColumns, string[][]>()
-
-/** Per string of a segment's table, its service names ('-' for none); computed once per segment. */
-function serviceLists(c: FlowColumns): string[][] {
-  let v = serviceListsOf.get(c)
-  if (v === undefined) {
-    const used = new Set<number>(c.service)
-    v = c.strings.map((s, i) => (!used.has(i) ? [] : s === '' ? ['-'] : s.split(',')))
-    serviceListsOf.set(c, v)
-  }
-  return v
-}
-
 export type TopGroup = 'talkers' | 'services' | 'ports' | 'pairs'
 export type TopMetric = 'bytes' | 'flows' | 'packets'
 
@@ -43,35 +30,68 @@ function columnar(f: FlowFilter): boolean {
   return f.host === undefined && f.cidr === undefined && f.port === undefined && f.service === undefined && f.connState === undefined && f.communityId === undefined
 }
 
-async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, maxScan: number, acc: Map<string, TopRow>, scanned0: number): Promise<{ scanned: number; truncated: boolean }> {
-  const add = (key: string, bytes: number, packets: number): void => {
-    const r = acc.get(key)
-    if (r === undefined) acc.set(key, { key, bytes, flows: 1, packets })
-    else { r.bytes += bytes; r.flows++; r.packets += packets }
+interface Part { cols: FlowColumns; agentId: string; fromUs: number; toUs: number }
+
+/** The cached columns of every segment of each [from, to] part (loaded before counting, so one text table serves them all). */
+async function columnsOf(store: CollectorStore, cache: SegmentCache, f: FlowFilter, ranges: Array<[number, number]>): Promise<Part[] | undefined> {
+  const epoch = cache.columns.epoch
+  const parts: Part[] = []
+  for (const [a, b] of ranges) {
+    if (a > b) continue
+    for await (const m of store.flows.metas(a, b)) {
+      if (f.agent !== undefined && m.meta.agentId !== f.agent) continue
+      const key = `${m.minTsUs}:${m.n}`
+      const cols = await cache.columns.get(key, () => cache.get(key, () => store.flows.segment(m)))
+      if (cols !== undefined) parts.push({ cols, agentId: m.meta.agentId, fromUs: a, toUs: b })
+    }
   }
+  return cache.columns.epoch === epoch ? parts : undefined
+}
+
+/** Sums per text id (talkers, services) in arrays; other groups in a Map by key. */
+class Acc {
+  readonly flows: Float64Array
+  readonly bytes: Float64Array
+  readonly packets: Float64Array
+  readonly touched: number[] = []
+  readonly keyed = new Map<string, TopRow>()
+  constructor(size: number) {
+    this.flows = new Float64Array(size)
+    this.bytes = new Float64Array(size)
+    this.packets = new Float64Array(size)
+  }
+
+  id(i: number, flows: number, bytes: number, packets: number): void {
+    if (this.flows[i] === 0 && this.bytes[i] === 0 && this.packets[i] === 0) this.touched.push(i)
+    this.flows[i]! += flows; this.bytes[i]! += bytes; this.packets[i]! += packets
+  }
+
+  key(key: string, flows: number, bytes: number, packets: number): void {
+    const r = this.keyed.get(key)
+    if (r === undefined) this.keyed.set(key, { key, bytes, flows, packets })
+    else { r.bytes += bytes; r.flows += flows; r.packets += packets }
+  }
+}
+
+function count(cache: SegmentCache, parts: Part[], f: FlowFilter, group: TopGroup, maxScan: number, acc: Acc): { scanned: number; truncated: boolean } {
   const proto = f.proto === undefined ? -1 : PROTO_NUM[f.proto]!
-  let scanned = scanned0
-  for await (const m of store.flows.metas(f.fromUs, f.toUs)) {
-    if (f.agent !== undefined && m.meta.agentId !== f.agent) continue
-    const key = `${m.minTsUs}:${m.n}`
-    const c: FlowColumns | undefined = await cache.columns.get(key, () => cache.get(key, () => store.flows.segment(m)))
-    if (c === undefined) continue
-    const str = c.strings
-    const services = group === 'services' ? serviceLists(c) : undefined
+  const names = cache.columns.names
+  let scanned = 0
+  for (const { cols: c, fromUs, toUs } of parts) {
     for (let i = 0; i < c.count; i++) {
       scanned++
       const ts = c.ts[i]!
-      if (ts < f.fromUs || ts > f.toUs) continue
+      if (ts < fromUs || ts > toUs) continue
       if (proto >= 0 && c.transport[i] !== proto) continue
       const bytes = c.bytes[i]!
       const packets = c.packets[i]!
       if (group === 'talkers') {
-        add(str[c.orig[i]!]!, bytes, packets)
-        if (c.resp[i] !== c.orig[i]) add(str[c.resp[i]!]!, bytes, packets)
+        acc.id(c.orig[i]!, 1, bytes, packets)
+        if (c.resp[i] !== c.orig[i]) acc.id(c.resp[i]!, 1, bytes, packets)
       } else if (group === 'services') {
-        for (const s of services![c.service[i]!]!) add(s, bytes, packets)
-      } else if (group === 'ports') add(`${l4Of(c.transport[i]!)}/${c.respPort[i]}`, bytes, packets)
-      else add(`${str[c.orig[i]!]} -> ${str[c.resp[i]!]}:${c.respPort[i]}/${l4Of(c.transport[i]!)}`, bytes, packets)
+        for (const s of cache.columns.servicesOf(c.service[i]!)) acc.id(s, 1, bytes, packets)
+      } else if (group === 'ports') acc.key(`${l4Of(c.transport[i]!)}/${c.respPort[i]}`, 1, bytes, packets)
+      else acc.key(`${names[c.orig[i]!]} -> ${names[c.resp[i]!]}:${c.respPort[i]}/${l4Of(c.transport[i]!)}`, 1, bytes, packets)
       if (scanned >= maxScan) return { scanned, truncated: true }
     }
   }
@@ -88,27 +108,33 @@ async function topFromColumns(store: CollectorStore, cache: SegmentCache, f: Flo
  */
 export async function topFlows(store: CollectorStore, cache: SegmentCache, f: FlowFilter, group: TopGroup, by: TopMetric, limit: number, maxScan: number, tops?: TopRollups): Promise<TopResult> {
   if (!columnar(f)) return topFlowsScan(store, cache, f, group, by, limit, maxScan)
-  const acc = new Map<string, TopRow>()
   const first = Math.ceil(f.fromUs / HOUR_US) * HOUR_US
   const end = Math.floor((f.toUs + 1) / HOUR_US) * HOUR_US
   const rollup = tops !== undefined && group !== 'pairs' && f.agent === undefined && f.proto === undefined && first < end
-  const parts: Array<[number, number]> = rollup ? [[f.fromUs, first - 1], [end, f.toUs]] : [[f.fromUs, f.toUs]]
-  let scanned = 0
-  let truncated = false
-  for (const [a, b] of parts) {
-    if (a > b) continue
-    const r = await topFromColumns(store, cache, { ...f, fromUs: a, toUs: b }, group, maxScan, acc, scanned)
-    scanned = r.scanned
-    if (r.truncated) { truncated = true; break }
+  const rolled: Array<{ key: string; flows: number; bytes: number; packets: number }> = []
+  if (rollup) for await (const r of tops.stored(first, end, group as TopRollupGroup)) rolled.push(r)
+  const ranges: Array<[number, number]> = rollup ? [[f.fromUs, first - 1], [end, f.toUs]] : [[f.fromUs, f.toUs]]
+  const parts = await columnsOf(store, cache, f, ranges) ?? await columnsOf(store, cache, f, ranges)
+  if (parts === undefined) return topFlowsScan(store, cache, f, group, by, limit, maxScan) // the text table started over twice meanwhile
+  const byId = group === 'talkers' || group === 'services'
+  const ids = cache.columns
+  const rolledIds = byId ? rolled.map((r) => ids.intern(r.key)) : []
+  const acc = new Acc(byId ? ids.names.length : 0)
+  const { scanned, truncated } = count(cache, parts, f, group, maxScan, acc)
+  for (let i = 0; i < rolled.length; i++) {
+    const r = rolled[i]!
+    if (byId) acc.id(rolledIds[i]!, r.flows, r.bytes, r.packets)
+    else acc.key(r.key, r.flows, r.bytes, r.packets)
   }
-  if (rollup) {
-    for await (const c of tops.stored(first, end, group as TopRollupGroup)) {
-      const row = acc.get(c.key)
-      if (row === undefined) acc.set(c.key, { key: c.key, bytes: c.bytes, flows: c.flows, packets: c.packets })
-      else { row.bytes += c.bytes; row.flows += c.flows; row.packets += c.packets }
-    }
+  let rows: TopRow[]
+  if (byId) {
+    const m = by === 'bytes' ? acc.bytes : by === 'flows' ? acc.flows : acc.packets
+    const names = ids.names
+    const top = topK(acc.touched, limit, (a, b) => m[a]! > m[b]! || (m[a] === m[b] && names[a]! < names[b]!))
+    rows = top.map((i) => ({ key: names[i]!, bytes: acc.bytes[i]!, flows: acc.flows[i]!, packets: acc.packets[i]! }))
+  } else {
+    rows = topK(acc.keyed.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
   }
-  const rows = topK(acc.values(), limit, (a, b) => a[by] > b[by] || (a[by] === b[by] && a.key < b.key))
   return { group, by, from_us: f.fromUs, to_us: f.toUs, scanned, truncated, rollup_hours: rollup ? (end - first) / HOUR_US : 0, rows }
 }
 
