@@ -12,6 +12,7 @@
  * i.e. the state of the last flush (topology.flush_interval_ms, 1 s by default).
  */
 import type { CollectorStore, TopRollupRow } from '../storage/index.js'
+import { l4Of } from './flow-view.js'
 
 export const HOUR_US = 3_600_000_000
 export type TopRollupGroup = 'talkers' | 'services' | 'ports'
@@ -40,8 +41,25 @@ export class TopRollups {
 
   constructor(private readonly store: CollectorStore) {}
 
-  /** One stored flow record (texts as the raw scan makes them: address text, service list, "tcp/443"). */
-  add(tsUs: number, orig: string, resp: string, service: string, port: string, bytes: number, packets: number): void {
+  /** "tcp/443" by transport << 16 | port, and service lists split (texts the raw scan makes), built once. */
+  private readonly portKeys = new Map<number, string>()
+  private readonly serviceLists = new Map<string, string[]>()
+
+  private portKey(transport: number, port: number): string {
+    const k = transport * 65536 + port
+    let v = this.portKeys.get(k)
+    if (v === undefined) { v = `${l4Of(transport)}/${port}`; if (this.portKeys.size < 100_000) this.portKeys.set(k, v) }
+    return v
+  }
+
+  private servicesOf(service: string): string[] {
+    let v = this.serviceLists.get(service)
+    if (v === undefined) { v = service === '' ? ['-'] : service.split(','); if (this.serviceLists.size < 10_000) this.serviceLists.set(service, v) }
+    return v
+  }
+
+  /** One stored flow record (address texts, the comma-joined service, transport number and responder port). */
+  add(tsUs: number, orig: string, resp: string, service: string, transport: number, respPort: number, bytes: number, packets: number): void {
     const b = Math.floor(tsUs / HOUR_US) * HOUR_US
     let t = b === this.lastBucket ? this.last : this.deltas.get(b)
     if (t === undefined) { t = tables(); this.deltas.set(b, t) }
@@ -49,9 +67,8 @@ export class TopRollups {
     this.last = t
     add(t[0], orig, bytes, packets)
     if (resp !== orig) add(t[0], resp, bytes, packets)
-    if (service === '') add(t[1], '-', bytes, packets)
-    else for (const s of service.split(',')) add(t[1], s, bytes, packets)
-    add(t[2], port, bytes, packets)
+    for (const s of this.servicesOf(service)) add(t[1], s, bytes, packets)
+    add(t[2], this.portKey(transport, respPort), bytes, packets)
   }
 
   get pending(): boolean { return this.deltas.size > 0 }

@@ -14,7 +14,7 @@ import type { CollectorStore, RollupRow, TopologyFlush } from '../storage/index.
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
 import { ipText } from './addresses.js'
-import { flowView, gapLoss, l4Of, observationView } from './flow-view.js'
+import { flowView, gapLoss, observationView } from './flow-view.js'
 import { TopRollups } from './top-rollups.js'
 import { TopologyModel, type TopologyChange, type TopologyOptions } from './topology-model.js'
 import { decodeEdge, encodeEdge } from './edge-codec.js'
@@ -102,10 +102,10 @@ export class TopologyService {
       const v = flowView(agentId, f)
       if (v !== undefined) {
         const w = v.view
-        tops.add(w.tsUs, w.orig, w.resp, w.service, `${w.proto}/${w.respPort}`, w.bytes, w.packets)
+        tops.add(w.tsUs, w.orig, w.resp, w.service, f.proto, w.respPort, w.bytes, w.packets)
         m.flow(w, v.established, v.origBytes, v.respBytes)
       } else {
-        tops.add(f.tsUs, ipText(f.origH), ipText(f.respH), f.service, `${l4Of(f.proto)}/${f.respP}`, f.origIpBytes + f.respIpBytes, f.origPkts + f.respPkts)
+        tops.add(f.tsUs, ipText(f.origH), ipText(f.respH), f.service, f.proto, f.respP, f.origIpBytes + f.respIpBytes, f.origPkts + f.respPkts)
       }
     }
     if (n > this.watermark) this.watermark = n
