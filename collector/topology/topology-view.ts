@@ -76,9 +76,40 @@ export function edgeJson(e: EdgeRecord, loss: (agents: string[], from: number, t
 
 const busier = (a: EdgeRecord, b: EdgeRecord): boolean => a.bytes > b.bytes || (a.bytes === b.bytes && a.id < b.id)
 
-/** The `limit` busiest edges, busiest first (bytes descending, then id), without sorting every edge. */
+/** The k-th largest value of `v` (1-based; k ≤ v.length), by quickselect (reorders `v`). */
+function kthLargest(v: Float64Array, k: number): number {
+  let lo = 0
+  let hi = v.length - 1
+  const want = k - 1
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >> 1]!
+    let i = lo
+    let j = hi
+    while (i <= j) {
+      while (v[i]! > pivot) i++
+      while (v[j]! < pivot) j--
+      if (i <= j) { const t = v[i]!; v[i] = v[j]!; v[j] = t; i++; j-- }
+    }
+    if (want <= j) hi = j
+    else if (want >= i) lo = i
+    else return v[want]!
+  }
+  return v[want]!
+}
+
+/**
+ * The `limit` busiest edges, busiest first (bytes descending, then id), without sorting every
+ * edge: the limit-th largest byte count by quickselect over a typed array (O(n)), then only
+ * the edges at or above it are ordered (ties at the threshold by id).
+ */
 export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord[] {
-  return topK(edges, limit, busier)
+  if (edges.length <= limit) return topK(edges, limit, busier)
+  const bytes = new Float64Array(edges.length)
+  for (let i = 0; i < edges.length; i++) bytes[i] = edges[i]!.bytes
+  const threshold = kthLargest(bytes, limit)
+  const above: EdgeRecord[] = []
+  for (const e of edges) if (e.bytes >= threshold) above.push(e)
+  return topK(above, limit, busier)
 }
 
 /** Returns undefined when the CIDR does not parse (the caller names the parameter). */
