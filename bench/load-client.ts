@@ -7,10 +7,11 @@
 import autocannon from 'autocannon'
 
 export interface LoadRequest { url: string; seconds: number; rate: number; connections: number; token: string }
-export interface LoadResult { rps: number; p50ms: number; p90ms: number; p99ms: number; maxms: number; non2xx: number; errors: number; timeouts: number; requests: number; bytesPerResponse: number }
+export interface LoadResult { rps: number; p50ms: number; p90ms: number; p99ms: number; maxms: number; non2xx: number; errors: number; timeouts: number; requests: number; bytesPerResponse: number; clientCpuPct: number }
 
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '{}') as LoadRequest
+  const cpu0 = process.cpuUsage()
   const r = await autocannon({
     url: req.url, connections: req.connections, overallRate: req.rate, duration: req.seconds,
     headers: { authorization: `Bearer ${req.token}` },
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     rps: r.requests.average, p50ms: r.latency.p50, p90ms: r.latency.p90, p99ms: r.latency.p99, maxms: r.latency.max,
     non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, requests: r.requests.total,
     bytesPerResponse: r.requests.total > 0 ? r.throughput.total / r.requests.total : 0,
+    clientCpuPct: (() => { const c = process.cpuUsage(cpu0); return (c.user + c.system) / 1e4 / req.seconds })(),
   }
   process.send?.(out)
 }
