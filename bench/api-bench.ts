@@ -25,6 +25,7 @@ import { loadConfig } from '../collector/config/load-config.js'
 import { KEY_PREFIX, prefixRange } from '../collector/storage/keys.js'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import type { LoadRequest, LoadResult } from './load-client.js'
+import { formatLivePhase, liveIngestPhase, type LivePhaseResult } from './api-live-ingest.js'
 
 const ADMIN = 'tt_admin_api-bench-secret-0123456789abcdef'
 const BATCH = 5000
@@ -46,6 +47,8 @@ export interface ApiBenchResult {
   latency: Array<{ route: string; serverP50ms: number; serverP99ms: number } & LoadResult>
   /** In-process time (median of 5, after one warm-up) of a /api/v1/topology answer right after a change (select + serialize; no cache). */
   topologyColdMs: number
+  /** /api/v1/topology at 100 req/s while batches keep arriving (api-live-ingest.ts). */
+  live: { result: LivePhaseResult; intervalMs: number } | undefined
 }
 
 function dirBytes(dir: string): number {
@@ -92,10 +95,24 @@ function load(url: string, path: string, seconds: number): Promise<LoadResult> {
   })
 }
 
-export async function benchApi(opts: { flows?: number; hosts?: number; seconds?: number } = {}): Promise<ApiBenchResult> {
+export interface ApiBenchOptions {
+  flows?: number
+  hosts?: number
+  /** Seconds of load per route (0 = ingest and disk only). */
+  seconds?: number
+  /** Only the live-ingest phase after the bulk ingest (no per-route loads, no cold figure). */
+  onlyLive?: boolean
+  /** Live-ingest phase: flows per batch and ms between batches (defaults 5000 / 200). */
+  liveBatch?: number
+  liveIntervalMs?: number
+}
+
+export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResult> {
   const total = opts.flows ?? 1_000_000
   const hosts = opts.hosts ?? 10_000
   const seconds = opts.seconds ?? 10
+  const liveBatch = opts.liveBatch ?? BATCH
+  const liveIntervalMs = opts.liveIntervalMs ?? 200
   const dir = mkdtempSync(join(tmpdir(), 'telltale-api-bench-'))
   try {
     const cfg = loadConfig({ env: {}, flags: { data_dir: dir, 'storage.sync': true, 'api.rate_limit_per_minute': 1_000_000, 'topology.dedup_entries': 200_000 } })
@@ -135,14 +152,14 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
     const hostCount = c.api.topology.model.hosts.size
     // An answer after a change (each merged batch changes the generation): select + serialize.
     const coldMs: number[] = []
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < (opts.onlyLive === true ? 0 : 6); i++) {
       c.api.topology.generation++
       const cold0 = process.hrtime.bigint()
       const cold = await c.app.inject({ method: 'GET', url: '/api/v1/topology', headers: H })
       if (cold.statusCode !== 200) throw new Error(`topology: ${cold.statusCode}`)
       if (i > 0) coldMs.push(Number(process.hrtime.bigint() - cold0) / 1e6) // the first one includes JIT warm-up
     }
-    const topologyColdMs = coldMs.sort((a, b) => a - b)[Math.floor(coldMs.length / 2)]!
+    const topologyColdMs = coldMs.sort((a, b) => a - b)[Math.floor(coldMs.length / 2)] ?? NaN
     const url = await c.app.listen({ host: '127.0.0.1', port: 0 })
     const mid = new Date((t0 + 1800 * 1_000_000) / 1000)
     const win = `from=${mid.toISOString()}&to=${new Date(mid.getTime() + 60_000).toISOString()}`
@@ -156,13 +173,32 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
       `/api/v1/flows/top?${win}&group=services&by=flows`,
     ]
     const latency = []
-    for (const p of seconds > 0 ? routes : []) {
+    for (const p of seconds > 0 && opts.onlyLive !== true ? routes : []) {
       await load(url, p, 1) // warm-up
       serverMs = []
       const r = await load(url, p, seconds)
       const sorted = serverMs.sort((a, b) => a - b)
       const q = (x: number): number => sorted[Math.min(sorted.length - 1, Math.floor(x * sorted.length))] ?? 0
       latency.push({ route: p, ...r, serverP50ms: q(0.5), serverP99ms: q(0.99) })
+    }
+    let live: ApiBenchResult['live']
+    if (seconds > 0) {
+      // Fresh flows (timestamps now) of the same hosts: existing edges grow, a few are new.
+      const lr = rng(7)
+      const liveBodies: Buffer[] = []
+      const liveNowUs = Date.now() * 1000
+      for (let s = 0; s < Math.ceil((seconds * 1000) / liveIntervalMs) + 10; s++) {
+        const flows: FlowProperties[] = []
+        for (let i = 0; i < liveBatch; i++) flows.push(makeFlow(lr, hosts, liveNowUs + s * liveIntervalMs * 1000 + i, total + s * liveBatch + i))
+        liveBodies.push(Buffer.from(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: en.agent_id, epoch: 1, seq: bodies.length + s + 1, sentAtUs: liveNowUs, flows })))
+      }
+      await load(url, '/api/v1/topology', 1) // warm-up
+      const result = await liveIngestPhase({
+        app: c.app, generation: () => c.api.topology.generation, onMerged: (fn) => c.ingest.onStored(fn), bodies: liveBodies, agentSecret: en.secret,
+        intervalMs: liveIntervalMs, seconds, path: '/api/v1/topology', load: (p, sec) => load(url, p, sec),
+      })
+      result.batchFlows = liveBatch
+      live = { result, intervalMs: liveIntervalMs }
     }
     await c.api.topology.flush()
     const diskBefore = dirBytes(join(dir, 'store'))
@@ -179,7 +215,7 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
     const disk = dirBytes(join(dir, 'store'))
     return {
       flows: total, hosts: hostCount, edges, ingestFlowsPerSec: total / ingestS, ingestFlowsPerCpuSec: total / ingestCpuS,
-      diskBytesPerFlowBeforeCompaction: diskBefore / total, diskBytesPerFlow: disk / total, tables, latency, topologyColdMs,
+      diskBytesPerFlowBeforeCompaction: diskBefore / total, diskBytesPerFlow: disk / total, tables, latency, topologyColdMs, live,
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -195,12 +231,17 @@ export function formatApiBench(r: ApiBenchResult): string {
     `topology answer right after a change (no cache, in process, median of 5): ${r.topologyColdMs.toFixed(1)} ms`,
     'latency at a fixed 100 req/s, 10 connections, autocannon in a child process (target for topology: p99 ≤ 50 ms):',
   ]
+  if (r.live !== undefined) lines.push(formatLivePhase(r.live.result, r.live.intervalMs))
   for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response\n      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms; load client CPU ${l.clientCpuPct.toFixed(0)} % of a core`)
   return lines.join('\n')
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // [flows] [hosts] [seconds per route; 0 = ingest and disk only]
-  const [flows, hosts, seconds] = process.argv.slice(2).map(Number)
-  benchApi({ flows: flows || undefined, hosts: hosts || undefined, seconds: Number.isFinite(seconds) ? seconds : undefined }).then((r) => console.log(formatApiBench(r)), (err: unknown) => { console.error(err); process.exitCode = 1 })
+  // [flows] [hosts] [seconds per route; 0 = ingest and disk only] [live: only the live-ingest phase] [live batch flows] [live interval ms]
+  const [flows, hosts, seconds] = process.argv.slice(2, 5).map(Number)
+  const [liveBatch, liveIntervalMs] = process.argv.slice(6, 8).map(Number)
+  benchApi({
+    flows: flows || undefined, hosts: hosts || undefined, seconds: Number.isFinite(seconds) ? seconds : undefined,
+    onlyLive: process.argv[5] === 'live', liveBatch: liveBatch || undefined, liveIntervalMs: liveIntervalMs || undefined,
+  }).then((r) => console.log(formatApiBench(r)), (err: unknown) => { console.error(err); process.exitCode = 1 })
 }
