@@ -18,6 +18,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../collector/app.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
@@ -121,7 +122,8 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
     // Server-side time per request (fastify: request received → response sent), to tell the
     // server's own cost from the wait for a CPU on a shared machine.
     let serverMs: number[] = []
-    c.app.addHook('onResponse', async (_req, reply) => { serverMs.push(reply.elapsedTime) })
+    let tap: ((req: FastifyRequest, reply: FastifyReply) => void) | undefined
+    c.app.addHook('onResponse', async (req, reply) => { serverMs.push(reply.elapsedTime); tap?.(req, reply) })
     await c.app.ready()
     const H = { authorization: `Bearer ${ADMIN}` }
     const et = (await c.app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: H, payload: {} })).json() as { token: string }
@@ -194,7 +196,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
       }
       await load(url, '/api/v1/topology', 1) // warm-up
       const result = await liveIngestPhase({
-        app: c.app, generation: () => c.api.topology.generation, onMerged: (fn) => c.ingest.onStored(fn), bodies: liveBodies, agentSecret: en.secret,
+        app: c.app, tapResponses: (fn) => { tap = fn }, generation: () => c.api.topology.generation, onMerged: (fn) => c.ingest.onStored(fn), bodies: liveBodies, agentSecret: en.secret,
         intervalMs: liveIntervalMs, seconds, path: '/api/v1/topology', load: (p, sec) => load(url, p, sec),
       })
       result.batchFlows = liveBatch

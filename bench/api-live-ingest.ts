@@ -15,11 +15,13 @@
  */
 import { loadavg } from 'node:os'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { LoadResult } from './load-client.js'
 
 export interface LivePhaseOptions {
   app: FastifyInstance
+  /** Installs the per-response tap (the bench's onResponse hook calls it; hooks cannot be added once listening). */
+  tapResponses: (fn: ((req: FastifyRequest, reply: FastifyReply) => void) | undefined) => void
   /** The topology's change counter (the service's `generation`). */
   generation: () => number
   /** Registers a listener called after each batch is merged. */
@@ -65,7 +67,7 @@ export async function liveIngestPhase(o: LivePhaseOptions): Promise<LivePhaseRes
   const staleness: number[] = []
   let staleAnswers = 0
   let active = false
-  o.app.addHook('onResponse', async (req, reply) => {
+  o.tapResponses((req, reply) => {
     if (!active || !req.url.startsWith('/api/v1/topology')) return
     serverMs.push(reply.elapsedTime)
     const h = reply.getHeader('x-topology-generation')
@@ -110,6 +112,7 @@ export async function liveIngestPhase(o: LivePhaseOptions): Promise<LivePhaseRes
     clearInterval(timer)
     loop.disable()
     active = false
+    o.tapResponses(undefined)
   }
   while (inFlight) await new Promise((res) => setTimeout(res, 10))
   const cpu = process.cpuUsage(cpu0)
