@@ -46,6 +46,7 @@ export function registerApi(app: FastifyInstance, opts: { config: Readonly<Colle
   const a = config.api
   const ctx: ApiContext = {
     store, topology, ingest, cache: new SegmentCache(a.segment_cache_flows), log: log.child({ component: 'api' }),
+    topologyAnswers: { maxStalenessMs: t.answer_max_staleness_ms, refreshMs: Math.min(t.answer_refresh_ms, t.answer_max_staleness_ms), sliceMs: t.answer_slice_ms },
     limits: { maxScan: a.max_scan, maxPage: a.max_page, maxExport: a.max_export, onlineAfterMs: a.online_after_s * 1000, maxStreams: a.max_streams },
   }
   const retention = new RetentionJob(store, topology, config.retention, log.child({ component: 'retention' }))

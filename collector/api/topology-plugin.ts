@@ -1,15 +1,20 @@
 /**
  * `GET /api/v1/topology` (JSON nodes/edges or GraphML), `POST /api/v1/topology/rebuild`
- * (admin: recompute from stored flows). Answers are cached per query until the topology
- * changes (a merge, expiry or rebuild), so dashboards polling it cost one lookup.
+ * (admin: recompute from stored flows). Answers are cached per query string as encoded
+ * bodies (a hit is one socket write) and served stale-while-revalidate within
+ * `topology.answer_max_staleness_ms` (topology-answers.ts); builds run in slices that yield
+ * to the event loop (topology-build.ts), so a merged ingest batch never puts a full
+ * selection on a request's path. Headers say how current an answer is.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
 import { CollectorError } from '../errors.js'
 import { timeRange } from '../query/time-params.js'
-import { toGraphml } from '../topology/graphml.js'
-import { selectTopology } from '../topology/topology-view.js'
+import { parseCidr16 } from '../topology/addresses.js'
+import { TopologyAnswers } from '../topology/topology-answers.js'
+import { buildTopologyAnswer, Slicer } from '../topology/topology-build.js'
+import type { TopologyQuery } from '../topology/topology-view.js'
 import type { ApiContext } from './api-context.js'
 import { ADMIN_ONLY, READ_AGGREGATES } from './roles.js'
 import { TimeQuery } from './query-schemas.js'
@@ -29,36 +34,35 @@ const CACHE_MAX = 64
 
 export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const { store, topology } = ctx
-  // Bodies are kept as Buffers: a hit is one socket write, no per-request UTF-8 encoding.
-  const cache = new Map<string, { gen: number; body: Buffer; type: string }>()
+  const o = ctx.topologyAnswers ?? { maxStalenessMs: 0, refreshMs: 0, sliceMs: 5 }
+  const answers = new TopologyAnswers({ maxStalenessMs: o.maxStalenessMs, refreshMs: o.refreshMs, maxEntries: CACHE_MAX }, () => topology.generation)
   app.get('/api/v1/topology', {
     onRequest: requireRole(store, READ_AGGREGATES),
     schema: {
-      summary: 'The merged topology: hosts (nodes) and client → server service edges, busiest first',
+      summary: 'The merged topology: hosts (nodes) and client → server service edges, busiest first (may be up to topology.answer_max_staleness_ms behind; see the x-topology-* headers)',
       querystring: Query,
       response: { 200: Type.Any(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema },
     },
   }, async (req, reply) => {
     const q = req.query as Static<typeof Query>
+    if (q.cidr !== undefined && parseCidr16(q.cidr) === undefined) throw new CollectorError('BAD_REQUEST', `query parameter "cidr": "${q.cidr}" is not a CIDR block like 10.0.0.0/8`)
     const key = req.url.split('?')[1] ?? ''
-    const relative = /(^|&)(from|to)=-/.test(key)
-    const hit = relative ? undefined : cache.get(key)
-    if (hit !== undefined && hit.gen === topology.generation) return reply.type(hit.type).send(hit.body)
-    const { fromUs, toUs } = timeRange(q, Date.now() * 1000)
-    const tq: Parameters<typeof selectTopology>[1] = { fromUs, toUs, minBytes: q.min_bytes ?? 0, limit: q.limit ?? 1000 }
-    if (q.cidr !== undefined) tq.cidr = q.cidr
-    if (q.service !== undefined) tq.service = q.service
-    if (q.agent !== undefined) tq.agent = q.agent
-    const t = selectTopology(topology.model, tq)
-    if (t === undefined) throw new CollectorError('BAD_REQUEST', `query parameter "cidr": "${q.cidr}" is not a CIDR block like 10.0.0.0/8`)
-    const graphml = q.format === 'graphml'
-    const body = Buffer.from(graphml ? toGraphml(t) : JSON.stringify(t), 'utf8')
-    const type = graphml ? 'application/graphml+xml; charset=utf-8' : 'application/json; charset=utf-8'
-    if (!relative) {
-      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string)
-      cache.set(key, { gen: topology.generation, body, type })
+    // Relative windows (from=-1h) are evaluated when the build starts (the answer's as_of).
+    const query = (): TopologyQuery => {
+      const { fromUs, toUs } = timeRange(q, answers.now() * 1000)
+      const tq: TopologyQuery = { fromUs, toUs, minBytes: q.min_bytes ?? 0, limit: q.limit ?? 1000 }
+      if (q.cidr !== undefined) tq.cidr = q.cidr
+      if (q.service !== undefined) tq.service = q.service
+      if (q.agent !== undefined) tq.agent = q.agent
+      return tq
     }
-    return reply.type(type).send(body)
+    const meta = (): { generation: number; asOfMs: number } => ({ generation: topology.generation, asOfMs: answers.now() })
+    const { answer, how } = await answers.get(key, () => buildTopologyAnswer(topology.model, query, q.format === 'graphml' ? 'graphml' : 'json', meta, () => topology.resets, new Slicer(o.sliceMs)))
+    void reply.header('x-topology-generation', String(answer.generation))
+      .header('x-topology-as-of', new Date(answer.asOfMs).toISOString())
+      .header('x-topology-age-ms', String(Math.max(0, answers.now() - answer.asOfMs)))
+      .header('x-topology-current', how === 'stale' ? 'false' : 'true')
+    return reply.type(answer.type).send(answer.body)
   })
 
   app.post('/api/v1/topology/rebuild', {

@@ -59,6 +59,9 @@ export const ConfigSchema = Type.Object({
     max_hosts: Type.Integer({ minimum: 1, default: 1_000_000 }),
     max_edges: Type.Integer({ minimum: 1, default: 5_000_000 }),
     flush_interval_ms: Type.Integer({ minimum: 50, default: 1000, description: 'how often merged changes are written to the store' }),
+    answer_max_staleness_ms: Type.Integer({ minimum: 0, default: 2000, description: '/api/v1/topology may answer from a cached answer missing changes merged at most this long ago (0 = always current)' }),
+    answer_refresh_ms: Type.Integer({ minimum: 0, default: 1000, description: 'a cached /api/v1/topology answer this old is rebuilt in the background when the topology changed (capped at answer_max_staleness_ms)' }),
+    answer_slice_ms: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'a /api/v1/topology build yields to the event loop after this much work' }),
   }, { additionalProperties: false, default: {} }),
   // Issue 7: detection, alerts, threat intel, segmentation policy (each schema lives with its component).
   detection: DetectionConfigSchema,

@@ -34,6 +34,8 @@ export class TopologyService {
   private readonly listeners = new Set<(c: TopologyChange) => void>()
   /** Changes whenever the model may have changed (response caches key on it). */
   generation = 0
+  /** Changes whenever the model is cleared (start, rebuild): a build in slices restarts on it. */
+  resets = 0
   counters = { batches_merged: 0, flushes: 0, flush_errors: 0, merge_errors: 0 }
 
   constructor(private readonly store: CollectorStore, private readonly opts: TopologyServiceOptions, private readonly log: Logger) {
@@ -53,6 +55,7 @@ export class TopologyService {
   /** Loads the stored topology, replays batches after the watermark, starts the flush timer. */
   async start(): Promise<void> {
     this.model.clear()
+    this.resets++
     this.tops.clear()
     for await (const j of this.store.topology.hosts()) this.model.loadHost(JSON.parse(j) as HostRecord)
     let badEdges = 0
@@ -134,6 +137,7 @@ export class TopologyService {
   async rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
     await this.flushing
     this.model.clear()
+    this.resets++
     this.tops.clear()
     this.generation++
     const loss = await this.store.topology.lossPeriods()
