@@ -2,16 +2,19 @@
  * Application-layer state of one connection: the analyzers attached to it, the bytes kept
  * for protocol detection, the TCP streams, and the services confirmed so far.
  */
-import type { AppAnalyzer, AppAnalyzerFactory, AppConnInfo, AppOutput, HostObservation } from './app-analyzer.js'
+import type { AppAnalyzer, AppAnalyzerFactory, AppConnInfo, HostObservation } from './app-analyzer.js'
+import { DpdBuffer } from './dpd-buffer.js'
 import { TcpStream, type StreamTarget } from './tcp-stream.js'
 
+/** One analyzer on one connection (the dispatcher's AttachedSlot, also its AppOutput). */
 export interface AttachedAnalyzer {
-  factory: AppAnalyzerFactory
+  readonly factory: AppAnalyzerFactory
   analyzer: AppAnalyzer
-  out: AppOutput
-  detached: boolean
+  /** Violation or exception: gets nothing more, not even finish(). */
+  readonly detached: boolean
   /** Analyzer said done(): gets no more data, still gets finish(). */
-  done: boolean
+  readonly stopped: boolean
+  detach(): void
 }
 
 /** Where a session's stream events go (the dispatcher). */
@@ -20,15 +23,18 @@ export interface SessionOwner {
   gapTo(s: AppSession, isOrig: boolean, len: number): void
 }
 
+const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[]
+
 export class AppSession implements StreamTarget {
   analyzers: AttachedAnalyzer[] = []
-  services: string[] = []
-  /** Chunks kept for detection (direction, bytes), in arrival order, until `dpdDone`. */
-  dpdChunks: Array<{ isOrig: boolean; data: Buffer; ts: number }> = []
-  dpdBytes = [0, 0]
-  dpdDone = false
-  /** Factories already tried by detection, so each is created at most once. */
-  tried = new Set<string>()
+  /** Confirmed services (a shared empty array until the first one). */
+  services: string[] = NO_SERVICES
+  /** Bytes kept for detection; undefined once detection is over (or never needed). */
+  dpd: DpdBuffer | undefined
+  /** Detectors already tried (bit i = the dispatcher's detector i), so each is created at most once. */
+  tried = 0
+  /** Analyzers attached and not detached or done (kept by the dispatcher, read per packet). */
+  live = 0
   streams: [TcpStream, TcpStream] | undefined
   closed = false
   /** Packet time of the data being delivered. */
@@ -38,6 +44,10 @@ export class AppSession implements StreamTarget {
 
   constructor(readonly conn: AppConnInfo, maxStreamBuffer: number, tcp: boolean, private readonly owner: SessionOwner) {
     this.streams = tcp ? [new TcpStream(maxStreamBuffer, true, this), new TcpStream(maxStreamBuffer, false, this)] : undefined
+  }
+
+  get dpdDone(): boolean {
+    return this.dpd === undefined
   }
 
   streamData(isOrig: boolean, data: Buffer): void {
@@ -56,13 +66,13 @@ export class AppSession implements StreamTarget {
   /** The connection's roles were flipped: the streams swap with them. */
   flip(): void {
     this.flipped = !this.flipped
-    for (const c of this.dpdChunks) c.isOrig = !c.isOrig
-    this.dpdBytes = [this.dpdBytes[1]!, this.dpdBytes[0]!]
+    this.dpd?.flip()
   }
 
   addService(name: string): boolean {
     if (this.services.includes(name)) return false
-    this.services.push(name)
+    if (this.services === NO_SERVICES) this.services = [name]
+    else this.services.push(name)
     return true
   }
 }
