@@ -115,14 +115,23 @@ export function formatAddrBytes(b: Uint8Array): string {
   return out
 }
 
+/** IPv6 texts already normalised (parsing one is costly; the same hosts recur row after row). */
+const addrMemo = new Map<string, string>()
+const ADDR_MEMO_MAX = 8192
+
 /** Normalises an address given as text (any valid IPv4/IPv6 spelling) to Zeek's form. */
 export function normalizeAddr(text: string): string {
   if (!text.includes(':')) return text
+  let out = addrMemo.get(text)
+  if (out !== undefined) return out
   try {
-    return formatAddrBytes(Uint8Array.from(ipaddr.parse(text).toByteArray()))
+    out = formatAddrBytes(Uint8Array.from(ipaddr.parse(text).toByteArray()))
   } catch {
-    return text
+    out = text
   }
+  if (addrMemo.size >= ADDR_MEMO_MAX) addrMemo.clear()
+  addrMemo.set(text, out)
+  return out
 }
 
 /** Length of a valid UTF-8 sequence starting at b[i], or 0 when invalid. */

@@ -195,8 +195,9 @@ export class HttpMessage {
 
   private flushField(): void {
     if (this.fieldLen === 0) return
+    // Owned copies (headerLine copies each line), so the header may hold views into them.
     const raw = this.field.length === 1 ? this.field[0]! : Buffer.concat(this.field, this.fieldLen)
-    this.field = []
+    this.field.length = 0
     this.fieldLen = 0
     if (++this.headerCount > this.limits.maxHeaders) {
       if (this.headerCount === this.limits.maxHeaders + 1) this.ev.weird('HTTP_too_many_headers')

@@ -98,7 +98,9 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
         w = { write: (r) => nd.write(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))), close: () => nd.close() }
       } else {
         const z = new ZeekAsciiWriter(file, path, spec.fields)
-        w = { write: (r) => z.write(spec.fields.map((f) => r[f.name])), close: () => z.close() }
+        const names = spec.fields.map((f) => f.name)
+        const values: unknown[] = new Array(names.length)
+        w = { write: (r) => { for (let i = 0; i < names.length; i++) values[i] = r[names[i]!]; z.write(values) }, close: () => z.close() }
       }
       appWriters.set(path, w)
     }
