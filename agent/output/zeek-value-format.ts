@@ -115,23 +115,101 @@ export function formatAddrBytes(b: Uint8Array): string {
   return out
 }
 
-/** IPv6 texts already normalised (parsing one is costly; the same hosts recur row after row). */
-const addrMemo = new Map<string, string>()
-const ADDR_MEMO_MAX = 8192
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  if (c >= 0x61 && c <= 0x66) return c - 0x57
+  if (c >= 0x41 && c <= 0x46) return c - 0x37
+  return -1
+}
+
+/** Dotted quad s[i..] (no leading zeros) into out[at..at+4]; false when it is not one. */
+function parseDottedTail(s: string, i: number, out: Uint8Array, at: number): boolean {
+  for (let part = 0; part < 4; part++) {
+    const start = i
+    let v = 0
+    while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39 && i - start < 3) v = v * 10 + s.charCodeAt(i++) - 0x30
+    if (i === start || v > 255 || (i - start > 1 && s.charCodeAt(start) === 0x30)) return false
+    out[at + part] = v
+    if (part < 3) { if (s.charCodeAt(i) !== 0x2e) return false; i++ }
+  }
+  return i === s.length
+}
+
+const v6Words = new Array<number>(8)
+const v6Bytes = new Uint8Array(16)
+
+/**
+ * The plain IPv6 spellings (hex groups, at most one "::", optional dotted-quad tail) parsed
+ * without ipaddr.js, which is costly per row; anything else (zone ids, odd forms) returns
+ * false and goes through ipaddr.js as before.
+ */
+function parseIpv6Plain(s: string, out: Uint8Array): boolean {
+  const len = s.length
+  let n = 0
+  let gap = -1
+  let i = 0
+  let tail = false
+  if (s.charCodeAt(0) === 0x3a) {
+    if (s.charCodeAt(1) !== 0x3a) return false
+    gap = 0
+    i = 2
+  }
+  while (i < len) {
+    let j = i
+    let v = 0
+    while (j < len && j - i < 5) {
+      const d = hexDigit(s.charCodeAt(j))
+      if (d < 0) break
+      v = v * 16 + d
+      j++
+    }
+    if (j < len && s.charCodeAt(j) === 0x2e) {
+      // Dotted-quad tail: two words.
+      if (n > 6 || !parseDottedTail(s, i, v6Bytes, 0)) return false
+      v6Words[n++] = (v6Bytes[0]! << 8) | v6Bytes[1]!
+      v6Words[n++] = (v6Bytes[2]! << 8) | v6Bytes[3]!
+      tail = true
+      break
+    }
+    if (j === i || j - i > 4 || n === 8) return false
+    v6Words[n++] = v
+    if (j === len) break
+    if (s.charCodeAt(j) !== 0x3a) return false
+    if (s.charCodeAt(j + 1) === 0x3a) {
+      if (gap >= 0) return false
+      gap = n
+      j += 2
+    } else {
+      j++
+      if (j === len) return false
+    }
+    i = j
+  }
+  if (!tail && i > len) return false
+  if (gap < 0 ? n !== 8 : n > 7) return false
+  // ipaddr.js reads "::a.b.c.d" as IPv4-mapped: leave that spelling to it.
+  if (tail && gap === 0 && n === 2) return false
+  const zeros = 8 - n
+  let w = 0
+  for (let k = 0; k < 8; k++) {
+    let v = 0
+    if (gap >= 0 && k >= gap && k < gap + zeros) v = 0
+    else v = v6Words[w++]!
+    out[k * 2] = v >> 8
+    out[k * 2 + 1] = v & 0xff
+  }
+  return true
+}
 
 /** Normalises an address given as text (any valid IPv4/IPv6 spelling) to Zeek's form. */
 export function normalizeAddr(text: string): string {
   if (!text.includes(':')) return text
-  let out = addrMemo.get(text)
-  if (out !== undefined) return out
+  if (parseIpv6Plain(text, v6Bytes)) return formatAddrBytes(v6Bytes)
   try {
-    out = formatAddrBytes(Uint8Array.from(ipaddr.parse(text).toByteArray()))
+    return formatAddrBytes(Uint8Array.from(ipaddr.parse(text).toByteArray()))
   } catch {
-    out = text
+    return text
   }
-  if (addrMemo.size >= ADDR_MEMO_MAX) addrMemo.clear()
-  addrMemo.set(text, out)
-  return out
 }
 
 /** Length of a valid UTF-8 sequence starting at b[i], or 0 when invalid. */
