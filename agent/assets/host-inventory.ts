@@ -182,15 +182,18 @@ export class HostInventory {
 
   /** Hosts, most recently seen last. */
   records(): HostRecord[] {
-    const out: HostRecord[] = []
+    return [...this.each()]
+  }
+
+  /** Hosts one at a time, most recently seen last (writing 100k hosts needs no array of them). */
+  * each(): Generator<HostRecord> {
     for (let h = this.head; h !== undefined; h = h.next) {
       const r: HostRecord = {
         ip: h.ip, macs: h.macs.slice(), names: h.names.slice(), first_seen: h.firstSeen, last_seen: h.lastSeen,
         services: h.services.slice(), software: h.software.slice(), os_hints: h.osHints.slice(),
       }
       if (h.vendorSet) r.vendor = h.vendor
-      out.push(r)
+      yield r
     }
-    return out
   }
 }

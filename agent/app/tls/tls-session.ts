@@ -47,6 +47,9 @@ export class TlsSession implements AppAnalyzer {
   private stopped = false
   private state: SslState | undefined
   private firstClientHello: ClientHello | undefined
+  /** Per-direction record callbacks, made once (not two closures per delivered chunk). */
+  private readonly classifiers = [(h: Buffer): RecordVerdict => this.classify(h, true), (h: Buffer): RecordVerdict => this.classify(h, false)]
+  private readonly recorders = [(r: TlsRecord): boolean => this.record(true, r), (r: TlsRecord): boolean => this.record(false, r)]
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput,
     private readonly knownCerts: KnownCerts, private readonly cfg: TlsAnalyzerConfig = DEFAULT_TLS_CONFIG) {
@@ -60,7 +63,7 @@ export class TlsSession implements AppAnalyzer {
       if (this.state && this.state.ts <= 0) this.state.ts = ts
     }
     const d = isOrig ? 0 : 1
-    const ok = this.rec[d]!.push(data, (h) => this.classify(h, isOrig), (r) => this.record(isOrig, r))
+    const ok = this.rec[d]!.push(data, this.classifiers[d]!, this.recorders[d]!)
     if (!ok && !this.stopped) this.violation('invalid SSL record')
   }
 
