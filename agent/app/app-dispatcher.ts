@@ -208,7 +208,7 @@ export class AppDispatcher implements SessionOwner {
   private attach(s: AppSession, f: AppAnalyzerFactory): AttachedSlot {
     const holder = new AttachedSlot(this, s, f)
     holder.analyzer = f.create(s.conn, holder)
-    s.analyzers.push(holder)
+    s.addAnalyzer(holder)
     s.live++
     // A factory attached (by port, detection, expectation or upgrade) is never detected again.
     s.tried |= this.detectorBit[s.conn.proto].get(f) ?? 0

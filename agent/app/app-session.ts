@@ -25,8 +25,11 @@ export interface SessionOwner {
 
 const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[]
 
+const NO_ANALYZERS: AttachedAnalyzer[] = Object.freeze([]) as unknown as AttachedAnalyzer[]
+
 export class AppSession implements StreamTarget {
-  analyzers: AttachedAnalyzer[] = []
+  /** Attached analyzers (a shared empty list until the first one). */
+  analyzers: AttachedAnalyzer[] = NO_ANALYZERS
   /** Confirmed services (a shared empty array until the first one). */
   services: string[] = NO_SERVICES
   /** Bytes kept for detection; undefined once detection is over (or never needed). */
@@ -67,6 +70,11 @@ export class AppSession implements StreamTarget {
   flip(): void {
     this.flipped = !this.flipped
     this.dpd?.flip()
+  }
+
+  addAnalyzer(a: AttachedAnalyzer): void {
+    if (this.analyzers === NO_ANALYZERS) this.analyzers = [a]
+    else this.analyzers.push(a)
   }
 
   addService(name: string): boolean {

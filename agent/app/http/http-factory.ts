@@ -11,7 +11,7 @@ const SERVER_RE = /^HTTP\/[0-9]/
 
 /** dpd_http_server: the responder starts with "HTTP/<digit>". */
 export function detectHttp(isOrig: boolean, first: Buffer): boolean {
-  if (isOrig) return false
+  if (isOrig || first.length < 6 || first[0] !== 0x48) return false // 'H'
   return SERVER_RE.test(first.toString('latin1', 0, Math.min(first.length, 8)))
 }
 
