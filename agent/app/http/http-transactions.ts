@@ -57,6 +57,10 @@ const inRange = (c: number | undefined, lo: number, hi: number): boolean => c !=
 /** Valid UTF-8 as a string, anything else as bytes (the Zeek writer escapes them). */
 export function textValue(b: Buffer | undefined): string | Uint8Array | undefined {
   if (b === undefined) return undefined
+  // Plain ASCII (the usual case) is valid UTF-8 as it is.
+  let ascii = true
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) { ascii = false; break }
+  if (ascii) return b.toString('latin1')
   const s = b.toString('utf8')
   return Buffer.byteLength(s, 'utf8') === b.length && !s.includes('\ufffd') ? s : new Uint8Array(b)
 }
