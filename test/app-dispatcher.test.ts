@@ -76,18 +76,45 @@ t.test('detection attaches on a later chunk and replays what came before', async
   t.same(seen.events.slice(-1), ['proto:finish'], 'done analyzers still finish')
 })
 
-t.test('detection ends at dpd_buffer_size in both directions; a port analyzer is not detected twice', async (t) => {
+t.test('detection ends at dpd_buffer_size in both directions, or when no detector can still say yes', async (t) => {
   const seen: Seen = { events: [], outs: [] }
   let detects = 0
-  const f = factory('p', { ports: [80], detect: () => { detects++; return true } }, seen)
-  const d = new AppDispatcher({ dpdBufferBytes: 4 }, { factories: [f], onLog: () => {} })
+  const p = factory('p', { ports: [80], detect: () => { detects++; return true } }, seen)
+  const q = factory('q', { detect: () => { detects++; return false } }, seen)
+  const d = new AppDispatcher({ dpdBufferBytes: 4 }, { factories: [p, q], onLog: () => {} })
   const s = d.open(conn('tcp', 80), 1)
   d.tcpPayload(s, true, 1, Buffer.from('abcdef'), 1)
-  t.equal(detects, 0, 'attached by port: never detected')
+  t.equal(detects, 1, 'p attached by port: never detected; q asked')
   t.equal(seen.outs.length, 1)
   t.notOk(s.dpdDone, 'one direction full: still looking at the other')
   d.tcpPayload(s, false, 1, Buffer.from('xyzw'), 2)
   t.ok(s.dpdDone, 'both directions hold dpd_buffer_size bytes: detection over')
+  // Only p, attached by port: nothing left to detect from the start.
+  const d2 = new AppDispatcher({ dpdBufferBytes: 4 }, { factories: [p], onLog: () => {} })
+  const s2 = d2.open(conn('tcp', 80), 1)
+  d2.tcpPayload(s2, true, 1, Buffer.from('a'), 1)
+  t.ok(s2.dpdDone)
+})
+
+t.test('settled detectors: not asked again, and detection ends (bytes freed) once all are settled both ways', async (t) => {
+  const seen: Seen = { events: [], outs: [] }
+  const asked: string[] = []
+  const f: AppAnalyzerFactory = {
+    ...factory('x', {}, seen),
+    detect: (isOrig, b) => { asked.push(`${isOrig ? 'o' : 'r'}${b.length}`); return false },
+    detectSettled: (_o, b) => b.length >= 3,
+  }
+  const d = new AppDispatcher({ dpdBufferBytes: 100 }, { factories: [f], onLog: () => {} })
+  const s = d.open(conn('tcp', 9999), 1)
+  d.tcpPayload(s, true, 1, Buffer.from('ab'), 1)
+  d.tcpPayload(s, true, 3, Buffer.from('cd'), 2)
+  d.tcpPayload(s, true, 5, Buffer.from('ef'), 3)
+  t.same(asked, ['o2', 'o4'], 'settled after 4 bytes: not asked on the third chunk')
+  t.notOk(s.dpdDone, 'the responder direction is not settled yet')
+  t.ok(d.active(s))
+  d.tcpPayload(s, false, 1, Buffer.from('xyz'), 4)
+  t.ok(s.dpdDone)
+  t.notOk(d.active(s), 'no analyzer and nothing to detect: the session can go')
 })
 
 t.test('UDP: no detection state; a violation detaches and the session goes inactive', async (t) => {

@@ -102,13 +102,14 @@ export class AppDispatcher implements SessionOwner {
 
   /** A TCP payload segment at relative sequence `seq` (data may be a view). */
   tcpPayload(s: AppSession, isOrig: boolean, seq: number, data: Buffer, ts: number): void {
-    if (!s.streams || s.closed) return
+    if (!s.tcp || s.closed) return
     s.now = ts
     s.stream(isOrig).add(seq, data)
   }
 
   /** The direction `isOrig` was acknowledged up to relative `ack` by its peer. */
   tcpAck(s: AppSession, isOrig: boolean, ack: number, ts: number): void {
+    // No streams yet = no payload yet: nothing to acknowledge (an unanchored stream ignores acks).
     if (!s.streams || s.closed) return
     s.now = ts
     s.stream(isOrig).acked(ack)
@@ -183,12 +184,20 @@ export class AppDispatcher implements SessionOwner {
     }
     const first = dpd.add(isOrig, data, ts)
     const detectors = this.detectors[s.conn.proto]
+    let settled = isOrig ? s.settledOrig : s.settledResp
     for (let i = 0; i < detectors.length; i++) {
       const f = detectors[i]!
-      if ((s.tried & (1 << i)) !== 0) continue
+      const bit = 1 << i
+      // Attached already, or said no for good on this direction: nothing to ask.
+      if (((s.tried | settled) & bit) !== 0) continue
       let hit = false
       try { hit = f.detect!(isOrig, first) } catch { this.counters.inc('analyzer_exceptions') }
-      if (!hit) continue
+      if (!hit) {
+        let done = false
+        try { done = f.detectSettled?.(isOrig, first) === true } catch { this.counters.inc('analyzer_exceptions') }
+        if (done) settled |= bit
+        continue
+      }
       const a = this.attach(s, f)
       this.counters.inc('analyzers_by_detection')
       // Replay what was seen before detection, except the chunk being delivered right now
@@ -197,7 +206,12 @@ export class AppDispatcher implements SessionOwner {
         try { a.analyzer.deliver(o, d, t) } catch { this.counters.inc('analyzer_exceptions'); a.detach() }
       }, 1, () => a.detached)
     }
-    if (s.dpd !== undefined && dpd.full) this.endDetection(s)
+    if (isOrig) s.settledOrig = settled
+    else s.settledResp = settled
+    if (s.dpd === undefined) return
+    // Over when the buffer is full, or when no detector is left that could still say yes.
+    const all = (1 << detectors.length) - 1
+    if (dpd.full || ((s.tried | (s.settledOrig & s.settledResp)) & all) === all) this.endDetection(s)
   }
 
   /** @internal A confirmation (Zeek's PIA stops looking) or the detection buffer is full. */

@@ -36,18 +36,20 @@ export class AppSession implements StreamTarget {
   dpd: DpdBuffer | undefined
   /** Detectors already tried (bit i = the dispatcher's detector i), so each is created at most once. */
   tried = 0
+  /** Detectors whose "no" can no longer change, per direction (bit i as in `tried`). */
+  settledOrig = 0
+  settledResp = 0
   /** Analyzers attached and not detached or done (kept by the dispatcher, read per packet). */
   live = 0
-  streams: [TcpStream, TcpStream] | undefined
+  /** TCP byte streams, made on the first payload (an idle connection holds none). */
+  streams: [TcpStream, TcpStream] | undefined = undefined
   closed = false
   /** Packet time of the data being delivered. */
   now = 0
   /** Set by flip(): stream i now feeds the other direction. */
   private flipped = false
 
-  constructor(readonly conn: AppConnInfo, maxStreamBuffer: number, tcp: boolean, private readonly owner: SessionOwner) {
-    this.streams = tcp ? [new TcpStream(maxStreamBuffer, true, this), new TcpStream(maxStreamBuffer, false, this)] : undefined
-  }
+  constructor(readonly conn: AppConnInfo, private readonly maxStreamBuffer: number, readonly tcp: boolean, private readonly owner: SessionOwner) {}
 
   get dpdDone(): boolean {
     return this.dpd === undefined
@@ -63,13 +65,17 @@ export class AppSession implements StreamTarget {
 
   /** The stream carrying the current originator's (isOrig) or responder's bytes. */
   stream(isOrig: boolean): TcpStream {
-    return this.streams![(isOrig !== this.flipped) ? 0 : 1]
+    const st = this.streams ??= [new TcpStream(this.maxStreamBuffer, true, this), new TcpStream(this.maxStreamBuffer, false, this)]
+    return st[(isOrig !== this.flipped) ? 0 : 1]
   }
 
   /** The connection's roles were flipped: the streams swap with them. */
   flip(): void {
     this.flipped = !this.flipped
     this.dpd?.flip()
+    const o = this.settledOrig
+    this.settledOrig = this.settledResp
+    this.settledResp = o
   }
 
   addAnalyzer(a: AttachedAnalyzer): void {

@@ -10,6 +10,7 @@
  * given to detectors and analyzers stay valid. Bound: `limit` bytes per direction.
  */
 const EMPTY = Buffer.alloc(0)
+const NO_CHUNKS: number[] = Object.freeze([]) as unknown as number[]
 
 export type ReplayTarget = (isOrig: boolean, data: Buffer, ts: number) => void
 
@@ -17,7 +18,7 @@ export class DpdBuffer {
   private orig: Buffer = EMPTY
   private resp: Buffer = EMPTY
   /** Chunks in arrival order, three numbers each: direction (1 = originator), end offset in its direction, time. */
-  private chunks: number[] = []
+  private chunks: number[] = NO_CHUNKS
 
   constructor(readonly limit: number) {}
 
@@ -40,7 +41,8 @@ export class DpdBuffer {
     data.copy(grown, old.length, 0, take)
     if (isOrig) this.orig = grown
     else this.resp = grown
-    this.chunks.push(isOrig ? 1 : 0, grown.length, ts)
+    if (this.chunks === NO_CHUNKS) this.chunks = [isOrig ? 1 : 0, grown.length, ts]
+    else this.chunks.push(isOrig ? 1 : 0, grown.length, ts)
     return grown
   }
 

@@ -22,6 +22,8 @@ export function createHttpAnalyzerFactory(cfg: Partial<HttpAnalyzerConfig> = {})
     transports: ['tcp'] as const,
     ports: [80, 81, 631, 1080, 3128, 8000, 8080, 8888],
     detect: detectHttp,
+    // detectHttp looks at the first 8 bytes at most.
+    detectSettled: (_isOrig, first) => first.length >= 8,
     create: (conn: AppConnInfo, out: AppOutput) => new HttpAnalyzer(conn, out, full),
   }
   return Object.freeze(factory)

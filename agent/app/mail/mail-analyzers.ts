@@ -82,5 +82,7 @@ export const MAIL_ANALYZERS: AppAnalyzerFactory[] = DIALECTS.map((d) => ({
     else if (end > 0 && first[end - 1] === 0x0d) end--
     return d.greeting.test(first.toString('latin1', 0, end))
   },
+  // The first line within the first 256 bytes decides; originators are never detected.
+  detectSettled: (isOrig: boolean, first: Buffer): boolean => isOrig || first.length >= 256 || (first.length > 0 && first[0] !== d.lead),
   create: (_conn: AppConnInfo, out: AppOutput) => new MailAnalyzer(d, out),
 }))
