@@ -1,27 +1,30 @@
 /**
- * `node dist/bench/api-bench.js [flows] [hosts]` (or `npm run bench api`): the collector's
+ * `node dist/bench/api-bench.js [flows] [hosts] [seconds]` (or `npm run bench api`): the collector's
  * query API under load.
  *
  * Generated traffic: `hosts` client addresses (10.0.0.0/8) talking to 500 servers
  * (192.168.0.0/16) on a handful of services, flows spread over the last hour, encoded
  * with the protocol encoder as agents send them (Community ID derived, no MACs) in
  * batches of 5000, ingested through app.inject() with durable writes (fsync per batch).
- * Printed: ingest flows/s (including the topology merge), disk bytes per stored flow
- * (LevelDB files after closing), and p50/p99 latency with autocannon at a fixed 100 req/s
+ * Printed: ingest flows/s (including the topology merge; wall time and per CPU second of
+ * this process), disk bytes per stored flow (every LevelDB file, after a full compaction,
+ * with a per-table breakdown), and p50/p99 latency with autocannon at a fixed 100 req/s
  * (10 connections, 10 s each) against the listening server for /api/v1/topology,
- * /api/v1/flows with filters and /api/v1/flows/top over a one-minute window.
- * Client and server share this process, so the latencies include the client's share.
+ * /api/v1/flows with filters and /api/v1/flows/top over a one-minute window. The load
+ * generator runs in a child process (bench/load-client.ts), not in the server's event loop.
  */
+import { fork } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import autocannon from 'autocannon'
 import { pino } from 'pino'
 import { buildApp } from '../collector/app.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
 import { loadConfig } from '../collector/config/load-config.js'
+import { KEY_PREFIX, prefixRange } from '../collector/storage/keys.js'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import type { LoadRequest, LoadResult } from './load-client.js'
 
 const ADMIN = 'tt_admin_api-bench-secret-0123456789abcdef'
 const BATCH = 5000
@@ -32,8 +35,17 @@ export interface ApiBenchResult {
   hosts: number
   edges: number
   ingestFlowsPerSec: number
+  /** Flows per CPU second (user + sys) of this process during ingest (less sensitive to a shared machine). */
+  ingestFlowsPerCpuSec: number
+  /** Every file of the store before compaction (as left by ingest). */
+  diskBytesPerFlowBeforeCompaction: number
+  /** Every file of the store after compactRange over all keys, then close. */
   diskBytesPerFlow: number
-  latency: Array<{ route: string; rps: number; p50ms: number; p99ms: number; non2xx: number }>
+  /** LevelDB's size estimate per table after compaction, bytes per flow. */
+  tables: Array<{ prefix: string; bytesPerFlow: number }>
+  latency: Array<{ route: string; serverP50ms: number; serverP99ms: number } & LoadResult>
+  /** In-process time (median of 5, after one warm-up) of a /api/v1/topology answer right after a change (select + serialize; no cache). */
+  topologyColdMs: number
 }
 
 function dirBytes(dir: string): number {
@@ -68,9 +80,16 @@ function makeFlow(r: () => number, hosts: number, tsUs: number, i: number): Flow
   }
 }
 
-async function load(url: string, path: string, seconds: number): Promise<{ rps: number; p50ms: number; p99ms: number; non2xx: number }> {
-  const r = await autocannon({ url: url + path, connections: 10, overallRate: 100, duration: seconds, headers: { authorization: `Bearer ${ADMIN}` } })
-  return { rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, non2xx: r.non2xx }
+/** Runs autocannon in a child process (its event loop is not the server's). */
+function load(url: string, path: string, seconds: number): Promise<LoadResult> {
+  const req: LoadRequest = { url: url + path, seconds, rate: 100, connections: 10, token: ADMIN }
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./load-client.js', import.meta.url), [JSON.stringify(req)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    let result: LoadResult | undefined
+    child.on('message', (m) => { result = m as LoadResult })
+    child.on('error', reject)
+    child.on('exit', (code) => { if (result !== undefined) resolve(result); else reject(new Error(`load client exited with ${code}`)) })
+  })
 }
 
 export async function benchApi(opts: { flows?: number; hosts?: number; seconds?: number } = {}): Promise<ApiBenchResult> {
@@ -82,6 +101,10 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
     const cfg = loadConfig({ env: {}, flags: { data_dir: dir, 'storage.sync': true, 'api.rate_limit_per_minute': 1_000_000, 'topology.dedup_entries': 200_000 } })
     if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
     const c = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: ADMIN })
+    // Server-side time per request (fastify: request received → response sent), to tell the
+    // server's own cost from the wait for a CPU on a shared machine.
+    let serverMs: number[] = []
+    c.app.addHook('onResponse', async (_req, reply) => { serverMs.push(reply.elapsedTime) })
     await c.app.ready()
     const H = { authorization: `Bearer ${ADMIN}` }
     const et = (await c.app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: H, payload: {} })).json() as { token: string }
@@ -99,14 +122,27 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
       bodies.push(Buffer.from(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: en.agent_id, epoch: 1, seq: s + 1, sentAtUs: nowUs, flows })))
     }
     const start = process.hrtime.bigint()
+    const cpu0 = process.cpuUsage()
     for (const body of bodies) {
       const res = await c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${en.secret}`, 'content-type': 'application/x-protobuf' }, payload: body })
       if (res.statusCode !== 200) throw new Error(`ingest: ${res.statusCode} ${res.body}`)
     }
     await c.api.topology.flush()
     const ingestS = Number(process.hrtime.bigint() - start) / 1e9
+    const cpu = process.cpuUsage(cpu0)
+    const ingestCpuS = (cpu.user + cpu.system) / 1e6
     const edges = c.api.topology.model.edges.size
     const hostCount = c.api.topology.model.hosts.size
+    // An answer after a change (each merged batch changes the generation): select + serialize.
+    const coldMs: number[] = []
+    for (let i = 0; i < 6; i++) {
+      c.api.topology.generation++
+      const cold0 = process.hrtime.bigint()
+      const cold = await c.app.inject({ method: 'GET', url: '/api/v1/topology', headers: H })
+      if (cold.statusCode !== 200) throw new Error(`topology: ${cold.statusCode}`)
+      if (i > 0) coldMs.push(Number(process.hrtime.bigint() - cold0) / 1e6) // the first one includes JIT warm-up
+    }
+    const topologyColdMs = coldMs.sort((a, b) => a - b)[Math.floor(coldMs.length / 2)]!
     const url = await c.app.listen({ host: '127.0.0.1', port: 0 })
     const mid = new Date((t0 + 1800 * 1_000_000) / 1000)
     const win = `from=${mid.toISOString()}&to=${new Date(mid.getTime() + 60_000).toISOString()}`
@@ -120,13 +156,31 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
       `/api/v1/flows/top?${win}&group=services&by=flows`,
     ]
     const latency = []
-    for (const p of routes) {
+    for (const p of seconds > 0 ? routes : []) {
       await load(url, p, 1) // warm-up
-      latency.push({ route: p, ...(await load(url, p, seconds)) })
+      serverMs = []
+      const r = await load(url, p, seconds)
+      const sorted = serverMs.sort((a, b) => a - b)
+      const q = (x: number): number => sorted[Math.min(sorted.length - 1, Math.floor(x * sorted.length))] ?? 0
+      latency.push({ route: p, ...r, serverP50ms: q(0.5), serverP99ms: q(0.99) })
     }
+    await c.api.topology.flush()
+    const diskBefore = dirBytes(join(dir, 'store'))
+    const db = c.store.db
+    await db.compactAll()
+    const tables = []
+    for (const prefix of Object.values(KEY_PREFIX)) {
+      const r = prefixRange(prefix)
+      const size = await db.approximateSize(r.gte, r.lt)
+      if (size > 0) tables.push({ prefix, bytesPerFlow: size / total })
+    }
+    tables.sort((a, b) => b.bytesPerFlow - a.bytesPerFlow)
     await c.app.close()
     const disk = dirBytes(join(dir, 'store'))
-    return { flows: total, hosts: hostCount, edges, ingestFlowsPerSec: total / ingestS, diskBytesPerFlow: disk / total, latency }
+    return {
+      flows: total, hosts: hostCount, edges, ingestFlowsPerSec: total / ingestS, ingestFlowsPerCpuSec: total / ingestCpuS,
+      diskBytesPerFlowBeforeCompaction: diskBefore / total, diskBytesPerFlow: disk / total, tables, latency, topologyColdMs,
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -135,15 +189,18 @@ export async function benchApi(opts: { flows?: number; hosts?: number; seconds?:
 export function formatApiBench(r: ApiBenchResult): string {
   const lines = [
     `== api: ${r.flows.toLocaleString('en-US')} flows, ${r.hosts.toLocaleString('en-US')} hosts, ${r.edges.toLocaleString('en-US')} edges`,
-    `ingest (inject, fsync per 5000-flow batch, merge included): ${Math.round(r.ingestFlowsPerSec).toLocaleString('en-US')} flows/s`,
-    `disk per stored flow (all tables, LevelDB files): ${r.diskBytesPerFlow.toFixed(1)} B (target ≤ 80 B)`,
-    'latency at a fixed 100 req/s, 10 connections (target for topology: p99 ≤ 50 ms):',
+    `ingest (inject, fsync per 5000-flow batch, merge included): ${Math.round(r.ingestFlowsPerSec).toLocaleString('en-US')} flows/s wall, ${Math.round(r.ingestFlowsPerCpuSec).toLocaleString('en-US')} flows per CPU second`,
+    `disk per stored flow (all tables, LevelDB files): ${r.diskBytesPerFlow.toFixed(1)} B after compaction (target ≤ 80 B); ${r.diskBytesPerFlowBeforeCompaction.toFixed(1)} B as left by ingest`,
+    `  per table (LevelDB estimate, B/flow): ${r.tables.map((t) => `${t.prefix} ${t.bytesPerFlow.toFixed(1)}`).join(', ')}`,
+    `topology answer right after a change (no cache, in process, median of 5): ${r.topologyColdMs.toFixed(1)} ms`,
+    'latency at a fixed 100 req/s, 10 connections, autocannon in a child process (target for topology: p99 ≤ 50 ms):',
   ]
-  for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p99 ${l.p99ms} ms  non-2xx ${l.non2xx}`)
+  for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response\n      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms; load client CPU ${l.clientCpuPct.toFixed(0)} % of a core`)
   return lines.join('\n')
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [flows, hosts] = process.argv.slice(2).map(Number)
-  benchApi({ flows: flows || undefined, hosts: hosts || undefined }).then((r) => console.log(formatApiBench(r)), (err: unknown) => { console.error(err); process.exitCode = 1 })
+  // [flows] [hosts] [seconds per route; 0 = ingest and disk only]
+  const [flows, hosts, seconds] = process.argv.slice(2).map(Number)
+  benchApi({ flows: flows || undefined, hosts: hosts || undefined, seconds: Number.isFinite(seconds) ? seconds : undefined }).then((r) => console.log(formatApiBench(r)), (err: unknown) => { console.error(err); process.exitCode = 1 })
 }

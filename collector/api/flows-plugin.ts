@@ -87,12 +87,12 @@ export const flowsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
     schema: {
       summary: 'Top talkers, services, ports or pairs by bytes, flows or packets over a window (default the last hour)',
       querystring: TopQuery,
-      response: { 200: Type.Object({ group: Type.String(), by: Type.String(), from_us: Type.Number(), to_us: Type.Number(), scanned: Type.Number(), truncated: Type.Boolean(), rows: Type.Array(Row) }), ...Errors },
+      response: { 200: Type.Object({ group: Type.String(), by: Type.String(), from_us: Type.Number(), to_us: Type.Number(), scanned: Type.Number(), truncated: Type.Boolean(), rollup_hours: Type.Integer(), rows: Type.Array(Row) }), ...Errors },
     },
   }, async (req) => {
     const q = req.query as Static<typeof TopQuery>
     const f = flowFilter(q, Date.now() * 1000, 3600 * 1_000_000)
-    return topFlows(store, cache, f, q.group ?? 'talkers', q.by ?? 'bytes', q.limit ?? 10, limits.maxScan)
+    return topFlows(store, cache, f, q.group ?? 'talkers', q.by ?? 'bytes', q.limit ?? 10, limits.maxScan, ctx.topology.tops)
   })
 
   app.get('/api/v1/timeseries', {

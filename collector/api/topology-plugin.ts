@@ -29,7 +29,8 @@ const CACHE_MAX = 64
 
 export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const { store, topology } = ctx
-  const cache = new Map<string, { gen: number; body: string; type: string }>()
+  // Bodies are kept as Buffers: a hit is one socket write, no per-request UTF-8 encoding.
+  const cache = new Map<string, { gen: number; body: Buffer; type: string }>()
   app.get('/api/v1/topology', {
     onRequest: requireRole(store, READ_AGGREGATES),
     schema: {
@@ -51,7 +52,7 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
     const t = selectTopology(topology.model, tq)
     if (t === undefined) throw new CollectorError('BAD_REQUEST', `query parameter "cidr": "${q.cidr}" is not a CIDR block like 10.0.0.0/8`)
     const graphml = q.format === 'graphml'
-    const body = graphml ? toGraphml(t) : JSON.stringify(t)
+    const body = Buffer.from(graphml ? toGraphml(t) : JSON.stringify(t), 'utf8')
     const type = graphml ? 'application/graphml+xml; charset=utf-8' : 'application/json; charset=utf-8'
     if (!relative) {
       if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string)

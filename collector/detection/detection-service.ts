@@ -18,6 +18,8 @@ export interface DetectionInput {
   agentId: string
   n: number
   flowSegment: Buffer
+  /** The segment decoded once for every listener (ingest's StoredBatch); decoded here when absent. */
+  flows?: () => Flow[]
   rest: Batch
 }
 
@@ -85,7 +87,7 @@ export class DetectionService {
 
   private async process(b: DetectionInput): Promise<void> {
     // Decoded messages are instances of the generated classes (the typings name their $Properties).
-    const flows = (b.flowSegment.length > 0 ? Batch.decode(b.flowSegment).flows : []) as unknown as Flow[]
+    const flows = b.flows !== undefined ? b.flows() : (b.flowSegment.length > 0 ? Batch.decode(b.flowSegment).flows : []) as unknown as Flow[]
     const r = b.rest as unknown as { events: LogEvent[]; hostObservations: HostObservation[]; gaps: Gap[]; stats?: AgentStats | null }
     const findings: Finding[] = []
     this.engine.processBatch({

@@ -7,7 +7,7 @@
  * the Ack produced. Concurrent copies of the same batch wait for the first and are acked
  * as duplicates; batches of one agent are written one at a time (exact agent totals).
  */
-import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
+import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION, type Flow } from '../../protocol/index.js'
 import { CollectorError } from '../errors.js'
 import type { AgentRecord, CollectorStore, WriteOp } from '../storage/index.js'
 import { Counters } from '../util/counters.js'
@@ -33,6 +33,8 @@ export interface StoredBatch {
   sentAtUs: number
   /** The batch's flows as stored (decode with Batch.decode(flowSegment).flows). */
   flowSegment: Buffer
+  /** The flow segment decoded once, on first call, for every listener (do not mutate). */
+  flows: () => Flow[]
   /** Everything else, decoded (events, observations, stats, inventory, gaps). */
   rest: Batch
 }
@@ -160,9 +162,11 @@ export class IngestService {
       extraOps,
     })
     this.store.agents.remember(updated)
+    let decoded: Flow[] | undefined
+    const flows = (): Flow[] => (decoded ??= flowSegment.length > 0 ? Batch.decode(flowSegment).flows as Flow[] : [])
     for (const fn of this.storedListeners) {
       try {
-        fn({ agentId, n, receivedAtUs: nowMs * 1000, sentAtUs: rest.sentAtUs, flowSegment, rest })
+        fn({ agentId, n, receivedAtUs: nowMs * 1000, sentAtUs: rest.sentAtUs, flowSegment, flows, rest })
       } catch {
         this.counters.inc('ingest_listener_errors_total')
       }

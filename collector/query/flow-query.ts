@@ -8,7 +8,7 @@
 import type { Flow } from '../../protocol/index.js'
 import { flowCommunityId } from '../../protocol/index.js'
 import { CollectorError } from '../errors.js'
-import type { CollectorStore, FlowIndexSelector, SegmentRef } from '../storage/index.js'
+import { FLOW_CHUNK, type CollectorStore, type FlowIndexSelector, type FlowMetaRecord, type SegmentRef } from '../storage/index.js'
 import { ip16OfText, ipText, parseCidr16 } from '../topology/addresses.js'
 import { TRANSPORT_OF } from '../topology/flow-view.js'
 import type { L4 } from '../topology/types.js'
@@ -59,13 +59,21 @@ export function compileFilter(f: FlowFilter): (flow: Flow, agentId: string) => b
   }
 }
 
-async function candidates(store: CollectorStore, f: FlowFilter): Promise<Candidate[] | null> {
-  let sel: FlowIndexSelector[] | undefined
-  if (f.host !== undefined) sel = [{ kind: 'host', addr16: ip16OfText(f.host)! }]
-  else if (f.cidr !== undefined) { const c = parseCidr16(f.cidr)!; sel = [{ kind: 'cidr', lo16: c.lo16, hi16: c.hi16 }] }
-  else if (f.port !== undefined) sel = (f.proto !== undefined ? [f.proto] : (['tcp', 'udp', 'icmp', 'other'] as L4[])).map((p) => ({ kind: 'port' as const, transport: TRANSPORT_OF[p], port: f.port! }))
-  else if (f.service !== undefined) sel = [{ kind: 'service', name: f.service }]
-  if (sel === undefined) return null
+function selectors(f: FlowFilter): FlowIndexSelector[] | undefined {
+  if (f.host !== undefined) return [{ kind: 'host', addr16: ip16OfText(f.host)! }]
+  if (f.cidr !== undefined) { const c = parseCidr16(f.cidr)!; return [{ kind: 'cidr', lo16: c.lo16, hi16: c.hi16 }] }
+  if (f.port !== undefined) return (f.proto !== undefined ? [f.proto] : (['tcp', 'udp', 'icmp', 'other'] as L4[])).map((p) => ({ kind: 'port' as const, transport: TRANSPORT_OF[p], port: f.port! }))
+  if (f.service !== undefined) return [{ kind: 'service', name: f.service }]
+  return undefined
+}
+
+/** Candidate segments of an index query in (min_ts, n) order: streamed for one selector, merged for several or a CIDR. */
+async function* candidates(store: CollectorStore, f: FlowFilter, sel: FlowIndexSelector[]): AsyncGenerator<Candidate> {
+  const one = sel.length === 1 ? sel[0]! : undefined
+  if (one !== undefined && one.kind !== 'cidr') {
+    yield* store.flows.postingsStream(one, f.fromUs, f.toUs)
+    return
+  }
   const lists = await Promise.all(sel.map((s) => store.flows.postings(s, f.fromUs, f.toUs)))
   const all = lists.flat()
   if (lists.length > 1) {
@@ -76,61 +84,124 @@ async function candidates(store: CollectorStore, f: FlowFilter): Promise<Candida
       if (c === undefined) by.set(k, { ...p })
       else c.indexes = [...new Set([...c.indexes!, ...p.indexes])].sort((a, b) => a - b)
     }
-    return [...by.values()].sort((a, b) => a.minTsUs - b.minTsUs || a.n - b.n)
+    yield* [...by.values()].sort((a, b) => a.minTsUs - b.minTsUs || a.n - b.n)
+    return
   }
-  return all
+  yield* all
 }
+
+/** Index candidates read ahead of the one being matched (meta and first chunk requested early). */
+const LOOKAHEAD = 8
 
 const before = (a: SegmentRef, b: SegmentRef): boolean => a.minTsUs < b.minTsUs || (a.minTsUs === b.minTsUs && a.n < b.n)
 
 /** Matching flows from `after` on; stops after `maxScan` flows were examined (`scanned` tells). */
 export async function* queryFlows(store: CollectorStore, cache: SegmentCache, f: FlowFilter, after?: Cursor, stats?: { scanned: number; segments: number }): AsyncGenerator<FlowHit> {
   const match = compileFilter(f)
-  const agentOf = new Map<string, string>()
-  const indexed = await candidates(store, f)
-  async function* segs(): AsyncGenerator<Candidate & { agentId: string }> {
-    if (indexed === null) {
-      for await (const m of store.flows.metas(f.fromUs, f.toUs, after === undefined ? undefined : { minTsUs: after.minTsUs, n: after.n - 1 })) {
-        if (f.agent !== undefined && m.meta.agentId !== f.agent) continue
-        yield { minTsUs: m.minTsUs, n: m.n, indexes: null, agentId: m.meta.agentId }
-      }
-      return
-    }
-    for (const c of indexed) {
-      if (after !== undefined && before(c, after)) continue
-      const k = `${c.minTsUs}:${c.n}`
-      let agentId = agentOf.get(k)
-      if (agentId === undefined) {
-        const meta = await store.flows.meta(c)
-        if (meta === undefined) continue
-        agentId = meta.agentId
-        agentOf.set(k, agentId)
-      }
-      if (f.agent !== undefined && agentId !== f.agent) continue
-      yield { ...c, agentId }
-    }
+  const sel = selectors(f)
+  if (sel !== undefined) {
+    yield* indexedHits(store, cache, f, sel, match, after, stats)
+    return
   }
-  for await (const s of segs()) {
-    const key = `${s.minTsUs}:${s.n}`
-    // Few flows of an uncached segment (an index hit): decode only those.
-    let flows: { [i: number]: Flow | undefined } | undefined = cache.peek(key)
-    if (flows === undefined && s.indexes !== null && s.indexes.length < 64) {
-      const bytes = await store.flows.segment(s)
-      if (bytes === undefined) continue
-      const sel = decodeSelected(bytes, s.indexes)
-      flows = Object.fromEntries(sel) as { [i: number]: Flow }
-    }
-    if (flows === undefined) flows = await cache.get(key, () => store.flows.segment(s))
+  for await (const m of store.flows.metas(f.fromUs, f.toUs, after === undefined ? undefined : { minTsUs: after.minTsUs, n: after.n - 1 })) {
+    if (f.agent !== undefined && m.meta.agentId !== f.agent) continue
+    const flows = await cache.get(`${m.minTsUs}:${m.n}`, () => store.flows.segment(m))
     if (flows === undefined) continue
     if (stats) stats.segments++
-    const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
-    const positions = s.indexes ?? (flows as Flow[]).map((_, i) => i)
-    for (const i of positions) {
+    const same = after !== undefined && m.minTsUs === after.minTsUs && m.n === after.n
+    for (let i = 0; i < flows.length; i++) {
       if (same && i <= after.i) continue
-      const fl = flows[i]
-      if (fl === undefined) continue
+      const fl = flows[i]!
       if (stats) stats.scanned++
-      if (match(fl, s.agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId: s.agentId, flow: fl }
+      if (match(fl, m.meta.agentId)) yield { cursor: { minTsUs: m.minTsUs, n: m.n, i }, agentId: m.meta.agentId, flow: fl }
+    }
+  }
+}
+
+interface Ahead {
+  c: Candidate
+  meta: Promise<FlowMetaRecord | undefined>
+  /** The first chunk needed, requested early (undefined when the segment is cached). */
+  chunk: number
+  bytes: Promise<Buffer | undefined> | undefined
+}
+
+/** Marks a read-ahead promise handled (a query that stops early never awaits it); awaiting it still throws. */
+function early<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined)
+  return p
+}
+
+async function* indexedHits(store: CollectorStore, cache: SegmentCache, f: FlowFilter, sel: FlowIndexSelector[], match: (fl: Flow, agentId: string) => boolean, after: Cursor | undefined, stats: { scanned: number; segments: number } | undefined): AsyncGenerator<FlowHit> {
+  const it = candidates(store, f, sel)
+  const ahead: Ahead[] = []
+  let exhausted = false
+  const firstWanted = (c: Candidate, same: boolean): number => {
+    for (const i of c.indexes!) if (!same || i > after!.i) return i
+    return -1
+  }
+  const fill = async (): Promise<void> => {
+    while (!exhausted && ahead.length < LOOKAHEAD) {
+      const r = await it.next()
+      if (r.done === true) { exhausted = true; return }
+      const c = r.value
+      if (after !== undefined && before(c, after)) continue
+      const same = after !== undefined && c.minTsUs === after.minTsUs && c.n === after.n
+      const first = firstWanted(c, same)
+      if (first < 0) continue
+      const chunk = Math.floor(first / FLOW_CHUNK)
+      const cached = cache.peek(`${c.minTsUs}:${c.n}`) !== undefined
+      ahead.push({ c, meta: early(store.flows.meta(c)), chunk, bytes: cached ? undefined : early(store.flows.chunk(c, chunk)) })
+    }
+  }
+  try {
+    yield* drainAhead()
+  } finally {
+    // A query that stops early (a page's limit) closes the postings iterator now, not at GC:
+    // an open LevelDB iterator pins its files (compaction cannot drop them).
+    await it.return(undefined)
+  }
+
+  async function* drainAhead(): AsyncGenerator<FlowHit> {
+    for (;;) {
+      await fill()
+      const a = ahead.shift()
+      if (a === undefined) return
+      const s = a.c
+      const meta = await a.meta
+      if (meta === undefined) continue
+      const agentId = meta.agentId
+      if (f.agent !== undefined && agentId !== f.agent) continue
+      const key = `${s.minTsUs}:${s.n}`
+      const same = after !== undefined && s.minTsUs === after.minTsUs && s.n === after.n
+      const want = s.indexes!
+      const flows = cache.peek(key)
+      if (stats) stats.segments++
+      if (flows !== undefined) {
+        for (const i of want) {
+          if (same && i <= after.i) continue
+          const fl = flows[i]
+          if (fl === undefined) continue
+          if (stats) stats.scanned++
+          if (match(fl, agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, flow: fl }
+        }
+        continue
+      }
+      // An uncached segment: read and decode only the chunks (256 flows) holding the selected
+      // flows, one chunk at a time, so a query that stops at its limit reads no further.
+      for (let w = 0; w < want.length;) {
+        const c = Math.floor(want[w]! / FLOW_CHUNK)
+        const first = c * FLOW_CHUNK
+        const local: number[] = []
+        for (; w < want.length && want[w]! < first + FLOW_CHUNK; w++) if (!same || want[w]! > after.i) local.push(want[w]! - first)
+        if (local.length === 0) continue
+        const bytes = await (c === a.chunk && a.bytes !== undefined ? a.bytes : store.flows.chunk(s, c))
+        if (bytes === undefined) continue
+        for (const [j, fl] of decodeSelected(bytes, local)) {
+          if (stats) stats.scanned++
+          if (match(fl, agentId)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i: first + j }, agentId, flow: fl }
+        }
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 /** Decoded flow segments, least recently used evicted first, bounded by the flows held. */
 import { Batch, Flow } from '../../protocol/index.js'
+import { ColumnCache } from './flow-columns.js'
 
 export class SegmentCache {
   private readonly map = new Map<string, Flow[]>()
@@ -9,7 +10,12 @@ export class SegmentCache {
   hits = 0
   misses = 0
 
-  constructor(private readonly maxFlows = 300_000) {}
+  /** The same segments as columns for aggregate queries (flow-columns.ts), as many flows again. */
+  readonly columns: ColumnCache
+
+  constructor(private readonly maxFlows = 300_000) {
+    this.columns = new ColumnCache(maxFlows)
+  }
 
   get(key: string, load: () => Promise<Buffer | undefined>): Promise<Flow[] | undefined> | Flow[] {
     const hit = this.map.get(key)
@@ -43,7 +49,7 @@ export class SegmentCache {
   /** The decoded segment when cached (no load, no LRU update). */
   peek(key: string): Flow[] | undefined { return this.map.get(key) }
 
-  clear(): void { this.map.clear(); this.flows = 0 }
+  clear(): void { this.map.clear(); this.flows = 0; this.columns.clear() }
 }
 
 /**

@@ -53,7 +53,8 @@ export class RetentionJob {
       const r = this.store.retention
       const flows = await r.expireFlows(nowUs - c.flows_days * DAY_US)
       const events = await r.expireEvents(nowUs - c.events_days * DAY_US)
-      const rollups = await r.expireRollups(ROLLUP_MINUTE, nowUs - c.rollup_minute_days * DAY_US) + await r.expireRollups(ROLLUP_HOUR, nowUs - c.rollup_hour_days * DAY_US)
+      const rollups = await r.expireRollups(ROLLUP_MINUTE, nowUs - c.rollup_minute_days * DAY_US) + await r.expireRollups(ROLLUP_HOUR, nowUs - c.rollup_hour_days * DAY_US) +
+        await r.expireTopRollups(nowUs - c.rollup_minute_days * DAY_US)
       const topo = await this.topology.expire(nowUs - c.topology_days * DAY_US)
       const loss = await r.expireLossPeriods(nowUs - c.topology_days * DAY_US)
       const batches = await r.expireBatches(nowUs - Math.max(c.flows_days, c.events_days) * DAY_US)

@@ -5,6 +5,7 @@
  */
 import { keys, prefixRange, KEY_PREFIX, readU64, batchNumberOfKey, minTsOfSegmentKey, subRange } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
+import { decodeFlowChunk, encodeFlowChunks } from './flow-chunks.js'
 import { decodePostings, encodePostings } from './postings.js'
 import type { BatchRecord, FlowMetaRecord } from './records.js'
 
@@ -91,7 +92,8 @@ export class BatchStore {
       const t = fi.minTsUs
       rec.flowMinTsUs = t
       rec.flowMaxTsUs = fi.maxTsUs
-      ops.push({ type: 'put', key: keys.flowSegment(t, n), value: w.flowSegment })
+      const chunks = encodeFlowChunks(w.flowSegment)
+      for (let c = 0; c < chunks.length; c++) ops.push({ type: 'put', key: keys.flowChunk(t, n, c), value: chunks[c]! })
       const meta: FlowMetaRecord = { agentId: w.agentId, count: w.flowCount, maxTsUs: fi.maxTsUs }
       ops.push({ type: 'put', key: keys.flowMeta(t, n), value: Buffer.from(JSON.stringify(meta)) })
       for (const [addr, ids] of fi.hosts) ops.push({ type: 'put', key: keys.flowByHost(Buffer.from(addr, 'latin1'), t, n), value: encodePostings(ids) })
@@ -140,7 +142,7 @@ export class BatchStore {
       if (meta.maxTsUs < fromUs) continue
       const minTsUs = minTsOfSegmentKey(k)
       const n = batchNumberOfKey(k)
-      const bytes = await this.db.get(keys.flowSegment(minTsUs, n))
+      const bytes = await readFlowSegment(this.db, minTsUs, n)
       if (bytes !== undefined) yield { n, minTsUs, meta, bytes }
     }
   }
@@ -175,4 +177,16 @@ export class BatchStore {
   async *observationSegments(): AsyncGenerator<Buffer> {
     for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.observationSegment))) yield v
   }
+}
+
+/** A whole flow segment (its chunks decoded and joined); undefined when it has none. */
+export async function readFlowSegment(db: LevelDb, minTsUs: number, n: number): Promise<Buffer | undefined> {
+  const parts: Buffer[] = []
+  for await (const [, v] of db.entries(keys.flowChunksOf(minTsUs, n))) {
+    const b = decodeFlowChunk(v)
+    if (b === undefined) return undefined
+    parts.push(b)
+  }
+  if (parts.length === 0) return undefined
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
 }

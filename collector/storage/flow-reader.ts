@@ -5,6 +5,8 @@
  */
 import { keys, readU64, batchNumberOfKey, minTsOfSegmentKey, minTsOfPostingsKey, KEY_PREFIX, prefixRange } from './keys.js'
 import type { LevelDb } from './level-db.js'
+import { readFlowSegment } from './batch-store.js'
+import { decodeFlowChunk } from './flow-chunks.js'
 import { decodePostings } from './postings.js'
 import type { FlowMetaRecord } from './records.js'
 
@@ -22,7 +24,16 @@ export type FlowIndexSelector =
   | { kind: 'service'; name: string }
   | { kind: 'port'; transport: number; port: number }
 
+/** Segment metas remembered by meta() (a meta never changes; retention clears the caches). */
+const META_CACHE = 100_000
+/** Decoded chunks remembered by chunk(), in bytes (an index query reads one chunk per segment hit). */
+const CHUNK_CACHE_BYTES = 32 * 1024 * 1024
+
 export class FlowReader {
+  private readonly metaCache = new Map<string, FlowMetaRecord>()
+  private readonly chunkCache = new Map<string, Buffer>()
+  private chunkBytes = 0
+
   constructor(private readonly db: LevelDb, private readonly maxSpanUs: () => number) {}
 
   /** The lower bound of segment min_ts for a query starting at fromUs. */
@@ -41,8 +52,39 @@ export class FlowReader {
     }
   }
 
+  /** A whole segment (Batch-compatible bytes). */
   async segment(ref: SegmentRef): Promise<Buffer | undefined> {
-    return this.db.get(keys.flowSegment(ref.minTsUs, ref.n))
+    return readFlowSegment(this.db, ref.minTsUs, ref.n)
+  }
+
+  /** Chunk `c` of a segment (flows c·256 …; Batch-compatible bytes), or undefined. */
+  async chunk(ref: SegmentRef, c: number): Promise<Buffer | undefined> {
+    const id = `${ref.minTsUs}:${ref.n}:${c}`
+    const hit = this.chunkCache.get(id)
+    if (hit !== undefined) {
+      this.chunkCache.delete(id)
+      this.chunkCache.set(id, hit)
+      return hit
+    }
+    const v = await this.db.get(keys.flowChunk(ref.minTsUs, ref.n, c))
+    const bytes = v === undefined ? undefined : decodeFlowChunk(v)
+    if (bytes !== undefined && !this.chunkCache.has(id)) {
+      this.chunkCache.set(id, bytes)
+      this.chunkBytes += bytes.length
+      while (this.chunkBytes > CHUNK_CACHE_BYTES && this.chunkCache.size > 1) {
+        const [k, b] = this.chunkCache.entries().next().value as [string, Buffer]
+        this.chunkCache.delete(k)
+        this.chunkBytes -= b.length
+      }
+    }
+    return bytes
+  }
+
+  /** Forgets cached metas and chunks (after retention deleted segments). */
+  clearCaches(): void {
+    this.metaCache.clear()
+    this.chunkCache.clear()
+    this.chunkBytes = 0
   }
 
   async observationSegment(ref: SegmentRef): Promise<Buffer | undefined> {
@@ -54,8 +96,24 @@ export class FlowReader {
   }
 
   async meta(ref: SegmentRef): Promise<FlowMetaRecord | undefined> {
+    const id = `${ref.minTsUs}:${ref.n}`
+    const hit = this.metaCache.get(id)
+    if (hit !== undefined) return hit
     const v = await this.db.get(keys.flowMeta(ref.minTsUs, ref.n))
-    return v === undefined ? undefined : JSON.parse(v.toString('utf8')) as FlowMetaRecord
+    if (v === undefined) return undefined
+    const m = JSON.parse(v.toString('utf8')) as FlowMetaRecord
+    if (this.metaCache.size >= META_CACHE) this.metaCache.delete(this.metaCache.keys().next().value as string)
+    this.metaCache.set(id, m)
+    return m
+  }
+
+  /** Postings of one host / service / port selector, streamed in (min_ts, n) order (no CIDR: its addresses need merging). */
+  async *postingsStream(sel: Exclude<FlowIndexSelector, { kind: 'cidr' }>, fromUs: number, toUs: number): AsyncGenerator<SegmentPostings> {
+    const lo = this.startOf(fromUs)
+    const range = sel.kind === 'host' ? { gte: keys.flowByHost(sel.addr16, lo, 0), lte: keys.flowByHost(sel.addr16, toUs, MAX_N) }
+      : sel.kind === 'service' ? { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
+        : { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
+    for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
   }
 
   /**

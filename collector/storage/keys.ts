@@ -20,10 +20,13 @@
  *                                            time, counts, time range per kind)
  *   dd  agent_id 0 epoch seq               → n (u64): ingest dedup; written in the SAME level
  *                                            batch as the data, so "seen" ⇔ "stored"
- *   fs  min_ts n                           → flow segment: the batch's `repeated Flow flows = 6`
- *                                            entries, byte for byte as the agent sent them
- *                                            (decodable with Batch.decode). A flow's id is
- *                                            (n, index in segment).
+ *   fs  min_ts n chunk(u16)                → flow segment chunk: FLOW_CHUNK (256) consecutive
+ *                                            entries of the batch's `repeated Flow flows = 6`,
+ *                                            byte for byte as the agent sent them, behind a
+ *                                            codec byte (raw DEFLATE or raw; flow-chunks.ts).
+ *                                            Decoded chunks concatenate to Batch-decodable
+ *                                            bytes. A flow's id is (n, index in segment); its
+ *                                            chunk is index / 256.
  *   fm  min_ts n                           → flow segment meta (JSON: max_ts, count, agent_id);
  *                                            time scans read these, not the segments
  *   fh  ip16 min_ts n                      → postings: varint indexes of the segment's flows
@@ -48,11 +51,18 @@
  *   mt  name                               → store metadata (format version; `topology_n`:
  *                                            the last batch number merged into hs/ed/ru/lp)
  *   hs  host_id                            → topology host (JSON; see topology/model.ts)
- *   ed  edge_id                            → topology edge client → server service (JSON);
+ *   ed  edge_id                            → topology edge client → server service: JSON array
+ *                                            of the fields the id does not hold
+ *                                            (topology/edge-codec.ts);
  *                                            edge_id = src_host 0x1f dst_host 0x1f proto 0x1f port
  *   ru  resolution(u8) bucket_us(u64) dim  → roll-up counters (3 × u64 BE: flows, bytes,
  *                                            packets); resolution 1 = minute, 2 = hour; dim ""
  *                                            = all traffic, "s:<service>", "p:<proto>"
+ *   rt  bucket_us(u64) group(u8) key        → hour roll-up for /flows/top (topology/top-rollups.ts):
+ *                                            3 unsigned varints (flows, IP bytes, packets) of
+ *                                            every stored record in the hour; group 0 = talker
+ *                                            (key: address text), 1 = service (name, "-" for
+ *                                            none), 2 = port ("tcp/443")
  *   lp  agent_id 0 from_us(u64) to_us(u64) → a period the agent reported capture loss or
  *                                            shipping gaps (JSON: reason, records)
  *   al  alert_id                           → alert record (JSON; collector/alerts/alert-types.ts);
@@ -67,7 +77,8 @@
  * largest span ever written in `mt max_segment_span_us` (same level batch).
  *
  * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`) and events
- * (`ev`) expire by segment time; minute and hour roll-ups by bucket; topology hosts and edges
+ * (`ev`) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
+ * roll-ups' retention); topology hosts and edges
  * by last seen; `lp` by its end; `bt`/`dd`/`gp` with the longest data retention.
  */
 
@@ -94,6 +105,7 @@ export const KEY_PREFIX = {
   host: 'hs',
   edge: 'ed',
   rollup: 'ru',
+  topRollup: 'rt',
   lossPeriod: 'lp',
   alert: 'al',
   suppression: 'su',
@@ -103,7 +115,7 @@ export const KEY_PREFIX = {
 export type KeyPrefix = (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]
 
 /** Store format version, in `mt format`; bumped when this layout changes incompatibly. */
-export const STORE_FORMAT_VERSION = 1
+export const STORE_FORMAT_VERSION = 2
 
 
 /** A key builder: appends parts after the prefix. */
@@ -177,7 +189,10 @@ export const keys = {
   batch: (n: number): Buffer => k(KEY_PREFIX.batch, 8).u64(n).done(),
   dedup: (agentId: string, epoch: number, seq: number): Buffer =>
     k(KEY_PREFIX.dedup, textCap(agentId) + 16).text(agentId, true).u64(epoch).u64(seq).done(),
-  flowSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.flowSegment, 16).u64(minTs).u64(n).done(),
+  /** Chunk `c` of a flow segment (flows [c·FLOW_CHUNK, (c+1)·FLOW_CHUNK), flow-chunks.ts). */
+  flowChunk: (minTs: number, n: number, c: number): Buffer => k(KEY_PREFIX.flowSegment, 18).u64(minTs).u64(n).u16(c).done(),
+  /** Every chunk of one flow segment. */
+  flowChunksOf: (minTs: number, n: number): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.flowSegment, 16).u64(minTs).u64(n).done()),
   flowMeta: (minTs: number, n: number): Buffer => k(KEY_PREFIX.flowMeta, 16).u64(minTs).u64(n).done(),
   flowByHost: (addr16: Uint8Array, minTs: number, n: number): Buffer =>
     k(KEY_PREFIX.flowByHost, 32).bytes(addr16).u64(minTs).u64(n).done(),
@@ -204,6 +219,11 @@ export const keys = {
   /** Roll-ups of one resolution with bucket in [fromUs, toUs). */
   rollupRange: (resolution: number, fromUs: number, toUs: number): { gte: Buffer; lt: Buffer } =>
     ({ gte: k(KEY_PREFIX.rollup, 9).u8(resolution).u64(fromUs).done(), lt: k(KEY_PREFIX.rollup, 9).u8(resolution).u64(toUs).done() }),
+  topRollup: (bucketUs: number, group: number, key: string): Buffer => k(KEY_PREFIX.topRollup, 9 + textCap(key)).u64(bucketUs).u8(group).text(key, false).done(),
+  /** `rt` rows of one hour bucket and group. */
+  topRollupsOf: (bucketUs: number, group: number): { gte: Buffer; lt: Buffer } => subRange(k(KEY_PREFIX.topRollup, 9).u64(bucketUs).u8(group).done()),
+  /** `rt` rows with bucket before `toUs`. */
+  topRollupsBefore: (toUs: number): { gte: Buffer; lt: Buffer } => ({ gte: prefixRange(KEY_PREFIX.topRollup).gte, lt: k(KEY_PREFIX.topRollup, 8).u64(toUs).done() }),
   lossPeriod: (agentId: string, fromUs: number, toUs: number): Buffer =>
     k(KEY_PREFIX.lossPeriod, textCap(agentId) + 16).text(agentId, true).u64(fromUs).u64(toUs).done(),
   /** `fp` postings of one (transport, port). */
@@ -229,7 +249,7 @@ export function readU64(buf: Uint8Array, off: number): number {
   return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4)
 }
 
-/** The `n` at the end of a `bt`, `fs`, `fm`, `ev`, `ho`, `fh`, `fv`, `fp` or `gp` key. */
+/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
 export function batchNumberOfKey(key: Uint8Array): number {
   return readU64(key, key.length - 8)
 }

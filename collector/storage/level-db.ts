@@ -59,6 +59,12 @@ export class LevelDb {
     for await (const k of this.db.keys(range)) yield k
   }
 
+  /** Compacts every key (drops overwritten and deleted versions); for measuring and maintenance. */
+  async compactAll(): Promise<void> {
+    const db = this.db as unknown as { compactRange?: (a: Buffer, b: Buffer) => Promise<void> }
+    if (db.compactRange) await db.compactRange(Buffer.from([0]), Buffer.from([0xff]))
+  }
+
   /** Bytes on disk for a key range (LevelDB's estimate). */
   async approximateSize(gte: Buffer, lt: Buffer): Promise<number> {
     const db = this.db as unknown as { approximateSize?: (a: Buffer, b: Buffer) => Promise<number> }

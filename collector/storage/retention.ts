@@ -34,7 +34,8 @@ class Deleter {
 }
 
 export class Retention {
-  constructor(private readonly db: LevelDb) {}
+  /** `onFlowsExpired` runs after flow segments were deleted (the flow reader forgets its caches). */
+  constructor(private readonly db: LevelDb, private readonly onFlowsExpired: () => void = () => undefined) {}
 
   /** Deletes flow segments (and their postings, observations, gaps) older than cutoffUs. */
   async expireFlows(cutoffUs: number): Promise<number> {
@@ -49,7 +50,7 @@ export class Retention {
       gone.add(n)
       if (minTs > newestGone) newestGone = minTs
       await d.del(k)
-      await d.del(keys.flowSegment(minTs, n))
+      for await (const c of this.db.keys(keys.flowChunksOf(minTs, n))) await d.del(c)
     }
     if (gone.size > 0) {
       for (const p of [KEY_PREFIX.flowByHost, KEY_PREFIX.flowByService, KEY_PREFIX.flowByPort] as const) {
@@ -60,6 +61,7 @@ export class Retention {
     }
     for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.observationSegment), lt: keys.observationSegment(cutoffUs, 0) })) await d.del(k)
     await d.flush()
+    if (gone.size > 0) this.onFlowsExpired()
     return d.deleted
   }
 
@@ -75,6 +77,14 @@ export class Retention {
   async expireRollups(resolution: number, cutoffUs: number): Promise<number> {
     const d = new Deleter(this.db)
     for await (const k of this.db.keys(keys.rollupRange(resolution, 0, cutoffUs))) await d.del(k)
+    await d.flush()
+    return d.deleted
+  }
+
+  /** Deletes /flows/top hour roll-ups with bucket before cutoffUs. */
+  async expireTopRollups(cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    for await (const k of this.db.keys(keys.topRollupsBefore(cutoffUs))) await d.del(k)
     await d.flush()
     return d.deleted
   }

@@ -50,7 +50,7 @@ export class CollectorStore {
     this.batches = new BatchStore(this.db)
     this.topology = new TopologyStore(this.db)
     this.flows = new FlowReader(this.db, () => this.batches.maxSegmentSpanUs)
-    this.retention = new Retention(this.db)
+    this.retention = new Retention(this.db, () => this.flows.clearCaches())
     this.alerts = new AlertStore(this.db)
     this.intelFeeds = new IntelFeedStore(this.db)
   }
@@ -68,7 +68,7 @@ export class CollectorStore {
     if (fmt === undefined) await this.db.write([{ type: 'put', key: keys.meta('format'), value: Buffer.from(String(STORE_FORMAT_VERSION)) }])
     else if (Number(fmt.toString()) !== STORE_FORMAT_VERSION) {
       await this.db.close()
-      throw new StoreFormatError(`store format ${fmt.toString()} in ${this.opts.dataDir}, this collector reads format ${STORE_FORMAT_VERSION}`)
+      throw new StoreFormatError(`the store in ${this.opts.dataDir} has format ${fmt.toString().slice(0, 16)}; this collector reads format ${STORE_FORMAT_VERSION} only and does not migrate stores before 1.0: point data_dir at a new directory (or move the old one away)`)
     }
     await this.batches.load()
   }

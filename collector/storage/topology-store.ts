@@ -14,6 +14,38 @@ export const ROLLUP_BUCKET_US: Record<number, number> = { [ROLLUP_MINUTE]: 60_00
 export interface RollupCounts { flows: number; bytes: number; packets: number }
 export interface RollupRow extends RollupCounts { resolution: number; bucketUs: number; dim: string }
 
+/** An hour roll-up row of /flows/top (`rt`): group 0 talkers, 1 services, 2 ports. */
+export interface TopRollupRow extends RollupCounts { bucketUs: number; group: number; key: string }
+
+function varints(vals: number[]): Buffer {
+  const out = Buffer.allocUnsafe(vals.length * 8)
+  let p = 0
+  for (let v of vals) {
+    v = Math.max(0, Math.floor(v))
+    while (v >= 0x80) { out[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80) }
+    out[p++] = v
+  }
+  return out.subarray(0, p)
+}
+
+function readVarints(b: Uint8Array, n: number): number[] | undefined {
+  const out: number[] = []
+  let p = 0
+  for (let i = 0; i < n; i++) {
+    let v = 0
+    let mul = 1
+    for (;;) {
+      if (p >= b.length || mul > 2 ** 56) return undefined
+      const x = b[p++]!
+      v += (x & 0x7f) * mul
+      if (x < 0x80) break
+      mul *= 0x80
+    }
+    out.push(v)
+  }
+  return out
+}
+
 export interface LossPeriodRecord { agentId: string; fromUs: number; toUs: number; reason: string; records: number }
 
 export interface TopologyFlush {
@@ -23,6 +55,8 @@ export interface TopologyFlush {
   deletedEdges: string[]
   /** Absolute values (the caller keeps the running totals of the buckets it touched). */
   rollups: RollupRow[]
+  /** /flows/top hour roll-ups (absolute values). */
+  topRollups: TopRollupRow[]
   lossPeriods: LossPeriodRecord[]
   watermark: number
 }
@@ -60,6 +94,7 @@ export class TopologyStore {
     for (const id of f.deletedHosts) ops.push({ type: 'del', key: keys.host(id) })
     for (const id of f.deletedEdges) ops.push({ type: 'del', key: keys.edge(id) })
     for (const r of f.rollups) ops.push({ type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) })
+    for (const r of f.topRollups) ops.push({ type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) })
     for (const p of f.lossPeriods) ops.push({ type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) })
     ops.push({ type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) })
     return ops
@@ -73,8 +108,9 @@ export class TopologyStore {
     for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.host))) yield v.toString('utf8')
   }
 
-  async *edges(): AsyncGenerator<string> {
-    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.edge))) yield v.toString('utf8')
+  /** Stored edges as [edge_id, value]. */
+  async *edges(): AsyncGenerator<[string, string]> {
+    for await (const [k, v] of this.db.entries(prefixRange(KEY_PREFIX.edge))) yield [k.toString('utf8', 3), v.toString('utf8')]
   }
 
   async lossPeriods(): Promise<LossPeriodRecord[]> {
@@ -92,6 +128,22 @@ export class TopologyStore {
     }
   }
 
+  /** /flows/top roll-up rows of every group with bucket in [fromUs, toUs), in key order. */
+  async *topRollupsRange(fromUs: number, toUs: number): AsyncGenerator<TopRollupRow> {
+    for await (const [k, v] of this.db.entries({ gte: keys.topRollup(fromUs, 0, ''), lt: keys.topRollup(toUs, 0, '') })) {
+      const c = readVarints(v, 3)
+      if (c !== undefined) yield { bucketUs: readU64(k, 3), group: k[11]!, key: k.toString('utf8', 12), flows: c[0]!, bytes: c[1]!, packets: c[2]! }
+    }
+  }
+
+  /** /flows/top roll-up rows of one hour bucket and group. */
+  async *topRollups(bucketUs: number, group: number): AsyncGenerator<TopRollupRow> {
+    for await (const [k, v] of this.db.entries(keys.topRollupsOf(bucketUs, group))) {
+      const c = readVarints(v, 3)
+      if (c !== undefined) yield { bucketUs, group, key: k.toString('utf8', 12), flows: c[0]!, bytes: c[1]!, packets: c[2]! }
+    }
+  }
+
   async rollup(resolution: number, bucketUs: number, dim: string): Promise<RollupCounts | undefined> {
     const v = await this.db.get(keys.rollup(resolution, bucketUs, dim))
     return v === undefined ? undefined : decodeRollup(v)
@@ -99,7 +151,7 @@ export class TopologyStore {
 
   /** Deletes every host, edge, roll-up and the watermark (before a rebuild; loss periods stay: they are not derivable from stored batches). */
   async clear(): Promise<void> {
-    for (const p of [KEY_PREFIX.host, KEY_PREFIX.edge, KEY_PREFIX.rollup] as const) {
+    for (const p of [KEY_PREFIX.host, KEY_PREFIX.edge, KEY_PREFIX.rollup, KEY_PREFIX.topRollup] as const) {
       let ops: WriteOp[] = []
       for await (const k of this.db.keys(prefixRange(p))) {
         ops.push({ type: 'del', key: k })

@@ -232,13 +232,33 @@ export class TopologyModel {
 
   // ── flows ───────────────────────────────────────────────────────────────────────────
 
+  /** Per resolution (minute, hour): the bucket of the last flow and its key prefix (flows of a batch are mostly in one bucket). */
+  private readonly rollupBucket = [-1, -1]
+  private readonly rollupPrefix = ['', '']
+  /** proto + service → roll-up dims (shared, never mutated). */
+  private readonly dimsCache = new Map<string, string[]>()
+
+  private dimsOf(proto: L4, service: string): string[] {
+    const key = `${proto}/${service}`
+    let dims = this.dimsCache.get(key)
+    if (dims === undefined) {
+      dims = ['', `p:${proto}`]
+      if (service !== '') for (const s of service.split(',')) dims.push(`s:${s}`)
+      if (this.dimsCache.size < 1024) this.dimsCache.set(key, dims)
+    }
+    return dims
+  }
+
   private rollup(tsUs: number, dims: string[], flows: number, bytes: number, packets: number): void {
-    for (const [res, span] of [[1, MINUTE_US], [2, HOUR_US]] as const) {
+    for (let r = 0; r < 2; r++) {
+      const span = r === 0 ? MINUTE_US : HOUR_US
       const bucketUs = Math.floor(tsUs / span) * span
+      if (bucketUs !== this.rollupBucket[r]) { this.rollupBucket[r] = bucketUs; this.rollupPrefix[r] = `${r + 1}|${bucketUs}|` }
+      const prefix = this.rollupPrefix[r]!
       for (const dim of dims) {
-        const k = `${res}|${bucketUs}|${dim}`
+        const k = prefix + dim
         const d = this.rollupDeltas.get(k)
-        if (d === undefined) this.rollupDeltas.set(k, { resolution: res, bucketUs, dim, flows, bytes, packets })
+        if (d === undefined) this.rollupDeltas.set(k, { resolution: r + 1, bucketUs, dim, flows, bytes, packets })
         else { d.flows += flows; d.bytes += bytes; d.packets += packets }
       }
     }
@@ -292,8 +312,7 @@ export class TopologyModel {
       else if (cur.name === '' && f.service !== '') cur.name = f.service
     }
     const degraded = this.loss.overlaps(f.agentId, f.tsUs, f.endUs)
-    const dims = ['', `p:${f.proto}`]
-    if (f.service !== '') for (const s of f.service.split(',')) dims.push(`s:${s}`)
+    const dims = this.dimsOf(f.proto, f.service)
     const c: Contribution = {
       agentId: f.agentId, tsUs: f.tsUs, edgeId: e.id, src: src.id, dst: dst.id, bytesOut: origBytes, bytesIn: respBytes,
       packets: f.packets, missedBytes: f.missedBytes, degraded, observers: [f.agentId], dims,

@@ -13,9 +13,12 @@ import { Batch, type Flow, type Gap, type HostObservation } from '../../protocol
 import type { CollectorStore, RollupRow, TopologyFlush } from '../storage/index.js'
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
+import { ipText } from './addresses.js'
 import { flowView, gapLoss, observationView } from './flow-view.js'
+import { TopRollups } from './top-rollups.js'
 import { TopologyModel, type TopologyChange, type TopologyOptions } from './topology-model.js'
-import type { EdgeRecord, HostRecord } from './types.js'
+import { decodeEdge, encodeEdge } from './edge-codec.js'
+import type { HostRecord } from './types.js'
 
 export interface TopologyServiceOptions extends TopologyOptions {
   flushIntervalMs: number
@@ -23,6 +26,8 @@ export interface TopologyServiceOptions extends TopologyOptions {
 
 export class TopologyService {
   readonly model: TopologyModel
+  /** Hour roll-ups of /flows/top (per record, persisted with the topology). */
+  readonly tops: TopRollups
   private watermark = 0
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> = Promise.resolve()
@@ -33,6 +38,7 @@ export class TopologyService {
 
   constructor(private readonly store: CollectorStore, private readonly opts: TopologyServiceOptions, private readonly log: Logger) {
     this.model = new TopologyModel(opts)
+    this.tops = new TopRollups(store)
     this.model.onChange = (c) => { for (const l of this.listeners) l(c) }
   }
 
@@ -47,8 +53,15 @@ export class TopologyService {
   /** Loads the stored topology, replays batches after the watermark, starts the flush timer. */
   async start(): Promise<void> {
     this.model.clear()
+    this.tops.clear()
     for await (const j of this.store.topology.hosts()) this.model.loadHost(JSON.parse(j) as HostRecord)
-    for await (const j of this.store.topology.edges()) this.model.loadEdge(JSON.parse(j) as EdgeRecord)
+    let badEdges = 0
+    for await (const [id, j] of this.store.topology.edges()) {
+      const e = decodeEdge(id, j)
+      if (e === undefined) badEdges++
+      else this.model.loadEdge(e)
+    }
+    if (badEdges > 0) this.log.warn({ edges: badEdges }, 'topology: stored edges that do not decode were skipped (POST /api/v1/topology/rebuild recomputes them)')
     for (const p of await this.store.topology.lossPeriods()) this.model.loss.add(p)
     this.watermark = await this.store.topology.watermark()
     const replayed = await this.replayAfter(this.watermark)
@@ -66,14 +79,14 @@ export class TopologyService {
   /** IngestService listener: merges one durable batch (synchronous, in memory). */
   readonly onStored = (b: StoredBatch): void => {
     try {
-      this.merge(b.agentId, b.n, b.flowSegment, b.rest, b.receivedAtUs)
+      this.merge(b.agentId, b.n, b.flows(), b.rest, b.receivedAtUs)
     } catch (err) {
       this.counters.merge_errors++
       this.log.error({ err, n: b.n }, 'topology merge failed for a batch')
     }
   }
 
-  private merge(agentId: string, n: number, flowSegment: Buffer | undefined, rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): void {
+  private merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): void {
     const m = this.model
     if (rest !== undefined) {
       for (const g of rest.gaps as Gap[]) { const p = gapLoss(agentId, g, rest.sentAtUs || receivedAtUs); if (p !== undefined) m.addLoss(p) }
@@ -84,10 +97,15 @@ export class TopologyService {
       }
       for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o))
     }
-    if (flowSegment !== undefined && flowSegment.length > 0) {
-      for (const f of Batch.decode(flowSegment).flows as Flow[]) {
-        const v = flowView(agentId, f)
-        if (v !== undefined) m.flow(v.view, v.established, v.origBytes, v.respBytes)
+    const tops = this.tops
+    for (const f of flows) {
+      const v = flowView(agentId, f)
+      if (v !== undefined) {
+        const w = v.view
+        tops.add(w.tsUs, w.orig, w.resp, w.service, f.proto, w.respPort, w.bytes, w.packets)
+        m.flow(w, v.established, v.origBytes, v.respBytes)
+      } else {
+        tops.add(f.tsUs, ipText(f.origH), ipText(f.respH), f.service, f.proto, f.respP, f.origIpBytes + f.respIpBytes, f.origPkts + f.respPkts)
       }
     }
     if (n > this.watermark) this.watermark = n
@@ -104,7 +122,7 @@ export class TopologyService {
       const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
       const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
       const rest = Batch.decode(Buffer.concat([ho ?? Buffer.alloc(0), gp ?? Buffer.alloc(0)]))
-      this.merge(rec.agentId, rec.n, fs, { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
+      this.merge(rec.agentId, rec.n, fs === undefined ? [] : Batch.decode(fs).flows as Flow[], { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
       count++
       if (count % 200 === 0) await this.flush()
     }
@@ -116,6 +134,7 @@ export class TopologyService {
   async rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
     await this.flushing
     this.model.clear()
+    this.tops.clear()
     this.generation++
     const loss = await this.store.topology.lossPeriods()
     await this.store.topology.clear()
@@ -136,20 +155,29 @@ export class TopologyService {
 
   private async doFlush(): Promise<void> {
     const m = this.model
-    if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && m.rollupDeltas.size === 0 && m.newLossPeriods.length === 0) {
+    if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && m.rollupDeltas.size === 0 && m.newLossPeriods.length === 0 && !this.tops.pending) {
       if (this.watermark === await this.store.topology.watermark()) return
     }
-    const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
+    const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], topRollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
     for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }) }
-    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: JSON.stringify(e) }) }
+    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }) }
     const deltas = [...m.rollupDeltas.values()]
     m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.rollupDeltas.clear(); m.newLossPeriods.length = 0
+    const topDeltas = this.tops.takeDeltas()
     for (const d of deltas) {
       const cur = await this.store.topology.rollup(d.resolution, d.bucketUs, d.dim)
       const row: RollupRow = { resolution: d.resolution, bucketUs: d.bucketUs, dim: d.dim, flows: (cur?.flows ?? 0) + d.flows, bytes: (cur?.bytes ?? 0) + d.bytes, packets: (cur?.packets ?? 0) + d.packets }
       f.rollups.push(row)
     }
-    await this.store.topology.flush(f)
+    const tops = await this.tops.rows(topDeltas)
+    f.topRollups = tops.rows
+    try {
+      await this.store.topology.flush(f)
+    } catch (err) {
+      this.tops.forget()
+      throw err
+    }
+    this.tops.remember(tops.totals)
     this.counters.flushes++
   }
 

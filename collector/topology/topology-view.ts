@@ -3,6 +3,7 @@
  * minimum bytes, agent), the busiest edges first up to a limit, nodes of those edges, each
  * edge's confidence, and the loss periods that make "no traffic" conclusions uncertain.
  */
+import { topK } from '../query/top-k.js'
 import { parseCidr16 } from './addresses.js'
 import type { TopologyModel } from './topology-model.js'
 import type { EdgeRecord, HostRecord, LossPeriod } from './types.js'
@@ -73,6 +74,44 @@ export function edgeJson(e: EdgeRecord, loss: (agents: string[], from: number, t
   }
 }
 
+const busier = (a: EdgeRecord, b: EdgeRecord): boolean => a.bytes > b.bytes || (a.bytes === b.bytes && a.id < b.id)
+
+/** The k-th largest value of `v` (1-based; k ≤ v.length), by quickselect (reorders `v`). */
+function kthLargest(v: Float64Array, k: number): number {
+  let lo = 0
+  let hi = v.length - 1
+  const want = k - 1
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >> 1]!
+    let i = lo
+    let j = hi
+    while (i <= j) {
+      while (v[i]! > pivot) i++
+      while (v[j]! < pivot) j--
+      if (i <= j) { const t = v[i]!; v[i] = v[j]!; v[j] = t; i++; j-- }
+    }
+    if (want <= j) hi = j
+    else if (want >= i) lo = i
+    else return v[want]!
+  }
+  return v[want]!
+}
+
+/**
+ * The `limit` busiest edges, busiest first (bytes descending, then id), without sorting every
+ * edge: the limit-th largest byte count by quickselect over a typed array (O(n)), then only
+ * the edges at or above it are ordered (ties at the threshold by id).
+ */
+export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord[] {
+  if (edges.length <= limit) return topK(edges, limit, busier)
+  const bytes = new Float64Array(edges.length)
+  for (let i = 0; i < edges.length; i++) bytes[i] = edges[i]!.bytes
+  const threshold = kthLargest(bytes, limit)
+  const above: EdgeRecord[] = []
+  for (const e of edges) if (e.bytes >= threshold) above.push(e)
+  return topK(above, limit, busier)
+}
+
 /** Returns undefined when the CIDR does not parse (the caller names the parameter). */
 export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson | undefined {
   const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
@@ -92,8 +131,7 @@ export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson
     if (cidr !== undefined && !hostIn(e.src) && !hostIn(e.dst)) continue
     picked.push(e)
   }
-  picked.sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1))
-  const edges = picked.slice(0, q.limit)
+  const edges = busiest(picked, q.limit)
   const lossOf = (agents: string[], from: number, to: number): boolean => agents.some((a) => m.loss.overlaps(a, from, to))
   const nodeIds = new Set<string>()
   for (const e of edges) { nodeIds.add(e.src); nodeIds.add(e.dst) }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { buildApp } from '../../app.js'
-import { isStoreLocked } from '../../storage/index.js'
+import { isStoreLocked, StoreFormatError } from '../../storage/index.js'
 import { createRootLogger } from '../../util/logger.js'
 import { addConfigFlags, configFromFlags, configOrExit, type ConfigFlags } from './config-options.js'
 // issue 8 (operations): sd_notify, watchdog, SIGHUP.
@@ -28,7 +28,8 @@ export function register(program: Command): void {
         await app.ready()
       } catch (err) {
         const locked = isStoreLocked(err)
-        log.fatal({ err: locked ? undefined : err, code: locked ? 'COLLECTOR_ERR_STORE_LOCKED' : undefined }, locked ? `the data directory ${config.data_dir} is in use by another process (a running collector?)` : 'could not start')
+        if (err instanceof StoreFormatError) log.fatal({ code: 'COLLECTOR_ERR_STORE_FORMAT' }, err.message)
+        else log.fatal({ err: locked ? undefined : err, code: locked ? 'COLLECTOR_ERR_STORE_LOCKED' : undefined }, locked ? `the data directory ${config.data_dir} is in use by another process (a running collector?)` : 'could not start')
         process.exitCode = 1
         await app.close().catch(() => undefined)
         return
