@@ -89,6 +89,13 @@ export interface AppAnalyzerFactory {
    * could this be the protocol? Must be cheap and pure. Absent = port-only.
    */
   detect?(isOrig: boolean, firstPayload: Buffer): boolean
+  /**
+   * True when `detect`'s answer for this direction can no longer change however many bytes
+   * follow `firstPayload` (it has seen all it looks at). Detection ends early, and the bytes
+   * kept for it are freed, once every detector still untried is settled in both directions.
+   * Absent = never settled (detection runs to dpdBufferBytes).
+   */
+  detectSettled?(isOrig: boolean, firstPayload: Buffer): boolean
   create(conn: AppConnInfo, out: AppOutput): AppAnalyzer
 }
 

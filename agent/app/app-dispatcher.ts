@@ -6,8 +6,10 @@
  * sinks given by the entry point; an analyzer that throws is detached and counted, never
  * allowed to take the sensor down.
  */
-import type { AppAnalyzerFactory, AppConnInfo, AppOutput, AppTransport, HostObservation } from './app-analyzer.js'
-import { AppSession, type AttachedAnalyzer, type SessionOwner } from './app-session.js'
+import type { AppAnalyzerFactory, AppConnInfo, AppTransport, HostObservation } from './app-analyzer.js'
+import { AppSession, type SessionOwner } from './app-session.js'
+import { AttachedSlot } from './attached-slot.js'
+import { DpdBuffer } from './dpd-buffer.js'
 import { Counters } from '../util/counters.js'
 
 export interface AppDispatcherConfig {
@@ -41,29 +43,39 @@ export type AppCounter = 'sessions' | 'analyzers_attached' | 'analyzers_by_port'
   'analyzers_by_expectation' | 'analyzers_by_upgrade' | 'violations' | 'analyzer_exceptions' | 'log_rows' |
   'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped'
 
+/** Port table key: the transport in bit 16, the port below. */
+function portKey(proto: AppTransport, port: number): number {
+  return proto === 'tcp' ? port : 0x10000 | port
+}
+
 export class AppDispatcher implements SessionOwner {
   readonly counters = new Counters<AppCounter>()
-  private readonly byPort = new Map<string, AppAnalyzerFactory[]>()
+  private readonly byPort = new Map<number, AppAnalyzerFactory[]>()
   private readonly byName = new Map<string, AppAnalyzerFactory>()
   private readonly detectors: Record<AppTransport, AppAnalyzerFactory[]> = { tcp: [], udp: [] }
+  /** Bit of each detector in AppSession.tried, per transport. */
+  private readonly detectorBit: Record<AppTransport, Map<AppAnalyzerFactory, number>> = { tcp: new Map(), udp: new Map() }
   private readonly expected = new Map<string, Expected>()
   /** Latest packet time seen, for expectation lifetimes. */
   private now = 0
   readonly cfg: AppDispatcherConfig
 
-  constructor(cfg: Partial<AppDispatcherConfig>, private readonly deps: AppDispatcherDeps) {
+  constructor(cfg: Partial<AppDispatcherConfig>, readonly deps: AppDispatcherDeps) {
     this.cfg = { ...DEFAULT_APP_DISPATCHER_CONFIG, ...cfg }
     for (const f of deps.factories) {
       if (this.cfg.disabled.includes(f.name)) continue
       this.byName.set(f.name, f)
       for (const t of f.transports) {
         for (const p of f.ports) {
-          const k = `${t}/${p}`
+          const k = portKey(t, p)
           const list = this.byPort.get(k) ?? []
           list.push(f)
           this.byPort.set(k, list)
         }
-        if (f.detect) this.detectors[t].push(f)
+        if (f.detect && this.detectors[t].length < 30) {
+          this.detectorBit[t].set(f, 1 << this.detectors[t].length)
+          this.detectors[t].push(f)
+        }
       }
     }
   }
@@ -72,15 +84,16 @@ export class AppDispatcher implements SessionOwner {
   open(conn: AppConnInfo, ts: number): AppSession {
     this.counters.inc('sessions')
     const s = new AppSession(conn, this.cfg.maxStreamBuffer, conn.proto === 'tcp', this)
-    const exp = this.takeExpected(conn, ts)
+    const exp = this.expected.size > 0 ? this.takeExpected(conn, ts) : undefined
     if (exp) {
       s.addService(exp.service)
       const f = exp.analyzer ? this.byName.get(exp.analyzer) : undefined
       if (f) { this.attach(s, f); this.counters.inc('analyzers_by_expectation') }
-      s.dpdDone = true
       return s
     }
-    const list = this.byPort.get(`${conn.proto}/${conn.respP}`)
+    // Detection only where some detector could still attach (none for UDP: nothing to keep).
+    if (this.detectors[conn.proto].length > 0) s.dpd = new DpdBuffer(this.cfg.dpdBufferBytes)
+    const list = this.byPort.get(portKey(conn.proto, conn.respP))
     if (list) {
       for (const f of list) { this.attach(s, f); this.counters.inc('analyzers_by_port') }
     }
@@ -89,13 +102,14 @@ export class AppDispatcher implements SessionOwner {
 
   /** A TCP payload segment at relative sequence `seq` (data may be a view). */
   tcpPayload(s: AppSession, isOrig: boolean, seq: number, data: Buffer, ts: number): void {
-    if (!s.streams || s.closed) return
+    if (!s.tcp || s.closed) return
     s.now = ts
     s.stream(isOrig).add(seq, data)
   }
 
   /** The direction `isOrig` was acknowledged up to relative `ack` by its peer. */
   tcpAck(s: AppSession, isOrig: boolean, ack: number, ts: number): void {
+    // No streams yet = no payload yet: nothing to acknowledge (an unanchored stream ignores acks).
     if (!s.streams || s.closed) return
     s.now = ts
     s.stream(isOrig).acked(ack)
@@ -120,12 +134,12 @@ export class AppDispatcher implements SessionOwner {
       if (a.detached) continue
       try { a.analyzer.finish(ts) } catch { this.counters.inc('analyzer_exceptions') }
     }
-    s.dpdChunks = []
+    s.dpd = undefined
   }
 
   /** True while some analyzer is attached or detection is still looking. */
   active(s: AppSession): boolean {
-    return !s.dpdDone || s.analyzers.some((a) => !a.detached && !a.done)
+    return s.dpd !== undefined || s.live > 0
   }
 
   deliverTo(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
@@ -139,17 +153,17 @@ export class AppDispatcher implements SessionOwner {
   private deliver(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
     if (data.length === 0) return
     if (ts > this.now) this.now = ts
-    if (!s.dpdDone) this.detect(s, isOrig, data, ts)
+    if (s.dpd !== undefined) this.detect(s, s.dpd, isOrig, data, ts)
     const list = s.analyzers
     // Analyzers attached by an upgrade during this loop start with the next chunk.
     for (let i = 0, n = list.length; i < n; i++) {
       const a = list[i]!
-      if (a.detached || a.done) continue
+      if (a.detached || a.stopped) continue
       try {
         a.analyzer.deliver(isOrig, data, ts)
       } catch {
         this.counters.inc('analyzer_exceptions')
-        a.detached = true
+        a.detach()
       }
     }
   }
@@ -157,80 +171,81 @@ export class AppDispatcher implements SessionOwner {
   private gap(s: AppSession, isOrig: boolean, len: number): void {
     this.counters.inc('stream_gaps')
     for (const a of s.analyzers) {
-      if (a.detached || a.done || !a.analyzer.gap) continue
-      try { a.analyzer.gap(isOrig, len) } catch { this.counters.inc('analyzer_exceptions'); a.detached = true }
+      if (a.detached || a.stopped || !a.analyzer.gap) continue
+      try { a.analyzer.gap(isOrig, len) } catch { this.counters.inc('analyzer_exceptions'); a.detach() }
     }
   }
 
-  private detect(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
-    const dir = isOrig ? 0 : 1
-    const room = this.cfg.dpdBufferBytes - s.dpdBytes[dir]!
-    if (room <= 0) {
-      if (s.dpdBytes[1 - dir]! >= this.cfg.dpdBufferBytes) this.endDetection(s)
+  private detect(s: AppSession, dpd: DpdBuffer, isOrig: boolean, data: Buffer, ts: number): void {
+    const limit = this.cfg.dpdBufferBytes
+    if (dpd.bytes(isOrig) >= limit) {
+      if (dpd.bytes(!isOrig) >= limit) this.endDetection(s)
       return
     }
-    const keep = Buffer.from(data.subarray(0, room))
-    s.dpdChunks.push({ isOrig, data: keep, ts })
-    s.dpdBytes[dir]! += keep.length
-    const first = Buffer.concat(s.dpdChunks.filter((c) => c.isOrig === isOrig).map((c) => c.data))
-    for (const f of this.detectors[s.conn.proto]) {
-      if (s.tried.has(f.name) || s.analyzers.some((a) => a.factory === f)) continue
+    const first = dpd.add(isOrig, data, ts)
+    const detectors = this.detectors[s.conn.proto]
+    let settled = isOrig ? s.settledOrig : s.settledResp
+    for (let i = 0; i < detectors.length; i++) {
+      const f = detectors[i]!
+      const bit = 1 << i
+      // Attached already, or said no for good on this direction: nothing to ask.
+      if (((s.tried | settled) & bit) !== 0) continue
       let hit = false
       try { hit = f.detect!(isOrig, first) } catch { this.counters.inc('analyzer_exceptions') }
-      if (!hit) continue
-      s.tried.add(f.name)
+      if (!hit) {
+        let done = false
+        try { done = f.detectSettled?.(isOrig, first) === true } catch { this.counters.inc('analyzer_exceptions') }
+        if (done) settled |= bit
+        continue
+      }
       const a = this.attach(s, f)
       this.counters.inc('analyzers_by_detection')
-      // Replay what was seen before detection, except the chunk being delivered right now.
-      for (const c of s.dpdChunks.slice(0, -1)) {
-        if (a.detached) break
-        try { a.analyzer.deliver(c.isOrig, c.data, c.ts) } catch { this.counters.inc('analyzer_exceptions'); a.detached = true }
-      }
+      // Replay what was seen before detection, except the chunk being delivered right now
+      // (nothing once a confirmation during an earlier replay ended detection).
+      if (s.dpd === dpd) dpd.replay((o, d, t) => {
+        try { a.analyzer.deliver(o, d, t) } catch { this.counters.inc('analyzer_exceptions'); a.detach() }
+      }, 1, () => a.detached)
     }
-    if (s.dpdBytes[0]! >= this.cfg.dpdBufferBytes && s.dpdBytes[1]! >= this.cfg.dpdBufferBytes) this.endDetection(s)
+    if (isOrig) s.settledOrig = settled
+    else s.settledResp = settled
+    if (s.dpd === undefined) return
+    // Over when the buffer is full, or when no detector is left that could still say yes.
+    const all = (1 << detectors.length) - 1
+    if (dpd.full || ((s.tried | (s.settledOrig & s.settledResp)) & all) === all) this.endDetection(s)
   }
 
-  private endDetection(s: AppSession): void {
-    s.dpdDone = true
-    s.dpdChunks = []
+  /** @internal A confirmation (Zeek's PIA stops looking) or the detection buffer is full. */
+  endDetection(s: AppSession): void {
+    s.dpd = undefined
   }
 
-  private attach(s: AppSession, f: AppAnalyzerFactory): AttachedAnalyzer {
-    const holder: AttachedAnalyzer = { factory: f, analyzer: undefined as unknown as AttachedAnalyzer['analyzer'], out: undefined as unknown as AppOutput, detached: false, done: false }
-    holder.out = this.outputFor(s, holder)
-    holder.analyzer = f.create(s.conn, holder.out)
-    s.analyzers.push(holder)
+  private attach(s: AppSession, f: AppAnalyzerFactory): AttachedSlot {
+    const holder = new AttachedSlot(this, s, f)
+    holder.analyzer = f.create(s.conn, holder)
+    s.addAnalyzer(holder)
+    s.live++
+    // A factory attached (by port, detection, expectation or upgrade) is never detected again.
+    s.tried |= this.detectorBit[s.conn.proto].get(f) ?? 0
     this.counters.inc('analyzers_attached')
     return holder
   }
 
-  private outputFor(s: AppSession, holder: AttachedAnalyzer): AppOutput {
-    return {
-      log: (path, row) => { this.counters.inc('log_rows'); this.deps.onLog(path, row) },
-      confirm: (service) => {
-        s.addService(service)
-        // A confirmed protocol ends detection, as Zeek's PIA does.
-        if (!s.dpdDone) this.endDetection(s)
-      },
-      violation: () => { this.counters.inc('violations'); holder.detached = true },
-      done: () => { holder.done = true },
-      anomaly: (name) => { this.deps.onAnomaly?.(name, s.conn) },
-      observe: (obs) => { this.deps.onObservation?.(obs, s.conn) },
-      upgrade: (name) => {
-        const f = this.byName.get(name)
-        if (!f || s.analyzers.some((a) => a.factory === f && !a.detached)) return
-        this.attach(s, f)
-        this.counters.inc('analyzers_by_upgrade')
-      },
-      expect: (e) => {
-        if (this.expected.size >= this.cfg.maxExpected) {
-          const oldest = this.expected.keys().next().value as string
-          this.expected.delete(oldest)
-          this.counters.inc('expected_dropped')
-        }
-        this.expected.set(`${e.respH}|${e.respP}`, { origH: e.origH, service: e.service, analyzer: e.analyzer, expires: this.now + e.ttlSec })
-      },
+  /** @internal AppOutput.upgrade of an attached analyzer. */
+  upgrade(s: AppSession, name: string): void {
+    const f = this.byName.get(name)
+    if (!f || s.analyzers.some((a) => a.factory === f && !a.detached)) return
+    this.attach(s, f)
+    this.counters.inc('analyzers_by_upgrade')
+  }
+
+  /** @internal AppOutput.expect of an attached analyzer. */
+  expect(e: { origH?: string; respH: string; respP: number; service: string; analyzer?: string; ttlSec: number }): void {
+    if (this.expected.size >= this.cfg.maxExpected) {
+      const oldest = this.expected.keys().next().value as string
+      this.expected.delete(oldest)
+      this.counters.inc('expected_dropped')
     }
+    this.expected.set(`${e.respH}|${e.respP}`, { origH: e.origH, service: e.service, analyzer: e.analyzer, expires: this.now + e.ttlSec })
   }
 
   private takeExpected(conn: AppConnInfo, ts: number): Expected | undefined {

@@ -2,16 +2,19 @@
  * Application-layer state of one connection: the analyzers attached to it, the bytes kept
  * for protocol detection, the TCP streams, and the services confirmed so far.
  */
-import type { AppAnalyzer, AppAnalyzerFactory, AppConnInfo, AppOutput, HostObservation } from './app-analyzer.js'
+import type { AppAnalyzer, AppAnalyzerFactory, AppConnInfo, HostObservation } from './app-analyzer.js'
+import { DpdBuffer } from './dpd-buffer.js'
 import { TcpStream, type StreamTarget } from './tcp-stream.js'
 
+/** One analyzer on one connection (the dispatcher's AttachedSlot, also its AppOutput). */
 export interface AttachedAnalyzer {
-  factory: AppAnalyzerFactory
+  readonly factory: AppAnalyzerFactory
   analyzer: AppAnalyzer
-  out: AppOutput
-  detached: boolean
+  /** Violation or exception: gets nothing more, not even finish(). */
+  readonly detached: boolean
   /** Analyzer said done(): gets no more data, still gets finish(). */
-  done: boolean
+  readonly stopped: boolean
+  detach(): void
 }
 
 /** Where a session's stream events go (the dispatcher). */
@@ -20,24 +23,36 @@ export interface SessionOwner {
   gapTo(s: AppSession, isOrig: boolean, len: number): void
 }
 
+const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[]
+
+const NO_ANALYZERS: AttachedAnalyzer[] = Object.freeze([]) as unknown as AttachedAnalyzer[]
+
 export class AppSession implements StreamTarget {
-  analyzers: AttachedAnalyzer[] = []
-  services: string[] = []
-  /** Chunks kept for detection (direction, bytes), in arrival order, until `dpdDone`. */
-  dpdChunks: Array<{ isOrig: boolean; data: Buffer; ts: number }> = []
-  dpdBytes = [0, 0]
-  dpdDone = false
-  /** Factories already tried by detection, so each is created at most once. */
-  tried = new Set<string>()
-  streams: [TcpStream, TcpStream] | undefined
+  /** Attached analyzers (a shared empty list until the first one). */
+  analyzers: AttachedAnalyzer[] = NO_ANALYZERS
+  /** Confirmed services (a shared empty array until the first one). */
+  services: string[] = NO_SERVICES
+  /** Bytes kept for detection; undefined once detection is over (or never needed). */
+  dpd: DpdBuffer | undefined
+  /** Detectors already tried (bit i = the dispatcher's detector i), so each is created at most once. */
+  tried = 0
+  /** Detectors whose "no" can no longer change, per direction (bit i as in `tried`). */
+  settledOrig = 0
+  settledResp = 0
+  /** Analyzers attached and not detached or done (kept by the dispatcher, read per packet). */
+  live = 0
+  /** TCP byte streams, made on the first payload (an idle connection holds none). */
+  streams: [TcpStream, TcpStream] | undefined = undefined
   closed = false
   /** Packet time of the data being delivered. */
   now = 0
   /** Set by flip(): stream i now feeds the other direction. */
   private flipped = false
 
-  constructor(readonly conn: AppConnInfo, maxStreamBuffer: number, tcp: boolean, private readonly owner: SessionOwner) {
-    this.streams = tcp ? [new TcpStream(maxStreamBuffer, true, this), new TcpStream(maxStreamBuffer, false, this)] : undefined
+  constructor(readonly conn: AppConnInfo, private readonly maxStreamBuffer: number, readonly tcp: boolean, private readonly owner: SessionOwner) {}
+
+  get dpdDone(): boolean {
+    return this.dpd === undefined
   }
 
   streamData(isOrig: boolean, data: Buffer): void {
@@ -50,19 +65,28 @@ export class AppSession implements StreamTarget {
 
   /** The stream carrying the current originator's (isOrig) or responder's bytes. */
   stream(isOrig: boolean): TcpStream {
-    return this.streams![(isOrig !== this.flipped) ? 0 : 1]
+    const st = this.streams ??= [new TcpStream(this.maxStreamBuffer, true, this), new TcpStream(this.maxStreamBuffer, false, this)]
+    return st[(isOrig !== this.flipped) ? 0 : 1]
   }
 
   /** The connection's roles were flipped: the streams swap with them. */
   flip(): void {
     this.flipped = !this.flipped
-    for (const c of this.dpdChunks) c.isOrig = !c.isOrig
-    this.dpdBytes = [this.dpdBytes[1]!, this.dpdBytes[0]!]
+    this.dpd?.flip()
+    const o = this.settledOrig
+    this.settledOrig = this.settledResp
+    this.settledResp = o
+  }
+
+  addAnalyzer(a: AttachedAnalyzer): void {
+    if (this.analyzers === NO_ANALYZERS) this.analyzers = [a]
+    else this.analyzers.push(a)
   }
 
   addService(name: string): boolean {
     if (this.services.includes(name)) return false
-    this.services.push(name)
+    if (this.services === NO_SERVICES) this.services = [name]
+    else this.services.push(name)
     return true
   }
 }

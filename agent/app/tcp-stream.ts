@@ -14,13 +14,16 @@ export interface StreamTarget {
   streamGap(isOrig: boolean, len: number): void
 }
 
+const NO_SEGS: Array<{ seq: number; data: Buffer }> = Object.freeze([]) as unknown as Array<{ seq: number; data: Buffer }>
+
 export class TcpStream {
   /** Next relative sequence number to deliver; 0 = not yet anchored. */
   next = 0
   buffered = 0
   dropped = 0
   delivered = 0
-  private segs: Array<{ seq: number; data: Buffer }> = []
+  /** Out-of-order segments by sequence number (a shared empty list until the first one). */
+  private segs: Array<{ seq: number; data: Buffer }> = NO_SEGS
 
   constructor(private readonly maxBuffered: number, private readonly isOrig: boolean, private readonly target: StreamTarget) {}
 
@@ -42,6 +45,7 @@ export class TcpStream {
       return
     }
     const copy = Buffer.from(data)
+    if (this.segs === NO_SEGS) this.segs = []
     let i = this.segs.length
     while (i > 0 && this.segs[i - 1]!.seq > seq) i--
     this.segs.splice(i, 0, { seq, data: copy })

@@ -3,6 +3,10 @@
  * MACs, names with their source, first/last seen, services offered, software and OS hints.
  * Bounded: at most `maxHosts` hosts (the least recently seen is dropped and counted) and a few
  * dozen values per list.
+ *
+ * Cost: called for both ends of every connection and for every analyzer observation, so a
+ * touch is a map lookup plus a move to the tail of an intrusive recency list (no Map
+ * delete/re-insert per touch), and the lists of a host are allocated on their first value.
  */
 import type { AppTransport, HostObservation } from '../app/app-analyzer.js'
 import type { ConnRecord } from '../flow/conn-record.js'
@@ -21,28 +25,52 @@ export interface HostRecord {
   initial_ttl?: number | undefined
 }
 
+type Service = HostRecord['services'][number]
+
 const MAX_LIST = 32
+const NONE: never[] = Object.freeze([]) as unknown as never[]
 
-function pushUnique<T>(list: T[], v: T, same: (a: T) => boolean): void {
-  if (list.length >= MAX_LIST || list.some(same)) return
+/** One host while it is tracked: its record's values plus its place in the recency list. */
+class HostEntry {
+  prev: HostEntry | undefined = undefined
+  next: HostEntry | undefined = undefined
+  macs: string[] = NONE
+  /** Assigned at least once (the record then carries the key, as before, even when undefined). */
+  vendorSet = false
+  vendor: string | undefined = undefined
+  names: Array<{ name: string; source: string }> = NONE
+  services: Service[] = NONE
+  software: Array<{ name: string; role: string }> = NONE
+  osHints: string[] = NONE
+
+  constructor(readonly ip: string, public firstSeen: number, public lastSeen: number) {}
+}
+
+function hasString(list: readonly string[], v: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === v) return true
+  return false
+}
+
+/** Appends `v` unless the list is full; returns the (possibly new) list. */
+function append<T>(list: T[], v: T): T[] {
+  if (list.length >= MAX_LIST) return list
+  if (list === NONE) return [v]
   list.push(v)
+  return list
 }
 
-/** A host in the recency list (least recently seen first). */
-interface HostEntry {
-  rec: HostRecord
-  prev: HostEntry | undefined
-  next: HostEntry | undefined
+/** conn_state values of a TCP connection that was established. */
+function establishedTcp(state: string): boolean {
+  return state === 'SF' || state === 'S1' || state === 'S2' || state === 'S3' || state === 'RSTO' || state === 'RSTR'
 }
 
-const ESTABLISHED_TCP = new Set(['SF', 'S1', 'S2', 'S3', 'RSTO', 'RSTR'])
+function broadcastOrMulticastMac(mac: string): boolean {
+  return mac.startsWith('ff:ff') || mac.startsWith('01:00:5e') || mac.startsWith('33:33')
+}
 
 export class HostInventory {
-  /**
-   * ip → entry; recency is an intrusive doubly linked list (re-inserting into the Map on
-   * every sighting, as before, cost ~8% of a flows-only replay in Map churn).
-   */
   private readonly hosts = new Map<string, HostEntry>()
+  /** Least recently seen first. */
   private head: HostEntry | undefined = undefined
   private tail: HostEntry | undefined = undefined
   dropped = 0
@@ -53,58 +81,64 @@ export class HostInventory {
     return this.hosts.size
   }
 
-  private host(ip: string, ts: number): HostRecord {
-    let e = this.hosts.get(ip)
-    if (e) {
-      const h = e.rec
-      if (ts > h.last_seen) h.last_seen = ts
-      if (ts < h.first_seen) h.first_seen = ts
-      if (e !== this.tail) { this.unlink(e); this.append(e) } // most recently seen last
+  private host(ip: string, ts: number): HostEntry {
+    let h = this.hosts.get(ip)
+    if (h !== undefined) {
+      if (ts > h.lastSeen) h.lastSeen = ts
+      if (ts < h.firstSeen) h.firstSeen = ts
+      if (h !== this.tail) { this.unlink(h); this.append(h) } // most recently seen last
       return h
     }
-    if (this.hosts.size >= this.maxHosts && this.head) {
-      const oldest = this.head
+    if (this.hosts.size >= this.maxHosts) {
+      const oldest = this.head!
       this.unlink(oldest)
-      this.hosts.delete(oldest.rec.ip)
+      this.hosts.delete(oldest.ip)
       this.dropped++
     }
-    const h: HostRecord = { ip, macs: [], names: [], first_seen: ts, last_seen: ts, services: [], software: [], os_hints: [] }
-    e = { rec: h, prev: undefined, next: undefined }
-    this.hosts.set(ip, e)
-    this.append(e)
+    h = new HostEntry(ip, ts, ts)
+    this.hosts.set(ip, h)
+    this.append(h)
     return h
   }
 
-  private append(e: HostEntry): void {
-    e.prev = this.tail
-    e.next = undefined
-    if (this.tail) this.tail.next = e
-    else this.head = e
-    this.tail = e
+  private unlink(h: HostEntry): void {
+    if (h.prev !== undefined) h.prev.next = h.next
+    else this.head = h.next
+    if (h.next !== undefined) h.next.prev = h.prev
+    else this.tail = h.prev
+    h.prev = undefined
+    h.next = undefined
   }
 
-  private unlink(e: HostEntry): void {
-    if (e.prev) e.prev.next = e.next
-    else this.head = e.next
-    if (e.next) e.next.prev = e.prev
-    else this.tail = e.prev
-    e.prev = e.next = undefined
+  private append(h: HostEntry): void {
+    h.prev = this.tail
+    if (this.tail !== undefined) this.tail.next = h
+    else this.head = h
+    this.tail = h
   }
 
   observe(o: HostObservation): void {
     if (!o.ip) return
     const h = this.host(o.ip, o.ts)
     if (o.mac) this.mac(h, o.mac)
-    if (o.name && o.nameSource) pushUnique(h.names, { name: o.name, source: o.nameSource }, (n) => n.name === o.name && n.source === o.nameSource)
-    if (o.software) pushUnique(h.software, { name: o.software, role: o.softwareRole ?? 'unknown' }, (s) => s.name === o.software)
+    if (o.name && o.nameSource) {
+      const name = o.name
+      const source = o.nameSource
+      if (!h.names.some((n) => n.name === name && n.source === source)) h.names = append(h.names, { name, source })
+    }
+    if (o.software) {
+      const sw = o.software
+      if (!h.software.some((s) => s.name === sw)) h.software = append(h.software, { name: sw, role: o.softwareRole ?? 'unknown' })
+    }
     if (o.service) {
       const sv = o.service
-      pushUnique(h.services, { port: sv.port, proto: sv.proto, service: sv.name, software: o.softwareRole === 'server' ? o.software : undefined },
-        (s) => s.port === sv.port && s.proto === sv.proto && s.service === sv.name)
+      if (!h.services.some((s) => s.port === sv.port && s.proto === sv.proto && s.service === sv.name)) {
+        h.services = append(h.services, { port: sv.port, proto: sv.proto, service: sv.name, software: o.softwareRole === 'server' ? o.software : undefined })
+      }
     }
-    if (o.osHint) pushUnique(h.os_hints, o.osHint, (x) => x === o.osHint)
-    if (o.dhcpVendorClass) pushUnique(h.os_hints, `dhcp_vendor_class:${o.dhcpVendorClass}`, (x) => x === `dhcp_vendor_class:${o.dhcpVendorClass}`)
-    if (o.dhcpParamList) pushUnique(h.os_hints, `dhcp_params:${o.dhcpParamList}`, (x) => x === `dhcp_params:${o.dhcpParamList}`)
+    if (o.osHint) this.osHint(h, o.osHint)
+    if (o.dhcpVendorClass) this.osHint(h, `dhcp_vendor_class:${o.dhcpVendorClass}`)
+    if (o.dhcpParamList) this.osHint(h, `dhcp_params:${o.dhcpParamList}`)
   }
 
   /** A finished connection: both ends were seen; the responder of an established flow offers a service. */
@@ -112,31 +146,54 @@ export class HostInventory {
     const o = this.host(r.origH, r.ts)
     const p = this.host(r.respH, r.ts)
     const end = r.lastTs
-    if (end > o.last_seen) o.last_seen = end
-    if (end > p.last_seen) p.last_seen = end
+    if (end > o.lastSeen) o.lastSeen = end
+    if (end > p.lastSeen) p.lastSeen = end
     // A frame's MAC belongs to the IP only on the local segment (else it is the router's).
-    if (r.origL2Addr && r.localOrig && !r.tunnelParents.length) this.mac(o, r.origL2Addr)
-    if (r.respL2Addr && r.localResp && !r.tunnelParents.length && r.respPkts > 0 && !/^(ff:ff|01:00:5e|33:33)/.test(r.respL2Addr)) this.mac(p, r.respL2Addr)
-    const established = r.proto === 'tcp' ? ESTABLISHED_TCP.has(r.connState) : r.respPkts > 0
+    const direct = r.tunnelParents.length === 0
+    if (r.origL2Addr && r.localOrig && direct) this.mac(o, r.origL2Addr)
+    if (r.respL2Addr && r.localResp && direct && r.respPkts > 0 && !broadcastOrMulticastMac(r.respL2Addr)) this.mac(p, r.respL2Addr)
+    const established = r.proto === 'tcp' ? establishedTcp(r.connState) : r.respPkts > 0
     if (established && r.proto !== 'icmp' && r.proto !== 'unknown_transport') {
-      pushUnique(p.services, { port: r.respP, proto: r.proto, service: r.service || '-' },
-        (s) => s.port === r.respP && s.proto === r.proto && (s.service === (r.service || '-') || s.service === '-'))
-      const svc = p.services.find((s) => s.port === r.respP && s.proto === r.proto)
+      const service = r.service || '-'
+      const list = p.services
+      let same: Service | undefined
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i]!
+        if (s.port === r.respP && s.proto === r.proto && (s.service === service || s.service === '-')) { same = s; break }
+      }
+      if (same === undefined) p.services = append(p.services, { port: r.respP, proto: r.proto, service })
+      let svc: Service | undefined
+      for (let i = 0; i < p.services.length; i++) {
+        const s = p.services[i]!
+        if (s.port === r.respP && s.proto === r.proto) { svc = s; break }
+      }
       if (svc && svc.service === '-' && r.service) svc.service = r.service
     }
   }
 
-  private mac(h: HostRecord, mac: string): void {
-    // A MAC already listed was looked up when it was added (the lookup is a pure function).
-    if (h.macs.includes(mac)) return
-    pushUnique(h.macs, mac, (m) => m === mac)
-    if (!h.vendor && this.vendorOf) h.vendor = this.vendorOf(mac)
+  private mac(h: HostEntry, mac: string): void {
+    if (!hasString(h.macs, mac)) h.macs = append(h.macs, mac)
+    if (!h.vendor && this.vendorOf) { h.vendor = this.vendorOf(mac); h.vendorSet = true }
+  }
+
+  private osHint(h: HostEntry, hint: string): void {
+    if (!hasString(h.osHints, hint)) h.osHints = append(h.osHints, hint)
   }
 
   /** Hosts, most recently seen last. */
   records(): HostRecord[] {
-    const out: HostRecord[] = []
-    for (let e = this.head; e !== undefined; e = e.next) out.push(e.rec)
-    return out
+    return [...this.each()]
+  }
+
+  /** Hosts one at a time, most recently seen last (writing 100k hosts needs no array of them). */
+  * each(): Generator<HostRecord> {
+    for (let h = this.head; h !== undefined; h = h.next) {
+      const r: HostRecord = {
+        ip: h.ip, macs: h.macs.slice(), names: h.names.slice(), first_seen: h.firstSeen, last_seen: h.lastSeen,
+        services: h.services.slice(), software: h.software.slice(), os_hints: h.osHints.slice(),
+      }
+      if (h.vendorSet) r.vendor = h.vendor
+      yield r
+    }
   }
 }

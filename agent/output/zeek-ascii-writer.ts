@@ -54,13 +54,15 @@ function escapeHeaderValue(s: string): string {
   return out
 }
 
+/** Column texts of the row being rendered (one join makes one flat string, not two cons strings per column). */
+const columns: string[] = []
+
 /** Renders one row (without the newline) as Zeek would. */
 export function formatZeekRow(fields: readonly ZeekField[], values: readonly unknown[]): string {
-  let line = ''
-  for (let i = 0; i < fields.length; i++) {
-    if (i > 0) line += ZEEK_SEPARATOR
-    line += formatZeekValue(fields[i]!.type, values[i])
-  }
+  const n = fields.length
+  columns.length = n
+  for (let i = 0; i < n; i++) columns[i] = formatZeekValue(fields[i]!.type, values[i])
+  let line = columns.join(ZEEK_SEPARATOR)
   if (line.charCodeAt(0) === 0x23) line = '\\x23' + line.slice(1)
   return line
 }

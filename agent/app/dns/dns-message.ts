@@ -121,7 +121,7 @@ export function parseDnsMessage(b: Uint8Array, netbios: boolean, weird: (name: s
       return msg
     }
     const r = parseRdata(c, atype, rdlength, name, ctx)
-    msg.answers.push({ ...r, name, atype, aclass, ttl })
+    msg.answers.push({ ok: r.ok, reply: r.reply, addr: r.addr, target: r.target, name, atype, aclass, ttl })
     if (!r.ok) return msg
   }
   msg.complete = true

@@ -65,7 +65,7 @@ export function extractName(c: DnsCursor, downcase: boolean, netbios: boolean, w
       weird('DNS_label_len_gt_name_len')
       break
     }
-    scratch.set(buf.subarray(pos, pos + ll), n)
+    for (let i = 0; i < ll; i++) scratch[n + i] = buf[pos + i]!
     scratch[n + ll] = 0x2e
     n += ll + 1
     pos += ll

@@ -62,7 +62,8 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
   private tunnelHanded = false
   private confirmed = false
   private ts = 0
-  private readonly observed = new Set<string>()
+  /** Observations already reported (made on the first one). */
+  private observed: Set<string> | undefined
   private readonly sinks: [LineSink, LineSink]
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput, private readonly cfg: HttpAnalyzerConfig = DEFAULT_HTTP_CONFIG) {
@@ -320,8 +321,9 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
   }
 
   private observeOnce(key: string, obs: Parameters<AppOutput['observe']>[0]): void {
-    if (this.observed.has(key) || this.observed.size >= MAX_OBSERVED) return
-    this.observed.add(key)
+    const seen = (this.observed ??= new Set<string>())
+    if (seen.has(key) || seen.size >= MAX_OBSERVED) return
+    seen.add(key)
     this.out.observe(obs)
   }
 }

@@ -11,7 +11,7 @@ const SERVER_RE = /^HTTP\/[0-9]/
 
 /** dpd_http_server: the responder starts with "HTTP/<digit>". */
 export function detectHttp(isOrig: boolean, first: Buffer): boolean {
-  if (isOrig) return false
+  if (isOrig || first.length < 6 || first[0] !== 0x48) return false // 'H'
   return SERVER_RE.test(first.toString('latin1', 0, Math.min(first.length, 8)))
 }
 
@@ -22,6 +22,8 @@ export function createHttpAnalyzerFactory(cfg: Partial<HttpAnalyzerConfig> = {})
     transports: ['tcp'] as const,
     ports: [80, 81, 631, 1080, 3128, 8000, 8080, 8888],
     detect: detectHttp,
+    // detectHttp looks at the first 8 bytes at most.
+    detectSettled: (_isOrig, first) => first.length >= 8,
     create: (conn: AppConnInfo, out: AppOutput) => new HttpAnalyzer(conn, out, full),
   }
   return Object.freeze(factory)

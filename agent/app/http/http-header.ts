@@ -35,7 +35,10 @@ function skipLwsComments(b: Buffer, i: number): number {
 
 const isNameChar = (c: number): boolean => c >= 33 && c <= 126 && c !== 0x3a
 
-/** Parses a complete (unfolded) header field; undefined when malformed (no name or no ':'). */
+/**
+ * Parses a complete (unfolded) header field; undefined when malformed (no name or no ':').
+ * `name` and `value` are views into `field`: pass a buffer the caller owns.
+ */
 export function parseHeader(field: Buffer): HttpHeader | undefined {
   let i = skipLwsComments(field, 0)
   while (i < field.length && !isNameChar(field[i]!)) {
@@ -50,7 +53,7 @@ export function parseHeader(field: Buffer): HttpHeader | undefined {
   if (i >= field.length || field[i] !== 0x3a) return undefined
   i++
   while (i < field.length && isSpace(field[i]!)) i++
-  return { name: Buffer.from(name), upper: name.toString('latin1').toUpperCase(), value: Buffer.from(field.subarray(i)) }
+  return { name, upper: name.toString('latin1').toUpperCase(), value: field.subarray(i) }
 }
 
 const TSPECIALS = new Set('()<>@,;:\\"/[]?='.split('').map((c) => c.charCodeAt(0)))

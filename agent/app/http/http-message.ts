@@ -195,8 +195,9 @@ export class HttpMessage {
 
   private flushField(): void {
     if (this.fieldLen === 0) return
+    // Owned copies (headerLine copies each line), so the header may hold views into them.
     const raw = this.field.length === 1 ? this.field[0]! : Buffer.concat(this.field, this.fieldLen)
-    this.field = []
+    this.field.length = 0
     this.fieldLen = 0
     if (++this.headerCount > this.limits.maxHeaders) {
       if (this.headerCount === this.limits.maxHeaders + 1) this.ev.weird('HTTP_too_many_headers')
@@ -281,6 +282,13 @@ export class HttpMessage {
     if (!this.sniffed) {
       const piece = extra ? Buffer.concat([data, Buffer.from('\r\n')]) : data
       const take = Math.min(piece.length, SNIFF_BYTES - this.bofLen)
+      if (take === SNIFF_BYTES) {
+        // The first piece fills the sniff buffer by itself: sniff it in place, no copy.
+        this.sniffed = true
+        const mime = sniffMime(piece.subarray(0, take))
+        if (mime !== undefined) this.ev.fileMime(this.isOrig, mime)
+        return
+      }
       if (take > 0) { this.bof.push(Buffer.from(piece.subarray(0, take))); this.bofLen += take }
       if (this.bofLen >= SNIFF_BYTES) this.sniffNow()
     }
@@ -289,7 +297,7 @@ export class HttpMessage {
   private sniffNow(): void {
     if (this.sniffed || !this.fileStarted) return
     this.sniffed = true
-    const mime = sniffMime(Buffer.concat(this.bof, this.bofLen))
+    const mime = sniffMime(this.bof.length === 1 ? this.bof[0]! : Buffer.concat(this.bof, this.bofLen))
     this.bof = []
     if (mime !== undefined) this.ev.fileMime(this.isOrig, mime)
   }

@@ -57,9 +57,17 @@ const inRange = (c: number | undefined, lo: number, hi: number): boolean => c !=
 /** Valid UTF-8 as a string, anything else as bytes (the Zeek writer escapes them). */
 export function textValue(b: Buffer | undefined): string | Uint8Array | undefined {
   if (b === undefined) return undefined
+  // Plain ASCII (the usual case) is valid UTF-8 as it is.
+  let ascii = true
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) { ascii = false; break }
+  if (ascii) return b.toString('latin1')
   const s = b.toString('utf8')
   return Buffer.byteLength(s, 'utf8') === b.length && !s.includes('\ufffd') ? s : new Uint8Array(b)
 }
+
+const FUID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+/** "F" and the 17 characters of the file id being made. */
+const fuidCodes: number[] = [0x46, ...new Array<number>(17).fill(0)]
 
 export class HttpTransactions {
   private readonly pending = new Map<number, HttpInfo>()
@@ -180,16 +188,15 @@ export class HttpTransactions {
 
   /** File ids are random in Zeek; ours are derived from the connection uid and a counter. */
   private makeFuid(): string {
-    const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
     let h = 2166136261 >>> 0
     const s = `${this.conn.uid}/${++this.fuidSeq}`
-    let out = 'F'
     for (let round = 0; round < 17; round++) {
       for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0
       h = Math.imul(h ^ round, 16777619) >>> 0
-      out += A[h % 62]
+      fuidCodes[round + 1] = FUID_ALPHABET.charCodeAt(h % 62)
     }
-    return out
+    // One string from the 18 codes, not 17 concatenations.
+    return String.fromCharCode.apply(null, fuidCodes)
   }
 
   private log(info: HttpInfo): void {

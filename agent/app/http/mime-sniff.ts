@@ -74,13 +74,17 @@ const SIGS: MagicSig[] = [
   sig('application/pdf', 80, '^%PDF-'),
 ]
 
+/**
+ * SIGS by strength, strongest first; equal strengths keep their table order (the sort is
+ * stable). The winner is the strongest match, the earliest in the table among equals: the
+ * first match in this order, so testing stops there.
+ */
+const BY_STRENGTH = [...SIGS].sort((a, b) => b.strength - a.strength)
+
 /** The MIME type Zeek's file_sniff would report for these first bytes, or undefined. */
 export function sniffMime(bof: Buffer): string | undefined {
   if (bof.length === 0) return undefined
   const s = bof.toString('latin1', 0, Math.min(bof.length, SNIFF_BYTES))
-  let best: MagicSig | undefined
-  for (const g of SIGS) {
-    if ((best === undefined || g.strength > best.strength) && g.re.test(s)) best = g
-  }
-  return best?.mime
+  for (const g of BY_STRENGTH) if (g.re.test(s)) return g.mime
+  return undefined
 }

@@ -1,4 +1,9 @@
-/** Splits a byte stream into CRLF/LF-terminated lines; keeps at most `max` bytes of a partial line. */
+/**
+ * Splits a byte stream into CRLF/LF-terminated lines (latin1 text); keeps at most `max` bytes
+ * of a partial line (the rest is counted in `overflow`). Lines are searched in the bytes and
+ * only complete lines become strings: a peer sending megabytes without a newline costs a
+ * byte scan, not a growing string per segment.
+ */
 export class LineBuffer {
   private partial = ''
   overflow = 0
@@ -6,18 +11,20 @@ export class LineBuffer {
   constructor(private readonly max = 4096) {}
 
   push(data: Buffer, onLine: (line: string) => void): void {
-    let text = this.partial + data.toString('latin1')
-    let nl = text.indexOf('\n')
-    while (nl >= 0) {
-      const line = text.charCodeAt(nl - 1) === 13 ? text.slice(0, nl - 1) : text.slice(0, nl)
+    let off = 0
+    for (;;) {
+      const nl = data.indexOf(0x0a, off)
+      if (nl < 0) break
+      let line = this.partial.length === 0 ? data.toString('latin1', off, nl) : this.partial + data.toString('latin1', off, nl)
+      this.partial = ''
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
+      off = nl + 1
       onLine(line)
-      text = text.slice(nl + 1)
-      nl = text.indexOf('\n')
     }
-    if (text.length > this.max) {
-      this.overflow += text.length - this.max
-      text = text.slice(0, this.max)
-    }
-    this.partial = text
+    const rest = data.length - off
+    if (rest === 0) return
+    const take = Math.min(rest, Math.max(0, this.max - this.partial.length))
+    if (take > 0) this.partial += data.toString('latin1', off, off + take)
+    this.overflow += rest - take
   }
 }

@@ -12,6 +12,8 @@ interface MailDialect {
   ports: number[]
   /** Server greeting that identifies the protocol. */
   greeting: RegExp
+  /** The byte every greeting starts with (a cheap test before the regex). */
+  lead: number
   /** A client command of the protocol. */
   command: RegExp
   /** Client asks for TLS. */
@@ -21,9 +23,9 @@ interface MailDialect {
 }
 
 const DIALECTS: MailDialect[] = [
-  { name: 'smtp', ports: [25, 587], greeting: /^220[ -]/, command: /^(EHLO|HELO)\b/i, starttls: /^STARTTLS\s*$/i, tlsOk: /^220[ -]/ },
-  { name: 'pop3', ports: [110], greeting: /^\+OK\b/, command: /^(USER|PASS|APOP|STAT|LIST|RETR|DELE|QUIT|CAPA|STLS|TOP|UIDL|AUTH)\b/i, starttls: /^STLS\s*$/i, tlsOk: /^\+OK\b/ },
-  { name: 'imap', ports: [143], greeting: /^\* (OK|PREAUTH)\b/i, command: /^\S+ (CAPABILITY|LOGIN|AUTHENTICATE|SELECT|LOGOUT|STARTTLS|NOOP|ID)\b/i, starttls: /^\S+ STARTTLS\s*$/i, tlsOk: /^\S+ OK\b/i },
+  { name: 'smtp', ports: [25, 587], greeting: /^220[ -]/, lead: 0x32, command: /^(EHLO|HELO)\b/i, starttls: /^STARTTLS\s*$/i, tlsOk: /^220[ -]/ },
+  { name: 'pop3', ports: [110], greeting: /^\+OK\b/, lead: 0x2b, command: /^(USER|PASS|APOP|STAT|LIST|RETR|DELE|QUIT|CAPA|STLS|TOP|UIDL|AUTH)\b/i, starttls: /^STLS\s*$/i, tlsOk: /^\+OK\b/ },
+  { name: 'imap', ports: [143], greeting: /^\* (OK|PREAUTH)\b/i, lead: 0x2a, command: /^\S+ (CAPABILITY|LOGIN|AUTHENTICATE|SELECT|LOGOUT|STARTTLS|NOOP|ID)\b/i, starttls: /^\S+ STARTTLS\s*$/i, tlsOk: /^\S+ OK\b/i },
 ]
 
 class MailAnalyzer implements AppAnalyzer {
@@ -71,8 +73,16 @@ export const MAIL_ANALYZERS: AppAnalyzerFactory[] = DIALECTS.map((d) => ({
   transports: ['tcp'] as const,
   ports: d.ports,
   detect: (isOrig: boolean, first: Buffer): boolean => {
-    const line = first.toString('latin1', 0, Math.min(first.length, 256)).split(/\r?\n/)[0] ?? ''
-    return isOrig ? false : d.greeting.test(line)
+    // Every greeting starts with a fixed byte: most payloads are ruled out before any string is made.
+    if (isOrig || first.length === 0 || first[0] !== d.lead) return false
+    // The first line of the first 256 bytes, without its CRLF / LF.
+    const n = Math.min(first.length, 256)
+    let end = first.indexOf(0x0a)
+    if (end < 0 || end >= n) end = n
+    else if (end > 0 && first[end - 1] === 0x0d) end--
+    return d.greeting.test(first.toString('latin1', 0, end))
   },
+  // The first line within the first 256 bytes decides; originators are never detected.
+  detectSettled: (isOrig: boolean, first: Buffer): boolean => isOrig || first.length >= 256 || (first.length > 0 && first[0] !== d.lead),
   create: (_conn: AppConnInfo, out: AppOutput) => new MailAnalyzer(d, out),
 }))

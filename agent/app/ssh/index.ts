@@ -15,7 +15,9 @@ export function createSshAnalyzerFactory(localNets: LocalNets = LocalNets.zeekDe
     name: 'ssh',
     transports: ['tcp'],
     ports: [22],
-    detect: (_isOrig, first) => first.length >= 6 && SIG.test(first.toString('latin1', 0, 6)),
+    // 's'/'S' first: most payloads are ruled out before a string is made.
+    detect: (_isOrig, first) => first.length >= 6 && (first[0] === 0x73 || first[0] === 0x53) && SIG.test(first.toString('latin1', 0, 6)),
+    detectSettled: (_isOrig, first) => first.length >= 6,
     create: (conn, out) => new SshAnalyzer(conn, out, localNets),
   }
 }

@@ -29,6 +29,7 @@ const ST_KEX = 2
 const ST_ENCRYPTED = 3
 const ST_DEAD = 4
 
+const EMPTY = Buffer.alloc(0)
 const MSG_KEXINIT = 20
 const MSG_NEWKEYS = 21
 const SSH1_SMSG_PUBLIC_KEY = 2
@@ -37,7 +38,7 @@ const COMPRESSION_ALGS = new Set(['zlib', 'zlib@openssh.com'])
 
 export class SshAnalyzer implements AppAnalyzer {
   private readonly state = [ST_VERSION, ST_VERSION]
-  private readonly pending: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)]
+  private readonly pending: [Buffer, Buffer] = [EMPTY, EMPTY]
   private clientKind = SSH_UNKNOWN
   private serverKind = SSH_UNKNOWN
   private wire = SSH_UNKNOWN
@@ -64,20 +65,23 @@ export class SshAnalyzer implements AppAnalyzer {
       return
     }
     const prev = this.pending[dir]!
-    this.pending[dir] = prev.length === 0 ? Buffer.from(data) : Buffer.concat([prev, data])
+    // Nothing pending: parse the chunk in place and copy only an unfinished tail.
+    const inPlace = prev.length === 0
+    this.pending[dir] = inPlace ? data : Buffer.concat([prev, data])
     const enc = this.parse(isOrig, ts)
+    if (inPlace && this.pending[dir]!.length > 0) this.pending[dir] = Buffer.from(this.pending[dir]!)
     if (enc > 0) this.encrypted(isOrig, enc)
   }
 
   gap(): void {
     this.hadGap = true
-    this.pending[0] = Buffer.alloc(0)
-    this.pending[1] = Buffer.alloc(0)
+    this.pending[0] = EMPTY
+    this.pending[1] = EMPTY
   }
 
   finish(): void {
-    this.pending[0] = Buffer.alloc(0)
-    this.pending[1] = Buffer.alloc(0)
+    this.pending[0] = EMPTY
+    this.pending[1] = EMPTY
     if (this.row === undefined || this.logged) return
     this.write()
   }
@@ -113,7 +117,7 @@ export class SshAnalyzer implements AppAnalyzer {
       if (used === 0) break
       off += used
     }
-    buf = off >= buf.length ? Buffer.alloc(0) : buf.subarray(off)
+    buf = off >= buf.length ? EMPTY : buf.subarray(off)
     this.pending[dir] = buf
     return enc
   }
@@ -258,7 +262,7 @@ export class SshAnalyzer implements AppAnalyzer {
   private kill(dir: number, anomaly: string): void {
     this.out.anomaly(anomaly)
     this.state[dir] = ST_DEAD
-    this.pending[dir] = Buffer.alloc(0)
+    this.pending[dir] = EMPTY
   }
 }
 

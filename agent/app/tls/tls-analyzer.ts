@@ -36,12 +36,19 @@ export function looksLikeServerHello(b: Buffer): boolean {
   return false
 }
 
+/** Bytes looksLikeServerHello reads at most for this prefix (an alert record first moves the hello). */
+function serverHelloBytes(b: Buffer): number {
+  if (b.length >= 7 && b[0] === 0x15 && b[1] === 0x03 && b[2]! <= 3) return 5 + b.readUInt16BE(3) + 11
+  return 11
+}
+
 export function createTlsAnalyzerFactory(cfg: TlsAnalyzerConfig = DEFAULT_TLS_CONFIG, knownCerts = new KnownCerts()): AppAnalyzerFactory {
   return {
     name: 'ssl',
     transports: ['tcp'],
     ports: SSL_PORTS,
     detect: (isOrig, first) => isOrig ? false : looksLikeServerHello(first),
+    detectSettled: (isOrig, first) => isOrig || first.length >= serverHelloBytes(first),
     create: (conn, out) => new TlsSession(conn, out, knownCerts, cfg),
   }
 }

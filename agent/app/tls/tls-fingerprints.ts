@@ -15,8 +15,28 @@ import type { ClientHello, ServerHello } from './tls-hello-parse.js'
 const noGrease = (xs: readonly number[]): number[] => xs.filter((x) => !isGrease(x))
 // crypto.hash (Node ≥ 20.12) is the one-shot form, much cheaper than createHash for short inputs.
 const oneShot = (nodeCrypto as unknown as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash
-const md5 = (s: string): string => oneShot ? oneShot('md5', s, 'hex') : createHash('md5').update(s).digest('hex')
-const sha12 = (s: string): string => (oneShot ? oneShot('sha256', s, 'hex') : createHash('sha256').update(s).digest('hex')).slice(0, 12)
+const md5Raw = (s: string): string => oneShot ? oneShot('md5', s, 'hex') : createHash('md5').update(s).digest('hex')
+const sha12Raw = (s: string): string => (oneShot ? oneShot('sha256', s, 'hex') : createHash('sha256').update(s).digest('hex')).slice(0, 12)
+
+/**
+ * Fingerprint inputs repeat across connections (one per client/server software build), so
+ * their hashes are remembered: a bounded map per hash, emptied when it reaches `MEMO_MAX`.
+ */
+const MEMO_MAX = 4096
+function memo(f: (s: string) => string): (s: string) => string {
+  const m = new Map<string, string>()
+  return (s) => {
+    let h = m.get(s)
+    if (h === undefined) {
+      h = f(s)
+      if (m.size >= MEMO_MAX) m.clear()
+      m.set(s, h)
+    }
+    return h
+  }
+}
+const md5 = memo(md5Raw)
+const sha12 = memo(sha12Raw)
 const hex4 = (v: number): string => v.toString(16).padStart(4, '0')
 
 export interface Fingerprint { hash: string; string: string }

@@ -38,8 +38,9 @@ const hex = (b: Buffer): string => b.toString('hex')
 const legacyVersion = (v: number): boolean => v === SSLv2 || v === SSLv3 || v === TLSv10 || v === TLSv11 || v === TLSv12
 
 export class TlsSession implements AppAnalyzer {
-  private readonly rec = [new RecordReader(), new RecordReader()]
-  private readonly hs: HandshakeReader[]
+  /** Record and handshake readers per direction, made on the first data (idle sessions hold none). */
+  private recs: [RecordReader, RecordReader] | undefined
+  private hss: [HandshakeReader, HandshakeReader] | undefined
   private readonly encrypted = [false, false]
   private recordLayerVersion = -1
   private negotiatedVersion = -1
@@ -47,10 +48,15 @@ export class TlsSession implements AppAnalyzer {
   private stopped = false
   private state: SslState | undefined
   private firstClientHello: ClientHello | undefined
-
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput,
-    private readonly knownCerts: KnownCerts, private readonly cfg: TlsAnalyzerConfig = DEFAULT_TLS_CONFIG) {
-    this.hs = [new HandshakeReader(cfg.maxHandshakeMessage), new HandshakeReader(cfg.maxHandshakeMessage)]
+    private readonly knownCerts: KnownCerts, private readonly cfg: TlsAnalyzerConfig = DEFAULT_TLS_CONFIG) {}
+
+  private get rec(): [RecordReader, RecordReader] {
+    return (this.recs ??= [new RecordReader(), new RecordReader()])
+  }
+
+  private get hs(): [HandshakeReader, HandshakeReader] {
+    return (this.hss ??= [new HandshakeReader(this.cfg.maxHandshakeMessage), new HandshakeReader(this.cfg.maxHandshakeMessage)])
   }
 
   deliver(isOrig: boolean, data: Buffer, ts: number): void {
@@ -60,7 +66,7 @@ export class TlsSession implements AppAnalyzer {
       if (this.state && this.state.ts <= 0) this.state.ts = ts
     }
     const d = isOrig ? 0 : 1
-    const ok = this.rec[d]!.push(data, (h) => this.classify(h, isOrig), (r) => this.record(isOrig, r))
+    const ok = this.rec[d].push(data, (h) => this.classify(h, isOrig), (r) => this.record(isOrig, r))
     if (!ok && !this.stopped) this.violation('invalid SSL record')
   }
 

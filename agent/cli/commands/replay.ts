@@ -14,7 +14,7 @@ import { FlowPipeline } from '../../pipeline/flow-pipeline.js'
 import { APP_LOGS } from '../../app/registry.js'
 import { HostInventory } from '../../assets/host-inventory.js'
 import { vendorOf } from '../../assets/oui-vendor.js'
-import { writeFileSync } from 'node:fs'
+import { BufferedFileSink } from '../../output/buffered-file-sink.js'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
 
 /**
@@ -104,7 +104,9 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
         w = { write: (r) => nd.write(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))), close: () => nd.close() }
       } else {
         const z = new ZeekAsciiWriter(file, path, spec.fields)
-        w = { write: (r) => z.write(spec.fields.map((f) => r[f.name])), close: () => z.close() }
+        const names = spec.fields.map((f) => f.name)
+        const values: unknown[] = new Array(names.length)
+        w = { write: (r) => { for (let i = 0; i < names.length; i++) values[i] = r[names[i]!]; z.write(values) }, close: () => z.close() }
       }
       appWriters.set(path, w)
     }
@@ -143,7 +145,10 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   await weirdOut?.close()
   for (const w of appWriters.values()) await w.close()
   if (hosts && opts.logDir) {
-    writeFileSync(join(opts.logDir, 'hosts.ndjson'), hosts.records().map((h) => JSON.stringify(h)).join('\n') + (hosts.size ? '\n' : ''))
+    // One line at a time through the buffered sink: no array of records, no file-sized string.
+    const out = new BufferedFileSink(join(opts.logDir, 'hosts.ndjson'))
+    for (const h of hosts.each()) out.append(JSON.stringify(h) + '\n')
+    out.close()
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   return {
