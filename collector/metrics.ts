@@ -42,6 +42,7 @@ export class CollectorMetrics {
         this.set({ what: 'hosts' }, topo.model.hosts.size)
         this.set({ what: 'edges' }, topo.model.edges.size)
         for (const [k, v] of Object.entries(topo.model.counters)) this.set({ what: k }, v)
+        for (const [k, v] of Object.entries(topo.answerCounters)) this.set({ what: k }, v)
         this.set({ what: 'dedup_entries' }, topo.model.dedup.entries)
         this.set({ what: 'dedup_evicted' }, topo.model.dedup.evicted)
       },

@@ -171,6 +171,9 @@ t.test('route: stale within the bound (headers say so), current with bound 0, ba
   const other = await lazy.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100000', headers: auth })
   t.equal((other.json() as { edges: unknown[] }).edges.length, b1.edges.length * 2, 'a new query string is built from the current topology')
   t.equal((await lazy.app.inject({ method: 'GET', url: '/api/v1/topology?cidr=300.1.1.1/8', headers: auth })).statusCode, 400)
+  const metrics = (await lazy.app.inject({ method: 'GET', url: '/metrics', headers: auth })).body
+  t.match(metrics, /telltale_topology\{what="answers_stale"\} 1\n/)
+  t.match(metrics, /telltale_topology\{what="builds"\} 2\n/)
 
   const eager = await startCollector({ 'topology.answer_max_staleness_ms': 0 })
   t.teardown(() => eager.close())

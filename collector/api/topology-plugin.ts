@@ -36,6 +36,7 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
   const { store, topology } = ctx
   const o = ctx.topologyAnswers ?? { maxStalenessMs: 0, refreshMs: 0, sliceMs: 5 }
   const answers = new TopologyAnswers({ maxStalenessMs: o.maxStalenessMs, refreshMs: o.refreshMs, maxEntries: CACHE_MAX }, () => topology.generation)
+  topology.answerCounters = answers.counters
   app.get('/api/v1/topology', {
     onRequest: requireRole(store, READ_AGGREGATES),
     schema: {

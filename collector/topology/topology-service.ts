@@ -37,6 +37,8 @@ export class TopologyService {
   /** Changes whenever the model is cleared (start, rebuild): a build in slices restarts on it. */
   resets = 0
   counters = { batches_merged: 0, flushes: 0, flush_errors: 0, merge_errors: 0 }
+  /** Counters of the /api/v1/topology answer cache (set by the route plugin; exported in /metrics). */
+  answerCounters: Readonly<Record<string, number>> = {}
 
   constructor(private readonly store: CollectorStore, private readonly opts: TopologyServiceOptions, private readonly log: Logger) {
     this.model = new TopologyModel(opts)

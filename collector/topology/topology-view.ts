@@ -112,7 +112,10 @@ export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord
   return topK(above, limit, busier)
 }
 
-/** Returns undefined when the CIDR does not parse (the caller names the parameter). */
+/**
+ * The selection in one synchronous piece: the reference that the sliced build serving the
+ * API (topology-build.ts) is tested against. Returns undefined when the CIDR does not parse.
+ */
 export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson | undefined {
   const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
   if (q.cidr !== undefined && cidr === undefined) return undefined
