@@ -248,8 +248,9 @@ export function formatApiBench(r: ApiBenchResult): string {
     `topology answer build after a change (1000 busiest edges, in process, median of 5): ${r.topologyColdMs.toFixed(1)} ms in one piece; in 5 ms slices: ${r.topologySlices === undefined ? '-' : `${r.topologySlices.slices} slices, longest ${r.topologySlices.maxSliceMs.toFixed(1)} ms`}`,
     'latency at a fixed 100 req/s, 10 connections, autocannon in a child process (target for topology: p99 ≤ 50 ms):',
   ]
-  if (r.live !== undefined) lines.push(formatLivePhase(r.live.result, r.live.intervalMs))
   for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response\n      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms; load client CPU ${l.clientCpuPct.toFixed(0)} % of a core`)
+  // Runs after the per-route loads.
+  if (r.live !== undefined) lines.push(formatLivePhase(r.live.result, r.live.intervalMs))
   return lines.join('\n')
 }
 
