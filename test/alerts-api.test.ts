@@ -139,6 +139,10 @@ t.test('webhooks: HMAC-SHA256 signature, retried after 5xx, filtered by severity
   t.ok(verifyWebhook(secret, g.ts, g.body, g.sig), 'signature verifies')
   t.notOk(verifyWebhook('other-secret-0123456789', g.ts, g.body, g.sig))
   t.equal(JSON.parse(g.body).alert.type, 'bruteforce')
+  // The sender counts a delivery when it has read the reply, which can be after our server
+  // handed the body over: wait (bounded) for the counter rather than race it.
+  const counted = Date.now() + 10_000
+  while (c.detection.webhooks.counters.get('webhook_sent_total') < 1 && Date.now() < counted) await new Promise((r) => setTimeout(r, 20))
   t.equal(c.detection.webhooks.counters.get('webhook_retries_total'), 1)
   t.equal(c.detection.webhooks.counters.get('webhook_sent_total'), 1)
 })
