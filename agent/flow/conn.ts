@@ -3,6 +3,7 @@ import { formatAddr } from './addr-format.js'
 import { communityIdV1 } from './community-id.js'
 import type { FlowKey } from './flow-key.js'
 import type { TcpEndpoint } from './tcp-endpoint.js'
+import { grownColumn, SlotPool } from './slot-pool.js'
 
 /*
  * Per-connection numbers (times, counters, timers, MACs) live in shared typed-array columns
@@ -29,23 +30,15 @@ function triBits(v: boolean | undefined): number {
   return v === undefined ? 0 : v ? 3 : 1
 }
 
-let cap = 0
 let F64 = new Float64Array(0)
 let I32 = new Int32Array(0)
-let nextSlot = 0
-/** Released slots, a stack (an Int32Array: a growing JS array reallocated in old space as flows end). */
-let freeSlots = new Int32Array(0)
-let freeTop = 0
+const slots = new SlotPool((n) => {
+  F64 = grownColumn(F64, n * F64_STRIDE)
+  I32 = grownColumn(I32, n * I32_STRIDE)
+})
 
 function allocSlot(): number {
-  const slot = freeTop > 0 ? freeSlots[--freeTop]! : nextSlot++
-  if (slot >= cap) {
-    const n = Math.max(1024, cap * 2)
-    const fs = new Int32Array(n); fs.set(freeSlots); freeSlots = fs
-    const f = new Float64Array(n * F64_STRIDE); f.set(F64); F64 = f
-    const i = new Int32Array(n * I32_STRIDE); i.set(I32); I32 = i
-    cap = n
-  }
+  const slot = slots.acquire()
   const f = slot * F64_STRIDE
   F64.fill(0, f, f + F64_STRIDE)
   F64[f + 9] = -1; F64[f + 10] = -1 // no MACs
@@ -61,7 +54,7 @@ function allocSlot(): number {
 
 /** Connection slots in use (tests and the memory bench). */
 export function connSlotsInUse(): number {
-  return nextSlot - freeTop
+  return slots.inUse
 }
 
 /** Transport family of a connection, as Zeek's `proto` column. */
@@ -113,7 +106,7 @@ export class Conn {
    */
   release(): void {
     if (this.slot < 0) return
-    freeSlots[freeTop++] = this.slot
+    slots.release(this.slot)
     this.slot = -1
     this.hCache = undefined
     this.uidText = undefined

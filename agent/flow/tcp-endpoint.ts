@@ -5,6 +5,8 @@
  * ranges were seen (not their bytes), which is all conn.log needs for content gaps
  * (`G`/`g`, missed_bytes). Payload reassembly for application analyzers is a separate concern.
  */
+
+import { grownColumn, SlotPool } from './slot-pool.js'
 export const TCP_INACTIVE = 0
 export const TCP_SYN_SENT = 1
 export const TCP_SYN_ACK_SENT = 2
@@ -42,25 +44,17 @@ const FLAG_DID_CLOSE = 1
 const FLAG_SKIP_DELIVERIES = 2
 const FLAG_HAD_GAP = 4
 
-let cap = 0
 let U32 = new Uint32Array(0)
 let F64 = new Float64Array(0)
 let I32 = new Int32Array(0)
-let nextSlot = 0
-/** Released slots, a stack (an Int32Array: a growing JS array reallocated in old space as flows end). */
-let freeSlots = new Int32Array(0)
-let freeTop = 0
+const slots = new SlotPool((n) => {
+  U32 = grownColumn(U32, n * U32_STRIDE)
+  F64 = grownColumn(F64, n * F64_STRIDE)
+  I32 = grownColumn(I32, n * I32_STRIDE)
+})
 
 function allocSlot(): number {
-  const slot = freeTop > 0 ? freeSlots[--freeTop]! : nextSlot++
-  if (slot >= cap) {
-    const n = Math.max(1024, cap * 2)
-    const fs = new Int32Array(n); fs.set(freeSlots); freeSlots = fs
-    const u = new Uint32Array(n * U32_STRIDE); u.set(U32); U32 = u
-    const f = new Float64Array(n * F64_STRIDE); f.set(F64); F64 = f
-    const i = new Int32Array(n * I32_STRIDE); i.set(I32); I32 = i
-    cap = n
-  }
+  const slot = slots.acquire()
   U32.fill(0, slot * U32_STRIDE, slot * U32_STRIDE + U32_STRIDE)
   I32.fill(0, slot * I32_STRIDE, slot * I32_STRIDE + I32_STRIDE)
   const f = slot * F64_STRIDE
@@ -72,7 +66,7 @@ function allocSlot(): number {
 
 /** Endpoint slots in use (tests and the memory bench). */
 export function tcpEndpointSlotsInUse(): number {
-  return nextSlot - freeTop
+  return slots.inUse
 }
 
 export class TcpEndpoint {
@@ -87,7 +81,7 @@ export class TcpEndpoint {
   /** Returns the slot to the pool; the endpoint must not be used afterwards. */
   release(): void {
     if (this.slot < 0) return
-    freeSlots[freeTop++] = this.slot
+    slots.release(this.slot)
     this.slot = -1
     this.blocks = NO_BLOCKS
   }

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { parseCidr16 } from './addresses.js'
 import { toGraphml } from './graphml.js'
 import type { TopologyModel } from './topology-model.js'
-import { busiest, edgeJson, nodeJson, type NodeJson, type TopologyQuery } from './topology-view.js'
+import { busiest, edgeFilter, edgeJson, nodeJson, type NodeJson, type TopologyQuery } from './topology-view.js'
 import type { EdgeRecord } from './types.js'
 
 /** Yields to the event loop once a slice has used its time budget. */
@@ -56,24 +56,13 @@ const CHUNK = 100
 
 /** The edges passing the filters, scanned in slices; undefined when the model was reset meanwhile. */
 async function scan(m: TopologyModel, q: TopologyQuery, slicer: Slicer, resets: () => number): Promise<EdgeRecord[] | undefined> {
-  const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
-  const inCidr = new Map<string, boolean>()
-  const hostIn = (id: string): boolean => {
-    let v = inCidr.get(id)
-    if (v === undefined) { v = (m.hosts.get(id)?.ips ?? []).some((ip) => cidr!.contains(ip)); inCidr.set(id, v) }
-    return v
-  }
+  const keep = edgeFilter(m, q, q.cidr === undefined ? undefined : parseCidr16(q.cidr))
   const reset0 = resets()
   const picked: EdgeRecord[] = []
   let i = 0
   for (const e of m.edges.values()) {
     if (++i % CHECK_EVERY === 0 && await slicer.maybeYield() && resets() !== reset0) return undefined
-    if (e.bytes < q.minBytes) continue
-    if (e.last_seen_us < q.fromUs || e.first_seen_us > q.toUs) continue
-    if (q.service !== undefined && !e.services.includes(q.service)) continue
-    if (q.agent !== undefined && !e.agents.includes(q.agent)) continue
-    if (cidr !== undefined && !hostIn(e.src) && !hostIn(e.dst)) continue
-    picked.push(e)
+    if (keep(e)) picked.push(e)
   }
   return picked
 }

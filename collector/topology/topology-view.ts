@@ -113,27 +113,36 @@ export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord
 }
 
 /**
- * The selection in one synchronous piece: the reference that the sliced build serving the
- * API (topology-build.ts) is tested against. Returns undefined when the CIDR does not parse.
+ * A topology query's edge filter (min bytes, time window, service, agent, CIDR on either
+ * end), shared by the sliced build and the reference; each host's CIDR membership is
+ * looked up once per query.
  */
-export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson | undefined {
-  const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
-  if (q.cidr !== undefined && cidr === undefined) return undefined
+export function edgeFilter(m: TopologyModel, q: TopologyQuery, cidr: ReturnType<typeof parseCidr16>): (e: EdgeRecord) => boolean {
   const inCidr = new Map<string, boolean>()
   const hostIn = (id: string): boolean => {
     let v = inCidr.get(id)
     if (v === undefined) { v = (m.hosts.get(id)?.ips ?? []).some((ip) => cidr!.contains(ip)); inCidr.set(id, v) }
     return v
   }
-  const picked: EdgeRecord[] = []
-  for (const e of m.edges.values()) {
-    if (e.bytes < q.minBytes) continue
-    if (e.last_seen_us < q.fromUs || e.first_seen_us > q.toUs) continue
-    if (q.service !== undefined && !e.services.includes(q.service)) continue
-    if (q.agent !== undefined && !e.agents.includes(q.agent)) continue
-    if (cidr !== undefined && !hostIn(e.src) && !hostIn(e.dst)) continue
-    picked.push(e)
+  return (e) => {
+    if (e.bytes < q.minBytes) return false
+    if (e.last_seen_us < q.fromUs || e.first_seen_us > q.toUs) return false
+    if (q.service !== undefined && !e.services.includes(q.service)) return false
+    if (q.agent !== undefined && !e.agents.includes(q.agent)) return false
+    return cidr === undefined || hostIn(e.src) || hostIn(e.dst)
   }
+}
+
+/**
+ * The selection in one synchronous piece: the reference that the sliced build serving the
+ * API (topology-build.ts) is tested against. Returns undefined when the CIDR does not parse.
+ */
+export function selectTopology(m: TopologyModel, q: TopologyQuery): TopologyJson | undefined {
+  const cidr = q.cidr === undefined ? undefined : parseCidr16(q.cidr)
+  if (q.cidr !== undefined && cidr === undefined) return undefined
+  const keep = edgeFilter(m, q, cidr)
+  const picked: EdgeRecord[] = []
+  for (const e of m.edges.values()) if (keep(e)) picked.push(e)
   const edges = busiest(picked, q.limit)
   const lossOf = (agents: string[], from: number, to: number): boolean => agents.some((a) => m.loss.overlaps(a, from, to))
   const nodeIds = new Set<string>()
