@@ -19,9 +19,14 @@ const ICMP6_COUNTERPART: ReadonlyMap<number, number> = new Map([
   [139, 140], [140, 139], [144, 145], [145, 144],
 ])
 
-/** The 20-byte SHA-1 digest; undefined when the addresses are not both 4 or both 16 bytes. */
-export function communityIdV1Digest(ipProto: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number, seed = 0): Buffer | undefined {
-  if (src.length !== dst.length || (src.length !== 4 && src.length !== 16)) return undefined
+/**
+ * Writes the hash input (seed, ordered endpoints, proto, ports) into `out` (≥ 40 bytes) and
+ * returns its length; 0 when the addresses are not both 4 or both 16 bytes. Two flows have
+ * the same Community ID exactly when their inputs are equal (up to SHA-1 collisions), so the
+ * input serves as a key without hashing it.
+ */
+export function communityIdV1Input(ipProto: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number, seed: number, out: Buffer): number {
+  if (src.length !== dst.length || (src.length !== 4 && src.length !== 16)) return 0
   let sp = sport & 0xffff
   let dp = dport & 0xffff
   let oneWay = false
@@ -41,14 +46,20 @@ export function communityIdV1Digest(ipProto: number, src: Uint8Array, dst: Uint8
       const t = sp; sp = dp; dp = t
     }
   }
-  const buf = Buffer.allocUnsafe(2 + a.length * 2 + 2 + (ports ? 4 : 0))
-  let o = buf.writeUInt16BE(seed & 0xffff, 0)
-  buf.set(a, o); o += a.length
-  buf.set(b, o); o += b.length
-  o = buf.writeUInt8(ipProto & 0xff, o)
-  o = buf.writeUInt8(0, o)
-  if (ports) { o = buf.writeUInt16BE(sp, o); buf.writeUInt16BE(dp, o) }
-  return hash('sha1', buf, 'buffer')
+  let o = out.writeUInt16BE(seed & 0xffff, 0)
+  out.set(a, o); o += a.length
+  out.set(b, o); o += b.length
+  o = out.writeUInt8(ipProto & 0xff, o)
+  o = out.writeUInt8(0, o)
+  if (ports) { o = out.writeUInt16BE(sp, o); o = out.writeUInt16BE(dp, o) }
+  return o
+}
+
+/** The 20-byte SHA-1 digest; undefined when the addresses are not both 4 or both 16 bytes. */
+export function communityIdV1Digest(ipProto: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number, seed = 0): Buffer | undefined {
+  const buf = Buffer.allocUnsafe(40)
+  const n = communityIdV1Input(ipProto, src, dst, sport, dport, seed, buf)
+  return n === 0 ? undefined : hash('sha1', buf.subarray(0, n), 'buffer')
 }
 
 /** "1:" + base64 of the digest, as Zeek and Suricata write it. */

@@ -31,7 +31,7 @@ export const ConnState = v1.ConnState
 export type FlowReason = Types.v1.FlowReason
 export const FlowReason = v1.FlowReason
 
-export { communityIdV1, communityIdV1Digest } from './community-id.js'
+export { communityIdV1, communityIdV1Digest, communityIdV1Input } from './community-id.js'
 
 /** A flow's Community ID text ("1:…"): sent, or recomputed when the sender left it out; '' when none. */
 export function flowCommunityId(flow: Pick<Flow, 'communityId' | 'communityIdDerived' | 'ipProto' | 'origH' | 'respH' | 'origP' | 'respP'>): string {

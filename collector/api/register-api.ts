@@ -40,7 +40,7 @@ export function registerApi(app: FastifyInstance, opts: { config: Readonly<Colle
   const t = config.topology
   const topology = new TopologyService(store, {
     scopeByVlan: t.scope_by_vlan, dedupWindowUs: Math.round(t.dedup_window_s * 1_000_000), dedupEntries: t.dedup_entries,
-    maxHosts: t.max_hosts, maxEdges: t.max_edges, flushIntervalMs: t.flush_interval_ms,
+    maxHosts: t.max_hosts, maxEdges: t.max_edges, flushIntervalMs: t.flush_interval_ms, sliceMs: t.merge_slice_ms,
   }, log.child({ component: 'topology' }))
   ingest.onStored(topology.onStored)
   const a = config.api

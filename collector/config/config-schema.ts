@@ -62,6 +62,7 @@ export const ConfigSchema = Type.Object({
     answer_max_staleness_ms: Type.Integer({ minimum: 0, default: 2000, description: '/api/v1/topology may answer from a cached answer missing changes merged at most this long ago (0 = always current)' }),
     answer_refresh_ms: Type.Integer({ minimum: 0, default: 1000, description: 'a cached /api/v1/topology answer this old is rebuilt in the background when the topology changed (capped at answer_max_staleness_ms)' }),
     answer_slice_ms: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'a /api/v1/topology build yields to the event loop after this much work' }),
+    merge_slice_ms: Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'the merge of a stored batch and the topology flush yield to the event loop after this much work (0: after every 128 flows)' }),
   }, { additionalProperties: false, default: {} }),
   // Issue 7: detection, alerts, threat intel, segmentation policy (each schema lives with its component).
   detection: DetectionConfigSchema,

@@ -23,6 +23,9 @@ export interface DetectionInput {
   rest: Batch
 }
 
+/** Flows run through the engine between two yields to the event loop (~5 ms of work). */
+const SLICE_FLOWS = 500
+
 export type DetectionCounter =
   | 'detection_batches_total' | 'detection_flows_total' | 'detection_events_total' | 'detection_observations_total'
   | 'detection_findings_total' | 'detection_dropped_batches_total' | 'detection_errors_total'
@@ -90,10 +93,19 @@ export class DetectionService {
     const flows = b.flows !== undefined ? b.flows() : (b.flowSegment.length > 0 ? Batch.decode(b.flowSegment).flows : []) as unknown as Flow[]
     const r = b.rest as unknown as { events: LogEvent[]; hostObservations: HostObservation[]; gaps: Gap[]; stats?: AgentStats | null }
     const findings: Finding[] = []
-    this.engine.processBatch({
-      agentId: b.agentId, flows, events: r.events, observations: r.hostObservations, gaps: r.gaps,
-      stats: r.stats ?? null, batchRef: `${b.agentId}:${b.n}`,
-    }, (f) => findings.push(f))
+    const push = (f: Finding): void => { findings.push(f) }
+    // A large batch is run in parts of SLICE_FLOWS flows with a yield to the event loop in
+    // between (as if the agent had sent smaller batches), so detection never holds requests
+    // for a whole batch; the first part carries the batch's events, observations, gaps, stats.
+    for (let i = 0; i === 0 || i < flows.length; i += SLICE_FLOWS) {
+      if (i > 0) await new Promise<void>((r) => setImmediate(r))
+      const first = i === 0
+      this.engine.processBatch({
+        agentId: b.agentId, flows: flows.length <= SLICE_FLOWS ? flows : flows.slice(i, i + SLICE_FLOWS),
+        events: first ? r.events : [], observations: first ? r.hostObservations : [], gaps: first ? r.gaps : [],
+        stats: first ? r.stats ?? null : null, batchRef: `${b.agentId}:${b.n}`,
+      }, push)
+    }
     this.counters.inc('detection_batches_total')
     this.counters.inc('detection_flows_total', flows.length)
     this.counters.inc('detection_events_total', r.events.length)

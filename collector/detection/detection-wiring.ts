@@ -27,7 +27,7 @@ export interface DetectionWiringConfig {
 }
 
 /** The hook ingest offers: a listener called after each batch is durable. */
-export interface StoredBatchSource { onStored(fn: (b: DetectionInput) => void): void }
+export interface StoredBatchSource { onStored(fn: (b: DetectionInput) => void | Promise<void>): void }
 
 export interface DetectionWiring {
   alerts: AlertManager

@@ -46,12 +46,16 @@ const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations'> = { 1:
 export class IngestService {
   readonly counters = new Counters<IngestCounter>()
   private readonly inFlight = new Map<string, Promise<IngestResult>>()
-  private readonly storedListeners: ((b: StoredBatch) => void)[] = []
+  private readonly storedListeners: ((b: StoredBatch) => void | Promise<void>)[] = []
 
   constructor(private readonly store: CollectorStore, private readonly limits: IngestLimits) {}
 
-  /** Calls `fn` after each batch is durable (before the ack is returned); errors are counted, never fail the ingest. */
-  onStored(fn: (b: StoredBatch) => void): void {
+  /**
+   * Calls `fn` after each batch is durable, in order; the ack waits for a returned promise
+   * (the topology merge: acked means merged, and the merge's pace holds the agents back
+   * instead of a queue growing). Errors are counted, never fail the ingest.
+   */
+  onStored(fn: (b: StoredBatch) => void | Promise<void>): void {
     this.storedListeners.push(fn)
   }
 
@@ -164,9 +168,11 @@ export class IngestService {
     this.store.agents.remember(updated)
     let decoded: Flow[] | undefined
     const flows = (): Flow[] => (decoded ??= flowSegment.length > 0 ? Batch.decode(flowSegment).flows as Flow[] : [])
+    const storedBatch: StoredBatch = { agentId, n, receivedAtUs: nowMs * 1000, sentAtUs: rest.sentAtUs, flowSegment, flows, rest }
     for (const fn of this.storedListeners) {
       try {
-        fn({ agentId, n, receivedAtUs: nowMs * 1000, sentAtUs: rest.sentAtUs, flowSegment, flows, rest })
+        const r = fn(storedBatch)
+        if (r !== undefined) await r
       } catch {
         this.counters.inc('ingest_listener_errors_total')
       }

@@ -23,8 +23,8 @@ export interface Contribution {
   packets: number
   missedBytes: number
   degraded: boolean
-  /** Every agent that reported this flow. */
-  observers: string[]
+  /** Every agent that reported this flow; undefined while only `agentId` has (most flows). */
+  observers: string[] | undefined
   /** Roll-up dimensions the flow was counted under. */
   dims: string[]
 }

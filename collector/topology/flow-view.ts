@@ -1,5 +1,6 @@
 /** Protocol messages → the views the merge works on (pure). */
-import { flowCommunityId, type Flow, type HostObservation, type Gap } from '../../protocol/index.js'
+import { hash } from 'node:crypto'
+import { communityIdV1Input, type Flow, type HostObservation, type Gap } from '../../protocol/index.js'
 import { ipText, macText } from './addresses.js'
 import type { FlowView, L4, LossPeriod, ObservationView } from './types.js'
 
@@ -15,6 +16,25 @@ const GAP_REASON = ['unspecified', 'spool_full', 'queue_full', 'rejected', 'spoo
 
 export interface FlowParts { view: FlowView; established: boolean; origBytes: number; respBytes: number }
 
+const scratch = Buffer.allocUnsafe(40)
+
+/**
+ * The de-duplication key of a flow: equal for two records exactly when their Community IDs
+ * are equal, without hashing. A derived Community ID (seed 0, left off the wire) is keyed by
+ * its hash input; a digest on the wire is keyed by the same input when it is the seed-0
+ * digest of the flow's own fields (checked, so an agent that sends it matches one that
+ * leaves it out), else by its text. "" when the flow has none.
+ */
+export function flowDedupKey(f: Pick<Flow, 'communityId' | 'communityIdDerived' | 'ipProto' | 'origH' | 'respH' | 'origP' | 'respP'>): string {
+  const d = f.communityId
+  if (!f.communityIdDerived && d.length === 0) return ''
+  const n = communityIdV1Input(f.ipProto, f.origH, f.respH, f.origP, f.respP, 0, scratch)
+  if (f.communityIdDerived) return n === 0 ? '' : scratch.toString('latin1', 0, n)
+  const digest = Buffer.from(d.buffer, d.byteOffset, d.length)
+  if (n > 0 && digest.equals(hash('sha1', scratch.subarray(0, n), 'buffer'))) return scratch.toString('latin1', 0, n)
+  return `1:${digest.toString('base64')}`
+}
+
 export function flowView(agentId: string, f: Flow): FlowParts | undefined {
   const orig = ipText(f.origH)
   const resp = ipText(f.respH)
@@ -28,7 +48,7 @@ export function flowView(agentId: string, f: Flow): FlowParts | undefined {
     view: {
       agentId, tsUs, endUs, orig, resp, vlan: f.vlan ?? undefined, proto, respPort: f.respP, service: f.service,
       bytes: origBytes + respBytes, packets: f.origPkts + f.respPkts, missedBytes: f.missedBytes,
-      communityId: flowCommunityId(f), interim: f.interim,
+      dedupKey: flowDedupKey(f), interim: f.interim,
     },
     established: proto === 'tcp' ? ESTABLISHED.has(f.connState) : f.respPkts > 0,
     origBytes, respBytes,

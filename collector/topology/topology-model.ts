@@ -41,12 +41,26 @@ const MINUTE_US = 60_000_000
 const HOUR_US = 3_600_000_000
 const LIMITS = { ips: 16, macs: 8, names: 16, services: 64, osHints: 16, software: 16, agents: 32, edgeServices: 8 }
 
-function pushBounded<T>(list: T[], v: T, max: number, same: (a: T) => boolean = (a) => a === v): boolean {
+function pushBounded<T>(list: T[], v: T, max: number, same: (a: T) => boolean): boolean {
   if (list.some(same)) return false
   if (list.length >= max) return false
   list.push(v)
   return true
 }
+
+/** pushBounded for texts (no closure per call: this runs for every flow). */
+function addBounded(list: string[], v: string, max: number): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === v) return false
+  if (list.length >= max) return false
+  list.push(v)
+  return true
+}
+
+/** Key of an address in its scope: the address itself in the global scope (most lookups). */
+const ipKey = (scope: string, ip: string): string => scope === '' ? ip : `${scope}|${ip}`
+
+/** Edges between one pair of hosts (a cache over `edges`, see edgeOf). */
+type PairEdges = EdgeRecord[]
 
 export class TopologyModel {
   readonly hosts = new Map<string, HostRecord>()
@@ -58,9 +72,10 @@ export class TopologyModel {
   readonly deletedHosts = new Set<string>()
   readonly deletedEdges = new Set<string>()
   readonly newLossPeriods: LossPeriod[] = []
-  readonly rollupDeltas = new Map<string, RollupDelta>()
-  /** scope|ip → host id; mac → host id; merged id → surviving id. */
-  private readonly byIp = new Map<string, string>()
+  /** Roll-up deltas since the last flush: "res|bucket" → dim → delta (takeRollupDeltas). */
+  private readonly rollupIndex = new Map<string, Map<string, RollupDelta>>()
+  /** ipKey(scope, ip) → host; mac → host id; merged id → surviving id. */
+  private readonly byIp = new Map<string, HostRecord>()
   private readonly byMac = new Map<string, string>()
   private readonly alias = new Map<string, string>()
   counters = { flows: 0, duplicate_flows: 0, updated_flows: 0, degraded_flows: 0, observations: 0, hosts_dropped: 0, edges_dropped: 0, hosts_merged: 0 }
@@ -80,8 +95,10 @@ export class TopologyModel {
   lookup(idOrAddr: string): HostRecord | undefined {
     const direct = this.hosts.get(this.alias.get(idOrAddr) ?? idOrAddr)
     if (direct !== undefined) return direct
-    const byIp = this.byIp.get(`|${idOrAddr}`) ?? this.byMac.get(idOrAddr.toLowerCase())
-    return byIp === undefined ? undefined : this.hosts.get(byIp)
+    const byIp = this.byIp.get(idOrAddr)
+    if (byIp !== undefined) return byIp
+    const byMac = this.byMac.get(idOrAddr.toLowerCase())
+    return byMac === undefined ? undefined : this.hosts.get(byMac)
   }
 
   private newHost(id: string, scope: string, tsUs: number): HostRecord | undefined {
@@ -98,12 +115,12 @@ export class TopologyModel {
   }
 
   private bindIp(h: HostRecord, key: string, ip: string): void {
-    const prev = this.byIp.get(key)
-    if (prev !== undefined && prev !== h.id) {
-      const old = this.hosts.get(prev)
-      if (old !== undefined) { old.ips = old.ips.filter((x) => x !== ip); this.dirtyHosts.add(old.id) }
+    const old = this.byIp.get(key)
+    if (old !== undefined && old !== h) {
+      old.ips = old.ips.filter((x) => x !== ip)
+      this.dirtyHosts.add(old.id)
     }
-    this.byIp.set(key, h.id)
+    this.byIp.set(key, h)
     const i = h.ips.indexOf(ip)
     if (i >= 0) h.ips.splice(i, 1)
     h.ips.push(ip)
@@ -113,19 +130,16 @@ export class TopologyModel {
   private touch(h: HostRecord, agentId: string, fromUs: number, toUs: number): void {
     if (fromUs > 0 && fromUs < h.first_seen_us) h.first_seen_us = fromUs
     if (toUs > h.last_seen_us) h.last_seen_us = toUs
-    pushBounded(h.agents, agentId, LIMITS.agents)
+    addBounded(h.agents, agentId, LIMITS.agents)
     this.dirtyHosts.add(h.id)
   }
 
   /** The host of an address (created when unknown). */
   private hostOfIp(ip: string, vlan: number | undefined, tsUs: number): HostRecord | undefined {
     const scope = this.scopeOf(ip, vlan)
-    const key = `${scope}|${ip}`
-    const id = this.byIp.get(key)
-    if (id !== undefined) {
-      const h = this.hosts.get(id)
-      if (h !== undefined) return h
-    }
+    const key = ipKey(scope, ip)
+    const known = this.byIp.get(key)
+    if (known !== undefined) return known
     const h = this.newHost(scope === '' ? ip : `${ip}%${scope}`, scope, tsUs)
     if (h === undefined) return undefined
     this.bindIp(h, key, ip)
@@ -136,13 +150,14 @@ export class TopologyModel {
   /** Merges host `from` into `into`: identities, attributes, counters and edges. */
   private mergeHosts(from: HostRecord, into: HostRecord): void {
     this.counters.hosts_merged++
-    for (const ip of from.ips) this.bindIp(into, `${from.scope}|${ip}`, ip)
-    for (const m of from.macs) { pushBounded(into.macs, m, LIMITS.macs); this.byMac.set(m, into.id) }
+    this.pairs.clear()
+    for (const ip of from.ips) this.bindIp(into, ipKey(from.scope, ip), ip)
+    for (const m of from.macs) { addBounded(into.macs, m, LIMITS.macs); this.byMac.set(m, into.id) }
     for (const n of from.names) pushBounded(into.names, n, LIMITS.names, (x) => x.name === n.name && x.source === n.source)
     for (const s of from.services) pushBounded(into.services, s, LIMITS.services, (x) => x.port === s.port && x.proto === s.proto)
-    for (const o of from.os_hints) pushBounded(into.os_hints, o, LIMITS.osHints)
-    for (const o of from.software) pushBounded(into.software, o, LIMITS.software)
-    for (const a of from.agents) pushBounded(into.agents, a, LIMITS.agents)
+    for (const o of from.os_hints) addBounded(into.os_hints, o, LIMITS.osHints)
+    for (const o of from.software) addBounded(into.software, o, LIMITS.software)
+    for (const a of from.agents) addBounded(into.agents, a, LIMITS.agents)
     into.first_seen_us = Math.min(into.first_seen_us, from.first_seen_us)
     into.last_seen_us = Math.max(into.last_seen_us, from.last_seen_us)
     into.flows_out += from.flows_out; into.flows_in += from.flows_in
@@ -171,8 +186,8 @@ export class TopologyModel {
         cur.duplicate_flows += e.duplicate_flows; cur.degraded_flows += e.degraded_flows
         cur.first_seen_us = Math.min(cur.first_seen_us, e.first_seen_us)
         cur.last_seen_us = Math.max(cur.last_seen_us, e.last_seen_us)
-        for (const a of e.agents) pushBounded(cur.agents, a, LIMITS.agents)
-        for (const s of e.services) pushBounded(cur.services, s, LIMITS.edgeServices)
+        for (const a of e.agents) addBounded(cur.agents, a, LIMITS.agents)
+        for (const s of e.services) addBounded(cur.services, s, LIMITS.edgeServices)
       }
       this.deletedEdges.delete(id)
       this.dirtyEdges.add(id)
@@ -186,10 +201,10 @@ export class TopologyModel {
     let h: HostRecord | undefined
     if (o.mac !== '') {
       const scope = this.scopeOf(o.ip, o.vlan)
-      const key = `${scope}|${o.ip}`
+      const key = ipKey(scope, o.ip)
       const mac = o.mac.toLowerCase()
       const hm = this.hosts.get(this.byMac.get(mac) ?? '')
-      const hi = this.hosts.get(this.byIp.get(key) ?? '')
+      const hi = this.byIp.get(key)
       if (hm !== undefined && hi !== undefined && hm !== hi) {
         // The address belongs to a host already known by its MAC: an address-only host is
         // the same machine seen before its MAC was known; a host with another MAC lost
@@ -209,7 +224,7 @@ export class TopologyModel {
         this.onChange?.({ kind: 'host', host: created })
         h = created
       }
-      if (pushBounded(h.macs, mac, LIMITS.macs)) {
+      if (addBounded(h.macs, mac, LIMITS.macs)) {
         this.byMac.set(mac, h.id)
         if (h.vendor === undefined) { const v = vendorOfMac(mac); if (v !== undefined) h.vendor = v }
       }
@@ -225,16 +240,27 @@ export class TopologyModel {
       if (cur === undefined) pushBounded(h.services, s, LIMITS.services, () => false)
       else if (cur.name === '' && s.name !== '') cur.name = s.name
     }
-    if (o.software !== '') pushBounded(h.software, o.software, LIMITS.software)
-    if (o.osHint !== '') pushBounded(h.os_hints, o.osHint, LIMITS.osHints)
-    if (o.dhcpVendorClass !== '') pushBounded(h.os_hints, `dhcp_vendor_class:${o.dhcpVendorClass}`, LIMITS.osHints)
+    if (o.software !== '') addBounded(h.software, o.software, LIMITS.software)
+    if (o.osHint !== '') addBounded(h.os_hints, o.osHint, LIMITS.osHints)
+    if (o.dhcpVendorClass !== '') addBounded(h.os_hints, `dhcp_vendor_class:${o.dhcpVendorClass}`, LIMITS.osHints)
   }
 
   // ── flows ───────────────────────────────────────────────────────────────────────────
 
-  /** Per resolution (minute, hour): the bucket of the last flow and its key prefix (flows of a batch are mostly in one bucket). */
+  /** Per resolution (minute, hour): the bucket of the last flow and its deltas by dim (flows of a batch are mostly in one bucket). */
   private readonly rollupBucket = [-1, -1]
-  private readonly rollupPrefix = ['', '']
+  private readonly rollupCur: Map<string, RollupDelta>[] = [new Map(), new Map()]
+
+  get rollupPending(): boolean { return this.rollupIndex.size > 0 }
+
+  /** The roll-up deltas merged since the last call (the flush's snapshot). */
+  takeRollupDeltas(): RollupDelta[] {
+    const out: RollupDelta[] = []
+    for (const byDim of this.rollupIndex.values()) for (const d of byDim.values()) out.push(d)
+    this.rollupIndex.clear()
+    this.rollupBucket[0] = -1; this.rollupBucket[1] = -1
+    return out
+  }
   /** proto + service → roll-up dims (shared, never mutated). */
   private readonly dimsCache = new Map<string, string[]>()
 
@@ -253,24 +279,48 @@ export class TopologyModel {
     for (let r = 0; r < 2; r++) {
       const span = r === 0 ? MINUTE_US : HOUR_US
       const bucketUs = Math.floor(tsUs / span) * span
-      if (bucketUs !== this.rollupBucket[r]) { this.rollupBucket[r] = bucketUs; this.rollupPrefix[r] = `${r + 1}|${bucketUs}|` }
-      const prefix = this.rollupPrefix[r]!
-      for (const dim of dims) {
-        const k = prefix + dim
-        const d = this.rollupDeltas.get(k)
-        if (d === undefined) this.rollupDeltas.set(k, { resolution: r + 1, bucketUs, dim, flows, bytes, packets })
+      let cur = this.rollupCur[r]!
+      if (bucketUs !== this.rollupBucket[r]) {
+        const k = `${r + 1}|${bucketUs}`
+        let byDim = this.rollupIndex.get(k)
+        if (byDim === undefined) { byDim = new Map(); this.rollupIndex.set(k, byDim) }
+        this.rollupBucket[r] = bucketUs
+        this.rollupCur[r] = cur = byDim
+      }
+      for (let i = 0; i < dims.length; i++) {
+        const dim = dims[i]!
+        const d = cur.get(dim)
+        if (d === undefined) cur.set(dim, { resolution: r + 1, bucketUs, dim, flows, bytes, packets })
         else { d.flows += flows; d.bytes += bytes; d.packets += packets }
       }
     }
   }
 
+  /**
+   * src host → dst host → the edges between them: a cache over `edges` that finds a flow's
+   * edge by object identity instead of building and hashing its id text for every flow.
+   * Emptied whenever edges are moved or deleted (host merges, expiry, clear); refilled on
+   * demand from `edges`, the source of truth.
+   */
+  private readonly pairs = new Map<HostRecord, Map<HostRecord, PairEdges>>()
+
   private edgeOf(src: HostRecord, dst: HostRecord, proto: L4, port: number, tsUs: number): EdgeRecord | undefined {
+    let byDst = this.pairs.get(src)
+    if (byDst === undefined) { byDst = new Map(); this.pairs.set(src, byDst) }
+    let list = byDst.get(dst)
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) { const c = list[i]!; if (c.port === port && c.proto === proto) return c }
+    } else {
+      list = []
+      byDst.set(dst, list)
+    }
     const id = edgeId(src.id, dst.id, proto, port)
     let e = this.edges.get(id)
-    if (e !== undefined) return e
+    if (e !== undefined) { list.push(e); return e }
     if (this.edges.size >= this.opts.maxEdges) { this.counters.edges_dropped++; return undefined }
     e = { id, src: src.id, dst: dst.id, proto, port, services: [], flows: 0, bytes: 0, packets: 0, first_seen_us: tsUs, last_seen_us: tsUs, agents: [], duplicate_flows: 0, degraded_flows: 0 }
     this.edges.set(id, e)
+    list.push(e)
     this.deletedEdges.delete(id)
     this.onChange?.({ kind: 'edge', edge: e })
     return e
@@ -304,8 +354,8 @@ export class TopologyModel {
     if (e === undefined) return
     if (f.tsUs < e.first_seen_us) e.first_seen_us = f.tsUs
     if (f.endUs > e.last_seen_us) e.last_seen_us = f.endUs
-    pushBounded(e.agents, f.agentId, LIMITS.agents)
-    if (f.service !== '') pushBounded(e.services, f.service, LIMITS.edgeServices)
+    addBounded(e.agents, f.agentId, LIMITS.agents)
+    if (f.service !== '') addBounded(e.services, f.service, LIMITS.edgeServices)
     if (established && f.proto !== 'icmp' && f.proto !== 'other') {
       const cur = dst.services.find((x) => x.port === f.respPort && x.proto === f.proto)
       if (cur === undefined) pushBounded(dst.services, { port: f.respPort, proto: f.proto, name: f.service }, LIMITS.services, () => false)
@@ -315,17 +365,18 @@ export class TopologyModel {
     const dims = this.dimsOf(f.proto, f.service)
     const c: Contribution = {
       agentId: f.agentId, tsUs: f.tsUs, edgeId: e.id, src: src.id, dst: dst.id, bytesOut: origBytes, bytesIn: respBytes,
-      packets: f.packets, missedBytes: f.missedBytes, degraded, observers: [f.agentId], dims,
+      packets: f.packets, missedBytes: f.missedBytes, degraded, observers: undefined, dims,
     }
-    const prev = f.communityId === '' ? undefined : this.dedup.find(f.communityId, f.tsUs)
+    const prev = f.dedupKey === '' ? undefined : this.dedup.find(f.dedupKey, f.tsUs)
     if (prev !== undefined && (prev.agentId !== f.agentId || prev.tsUs === f.tsUs)) {
       const sameAgentUpdate = prev.agentId === f.agentId
       if (sameAgentUpdate) this.counters.updated_flows++
       else {
         this.counters.duplicate_flows++
-        if (!prev.observers.includes(f.agentId)) prev.observers.push(f.agentId)
+        if (prev.observers === undefined) prev.observers = [prev.agentId, f.agentId]
+        else if (!prev.observers.includes(f.agentId)) prev.observers.push(f.agentId)
         const pe = this.edges.get(prev.edgeId)
-        if (pe !== undefined) { pe.duplicate_flows++; pushBounded(pe.agents, f.agentId, LIMITS.agents); this.dirtyEdges.add(pe.id) }
+        if (pe !== undefined) { pe.duplicate_flows++; addBounded(pe.agents, f.agentId, LIMITS.agents); this.dirtyEdges.add(pe.id) }
       }
       // Replace the kept view when this one is an update or a better view.
       if (sameAgentUpdate ? c.packets >= prev.packets : compareViews(c, prev) < 0) {
@@ -338,7 +389,7 @@ export class TopologyModel {
     }
     this.counters.flows++
     if (degraded) this.counters.degraded_flows++
-    if (f.communityId !== '') this.dedup.add(f.communityId, c)
+    if (f.dedupKey !== '') this.dedup.add(f.dedupKey, c)
     this.apply(c, 1, true)
   }
 
@@ -359,12 +410,14 @@ export class TopologyModel {
   /** Loads a stored host (at start). */
   loadHost(h: HostRecord): void {
     this.hosts.set(h.id, h)
-    for (const ip of h.ips) this.byIp.set(`${h.scope}|${ip}`, h.id)
+    for (const ip of h.ips) this.byIp.set(ipKey(h.scope, ip), h)
     for (const m of h.macs) this.byMac.set(m, h.id)
     for (const m of h.merged ?? []) this.alias.set(m, h.id)
   }
 
   loadEdge(e: EdgeRecord): void { this.edges.set(e.id, e) }
+
+  // (edge cache: see edgeOf)
 
   /** Drops hosts and edges not seen since cutoffUs. */
   expire(cutoffUs: number): { hosts: number; edges: number } {
@@ -377,18 +430,19 @@ export class TopologyModel {
     for (const h of [...this.hosts.values()]) {
       if (h.last_seen_us >= cutoffUs) continue
       this.hosts.delete(h.id); this.dirtyHosts.delete(h.id); this.deletedHosts.add(h.id); hosts++
-      for (const ip of h.ips) if (this.byIp.get(`${h.scope}|${ip}`) === h.id) this.byIp.delete(`${h.scope}|${ip}`)
+      for (const ip of h.ips) { const k = ipKey(h.scope, ip); if (this.byIp.get(k) === h) this.byIp.delete(k) }
       for (const m of h.macs) if (this.byMac.get(m) === h.id) this.byMac.delete(m)
     }
     this.loss.expire(cutoffUs)
+    if (hosts > 0 || edges > 0) this.pairs.clear()
     return { hosts, edges }
   }
 
   clear(): void {
-    this.hosts.clear(); this.edges.clear(); this.byIp.clear(); this.byMac.clear(); this.alias.clear()
+    this.hosts.clear(); this.edges.clear(); this.byIp.clear(); this.byMac.clear(); this.alias.clear(); this.pairs.clear()
     this.dedup.clear(); this.loss.clear()
     this.dirtyHosts.clear(); this.dirtyEdges.clear(); this.deletedHosts.clear(); this.deletedEdges.clear()
-    this.rollupDeltas.clear(); this.newLossPeriods.length = 0
+    this.rollupIndex.clear(); this.rollupBucket[0] = -1; this.rollupBucket[1] = -1; this.newLossPeriods.length = 0
     for (const k of Object.keys(this.counters) as (keyof typeof this.counters)[]) this.counters[k] = 0
   }
 }

@@ -1,9 +1,14 @@
 /**
  * Keeps the merged topology (topology-model.ts) in step with the store: merges each batch
- * after it is durable (IngestService.onStored), persists what changed every
- * `flushIntervalMs` in ONE atomic write (hosts, edges, roll-ups, loss periods and the
+ * after it is durable (IngestService.onStored; the ack waits for it), persists what changed
+ * every `flushIntervalMs` in ONE atomic write (hosts, edges, roll-ups, loss periods and the
  * watermark = the highest batch number merged), reloads it at start and replays batches
  * stored after the watermark, and rebuilds everything from stored batches on demand.
+ *
+ * Merges, flushes, expiry and rebuilds run one at a time on one chain, so a flush's snapshot
+ * always holds whole batches (its watermark is exact). A merge works in slices: after
+ * `sliceMs` of work it yields to the event loop, so a large batch never holds other
+ * requests for longer than that; the flush serialises its hosts and edges the same way.
  *
  * A batch that was durable but not merged when the process died (stored before the last
  * flush's watermark but finished after it — concurrent ingest of several agents) is not
@@ -13,8 +18,8 @@ import { Batch, type Flow, type Gap, type HostObservation } from '../../protocol
 import type { CollectorStore, RollupRow, TopologyFlush } from '../storage/index.js'
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
-import { ipText } from './addresses.js'
-import { flowView, gapLoss, observationView } from './flow-view.js'
+import { gapLoss, observationView } from './flow-view.js'
+import { mergeFlows } from './merge-flows.js'
 import { TopRollups } from './top-rollups.js'
 import { TopologyModel, type TopologyChange, type TopologyOptions } from './topology-model.js'
 import { decodeEdge, encodeEdge } from './edge-codec.js'
@@ -22,7 +27,14 @@ import type { HostRecord } from './types.js'
 
 export interface TopologyServiceOptions extends TopologyOptions {
   flushIntervalMs: number
+  /** A merge or a flush yields to the event loop after this much work (ms); default 5. */
+  sliceMs?: number
 }
+
+/** Flows merged between two looks at the clock. */
+const SLICE_CHECK_FLOWS = 128
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export class TopologyService {
   readonly model: TopologyModel
@@ -30,18 +42,21 @@ export class TopologyService {
   readonly tops: TopRollups
   private watermark = 0
   private timer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> = Promise.resolve()
+  /** Merges, flushes, expiry and rebuilds, one after the other. */
+  private chain: Promise<unknown> = Promise.resolve()
+  private readonly sliceMs: number
   private readonly listeners = new Set<(c: TopologyChange) => void>()
   /** Changes whenever the model may have changed (response caches key on it). */
   generation = 0
   /** Changes whenever the model is cleared (start, rebuild): a build in slices restarts on it. */
   resets = 0
-  counters = { batches_merged: 0, flushes: 0, flush_errors: 0, merge_errors: 0 }
+  counters = { batches_merged: 0, flushes: 0, flush_errors: 0, merge_errors: 0, merge_yields: 0, flush_yields: 0 }
   /** Counters of the /api/v1/topology answer cache (set by the route plugin; exported in /metrics). */
   answerCounters: Readonly<Record<string, number>> = {}
 
   constructor(private readonly store: CollectorStore, private readonly opts: TopologyServiceOptions, private readonly log: Logger) {
     this.model = new TopologyModel(opts)
+    this.sliceMs = opts.sliceMs ?? 5
     this.tops = new TopRollups(store)
     this.model.onChange = (c) => { for (const l of this.listeners) l(c) }
   }
@@ -54,8 +69,19 @@ export class TopologyService {
 
   get subscribers(): number { return this.listeners.size }
 
+  /** Runs `fn` after everything queued on the chain (merges, flushes, expiry, rebuilds). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn)
+    this.chain = p.catch(() => undefined)
+    return p
+  }
+
   /** Loads the stored topology, replays batches after the watermark, starts the flush timer. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.serial(() => this.load())
+  }
+
+  private async load(): Promise<void> {
     this.model.clear()
     this.resets++
     this.tops.clear()
@@ -81,17 +107,22 @@ export class TopologyService {
     await this.flush()
   }
 
-  /** IngestService listener: merges one durable batch (synchronous, in memory). */
-  readonly onStored = (b: StoredBatch): void => {
+  /** IngestService listener: merges one durable batch, in slices; resolves once it is merged (never rejects). */
+  readonly onStored = (b: StoredBatch): Promise<void> => this.serial(async () => {
     try {
-      this.merge(b.agentId, b.n, b.flows(), b.rest, b.receivedAtUs)
+      await this.merge(b.agentId, b.n, b.flows(), b.rest, b.receivedAtUs)
     } catch (err) {
       this.counters.merge_errors++
       this.log.error({ err, n: b.n }, 'topology merge failed for a batch')
     }
+  })
+
+  /** Resolves when everything queued so far (merges, flushes) is done. */
+  settled(): Promise<void> {
+    return this.serial(() => Promise.resolve())
   }
 
-  private merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): void {
+  private async merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
     const m = this.model
     if (rest !== undefined) {
       for (const g of rest.gaps as Gap[]) { const p = gapLoss(agentId, g, rest.sentAtUs || receivedAtUs); if (p !== undefined) m.addLoss(p) }
@@ -102,15 +133,14 @@ export class TopologyService {
       }
       for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o))
     }
-    const tops = this.tops
-    for (const f of flows) {
-      const v = flowView(agentId, f)
-      if (v !== undefined) {
-        const w = v.view
-        tops.add(w.tsUs, w.orig, w.resp, w.service, f.proto, w.respPort, w.bytes, w.packets)
-        m.flow(w, v.established, v.origBytes, v.respBytes)
-      } else {
-        tops.add(f.tsUs, ipText(f.origH), ipText(f.respH), f.service, f.proto, f.respP, f.origIpBytes + f.respIpBytes, f.origPkts + f.respPkts)
+    let t0 = performance.now()
+    for (let i = 0; i < flows.length; i += SLICE_CHECK_FLOWS) {
+      mergeFlows(m, this.tops, agentId, flows, i, Math.min(flows.length, i + SLICE_CHECK_FLOWS))
+      if (i + SLICE_CHECK_FLOWS < flows.length && performance.now() - t0 >= this.sliceMs) {
+        this.generation++
+        this.counters.merge_yields++
+        await yieldToLoop()
+        t0 = performance.now()
       }
     }
     if (n > this.watermark) this.watermark = n
@@ -127,17 +157,20 @@ export class TopologyService {
       const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
       const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
       const rest = Batch.decode(Buffer.concat([ho ?? Buffer.alloc(0), gp ?? Buffer.alloc(0)]))
-      this.merge(rec.agentId, rec.n, fs === undefined ? [] : Batch.decode(fs).flows as Flow[], { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
+      await this.merge(rec.agentId, rec.n, fs === undefined ? [] : Batch.decode(fs).flows as Flow[], { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
       count++
-      if (count % 200 === 0) await this.flush()
+      if (count % 200 === 0) await this.flushNow()
     }
-    await this.flush()
+    await this.flushNow()
     return count
   }
 
   /** Forgets the merged topology and roll-ups and merges every stored batch again. */
-  async rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
-    await this.flushing
+  rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
+    return this.serial(() => this.rebuildNow())
+  }
+
+  private async rebuildNow(): Promise<{ batches: number; hosts: number; edges: number }> {
     this.model.clear()
     this.resets++
     this.tops.clear()
@@ -150,25 +183,41 @@ export class TopologyService {
     return { batches, hosts: this.model.hosts.size, edges: this.model.edges.size }
   }
 
-  /** Persists what changed since the last flush (serialised). */
+  /** Persists what changed since the last flush (after what is queued; never rejects). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.doFlush()).catch((err: unknown) => {
+    return this.serial(() => this.flushNow())
+  }
+
+  /** A flush from inside the chain. */
+  private async flushNow(): Promise<void> {
+    try {
+      await this.doFlush()
+    } catch (err) {
       this.counters.flush_errors++
       this.log.error({ err }, 'topology flush failed')
-    })
-    return this.flushing
+    }
   }
 
   private async doFlush(): Promise<void> {
     const m = this.model
-    if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && m.rollupDeltas.size === 0 && m.newLossPeriods.length === 0 && !this.tops.pending) {
+    if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && !m.rollupPending && m.newLossPeriods.length === 0 && !this.tops.pending) {
       if (this.watermark === await this.store.topology.watermark()) return
     }
     const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], topRollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
-    for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }) }
-    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }) }
-    const deltas = [...m.rollupDeltas.values()]
-    m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.rollupDeltas.clear(); m.newLossPeriods.length = 0
+    // Nothing else changes the model while this runs (the chain), so the serialisation may
+    // yield between slices: requests are served in between, merges wait.
+    let t0 = performance.now()
+    let k = 0
+    const maybeYield = async (): Promise<void> => {
+      if (++k % 256 !== 0 || performance.now() - t0 < this.sliceMs) return
+      this.counters.flush_yields++
+      await yieldToLoop()
+      t0 = performance.now()
+    }
+    for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }); await maybeYield() }
+    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }); await maybeYield() }
+    const deltas = m.takeRollupDeltas()
+    m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.newLossPeriods.length = 0
     const topDeltas = this.tops.takeDeltas()
     for (const d of deltas) {
       const cur = await this.store.topology.rollup(d.resolution, d.bucketUs, d.dim)
@@ -188,10 +237,12 @@ export class TopologyService {
   }
 
   /** Retention of hosts and edges (last seen before cutoffUs). */
-  async expire(cutoffUs: number): Promise<{ hosts: number; edges: number }> {
-    const r = this.model.expire(cutoffUs)
-    this.generation++
-    await this.flush()
-    return r
+  expire(cutoffUs: number): Promise<{ hosts: number; edges: number }> {
+    return this.serial(async () => {
+      const r = this.model.expire(cutoffUs)
+      this.generation++
+      await this.flushNow()
+      return r
+    })
   }
 }

@@ -68,7 +68,8 @@ export interface FlowView {
   bytes: number
   packets: number
   missedBytes: number
-  communityId: string
+  /** De-duplication key (flow-view.ts flowDedupKey): equal exactly when the Community IDs are; "" when none. */
+  dedupKey: string
   interim: boolean
 }
 
