@@ -105,14 +105,18 @@ function u24(n: number): Buffer {
   return b
 }
 
-/** SSH identification line, a KEXINIT, then well-framed binary packets up to `extra` bytes. */
+/**
+ * SSH identification line, a KEXINIT, a NEWKEYS (what follows is encrypted, as in a real
+ * session: analyzers stop parsing there), then binary packets up to `extra` bytes.
+ */
 export function sshBanner(server: boolean, extra: number): Buffer {
   const banner = Buffer.from(server ? 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n' : 'SSH-2.0-OpenSSH_9.6\r\n')
   const lists = ['curve25519-sha256', 'ssh-ed25519', 'aes128-ctr', 'aes128-ctr', 'hmac-sha2-256', 'hmac-sha2-256', 'none', 'none', '', '']
   const kex = Buffer.concat([Buffer.from([20]), Buffer.alloc(16, 0x42),
     ...lists.map((l) => { const b = Buffer.alloc(4 + l.length); b.writeUInt32BE(l.length); b.write(l, 4); return b }), Buffer.alloc(5)])
-  const parts = [banner, sshPacket(kex)]
-  for (let left = extra - kex.length; left > 64; left -= 1024) parts.push(sshPacket(Buffer.concat([Buffer.from([94]), Buffer.alloc(Math.min(left, 1024) - 16, 0x33)])))
+  const newKeys = sshPacket(Buffer.from([21]))
+  const parts = [banner, sshPacket(kex), newKeys]
+  for (let left = extra - kex.length - newKeys.length; left > 64; left -= 1024) parts.push(sshPacket(Buffer.concat([Buffer.from([94]), Buffer.alloc(Math.min(left, 1024) - 16, 0x33)])))
   return Buffer.concat(parts)
 }
 

@@ -24,7 +24,7 @@ import type { Exchange } from '../test/helpers/traffic.js'
 export type CaptureProfile = 'mix' | 'concurrent'
 
 /** Bumped whenever the output for a given seed changes (benchmarks cache captures by it). */
-export const GENERATOR_VERSION = 6
+export const GENERATOR_VERSION = 7
 
 export interface GenerateOptions {
   profile?: CaptureProfile

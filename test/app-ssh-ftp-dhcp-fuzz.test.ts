@@ -84,6 +84,16 @@ t.test('ssh: the same rows whatever the chunking of the clear-text part', async 
   }), { numRuns: 50 })
 })
 
+t.test('ssh: a client that sent KEXINIT and NEWKEYS before the server banner stays encrypted', async (t) => {
+  // The client's whole clear-text part (and encrypted bytes after it) arrives before the
+  // server's banner: it is buffered, parsed once the banner is known, and the server's
+  // KEXINIT must not move the client back to the key exchange (its later bytes are encrypted).
+  const c = runSsh([[true, Buffer.concat([CLIENT, Buffer.alloc(48, 0x41)])], [false, SERVER], [true, Buffer.alloc(177, 0x41)], [false, Buffer.alloc(237, 0x41)]])
+  t.same(c.anomalies, [], 'no packet parsed out of encrypted bytes')
+  t.equal(c.rows.length, 1)
+  t.match(c.rows[0]![1], { client: 'SSH-2.0-OpenSSH_9.6', server: 'SSH-2.0-OpenSSH_8.9', kex_alg: 'curve25519-sha256' })
+})
+
 t.test('ssh: auth heuristic and version rules', async (t) => {
   const a = new SshAuthInference()
   t.equal(a.segment(false, 40), undefined, 'server data before client data is ignored')

@@ -202,8 +202,10 @@ export class SshAnalyzer implements AppAnalyzer {
       if (alg !== 'Algorithm negotiation failed') this.out.anomaly('ssh_unknown_kex_algorithm')
       else return
     }
-    this.state[0] = ST_KEX
-    this.state[1] = ST_KEX
+    // Both KEXINITs seen: the key exchange. A direction already past it (its NEWKEYS was
+    // parsed first, from bytes buffered until the peer's banner was known) stays where it is.
+    if (this.state[0] === ST_KEX_INIT) this.state[0] = ST_KEX
+    if (this.state[1] === ST_KEX_INIT) this.state[1] = ST_KEX
   }
 
   private hostKey(blob: Buffer): void {
