@@ -117,11 +117,6 @@ export class TopologyService {
     }
   })
 
-  /** Resolves when everything queued so far (merges, flushes) is done. */
-  settled(): Promise<void> {
-    return this.serial(() => Promise.resolve())
-  }
-
   private async merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
     const m = this.model
     if (rest !== undefined) {
