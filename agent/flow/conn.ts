@@ -79,8 +79,6 @@ export class Conn {
   /** Drawn on first use (tunnel parent, analyzer log, record): most flows need it only once. */
   private uidText: string | undefined = undefined
   uidSource: { next(): string } | undefined = undefined
-  /** Next connection in the same hash bucket. */
-  hashNext: Conn | undefined = undefined
   private hCache: [string, string] | undefined = undefined
   history = ''
   tcp: TcpState | undefined = undefined

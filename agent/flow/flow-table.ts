@@ -12,6 +12,7 @@ import { Conn, macNumber } from './conn.js'
 import { buildConnRecord } from './conn-summary.js'
 import type { ConnRecord } from './conn-record.js'
 import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
+import { FlowIndex } from './flow-index.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
 import type { LocalNets } from './local-nets.js'
 import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
@@ -55,8 +56,8 @@ export class FlowTable {
   private reused = 0
   private tracked = 0
   private live = 0
-  /** hash → first connection of the bucket (chained through Conn.hashNext). */
-  private readonly buckets = new Map<number, Conn>()
+  /** Canonical flow key → connection (open addressing over typed arrays). */
+  private readonly index = new FlowIndex()
   private readonly heap = new TimerHeap()
   private readonly uids = new UidGenerator()
   private readonly keyOut = new FlowKey()
@@ -116,8 +117,7 @@ export class FlowTable {
     } else {
       buildFlowKey(info, 0, 0, k)
     }
-    let c = this.buckets.get(k.hash)
-    while (c !== undefined && !c.keyEquals(k)) c = c.hashNext
+    let c = this.index.find(k)
     if (c !== undefined && proto === PROTO_TCP && l4 !== L4_BAD_CHECKSUM && tcpIsReuse(c, info.tcpFlags, info.seq)) {
       this.reused++
       this.remove(c, 'end')
@@ -195,8 +195,7 @@ export class FlowTable {
     }
     const app = this.cfg.app
     if (app !== undefined && (c.proto === 'tcp' || c.proto === 'udp')) c.app = app.open(new ConnView(c), t)
-    c.hashNext = this.buckets.get(c.hash)
-    this.buckets.set(c.hash, c)
+    this.index.insert(c)
     this.live++
     this.lruAppend(c)
     this.created++
@@ -278,7 +277,7 @@ export class FlowTable {
     if (c.removed) return
     if (c.app !== undefined) this.detachApp(c, Math.max(this.now, c.lastTime))
     c.removed = true
-    this.unhash(c)
+    this.index.delete(c)
     this.live--
     this.lruUnlink(c)
     this.emitted++
@@ -286,19 +285,6 @@ export class FlowTable {
     // The record is built: the endpoints' column slots go back to the pool.
     if (c.tcp !== undefined) { c.tcp.orig.release(); c.tcp.resp.release() }
     c.release()
-  }
-
-  private unhash(c: Conn): void {
-    const head = this.buckets.get(c.hash)
-    if (head === c) {
-      if (c.hashNext) this.buckets.set(c.hash, c.hashNext)
-      else this.buckets.delete(c.hash)
-    } else {
-      let p = head
-      while (p !== undefined && p.hashNext !== c) p = p.hashNext
-      if (p) p.hashNext = c.hashNext
-    }
-    c.hashNext = undefined
   }
 
   private touch(c: Conn): void {
