@@ -15,7 +15,7 @@ import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
 import { FlowIndex } from './flow-index.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
 import type { LocalNets } from './local-nets.js'
-import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
+import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
 import type { AppDispatcher } from '../app/app-dispatcher.js'
 import { ConnView } from './conn-view.js'
 import { TimerHeap } from './timer-heap.js'
@@ -33,6 +33,11 @@ export interface FlowTableConfig {
   localNets: LocalNets
   /** Application-layer analysis; absent = flows only. */
   app?: AppDispatcher | undefined
+  /**
+   * Compute each record's Community ID (a SHA-1 per record). Off only when nothing reads it
+   * (replay writing Zeek ASCII without the community_id column): records then carry ''.
+   */
+  communityId?: boolean
 }
 
 export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
@@ -42,6 +47,7 @@ export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
   otherInactivityTimeout: 60,
   tcp: ZEEK_TCP_TIMERS,
   activeTimeout: 0,
+  communityId: true,
 }
 
 export type FlowTableCounter =
@@ -133,7 +139,7 @@ export class FlowTable {
     if (this.cfg.activeTimeout > 0 && t - (c.lastInterim || c.startTime) >= this.cfg.activeTimeout) {
       c.lastInterim = t
       this.interim++
-      this.emit(buildConnRecord(c, 'active_timeout', true, this.cfg.localNets))
+      this.emit(buildConnRecord(c, 'active_timeout', true, this.cfg.localNets, this.cfg.communityId !== false))
     }
     return c
   }
@@ -170,7 +176,7 @@ export class FlowTable {
     const proto = info.ipProto
     const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
     if (proto === PROTO_TCP) {
-      c.tcp = newTcpState()
+      const tcp = initTcpState(c)
       c.inactivityTimeout = this.cfg.tcp.handshakeInactivityTimeout
       c.expireAt = t + this.cfg.tcp.synTimeout
       // Zeek's TCPAnalyzer::WantConnection orientation heuristic.
@@ -181,7 +187,7 @@ export class FlowTable {
           flip = isLikelyServerPort(k.dport, 'tcp') ? (!(f & TCP_SYN) && k.sport < k.dport) : true
         }
         if (flip) c.flipRoles()
-        else if ((f & TCP_SYN) && (f & TCP_ACK)) c.tcp.startedWithSynAck = true
+        else if ((f & TCP_SYN) && (f & TCP_ACK)) tcp.startedWithSynAck = true
       }
     } else if (proto === PROTO_UDP) {
       c.inactivityTimeout = this.cfg.udpInactivityTimeout
@@ -281,7 +287,7 @@ export class FlowTable {
     this.live--
     this.lruUnlink(c)
     this.emitted++
-    this.emit(buildConnRecord(c, reason, false, this.cfg.localNets))
+    this.emit(buildConnRecord(c, reason, false, this.cfg.localNets, this.cfg.communityId !== false))
     // The record is built: the endpoints' column slots go back to the pool.
     if (c.tcp !== undefined) { c.tcp.orig.release(); c.tcp.resp.release() }
     c.release()

@@ -121,6 +121,8 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     maxFlows: opts.maxFlows ? positiveInt(opts.maxFlows, '--max-flows') : 1_000_000,
     activeTimeout: opts.activeTimeout ? positiveInt(opts.activeTimeout, '--active-timeout') : 0,
     app: opts.app !== false,
+    // The Community ID is read by --community-id, NDJSON output and record sinks (shipping) only.
+    communityId: opts.communityId === true || opts.json === true || sinks?.onConn !== undefined,
   }, {
     onConn: (r) => { conns++; connOut?.write(r); hosts?.flow(r); sinks?.onConn?.(r) },
     onWeird: weirdOut ? (w) => { weirds++; weirdOut!.write(w) } : undefined,
