@@ -43,18 +43,22 @@ const slots = new SlotPool((n) => {
   I32 = grownColumn(I32, n * I32_STRIDE)
 })
 
+/** Plain stores, not TypedArray.fill: three fill calls were ~2% of a flows-only replay (one slot per flow). */
 function allocSlot(): number {
   const slot = slots.acquire()
   const f = slot * F64_STRIDE
-  F64.fill(0, f, f + F64_STRIDE)
-  F64[f + 9] = -1; F64[f + 10] = -1 // no MACs
-  F64[f + 11] = 60 // inactivityTimeout
-  F64.fill(Infinity, f + 12, f + 17) // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
+  const d = F64
+  for (let j = 0; j < 9; j++) d[f + j] = 0
+  d[f + 9] = -1; d[f + 10] = -1 // no MACs
+  d[f + 11] = 60 // inactivityTimeout
+  for (let j = 12; j < 17; j++) d[f + j] = Infinity // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
+  d[f + 17] = 0
   const i = slot * I32_STRIDE
-  I32.fill(0, i, i + I32_STRIDE)
-  I32[i + 1] = -1; I32[i + 2] = -1 // no VLAN
-  I32[i + 3] = F_ORIG_IS_A
-  I32[i + 16] = 6 // ipProto
+  const w = I32
+  for (let j = 0; j < I32_STRIDE; j++) w[i + j] = 0
+  w[i + 1] = -1; w[i + 2] = -1 // no VLAN
+  w[i + 3] = F_ORIG_IS_A
+  w[i + 16] = 6 // ipProto
   return slot
 }
 
