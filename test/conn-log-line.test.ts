@@ -1,11 +1,13 @@
 /**
- * The fast conn.log row renderer (connRecordToZeekLine, used by replay) must produce exactly
- * the row of the generic path (formatZeekRow over connRecordToZeekRow), and the allocation-
+ * The fast conn.log row renderers (connRecordToZeekLine, and encodeConnLine, which replay uses
+ * to write the row's bytes) must produce exactly the row of the generic path (formatZeekRow
+ * over connRecordToZeekRow), and the allocation-
  * free IPv6 text parser behind normalizeAddr must agree with ipaddr.js wherever it accepts.
  */
 import t from 'tap'
 import fc from 'fast-check'
 import ipaddr from 'ipaddr.js'
+import { connLineMaxBytes, encodeConnLine } from '../agent/output/conn-log-bytes.js'
 import { connLogFields, connRecordToZeekLine, connRecordToZeekRow } from '../agent/output/conn-log-fields.js'
 import { formatZeekRow } from '../agent/output/zeek-ascii-writer.js'
 import { formatAddrBytes, normalizeAddr, parseIpv6Text } from '../agent/output/zeek-value-format.js'
@@ -111,4 +113,23 @@ t.test('connRecordToZeekLine renders the same row as the generic writer path', a
     if (connRecordToZeekLine(rec, extras) !== generic) throw new Error(`differs: ${JSON.stringify(connRecordToZeekLine(rec, extras))} vs ${JSON.stringify(generic)}`)
   }), { numRuns: 5000 })
   t.pass('5000 records render identically')
+})
+
+t.test('encodeConnLine writes the bytes of connRecordToZeekLine + newline, within connLineMaxBytes', async (t) => {
+  const buf = Buffer.alloc(1 << 16)
+  fc.assert(fc.property(record, fc.boolean(), fc.boolean(), fc.nat(64), (rec, vlan, communityId, at) => {
+    const extras = { vlan, communityId }
+    const want = Buffer.from(connRecordToZeekLine(rec, extras) + '\n', 'utf8')
+    const max = connLineMaxBytes(rec)
+    const end = encodeConnLine(rec, extras, buf, at)
+    if (end - at > max) throw new Error(`${end - at} bytes > bound ${max}`)
+    if (!buf.subarray(at, end).equals(want)) throw new Error(`differs: ${JSON.stringify(buf.toString('utf8', at, end))} vs ${JSON.stringify(want.toString('utf8'))}`)
+  }), { numRuns: 5000 })
+  // Numbers at the edges of the digit printer and of formatZeekTime's rounding.
+  const base = fc.sample(record, { numRuns: 1, seed: 7 })[0]!
+  for (const v of [0, -0, 9, 10, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 1e21, -5, 0.9999999, 1700000000 + 0.9999996, 1700000000 + 0.0000005, 4503599627370495.5]) {
+    const rec = { ...base, ts: v, duration: v, origBytes: v, missedBytes: v, origPkts: v }
+    const end = encodeConnLine(rec, { vlan: true, communityId: true }, buf, 0)
+    t.equal(buf.toString('utf8', 0, end), connRecordToZeekLine(rec, { vlan: true, communityId: true }) + '\n', String(v))
+  }
 })

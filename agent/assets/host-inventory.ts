@@ -172,7 +172,11 @@ export class HostInventory {
   }
 
   private mac(h: HostEntry, mac: string): void {
-    if (!hasString(h.macs, mac)) h.macs = append(h.macs, mac)
+    // A MAC already listed was looked up when it was added (and a vendor once found stays):
+    // asking again gives the same answer. This saves a vendor lookup per flow of every local
+    // host whose MAC has no vendor (locally administered, unknown OUI).
+    if (hasString(h.macs, mac)) return
+    h.macs = append(h.macs, mac)
     if (!h.vendor && this.vendorOf) { h.vendor = this.vendorOf(mac); h.vendorSet = true }
   }
 

@@ -37,7 +37,7 @@ export interface ConnRecord {
   ipProto: number
 
   // ---- beyond Zeek's 22 columns ----
-  /** Community ID v1 (base64, with the "1:" prefix). */
+  /** Community ID v1 (base64, with the "1:" prefix); '' when the flow table was told nobody reads it. */
   communityId: string
   /** Outer and inner 802.1Q ids when present (Zeek's vlan-logging policy columns). */
   vlan: number | undefined

@@ -16,11 +16,17 @@ const F64_STRIDE = 18
 /**
  * histSeen, vlan, innerVlan, flags, then the key (proto, a0..a3, b0..b3, pa, pb, hash),
  * ipProto, origP, respP. Flags: origActive 1, respActive 2, origIsA 4, v6 8, localOrig and
- * localResp as two 2-bit tri-states (bit 4/6 = known, bit 5/7 = value).
+ * localResp as two 2-bit tri-states (bit 4/6 = known, bit 5/7 = value), then the TCP state bits
+ * (0x100 partial, 0x600 first packets seen, 0x800 started with SYN-ACK).
  */
 const I32_STRIDE = 19
 const F_ORIG_IS_A = 4
 const F_V6 = 8
+// TCP state bits (see TcpState): isPartial, firstPacketSeen (2 bits), startedWithSynAck.
+const F_TCP_PARTIAL = 0x100
+const F_TCP_FIRST_SHIFT = 9
+const F_TCP_FIRST = 0x600
+const F_TCP_SYNACK_START = 0x800
 
 function triState(bits: number): boolean | undefined {
   return (bits & 1) === 0 ? undefined : (bits & 2) !== 0
@@ -37,18 +43,22 @@ const slots = new SlotPool((n) => {
   I32 = grownColumn(I32, n * I32_STRIDE)
 })
 
+/** Plain stores, not TypedArray.fill: three fill calls were ~2% of a flows-only replay (one slot per flow). */
 function allocSlot(): number {
   const slot = slots.acquire()
   const f = slot * F64_STRIDE
-  F64.fill(0, f, f + F64_STRIDE)
-  F64[f + 9] = -1; F64[f + 10] = -1 // no MACs
-  F64[f + 11] = 60 // inactivityTimeout
-  F64.fill(Infinity, f + 12, f + 17) // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
+  const d = F64
+  for (let j = 0; j < 9; j++) d[f + j] = 0
+  d[f + 9] = -1; d[f + 10] = -1 // no MACs
+  d[f + 11] = 60 // inactivityTimeout
+  for (let j = 12; j < 17; j++) d[f + j] = Infinity // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
+  d[f + 17] = 0
   const i = slot * I32_STRIDE
-  I32.fill(0, i, i + I32_STRIDE)
-  I32[i + 1] = -1; I32[i + 2] = -1 // no VLAN
-  I32[i + 3] = F_ORIG_IS_A
-  I32[i + 16] = 6 // ipProto
+  const w = I32
+  for (let j = 0; j < I32_STRIDE; j++) w[i + j] = 0
+  w[i + 1] = -1; w[i + 2] = -1 // no VLAN
+  w[i + 3] = F_ORIG_IS_A
+  w[i + 16] = 6 // ipProto
   return slot
 }
 
@@ -60,7 +70,11 @@ export function connSlotsInUse(): number {
 /** Transport family of a connection, as Zeek's `proto` column. */
 export type ConnProto = 'tcp' | 'udp' | 'icmp' | 'unknown_transport'
 
-/** TCP-only connection state (Zeek's TCPSessionAdapter). */
+/**
+ * TCP-only connection state (Zeek's TCPSessionAdapter). A TCP Conn is its own TcpState
+ * (`c.tcp === c`): the endpoints are two Conn fields and the flags bits of the Conn's
+ * column row, so a TCP flow costs no separate 64-byte state object.
+ */
 export interface TcpState {
   orig: TcpEndpoint
   resp: TcpEndpoint
@@ -79,11 +93,11 @@ export class Conn {
   /** Drawn on first use (tunnel parent, analyzer log, record): most flows need it only once. */
   private uidText: string | undefined = undefined
   uidSource: { next(): string } | undefined = undefined
-  /** Next connection in the same hash bucket. */
-  hashNext: Conn | undefined = undefined
   private hCache: [string, string] | undefined = undefined
   history = ''
-  tcp: TcpState | undefined = undefined
+  /** TCP endpoints (see TcpState); undefined for other transports. */
+  orig: TcpEndpoint | undefined = undefined
+  resp: TcpEndpoint | undefined = undefined
   tunnelParents: string[] | undefined = undefined
   iface = ''
   service = ''
@@ -205,6 +219,26 @@ export class Conn {
   set origActive(v: boolean) { const i = this.slot * I32_STRIDE + 3; I32[i] = v ? I32[i]! | 1 : I32[i]! & ~1 }
   get respActive(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & 2) !== 0 }
   set respActive(v: boolean) { const i = this.slot * I32_STRIDE + 3; I32[i] = v ? I32[i]! | 2 : I32[i]! & ~2 }
+
+  /** TCP state: the Conn itself once initTcp() was called (see TcpState), else undefined. */
+  get tcp(): TcpState | undefined {
+    return this.orig !== undefined ? this as unknown as TcpState : undefined
+  }
+
+  /** Makes this a TCP connection with two fresh endpoints (called once, at creation). */
+  initTcp(orig: TcpEndpoint, resp: TcpEndpoint): TcpState {
+    this.orig = orig
+    this.resp = resp
+    this.setFlags(F_TCP_PARTIAL | F_TCP_FIRST | F_TCP_SYNACK_START, 0)
+    return this as unknown as TcpState
+  }
+
+  get isPartial(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & F_TCP_PARTIAL) !== 0 }
+  set isPartial(v: boolean) { this.setFlags(F_TCP_PARTIAL, v ? F_TCP_PARTIAL : 0) }
+  get firstPacketSeen(): number { return (I32[this.slot * I32_STRIDE + 3]! & F_TCP_FIRST) >> F_TCP_FIRST_SHIFT }
+  set firstPacketSeen(v: number) { this.setFlags(F_TCP_FIRST, (v << F_TCP_FIRST_SHIFT) & F_TCP_FIRST) }
+  get startedWithSynAck(): boolean { return (I32[this.slot * I32_STRIDE + 3]! & F_TCP_SYNACK_START) !== 0 }
+  set startedWithSynAck(v: boolean) { this.setFlags(F_TCP_SYNACK_START, v ? F_TCP_SYNACK_START : 0) }
 
   get uid(): string {
     return (this.uidText ??= this.uidSource!.next())

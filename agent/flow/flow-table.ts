@@ -12,9 +12,10 @@ import { Conn, macNumber } from './conn.js'
 import { buildConnRecord } from './conn-summary.js'
 import type { ConnRecord } from './conn-record.js'
 import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
+import { FlowIndex } from './flow-index.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
 import type { LocalNets } from './local-nets.js'
-import { newTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
+import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
 import type { AppDispatcher } from '../app/app-dispatcher.js'
 import { ConnView } from './conn-view.js'
 import { TimerHeap } from './timer-heap.js'
@@ -32,6 +33,11 @@ export interface FlowTableConfig {
   localNets: LocalNets
   /** Application-layer analysis; absent = flows only. */
   app?: AppDispatcher | undefined
+  /**
+   * Compute each record's Community ID (a SHA-1 per record). Off only when nothing reads it
+   * (replay writing Zeek ASCII without the community_id column): records then carry ''.
+   */
+  communityId?: boolean
 }
 
 export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
@@ -41,6 +47,7 @@ export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
   otherInactivityTimeout: 60,
   tcp: ZEEK_TCP_TIMERS,
   activeTimeout: 0,
+  communityId: true,
 }
 
 export type FlowTableCounter =
@@ -55,8 +62,8 @@ export class FlowTable {
   private reused = 0
   private tracked = 0
   private live = 0
-  /** hash → first connection of the bucket (chained through Conn.hashNext). */
-  private readonly buckets = new Map<number, Conn>()
+  /** Canonical flow key → connection (open addressing over typed arrays). */
+  private readonly index = new FlowIndex()
   private readonly heap = new TimerHeap()
   private readonly uids = new UidGenerator()
   private readonly keyOut = new FlowKey()
@@ -116,8 +123,7 @@ export class FlowTable {
     } else {
       buildFlowKey(info, 0, 0, k)
     }
-    let c = this.buckets.get(k.hash)
-    while (c !== undefined && !c.keyEquals(k)) c = c.hashNext
+    let c = this.index.find(k)
     if (c !== undefined && proto === PROTO_TCP && l4 !== L4_BAD_CHECKSUM && tcpIsReuse(c, info.tcpFlags, info.seq)) {
       this.reused++
       this.remove(c, 'end')
@@ -133,7 +139,7 @@ export class FlowTable {
     if (this.cfg.activeTimeout > 0 && t - (c.lastInterim || c.startTime) >= this.cfg.activeTimeout) {
       c.lastInterim = t
       this.interim++
-      this.emit(buildConnRecord(c, 'active_timeout', true, this.cfg.localNets))
+      this.emit(buildConnRecord(c, 'active_timeout', true, this.cfg.localNets, this.cfg.communityId !== false))
     }
     return c
   }
@@ -170,7 +176,7 @@ export class FlowTable {
     const proto = info.ipProto
     const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6
     if (proto === PROTO_TCP) {
-      c.tcp = newTcpState()
+      const tcp = initTcpState(c)
       c.inactivityTimeout = this.cfg.tcp.handshakeInactivityTimeout
       c.expireAt = t + this.cfg.tcp.synTimeout
       // Zeek's TCPAnalyzer::WantConnection orientation heuristic.
@@ -181,7 +187,7 @@ export class FlowTable {
           flip = isLikelyServerPort(k.dport, 'tcp') ? (!(f & TCP_SYN) && k.sport < k.dport) : true
         }
         if (flip) c.flipRoles()
-        else if ((f & TCP_SYN) && (f & TCP_ACK)) c.tcp.startedWithSynAck = true
+        else if ((f & TCP_SYN) && (f & TCP_ACK)) tcp.startedWithSynAck = true
       }
     } else if (proto === PROTO_UDP) {
       c.inactivityTimeout = this.cfg.udpInactivityTimeout
@@ -195,8 +201,7 @@ export class FlowTable {
     }
     const app = this.cfg.app
     if (app !== undefined && (c.proto === 'tcp' || c.proto === 'udp')) c.app = app.open(new ConnView(c), t)
-    c.hashNext = this.buckets.get(c.hash)
-    this.buckets.set(c.hash, c)
+    this.index.insert(c)
     this.live++
     this.lruAppend(c)
     this.created++
@@ -278,27 +283,14 @@ export class FlowTable {
     if (c.removed) return
     if (c.app !== undefined) this.detachApp(c, Math.max(this.now, c.lastTime))
     c.removed = true
-    this.unhash(c)
+    this.index.delete(c)
     this.live--
     this.lruUnlink(c)
     this.emitted++
-    this.emit(buildConnRecord(c, reason, false, this.cfg.localNets))
+    this.emit(buildConnRecord(c, reason, false, this.cfg.localNets, this.cfg.communityId !== false))
     // The record is built: the endpoints' column slots go back to the pool.
     if (c.tcp !== undefined) { c.tcp.orig.release(); c.tcp.resp.release() }
     c.release()
-  }
-
-  private unhash(c: Conn): void {
-    const head = this.buckets.get(c.hash)
-    if (head === c) {
-      if (c.hashNext) this.buckets.set(c.hash, c.hashNext)
-      else this.buckets.delete(c.hash)
-    } else {
-      let p = head
-      while (p !== undefined && p.hashNext !== c) p = p.hashNext
-      if (p) p.hashNext = c.hashNext
-    }
-    c.hashNext = undefined
   }
 
   private touch(c: Conn): void {

@@ -40,10 +40,9 @@ export const ZEEK_TCP_TIMERS: TcpTimers = {
   inactivityTimeout: 300, handshakeInactivityTimeout: 60,
 }
 
-export function newTcpState(): NonNullable<Conn['tcp']> {
-  const orig = new TcpEndpoint(true)
-  const resp = new TcpEndpoint(false)
-  return { orig, resp, isPartial: false, firstPacketSeen: 0, startedWithSynAck: false }
+/** Makes `c` a TCP connection (two fresh endpoints; the Conn holds the TCP state itself). */
+export function initTcpState(c: Conn): NonNullable<Conn['tcp']> {
+  return c.initTcp(new TcpEndpoint(true), new TcpEndpoint(false))
 }
 
 function endpointCheckHistory(c: Conn, ep: TcpEndpoint, mask: number, code: string): boolean {

@@ -55,8 +55,11 @@ const slots = new SlotPool((n) => {
 
 function allocSlot(): number {
   const slot = slots.acquire()
-  U32.fill(0, slot * U32_STRIDE, slot * U32_STRIDE + U32_STRIDE)
-  I32.fill(0, slot * I32_STRIDE, slot * I32_STRIDE + I32_STRIDE)
+  // Plain stores, not TypedArray.fill (a builtin call each; one slot per endpoint).
+  const u = slot * U32_STRIDE
+  U32[u] = 0; U32[u + 1] = 0; U32[u + 2] = 0
+  const i = slot * I32_STRIDE
+  for (let j = 0; j < I32_STRIDE; j++) I32[i + j] = 0
   const f = slot * F64_STRIDE
   F64[f] = 0 // finSeq
   F64[f + 1] = -1; F64[f + 2] = -1; F64[f + 3] = -1 // histLast*

@@ -95,6 +95,24 @@ export class ZeekAsciiWriter {
     this.count++
   }
 
+  /**
+   * For rows rendered straight into bytes (conn-log-bytes.ts): a buffer with room for
+   * `maxBytes` at rowOffset, or undefined (then use writeLine). The row must not start with
+   * "#" (first columns are times or counts) and must end with its newline; finish with commitRow.
+   */
+  reserveRow(maxBytes: number): Buffer | undefined {
+    return this.sink.reserve(maxBytes)
+  }
+
+  get rowOffset(): number {
+    return this.sink.offset
+  }
+
+  commitRow(end: number): void {
+    this.sink.commit(end)
+    this.count++
+  }
+
   /** Writes #close, flushes and closes the file. */
   async close(): Promise<void> {
     this.sink.append(`#close${ZEEK_SEPARATOR}${formatZeekLogDate(this.now())}\n`)

@@ -7,6 +7,7 @@ import type { RawPacket } from '../../capture/raw-packet.js'
 import { LINKTYPE_ETHERNET } from '../../capture/link-types.js'
 import type { ConnRecord, WeirdRecord } from '../../flow/conn-record.js'
 import { connLogFields, connRecordToJson, connRecordToZeekLine, CONN_LOG_PATH } from '../../output/conn-log-fields.js'
+import { connLineMaxBytes, encodeConnLine } from '../../output/conn-log-bytes.js'
 import { NdjsonWriter } from '../../output/ndjson-writer.js'
 import { weirdRecordToJson, weirdRecordToZeekRow, WEIRD_LOG_FIELDS, WEIRD_LOG_PATH } from '../../output/weird-log-fields.js'
 import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
@@ -85,7 +86,15 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     } else {
       const c = new ZeekAsciiWriter(join(opts.logDir, 'conn.log'), CONN_LOG_PATH, connLogFields(extras))
       const w = new ZeekAsciiWriter(join(opts.logDir, 'weird.log'), WEIRD_LOG_PATH, WEIRD_LOG_FIELDS)
-      connOut = { write: (r) => c.writeLine(connRecordToZeekLine(r, extras)), close: () => c.close() }
+      connOut = {
+        // Rows go straight into the file buffer as bytes (no row string per connection).
+        write: (r) => {
+          const b = c.reserveRow(connLineMaxBytes(r))
+          if (b === undefined) c.writeLine(connRecordToZeekLine(r, extras))
+          else c.commitRow(encodeConnLine(r, extras, b, c.rowOffset))
+        },
+        close: () => c.close(),
+      }
       weirdOut = { write: (r) => w.write(weirdRecordToZeekRow(r)), close: () => w.close() }
     }
   }
@@ -121,6 +130,8 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     maxFlows: opts.maxFlows ? positiveInt(opts.maxFlows, '--max-flows') : 1_000_000,
     activeTimeout: opts.activeTimeout ? positiveInt(opts.activeTimeout, '--active-timeout') : 0,
     app: opts.app !== false,
+    // The Community ID is read by --community-id, NDJSON output and record sinks (shipping) only.
+    communityId: opts.communityId === true || opts.json === true || sinks?.onConn !== undefined,
   }, {
     onConn: (r) => { conns++; connOut?.write(r); hosts?.flow(r); sinks?.onConn?.(r) },
     onWeird: weirdOut ? (w) => { weirds++; weirdOut!.write(w) } : undefined,
