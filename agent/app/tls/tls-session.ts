@@ -13,7 +13,7 @@ import {
   EXT_PRE_SHARED_KEY, EXT_SESSION_TICKET, HRR_RANDOM, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_CLIENT_KEY_EXCHANGE,
   HS_SERVER_HELLO, HS_SERVER_KEY_EXCHANGE, SSLv2, SSLv3, TLSv10, TLSv11, TLSv12, TLSv13, versionName, versionOk,
 } from './tls-constants.js'
-import { ja3, ja3s, ja4, ja4s } from './tls-fingerprints.js'
+import { ja3, ja3s, ja4Memo, ja4s } from './tls-fingerprints.js'
 import {
   parseCertificateList, parseClientHello, parseEcdheServerKeyExchange, parseServerHello, parseV2ClientHello,
   type ClientHello,
@@ -245,7 +245,7 @@ export class TlsSession implements AppAnalyzer {
       const fp = ja3(ch)
       s.ja3 = fp.hash
       s.ja3String = fp.string
-      s.ja4 = ja4(ch)
+      s.ja4 = ja4Memo(ch, fp.string)
     }
   }
 
