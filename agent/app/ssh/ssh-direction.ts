@@ -5,7 +5,32 @@
 import ipaddr from 'ipaddr.js'
 import type { LocalNets } from '../../flow/local-nets.js'
 
+/** Bytes of a plain dotted-quad IPv4 text ("10.0.0.1"), else undefined (hand-written: no ipaddr.js objects). */
+function dottedQuad(addr: string): Uint8Array | undefined {
+  const out = new Uint8Array(4)
+  let part = 0
+  let v = 0
+  let digits = 0
+  for (let i = 0; i <= addr.length; i++) {
+    const c = i < addr.length ? addr.charCodeAt(i) : 0x2e
+    if (c >= 0x30 && c <= 0x39) {
+      // No leading zeros (ipaddr.js reads those as octal): such text goes the slow way.
+      if (digits === 1 && v === 0) return undefined
+      v = v * 10 + (c - 0x30)
+      if (++digits > 3 || v > 255) return undefined
+    } else if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined
+      out[part++] = v
+      v = 0
+      digits = 0
+    } else return undefined
+  }
+  return part === 4 ? out : undefined
+}
+
 function parseLocal(nets: LocalNets, addr: string): boolean {
+  const quad = dottedQuad(addr)
+  if (quad !== undefined) return nets.isLocal(quad)
   try {
     return nets.isLocal(Uint8Array.from(ipaddr.parse(addr).toByteArray()))
   } catch {
