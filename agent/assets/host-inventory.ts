@@ -184,7 +184,7 @@ export class HostInventory {
   }
 
   private mac(h: HostEntry, mac: string): void {
-    if (h.macs.length < MAX_LIST && !hasString(h.macs, mac)) h.macs = append(h.macs, mac)
+    if (!hasString(h.macs, mac)) h.macs = append(h.macs, mac)
     if (!h.vendor && this.vendorOf) { h.vendor = this.vendorOf(mac); h.vendorSet = true }
   }
 
