@@ -230,3 +230,29 @@ t.test('an unwritable path is OUTPUT_UNWRITABLE naming the path', async (t) => {
     }
   }
 })
+
+t.test('writeRecord renders the same line as write with the values in field order', async (t) => {
+  const fields: ZeekField[] = [
+    { name: 's', type: 'string' }, { name: 'ts', type: 'time' }, { name: 'n', type: 'count' }, { name: 'b', type: 'bool' },
+    { name: 'h', type: 'addr' }, { name: 'e', type: 'enum' }, { name: 'v', type: 'vector[string]' }, { name: 'i', type: 'interval' },
+    { name: 'p', type: 'port' }, { name: 'set', type: 'set[string]' },
+  ]
+  const rows: Array<Record<string, unknown>> = [
+    { s: '#hash first', ts: 1700000000.5, n: 3, b: true, h: '10.0.0.1', e: 'tcp', v: ['a', 'b,c'], i: 0.25, p: 80, set: [] },
+    { s: Buffer.from([0x61, 0xff, 0x5c]), ts: NaN, n: undefined, b: false, h: 'FD00:0::1', e: '-', v: [], i: undefined, p: 0n, set: ['x'] },
+    { s: '', n: 2.7, b: null, h: new Uint8Array([192, 168, 0, 1]), e: '(empty)', v: undefined, i: -1.5 },
+    {},
+  ]
+  const a = join(tmp, 'record-a.log')
+  const b = join(tmp, 'record-b.log')
+  const wa = new ZeekAsciiWriter(a, 'x', fields, { openTime: new Date(0), now: () => new Date(0) })
+  const wb = new ZeekAsciiWriter(b, 'x', fields, { openTime: new Date(0), now: () => new Date(0) })
+  for (const r of rows) {
+    wa.writeRecord(r)
+    wb.write(fields.map((f) => r[f.name]))
+  }
+  await wa.close()
+  await wb.close()
+  t.equal(readFileSync(a, 'utf8'), readFileSync(b, 'utf8'))
+  t.equal(wa.rows, rows.length)
+})

@@ -153,7 +153,10 @@ export class AppDispatcher implements SessionOwner {
   private deliver(s: AppSession, isOrig: boolean, data: Buffer, ts: number): void {
     if (data.length === 0) return
     if (ts > this.now) this.now = ts
-    if (s.dpd !== undefined) this.detect(s, s.dpd, isOrig, data, ts)
+    const dpd = s.dpd
+    // A chunk detection looked at without keeping it yet: kept after delivery only if
+    // detection is still on then (a confirmation during delivery ends it: no copy at all).
+    const keep = dpd !== undefined && this.detect(s, dpd, isOrig, data, ts)
     const list = s.analyzers
     // Analyzers attached by an upgrade during this loop start with the next chunk.
     for (let i = 0, n = list.length; i < n; i++) {
@@ -166,6 +169,7 @@ export class AppDispatcher implements SessionOwner {
         a.detach()
       }
     }
+    if (keep && s.dpd === dpd) dpd.add(isOrig, data, ts)
   }
 
   private gap(s: AppSession, isOrig: boolean, len: number): void {
@@ -176,13 +180,21 @@ export class AppDispatcher implements SessionOwner {
     }
   }
 
-  private detect(s: AppSession, dpd: DpdBuffer, isOrig: boolean, data: Buffer, ts: number): void {
+  /**
+   * Runs the detectors over the direction's prefix including `data`. Returns true when `data`
+   * was not kept yet and must be (dpd.add) once it has been delivered, if detection is then
+   * still on. The first chunk of a direction is looked at in place (a view): most connections
+   * confirm on it (HTTP request line, TLS ClientHello) and then never copy a byte.
+   */
+  private detect(s: AppSession, dpd: DpdBuffer, isOrig: boolean, data: Buffer, ts: number): boolean {
     const limit = this.cfg.dpdBufferBytes
-    if (dpd.bytes(isOrig) >= limit) {
+    const had = dpd.bytes(isOrig)
+    if (had >= limit) {
       if (dpd.bytes(!isOrig) >= limit) this.endDetection(s)
-      return
+      return false
     }
-    const first = dpd.add(isOrig, data, ts)
+    const deferred = had === 0
+    const first = deferred ? (data.length > limit ? data.subarray(0, limit) : data) : dpd.add(isOrig, data, ts)
     const detectors = this.detectors[s.conn.proto]
     let settled = isOrig ? s.settledOrig : s.settledResp
     for (let i = 0; i < detectors.length; i++) {
@@ -201,17 +213,22 @@ export class AppDispatcher implements SessionOwner {
       const a = this.attach(s, f)
       this.counters.inc('analyzers_by_detection')
       // Replay what was seen before detection, except the chunk being delivered right now
-      // (nothing once a confirmation during an earlier replay ended detection).
+      // (not kept yet when deferred; nothing once a confirmation during an earlier replay ended detection).
       if (s.dpd === dpd) dpd.replay((o, d, t) => {
         try { a.analyzer.deliver(o, d, t) } catch { this.counters.inc('analyzer_exceptions'); a.detach() }
-      }, 1, () => a.detached)
+      }, deferred ? 0 : 1, () => a.detached)
     }
     if (isOrig) s.settledOrig = settled
     else s.settledResp = settled
-    if (s.dpd === undefined) return
-    // Over when the buffer is full, or when no detector is left that could still say yes.
+    if (s.dpd === undefined) return false
+    // Over when the buffer is full (counting a deferred chunk), or when no detector is left that could still say yes.
     const all = (1 << detectors.length) - 1
-    if (dpd.full || ((s.tried | (s.settledOrig & s.settledResp)) & all) === all) this.endDetection(s)
+    const full = deferred ? first.length >= limit && dpd.bytes(!isOrig) >= limit : dpd.full
+    if (full || ((s.tried | (s.settledOrig & s.settledResp)) & all) === all) {
+      this.endDetection(s)
+      return false
+    }
+    return deferred
   }
 
   /** @internal A confirmation (Zeek's PIA stops looking) or the detection buffer is full. */

@@ -121,20 +121,32 @@ export class HostInventory {
     if (!o.ip) return
     const h = this.host(o.ip, o.ts)
     if (o.mac) this.mac(h, o.mac)
-    if (o.name && o.nameSource) {
+    // A full list takes nothing more (append is a no-op then), so it is not searched either:
+    // a busy server's 32 names were compared on every observation of it (hand-written loops).
+    if (o.name && o.nameSource && h.names.length < MAX_LIST) {
       const name = o.name
       const source = o.nameSource
-      if (!h.names.some((n) => n.name === name && n.source === source)) h.names = append(h.names, { name, source })
+      const list = h.names
+      let seen = false
+      for (let i = 0; i < list.length; i++) if (list[i]!.name === name && list[i]!.source === source) { seen = true; break }
+      if (!seen) h.names = append(list, { name, source })
     }
-    if (o.software) {
+    if (o.software && h.software.length < MAX_LIST) {
       const sw = o.software
-      if (!h.software.some((s) => s.name === sw)) h.software = append(h.software, { name: sw, role: o.softwareRole ?? 'unknown' })
+      const list = h.software
+      let seen = false
+      for (let i = 0; i < list.length; i++) if (list[i]!.name === sw) { seen = true; break }
+      if (!seen) h.software = append(list, { name: sw, role: o.softwareRole ?? 'unknown' })
     }
-    if (o.service) {
+    if (o.service && h.services.length < MAX_LIST) {
       const sv = o.service
-      if (!h.services.some((s) => s.port === sv.port && s.proto === sv.proto && s.service === sv.name)) {
-        h.services = append(h.services, { port: sv.port, proto: sv.proto, service: sv.name, software: o.softwareRole === 'server' ? o.software : undefined })
+      const list = h.services
+      let seen = false
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i]!
+        if (s.port === sv.port && s.proto === sv.proto && s.service === sv.name) { seen = true; break }
       }
+      if (!seen) h.services = append(list, { port: sv.port, proto: sv.proto, service: sv.name, software: o.softwareRole === 'server' ? o.software : undefined })
     }
     if (o.osHint) this.osHint(h, o.osHint)
     if (o.dhcpVendorClass) this.osHint(h, `dhcp_vendor_class:${o.dhcpVendorClass}`)
@@ -181,7 +193,7 @@ export class HostInventory {
   }
 
   private osHint(h: HostEntry, hint: string): void {
-    if (!hasString(h.osHints, hint)) h.osHints = append(h.osHints, hint)
+    if (h.osHints.length < MAX_LIST && !hasString(h.osHints, hint)) h.osHints = append(h.osHints, hint)
   }
 
   /** Hosts, most recently seen last. */

@@ -8,7 +8,7 @@
  * Output is buffered (see BufferedFileSink); errors are AgentError OUTPUT_UNWRITABLE.
  */
 import { BufferedFileSink } from './buffered-file-sink.js'
-import { formatZeekValue, ZEEK_EMPTY_FIELD, ZEEK_SEPARATOR, ZEEK_SET_SEPARATOR, ZEEK_UNSET_FIELD, type ZeekType } from './zeek-value-format.js'
+import { formatZeekValue, zeekValueFormatter, ZEEK_EMPTY_FIELD, ZEEK_SEPARATOR, ZEEK_SET_SEPARATOR, ZEEK_UNSET_FIELD, type ZeekType } from './zeek-value-format.js'
 
 export type { ZeekType } from './zeek-value-format.js'
 
@@ -71,6 +71,9 @@ export class ZeekAsciiWriter {
   private readonly sink: BufferedFileSink
   private readonly now: () => Date
   private count = 0
+  /** Per column: its name and its value formatter (made on the first writeRecord). */
+  private names: string[] | undefined
+  private formatters: Array<(v: unknown) => string> | undefined
 
   constructor(readonly filePath: string, readonly logPath: string, readonly fields: readonly ZeekField[], opts?: ZeekAsciiWriterOptions) {
     this.now = opts?.now ?? ((): Date => new Date())
@@ -87,6 +90,18 @@ export class ZeekAsciiWriter {
   write(values: readonly unknown[]): void {
     this.sink.append(formatZeekRow(this.fields, values) + '\n')
     this.count++
+  }
+
+  /**
+   * A row given as a record keyed by field name (missing = unset): the same line as
+   * write(fields.map((f) => row[f.name])), built without the value array or a type switch per value.
+   */
+  writeRecord(row: Readonly<Record<string, unknown>>): void {
+    const names = (this.names ??= this.fields.map((f) => f.name))
+    const fmts = (this.formatters ??= this.fields.map((f) => zeekValueFormatter(f.type)))
+    let line = fmts[0]!(row[names[0]!])
+    for (let i = 1; i < names.length; i++) line += ZEEK_SEPARATOR + fmts[i]!(row[names[i]!])
+    this.writeLine(line)
   }
 
   /** A row already rendered by a column-specific formatter (without the newline). */

@@ -49,6 +49,9 @@ export function zeekString(b: Uint8Array): string | Uint8Array {
   return Buffer.byteLength(s, 'utf8') === b.length && !s.includes('\ufffd') ? s : Uint8Array.from(b)
 }
 
+/** An answers-column value: addresses are text already, other replies are bytes. */
+const answerText = (a: Uint8Array | string): string | Uint8Array => (typeof a === 'string' ? a : zeekString(a))
+
 export function dnsRow(conn: AppConnInfo, i: DnsInfo): Record<string, unknown> {
   return {
     ts: i.ts,
@@ -72,7 +75,7 @@ export function dnsRow(conn: AppConnInfo, i: DnsInfo): Record<string, unknown> {
     RD: i.RD,
     RA: i.RA,
     Z: i.Z,
-    answers: i.answers?.map(zeekString),
+    answers: i.answers?.map(answerText),
     TTLs: i.TTLs?.slice(),
     rejected: i.rejected,
     opcode: i.opcode,

@@ -12,6 +12,12 @@ import { formatAddrBytes } from '../../output/zeek-value-format.js'
 
 const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** Address encoded in a reverse-lookup name, or undefined. */
 export function reverseNameToAddr(name: string): string | undefined {
   const n = name.toLowerCase()
@@ -46,8 +52,13 @@ export function dnsObservations(msg: DnsMessage, conn: AppConnInfo, fromOrig: bo
     return out
   }
   if (!h.qr) return out
+  // Answers usually share their owner name (several A records): its text is made once.
+  let prevName: Uint8Array | undefined
+  let prevText = ''
   for (const a of msg.answers) {
-    const owner = text(a.name)
+    const owner = prevName !== undefined && sameBytes(prevName, a.name) ? prevText : text(a.name)
+    prevName = a.name
+    prevText = owner
     if ((a.atype === RR.A || a.atype === RR.AAAA) && a.addr !== undefined && owner !== '') {
       out.push({ ts, ip: a.addr, name: owner, nameSource: mdns ? 'mdns' : 'dns_a' })
     } else if (a.atype === RR.PTR && a.target !== undefined && a.target.length > 0) {

@@ -14,8 +14,8 @@ import { formatAddrBytes } from '../../output/zeek-value-format.js'
 
 export interface RdataResult {
   ok: boolean
-  /** The answers-column text (bytes: TXT strings may hold anything). */
-  reply?: Uint8Array
+  /** The answers-column text (bytes: TXT strings may hold anything; an address is already text). */
+  reply?: Uint8Array | string
   /** A/AAAA/A6 address as Zeek prints it. */
   addr?: string
   /** PTR/CNAME/NS/MX/SRV target name. */
@@ -33,10 +33,14 @@ const cat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts)
 const OK_SILENT: RdataResult = { ok: true }
 const FAIL: RdataResult = { ok: false }
 
+// Module functions rather than closures made per record (hand-written hot path).
+const nameOf = (c: DnsCursor, ctx: RdataContext, down = true): Uint8Array => extractName(c, down, ctx.netbios, ctx.weird)
+const checkLength = (c: DnsCursor, start: number, rdlength: number, weird: (name: string) => void): void => {
+  if (c.pos - start !== rdlength) weird('DNS_RR_length_mismatch')
+}
+
 export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner: Uint8Array, ctx: RdataContext): RdataResult {
   const { netbios, weird } = ctx
-  const name = (down = true): Uint8Array => extractName(c, down, netbios, weird)
-  const lengthCheck = (start: number): void => { if (c.pos - start !== rdlength) weird('DNS_RR_length_mismatch') }
   const start = c.pos
   switch (atype) {
     case RR.A: {
@@ -46,7 +50,7 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
       }
       const a = exBytes(c, 4)
       const addr = a.length === 4 ? formatAddrBytes(a) : '0.0.0.0'
-      return { ok: true, reply: enc(addr), addr }
+      return { ok: true, reply: addr, addr }
     }
     case RR.AAAA:
     case RR.A6: {
@@ -60,21 +64,21 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
         b[i * 4 + 3] = w & 0xff
       }
       const addr = formatAddrBytes(b)
-      return { ok: true, reply: enc(addr), addr }
+      return { ok: true, reply: addr, addr }
     }
     case RR.NS:
     case RR.CNAME:
     case RR.PTR: {
-      const t = name()
-      lengthCheck(start)
+      const t = nameOf(c, ctx)
+      checkLength(c, start, rdlength, weird)
       return { ok: true, reply: t, target: t }
     }
     case RR.SOA: {
-      const mname = name()
-      name()
+      const mname = nameOf(c, ctx)
+      nameOf(c, ctx)
       if (c.len < 20) return FAIL
       for (let i = 0; i < 5; i++) ex32(c)
-      lengthCheck(start)
+      checkLength(c, start, rdlength, weird)
       return { ok: true, reply: mname }
     }
     case RR.WKS:
@@ -88,8 +92,8 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
       return OK_SILENT
     case RR.MX: {
       ex16(c)
-      const t = name()
-      lengthCheck(start)
+      const t = nameOf(c, ctx)
+      checkLength(c, start, rdlength, weird)
       return { ok: true, reply: t, target: t }
     }
     case RR.TXT:
@@ -104,8 +108,8 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
       ex16(c)
       ex16(c)
       ex16(c)
-      const t = name()
-      lengthCheck(start)
+      const t = nameOf(c, ctx)
+      checkLength(c, start, rdlength, weird)
       return { ok: true, reply: t, target: t }
     }
     case RR.NAPTR:
@@ -113,7 +117,7 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
     case RR.EDNS:
       return parseEdns(c, weird)
     case RR.TSIG: {
-      name()
+      nameOf(c, ctx)
       ex32(c)
       ex16(c)
       ex16(c)
@@ -132,7 +136,7 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
       ex32(c)
       ex16(c)
       const nameStart = c.pos
-      const signer = name()
+      const signer = nameOf(c, ctx)
       exBytes(c, rdlength - ((c.pos - nameStart) + 18))
       return { ok: true, reply: cat(enc(`RRSIG ${covered} `), signer.length === 0 ? enc('<Root>') : signer) }
     }
@@ -144,7 +148,7 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
       return { ok: true, reply: enc(`DNSKEY ${algo}`) }
     }
     case RR.NSEC: {
-      const next = name()
+      const next = nameOf(c, ctx)
       let bitmaps = rdlength - (c.pos - start)
       while (bitmaps > 0 && c.len > 0) {
         const bm = ex16(c) & 0xff
@@ -218,7 +222,7 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
         return FAIL
       }
       ex16(c)
-      name(false)
+      nameOf(c, ctx, false)
       const parsed = c.pos - start
       if (parsed < rdlength) skip(c, rdlength - parsed)
       return OK_SILENT

@@ -35,7 +35,7 @@ export interface DnsInfo {
   RD: boolean
   RA: boolean
   Z: number
-  answers?: Uint8Array[]
+  answers?: Array<Uint8Array | string>
   TTLs?: number[]
   rejected: boolean
   opcode?: number

@@ -53,7 +53,37 @@ export function parseHeader(field: Buffer): HttpHeader | undefined {
   if (i >= field.length || field[i] !== 0x3a) return undefined
   i++
   while (i < field.length && isSpace(field[i]!)) i++
-  return { name, upper: name.toString('latin1').toUpperCase(), value: field.subarray(i) }
+  return { name, upper: upperName(name), value: field.subarray(i) }
+}
+
+/** Upper-case names of the common header fields, by length (shared strings, see upperName). */
+const KNOWN_NAMES: string[][] = []
+for (const n of [
+  'HOST', 'USER-AGENT', 'ACCEPT', 'ACCEPT-ENCODING', 'ACCEPT-LANGUAGE', 'ACCEPT-RANGES', 'AGE', 'AUTHORIZATION',
+  'CACHE-CONTROL', 'CONNECTION', 'CONTENT-DISPOSITION', 'CONTENT-ENCODING', 'CONTENT-LENGTH', 'CONTENT-RANGE',
+  'CONTENT-TYPE', 'COOKIE', 'DATE', 'ETAG', 'EXPIRES', 'KEEP-ALIVE', 'LAST-MODIFIED', 'LOCATION', 'ORIGIN',
+  'PRAGMA', 'REFERER', 'SERVER', 'SET-COOKIE', 'TRANSFER-ENCODING', 'UPGRADE', 'VARY', 'VIA', 'X-FORWARDED-FOR',
+  'X-POWERED-BY',
+]) (KNOWN_NAMES[n.length] ??= []).push(n)
+
+/**
+ * The upper-case name: a shared constant for common fields (no two strings per header line;
+ * hand-written hot path), else the latin1 text upper-cased. Same result either way.
+ */
+function upperName(name: Buffer): string {
+  const cands = KNOWN_NAMES[name.length]
+  if (cands !== undefined) {
+    for (let c = 0; c < cands.length; c++) {
+      const cand = cands[c]!
+      let k = 0
+      for (; k < name.length; k++) {
+        const b = name[k]!
+        if ((b >= 0x61 && b <= 0x7a ? b - 32 : b) !== cand.charCodeAt(k)) break
+      }
+      if (k === name.length) return cand
+    }
+  }
+  return name.toString('latin1').toUpperCase()
 }
 
 const TSPECIALS = new Set('()<>@,;:\\"/[]?='.split('').map((c) => c.charCodeAt(0)))

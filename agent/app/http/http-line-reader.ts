@@ -15,6 +15,8 @@ export interface LineSink {
   plain(data: Buffer): void
 }
 
+const NO_PARTS: Buffer[] = Object.freeze([]) as unknown as Buffer[]
+
 export class HttpLineReader {
   /** Bytes still to deliver raw before returning to line mode; Infinity = until the end. */
   plainRemaining = 0
@@ -22,7 +24,8 @@ export class HttpLineReader {
   stopped = false
   skippedBytes = 0
   longLines = 0
-  private parts: Buffer[] = []
+  /** Pieces of a line split across chunks (a shared empty list until the first one). */
+  private parts: Buffer[] = NO_PARTS
   private partLen = 0
   private skipLF = false
   private discarding = false
@@ -78,7 +81,7 @@ export class HttpLineReader {
 
   /** Forget a partial line (after a gap). */
   reset(): void {
-    this.parts = []
+    this.parts = NO_PARTS
     this.partLen = 0
     this.discarding = false
     this.skipLF = false
@@ -89,20 +92,25 @@ export class HttpLineReader {
     if (this.discarding) { this.skippedBytes += b.length; return }
     const room = this.maxLine - this.partLen
     if (b.length > room) {
-      if (room > 0) { this.parts.push(Buffer.from(b.subarray(0, room))); this.partLen += room }
+      if (room > 0) { this.part(Buffer.from(b.subarray(0, room))); this.partLen += room }
       this.skippedBytes += b.length - room
       this.discarding = true
       return
     }
-    this.parts.push(Buffer.from(b))
+    this.part(Buffer.from(b))
     this.partLen += b.length
+  }
+
+  private part(b: Buffer): void {
+    if (this.parts === NO_PARTS) this.parts = [b]
+    else this.parts.push(b)
   }
 
   private emit(sink: LineSink): void {
     const truncated = this.discarding
     if (truncated) this.longLines++
     const line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partLen)
-    this.parts = []
+    this.parts = NO_PARTS
     this.partLen = 0
     this.discarding = false
     sink.line(line, truncated)

@@ -14,7 +14,7 @@
 import { constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
 import { contentType, firstToken, headerFilename, parseHeader, type HttpHeader } from './http-header.js'
 import type { HttpLineReader } from './http-line-reader.js'
-import { sniffMime, SNIFF_BYTES } from './mime-sniff.js'
+import { sniffMime, sniffMimeText, SNIFF_BYTES } from './mime-sniff.js'
 
 export const enum ExpectBody { No, Maybe, Yes }
 
@@ -77,8 +77,8 @@ export class HttpMessage {
   private filename: Buffer | undefined
   private fileStarted = false
   private sniffed = false
-  private bof: Buffer[] = []
-  private bofLen = 0
+  /** The first body bytes as latin1 text, for sniffing (text, not buffer copies: sniffing reads text). */
+  private bofText = ''
   private zipped: Buffer[] = []
   private zippedLen = 0
 
@@ -281,7 +281,7 @@ export class HttpMessage {
     }
     if (!this.sniffed) {
       const piece = extra ? Buffer.concat([data, Buffer.from('\r\n')]) : data
-      const take = Math.min(piece.length, SNIFF_BYTES - this.bofLen)
+      const take = Math.min(piece.length, SNIFF_BYTES - this.bofText.length)
       if (take === SNIFF_BYTES) {
         // The first piece fills the sniff buffer by itself: sniff it in place, no copy.
         this.sniffed = true
@@ -289,16 +289,16 @@ export class HttpMessage {
         if (mime !== undefined) this.ev.fileMime(this.isOrig, mime)
         return
       }
-      if (take > 0) { this.bof.push(Buffer.from(piece.subarray(0, take))); this.bofLen += take }
-      if (this.bofLen >= SNIFF_BYTES) this.sniffNow()
+      if (take > 0) this.bofText += piece.toString('latin1', 0, take)
+      if (this.bofText.length >= SNIFF_BYTES) this.sniffNow()
     }
   }
 
   private sniffNow(): void {
     if (this.sniffed || !this.fileStarted) return
     this.sniffed = true
-    const mime = sniffMime(this.bof.length === 1 ? this.bof[0]! : Buffer.concat(this.bof, this.bofLen))
-    this.bof = []
+    const mime = sniffMimeText(this.bofText)
+    this.bofText = ''
     if (mime !== undefined) this.ev.fileMime(this.isOrig, mime)
   }
 

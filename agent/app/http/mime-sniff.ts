@@ -7,7 +7,7 @@
  * latin1 string; Zeek's "." (any byte but newline) is written [^\n].
  */
 
-interface MagicSig { mime: string; strength: number; re: RegExp }
+interface MagicSig { mime: string; strength: number; re: { test(s: string): boolean } }
 
 /** Zeek's default_file_bof_buffer_size. */
 export const SNIFF_BYTES = 4096
@@ -49,7 +49,9 @@ const SIGS: MagicSig[] = [
   sig('application/javascript', 60, `^${WS}*document\\.write(ln)?[: \\t]?\\(`),
   sig('application/javascript', 60, '^\\(function\\(\\)[ \\t\\n]*\\{'),
   sig('application/javascript', 60, `^${WS}*<script>${WS}*(var|function) `),
-  sig('text/x-php', 40, '^[^\\n]*<\\?php'),
+  // '^[^\\n]*<\\?php' without the regex (which ran to the end of the line and backtracked):
+  // "<?php" holds no newline, so it matches when the first "<?php" starts before the first newline.
+  { mime: 'text/x-php', strength: 40, re: { test: (s: string): boolean => { const i = s.indexOf('<?php'); if (i < 0) return false; const nl = s.indexOf('\n'); return nl < 0 || i < nl } } },
   sig('application/x-executable', 50, '^\\x7fELF[\\x01\\x02](\\x01[^]{10}\\x02\\x00|\\x02[^]{10}\\x00\\x02)'),
   sig('application/x-sharedlib', 50, '^\\x7fELF[\\x01\\x02](\\x01[^]{10}\\x03\\x00|\\x02[^]{10}\\x00\\x03)'),
   // image.sig
@@ -84,7 +86,12 @@ const BY_STRENGTH = [...SIGS].sort((a, b) => b.strength - a.strength)
 /** The MIME type Zeek's file_sniff would report for these first bytes, or undefined. */
 export function sniffMime(bof: Buffer): string | undefined {
   if (bof.length === 0) return undefined
-  const s = bof.toString('latin1', 0, Math.min(bof.length, SNIFF_BYTES))
+  return sniffMimeText(bof.toString('latin1', 0, Math.min(bof.length, SNIFF_BYTES)))
+}
+
+/** sniffMime of the first bytes already as latin1 text (at most SNIFF_BYTES characters). */
+export function sniffMimeText(s: string): string | undefined {
+  if (s.length === 0) return undefined
   for (const g of BY_STRENGTH) if (g.re.test(s)) return g.mime
   return undefined
 }

@@ -39,6 +39,12 @@ const COMPRESSION_ALGS = new Set(['zlib', 'zlib@openssh.com'])
 export class SshAnalyzer implements AppAnalyzer {
   private readonly state = [ST_VERSION, ST_VERSION]
   private readonly pending: [Buffer, Buffer] = [EMPTY, EMPTY]
+  /**
+   * Copies of chunks that arrived after `pending` while the direction waits for the peer's
+   * identification (nothing can be parsed): joined once when parsing can go on, instead of a
+   * concat of everything so far per segment.
+   */
+  private readonly held: [Buffer[] | undefined, Buffer[] | undefined] = [undefined, undefined]
   private clientKind = SSH_UNKNOWN
   private serverKind = SSH_UNKNOWN
   private wire = SSH_UNKNOWN
@@ -65,9 +71,16 @@ export class SshAnalyzer implements AppAnalyzer {
       return
     }
     const prev = this.pending[dir]!
+    if (prev.length > 0 && st !== ST_VERSION && this.wire === SSH_UNKNOWN && (this.clientKind === SSH_UNKNOWN || this.serverKind === SSH_UNKNOWN)) {
+      // Still waiting for the peer's identification: parse() could do nothing with it yet.
+      const h = this.held[dir]
+      if (h === undefined) this.held[dir] = [Buffer.from(data)]
+      else h.push(Buffer.from(data))
+      return
+    }
     // Nothing pending: parse the chunk in place and copy only an unfinished tail.
     const inPlace = prev.length === 0
-    this.pending[dir] = inPlace ? data : Buffer.concat([prev, data])
+    this.pending[dir] = inPlace ? data : Buffer.concat([this.joined(dir), data])
     const enc = this.parse(isOrig, ts)
     if (inPlace && this.pending[dir]!.length > 0) this.pending[dir] = Buffer.from(this.pending[dir]!)
     if (enc > 0) this.encrypted(isOrig, enc)
@@ -77,19 +90,29 @@ export class SshAnalyzer implements AppAnalyzer {
     this.hadGap = true
     this.pending[0] = EMPTY
     this.pending[1] = EMPTY
+    this.held[0] = this.held[1] = undefined
   }
 
   finish(): void {
     this.pending[0] = EMPTY
     this.pending[1] = EMPTY
+    this.held[0] = this.held[1] = undefined
     if (this.row === undefined || this.logged) return
     this.write()
+  }
+
+  /** The direction's pending bytes with any held chunks joined on. */
+  private joined(dir: number): Buffer {
+    const held = this.held[dir]
+    if (held === undefined) return this.pending[dir]!
+    this.held[dir] = undefined
+    return (this.pending[dir] = Buffer.concat([this.pending[dir]!, ...held]))
   }
 
   /** Parses what is buffered for one direction; returns bytes seen after it turned encrypted. */
   private parse(isOrig: boolean, ts: number): number {
     const dir = isOrig ? 0 : 1
-    let buf = this.pending[dir]!
+    let buf = this.joined(dir)
     let off = 0
     let enc = 0
     for (;;) {
@@ -265,6 +288,7 @@ export class SshAnalyzer implements AppAnalyzer {
     this.out.anomaly(anomaly)
     this.state[dir] = ST_DEAD
     this.pending[dir] = EMPTY
+    this.held[dir] = undefined
   }
 }
 

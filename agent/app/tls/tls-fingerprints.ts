@@ -100,6 +100,26 @@ export function ja4(h: ClientHello, transport: 't' | 'q' | 'd' = 't'): string {
   return `${a}_${b}_${c}`
 }
 
+const ja4Seen = new Map<string, string>()
+
+/**
+ * ja4(h) remembered by its inputs: `ja3String` (version, ciphers, extensions, groups, point
+ * formats without GREASE) plus the supported versions, the first ALPN value and the signature
+ * algorithms determine it. A client build sends the same hello on every connection, so this
+ * skips the hex/sort/join work (bounded like the hash memos).
+ */
+export function ja4Memo(h: ClientHello, ja3String: string, transport: 't' | 'q' | 'd' = 't'): string {
+  const alpn = h.alpnFirst === undefined ? '' : h.alpnFirst.toString('latin1')
+  const key = `${transport}${ja3String}|${h.supportedVersions.join('-')}|${h.signatureAlgorithms.join('-')}|${alpn.length}:${alpn}`
+  let v = ja4Seen.get(key)
+  if (v === undefined) {
+    v = ja4(h, transport)
+    if (ja4Seen.size >= MEMO_MAX) ja4Seen.clear()
+    ja4Seen.set(key, v)
+  }
+  return v
+}
+
 export function ja4s(h: ServerHello, transport: 't' | 'q' | 'd' = 't'): string {
   const version = h.supportedVersions.length > 0 ? h.supportedVersions[0]! : h.version
   const exts = noGrease(h.extensions.map((e) => e.type))

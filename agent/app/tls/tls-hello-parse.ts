@@ -2,6 +2,8 @@
  * ClientHello / ServerHello bodies (handshake header already removed) and the extensions the
  * ssl.log and the fingerprints need. Pure and bounds-checked: a malformed hello returns
  * `undefined` (the caller counts it); a malformed extension is kept raw and skipped.
+ * Buffers in a result (random, session id, extension data, first ALPN value) are views into
+ * `body`, not copies: the TLS session reads them during the handshake message and keeps none.
  */
 import {
   EXT_ALPN, EXT_EC_POINT_FORMATS, EXT_KEY_SHARE, EXT_SERVER_NAME, EXT_SIGNATURE_ALGORITHMS,
@@ -85,7 +87,7 @@ function parseExtensions(c: Cursor): TlsExtension[] {
     const len = e.u16()
     const data = e.bytes(len)
     if (!e.ok) break
-    out.push({ type, data: Buffer.from(data) })
+    out.push({ type, data })
   }
   c.p = end
   return out
@@ -143,7 +145,7 @@ export function parseClientHello(body: Buffer): ClientHello | undefined {
   for (let i = 0; i + 1 < cipherBytes.length; i += 2) ciphers.push(cipherBytes.readUInt16BE(i))
   const extensions = parseExtensions(c)
   const h: ClientHello = {
-    version, random: Buffer.from(random), sessionId: Buffer.from(sessionId), extensions, ciphers, compressionMethods,
+    version, random, sessionId, extensions, ciphers, compressionMethods,
     serverNames: [], alpn: [], alpnFirst: undefined, groups: [], pointFormats: [], signatureAlgorithms: [],
     supportedVersions: [], keyShareGroups: [], v2: false,
   }
@@ -176,7 +178,7 @@ export function parseV2ClientHello(body: Buffer): ClientHello | undefined {
   const ciphers: number[] = []
   for (let i = 0; i + 2 < cs.length; i += 3) ciphers.push(cs.readUIntBE(i, 3))
   return {
-    version, random: Buffer.from(challenge), sessionId: Buffer.from(sessionId), extensions: [], ciphers,
+    version, random: challenge, sessionId, extensions: [], ciphers,
     compressionMethods: [], serverNames: [], alpn: [], alpnFirst: undefined, groups: [], pointFormats: [],
     signatureAlgorithms: [], supportedVersions: [], keyShareGroups: [], v2: true,
   }
@@ -194,7 +196,7 @@ export function parseServerHello(body: Buffer): ServerHello | undefined {
   if (!c.ok) return undefined
   const extensions = parseExtensions(c)
   const h: ServerHello = {
-    version, random: Buffer.from(random), sessionId: Buffer.from(sessionId), extensions, cipher, compressionMethod,
+    version, random, sessionId, extensions, cipher, compressionMethod,
     alpn: [], supportedVersions: [], keyShareGroups: [],
   }
   for (const e of extensions) {

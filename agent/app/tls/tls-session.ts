@@ -13,7 +13,7 @@ import {
   EXT_PRE_SHARED_KEY, EXT_SESSION_TICKET, HRR_RANDOM, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_CLIENT_KEY_EXCHANGE,
   HS_SERVER_HELLO, HS_SERVER_KEY_EXCHANGE, SSLv2, SSLv3, TLSv10, TLSv11, TLSv12, TLSv13, versionName, versionOk,
 } from './tls-constants.js'
-import { ja3, ja3s, ja4, ja4s } from './tls-fingerprints.js'
+import { ja3, ja3s, ja4Memo, ja4s } from './tls-fingerprints.js'
 import {
   parseCertificateList, parseClientHello, parseEcdheServerKeyExchange, parseServerHello, parseV2ClientHello,
   type ClientHello,
@@ -47,7 +47,8 @@ export class TlsSession implements AppAnalyzer {
   private ts = 0
   private stopped = false
   private state: SslState | undefined
-  private firstClientHello: ClientHello | undefined
+  /** A (non-SSLv2) ClientHello gave the fingerprints (only the first one does). */
+  private fingerprinted = false
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput,
     private readonly knownCerts: KnownCerts, private readonly cfg: TlsAnalyzerConfig = DEFAULT_TLS_CONFIG) {}
 
@@ -88,6 +89,9 @@ export class TlsSession implements AppAnalyzer {
   private stop(): void {
     if (this.stopped) return
     this.stopped = true
+    // Nothing is parsed any more: let go of the readers (and any partial record they hold).
+    this.recs = undefined
+    this.hss = undefined
     this.out.done?.()
   }
 
@@ -240,12 +244,12 @@ export class TlsSession implements AppAnalyzer {
       s.sessionId = hex(ch.sessionId)
       s.clientTicketEmptySessionSeen = false
     }
-    if (!this.firstClientHello && !ch.v2) {
-      this.firstClientHello = ch
+    if (!this.fingerprinted && !ch.v2) {
+      this.fingerprinted = true
       const fp = ja3(ch)
       s.ja3 = fp.hash
       s.ja3String = fp.string
-      s.ja4 = ja4(ch)
+      s.ja4 = ja4Memo(ch, fp.string)
     }
   }
 

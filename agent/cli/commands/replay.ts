@@ -113,9 +113,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
         w = { write: (r) => nd.write(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))), close: () => nd.close() }
       } else {
         const z = new ZeekAsciiWriter(file, path, spec.fields)
-        const names = spec.fields.map((f) => f.name)
-        const values: unknown[] = new Array(names.length)
-        w = { write: (r) => { for (let i = 0; i < names.length; i++) values[i] = r[names[i]!]; z.write(values) }, close: () => z.close() }
+        w = { write: (r) => z.writeRecord(r), close: () => z.close() }
       }
       appWriters.set(path, w)
     }
