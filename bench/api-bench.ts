@@ -18,6 +18,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../collector/app.js'
@@ -27,9 +28,30 @@ import { KEY_PREFIX, prefixRange } from '../collector/storage/keys.js'
 import { buildTopologyAnswer, Slicer } from '../collector/topology/topology-build.js'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import type { LoadRequest, LoadResult } from './load-client.js'
+import { heyAvailable, heyLoad } from './load-client-hey.js'
 import { formatLivePhase, liveIngestPhase, type LivePhaseResult } from './api-live-ingest.js'
 
 const ADMIN = 'tt_admin_api-bench-secret-0123456789abcdef'
+
+/** What held the server's event loop while a route was under load (explains client p99 − server p99). */
+export interface LoopDuringLoad { loopP99ms: number; loopMaxMs: number; gcCount: number; gcTotalMs: number; gcMaxMs: number }
+
+/** Starts watching event-loop delay and GC pauses; the returned function stops and reports. */
+function watchLoop(): () => LoopDuringLoad {
+  const loop = monitorEventLoopDelay({ resolution: 1 })
+  const gc: number[] = []
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gc.push(e.duration) })
+  obs.observe({ entryTypes: ['gc'] })
+  loop.enable()
+  return () => {
+    loop.disable()
+    obs.disconnect()
+    return {
+      loopP99ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6,
+      gcCount: gc.length, gcTotalMs: gc.reduce((a, b) => a + b, 0), gcMaxMs: gc.reduce((a, b) => Math.max(a, b), 0),
+    }
+  }
+}
 const BATCH = 5000
 const SERVICES: Array<[number, number, string]> = [[443, 1, 'ssl'], [80, 1, 'http'], [53, 2, 'dns'], [22, 1, 'ssh'], [445, 1, ''], [3389, 1, ''], [123, 2, '']]
 
@@ -46,7 +68,7 @@ export interface ApiBenchResult {
   diskBytesPerFlow: number
   /** LevelDB's size estimate per table after compaction, bytes per flow. */
   tables: Array<{ prefix: string; bytesPerFlow: number }>
-  latency: Array<{ route: string; serverP50ms: number; serverP99ms: number } & LoadResult>
+  latency: Array<{ route: string; serverP50ms: number; serverP99ms: number } & LoopDuringLoad & LoadResult>
   /** In-process time (median of 5, after one warm-up) of building a /api/v1/topology answer in one piece (select + serialize). */
   topologyColdMs: number
   /** The same build in 5 ms slices: slices and the longest one (median run by longest slice). */
@@ -87,9 +109,15 @@ function makeFlow(r: () => number, hosts: number, tsUs: number, i: number): Flow
   }
 }
 
-/** Runs autocannon in a child process (its event loop is not the server's). */
+/**
+ * The load client: `hey` (compiled; Debian package) when installed, else autocannon in a child
+ * process (its event loop is not the server's). TELLTALE_LOAD_CLIENT=autocannon forces the latter.
+ */
+export const LOAD_CLIENT = process.env.TELLTALE_LOAD_CLIENT !== 'autocannon' && heyAvailable() ? 'hey' : 'autocannon'
+
 function load(url: string, path: string, seconds: number): Promise<LoadResult> {
   const req: LoadRequest = { url: url + path, seconds, rate: 100, connections: 10, token: ADMIN }
+  if (LOAD_CLIENT === 'hey') return heyLoad(req)
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./load-client.js', import.meta.url), [JSON.stringify(req)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let result: LoadResult | undefined
@@ -190,10 +218,12 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
     for (const p of seconds > 0 && opts.onlyLive !== true ? routes : []) {
       await load(url, p, 1) // warm-up
       serverMs = []
+      const stopWatch = watchLoop()
       const r = await load(url, p, seconds)
+      const held = stopWatch()
       const sorted = serverMs.sort((a, b) => a - b)
       const q = (x: number): number => sorted[Math.min(sorted.length - 1, Math.floor(x * sorted.length))] ?? 0
-      latency.push({ route: p, ...r, serverP50ms: q(0.5), serverP99ms: q(0.99) })
+      latency.push({ route: p, ...r, ...held, serverP50ms: q(0.5), serverP99ms: q(0.99) })
     }
     let live: ApiBenchResult['live']
     if (seconds > 0) {
@@ -246,9 +276,9 @@ export function formatApiBench(r: ApiBenchResult): string {
     `disk per stored flow (all tables, LevelDB files): ${r.diskBytesPerFlow.toFixed(1)} B after compaction (target ≤ 80 B); ${r.diskBytesPerFlowBeforeCompaction.toFixed(1)} B as left by ingest`,
     `  per table (LevelDB estimate, B/flow): ${r.tables.map((t) => `${t.prefix} ${t.bytesPerFlow.toFixed(1)}`).join(', ')}`,
     `topology answer build after a change (1000 busiest edges, in process, median of 5): ${r.topologyColdMs.toFixed(1)} ms in one piece; in 5 ms slices: ${r.topologySlices === undefined ? '-' : `${r.topologySlices.slices} slices, longest ${r.topologySlices.maxSliceMs.toFixed(1)} ms`}`,
-    'latency at a fixed 100 req/s, 10 connections, autocannon in a child process (target for topology: p99 ≤ 50 ms):',
+    `latency at a fixed 100 req/s, 10 connections, load client ${LOAD_CLIENT === 'hey' ? 'hey (Go)' : 'autocannon in a child process'} (target for topology: p99 ≤ 50 ms):`,
   ]
-  for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response\n      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms; load client CPU ${l.clientCpuPct.toFixed(0)} % of a core`)
+  for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response\n      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms; event-loop delay p99 ${l.loopP99ms.toFixed(1)} ms max ${l.loopMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms in all, longest ${l.gcMaxMs.toFixed(1)} ms; load client CPU ${l.clientCpuPct.toFixed(0)} % of a core`)
   // Runs after the per-route loads.
   if (r.live !== undefined) lines.push(formatLivePhase(r.live.result, r.live.intervalMs))
   return lines.join('\n')

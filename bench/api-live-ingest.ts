@@ -1,11 +1,11 @@
 /**
- * The api bench's "topology under live ingest" phase: while autocannon (child process) drives
+ * The api bench's "topology under live ingest" phase: while the load client (hey or autocannon) drives
  * `/api/v1/topology` at a fixed rate, this process keeps ingesting fresh batches through the
  * real ingest route (app.inject → decode → fsync'd store write → topology merge), one every
  * `intervalMs` (a tick is skipped, and counted, while the previous batch is still in flight:
  * the ingest never queues up behind itself).
  *
- * Printed: client p50/p99 (autocannon), server-side p50/p99 of the /topology requests, the
+ * Printed: client p50/p99 (load client), server-side p50/p99 of the /topology requests, the
  * event-loop delay (perf_hooks histogram: how long the loop was blocked), the batches
  * ingested, the process's CPU use and the load average, and the observed staleness of the
  * answers: for each /topology response, how long ago the oldest change NOT included in it
@@ -135,7 +135,7 @@ export async function liveIngestPhase(o: LivePhaseOptions): Promise<LivePhaseRes
 
 export function formatLivePhase(l: LivePhaseResult, intervalMs: number): string {
   return [
-    `topology under live ingest (a ${l.batchFlows}-flow batch every ${intervalMs} ms through POST /api/v1/ingest, fsync + merge; autocannon 100 req/s):`,
+    `topology under live ingest (a ${l.batchFlows}-flow batch every ${intervalMs} ms through POST /api/v1/ingest, fsync + merge; load client at 100 req/s):`,
     `  ${l.route}`,
     `      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response`,
     `      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms  max ${l.serverMaxMs.toFixed(1)} ms`,
