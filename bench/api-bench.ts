@@ -148,7 +148,9 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
   const dir = mkdtempSync(join(tmpdir(), 'telltale-api-bench-'))
   let open: { close(): Promise<void> } | undefined
   try {
-    const cfg = loadConfig({ env: {}, flags: { data_dir: dir, 'storage.sync': true, 'api.rate_limit_per_minute': 1_000_000, 'topology.dedup_entries': 200_000 } })
+    // TELLTALE_BENCH_FLAGS='{"topology.flush_interval_ms":5000}' tries a collector setting without editing the bench.
+    const extra = JSON.parse(process.env.TELLTALE_BENCH_FLAGS ?? '{}') as Record<string, unknown>
+    const cfg = loadConfig({ env: {}, flags: { data_dir: dir, 'storage.sync': true, 'api.rate_limit_per_minute': 1_000_000, 'topology.dedup_entries': 200_000, ...extra } })
     if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
     const c = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: ADMIN })
     open = c.app
