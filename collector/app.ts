@@ -84,5 +84,6 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   api.ctx.alerts = detection.alerts.events
   api.ctx.alertQuery = (q) => detection.alerts.query(q)
   api.ctx.alertCount = () => detection.alerts.query({ limit: Number.MAX_SAFE_INTEGER }).length
+  api.retention.expireAlertsWith(detection.alerts)
   return { app, store, ingest, detection, api }
 }

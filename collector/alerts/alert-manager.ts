@@ -20,7 +20,7 @@ import { suppressedBy } from './suppression.js'
 export type AlertEventKind = 'created' | 'updated' | 'status'
 export interface AlertEvent { kind: AlertEventKind; alert: Alert }
 
-export type AlertCounter = 'alerts_created_total' | 'alerts_updated_total' | 'alerts_suppressed_total' | 'alerts_pruned_total' | 'alerts_write_errors_total'
+export type AlertCounter = 'alerts_created_total' | 'alerts_updated_total' | 'alerts_suppressed_total' | 'alerts_pruned_total' | 'alerts_expired_total' | 'alerts_write_errors_total'
 
 export interface AlertQuery {
   type?: string
@@ -148,6 +148,27 @@ export class AlertManager {
       this.counters.inc('alerts_pruned_total')
     }
     return ops
+  }
+
+  /**
+   * Retention (retention.alerts_days): deletes every alert whose last activity — the newest
+   * of its last evidence (`last_seen_us`) and its last change by an analyst or a detector
+   * (`updated_at`) — is older than cutoffUs, whatever its status. Returns how many went.
+   */
+  async expire(cutoffUs: number): Promise<number> {
+    const victims: Alert[] = []
+    for (const a of this.alerts.values()) {
+      const updatedUs = Date.parse(a.updated_at) * 1000
+      if (Math.max(a.last_seen_us, Number.isFinite(updatedUs) ? updatedUs : 0) < cutoffUs) victims.push(a)
+    }
+    if (victims.length === 0) return 0
+    await this.store.alerts.write(victims.map((a) => this.store.alerts.delOp(a.id)))
+    for (const a of victims) {
+      this.alerts.delete(a.id)
+      if (this.openByKey.get(`${a.type}|${a.key}`) === a.id) this.openByKey.delete(`${a.type}|${a.key}`)
+    }
+    this.counters.inc('alerts_expired_total', victims.length)
+    return victims.length
   }
 
   get(id: string): Alert | undefined { return this.alerts.get(id) }

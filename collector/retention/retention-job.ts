@@ -1,7 +1,8 @@
 /**
  * The retention job: a node-cron schedule (default hourly) that expires detail per kind —
  * flows (with their indexes and host observations), events, minute/hour roll-ups, topology
- * hosts and edges, loss periods, and batch/dedup records after the longest of them.
+ * hosts and edges, loss periods, alerts (when an alert store is attached: `expireAlertsWith`),
+ * and batch/dedup records after the longest of them.
  * Component shape: inert constructor, start()/stop(), runOnce() for tests and tools.
  */
 import cron, { type ScheduledTask } from 'node-cron'
@@ -19,7 +20,10 @@ export interface RetentionConfig {
   rollup_hour_days: number
 }
 
-export interface RetentionRun { flows: number; events: number; rollups: number; hosts: number; edges: number; loss_periods: number; batches: number }
+export interface RetentionRun { flows: number; events: number; rollups: number; hosts: number; edges: number; loss_periods: number; alerts: number; batches: number }
+
+/** What expires alerts (collector/alerts/alert-manager.ts); attached in the entry point. */
+export interface AlertExpiry { expire(cutoffUs: number): Promise<number> }
 
 const DAY_US = 86_400_000_000
 
@@ -28,8 +32,14 @@ export class RetentionJob {
   private running: Promise<RetentionRun> | undefined
   runs = 0
   failures = 0
+  private alerts: AlertExpiry | undefined
 
   constructor(private readonly store: CollectorStore, private readonly topology: TopologyService, private readonly cfg: RetentionConfig, private readonly log: Logger) {}
+
+  /** Alerts older than retention.alerts_days are deleted by `a` on every run. */
+  expireAlertsWith(a: AlertExpiry): void {
+    this.alerts = a
+  }
 
   start(): void {
     this.task = cron.schedule(this.cfg.schedule, () => { void this.runOnce().catch(() => undefined) }, { noOverlap: true })
@@ -57,8 +67,9 @@ export class RetentionJob {
         await r.expireTopRollups(nowUs - c.rollup_minute_days * DAY_US)
       const topo = await this.topology.expire(nowUs - c.topology_days * DAY_US)
       const loss = await r.expireLossPeriods(nowUs - c.topology_days * DAY_US)
+      const alerts = this.alerts === undefined ? 0 : await this.alerts.expire(nowUs - c.alerts_days * DAY_US)
       const batches = await r.expireBatches(nowUs - Math.max(c.flows_days, c.events_days) * DAY_US)
-      const run: RetentionRun = { flows, events, rollups, hosts: topo.hosts, edges: topo.edges, loss_periods: loss, batches }
+      const run: RetentionRun = { flows, events, rollups, hosts: topo.hosts, edges: topo.edges, loss_periods: loss, alerts, batches }
       this.runs++
       this.log.info(run, 'retention: expired old records')
       return run
