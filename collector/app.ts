@@ -38,10 +38,16 @@ export interface CollectorApp {
   api: ApiParts
 }
 
-/** Fastify's https options when tls.cert_file and tls.key_file are set (issue 6). */
-function httpsOptions(config: Readonly<CollectorConfig>): { https?: { cert: Buffer; key: Buffer } } {
+/**
+ * Fastify's https options when tls.cert_file and tls.key_file are set (issue 6); with
+ * tls.client_ca_file, clients must present a certificate that chains to it (mutual TLS: the
+ * TLS handshake fails without one, before any HTTP).
+ */
+function httpsOptions(config: Readonly<CollectorConfig>): { https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } } {
   if (config.tls.cert_file === '' || config.tls.key_file === '') return {}
-  return { https: { cert: readFileSync(config.tls.cert_file), key: readFileSync(config.tls.key_file) } }
+  const https = { cert: readFileSync(config.tls.cert_file), key: readFileSync(config.tls.key_file) }
+  if (config.tls.client_ca_file === '') return { https }
+  return { https: { ...https, ca: readFileSync(config.tls.client_ca_file), requestCert: true, rejectUnauthorized: true } }
 }
 
 export function buildApp(opts: BuildAppOptions): CollectorApp {

@@ -42,7 +42,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     status = res.statusCode
     text = await res.body.text()
   } catch (err) {
-    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `cannot reach the collector at ${url.origin}: ${(err as Error).message}`, { cause: err })
+    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `cannot reach the collector at ${url.origin}: ${(err as Error).message}${tlsHint(url, opts, err as Error)}`, { cause: err })
   } finally {
     await dispatcher.close()
   }
@@ -60,4 +60,15 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   const id: AgentIdentity = { agent_id: agentId, secret, machine_id_hash: machine, nonce, collector: base.origin, enrolled_at: new Date().toISOString() }
   saveIdentity(opts.stateDir, id)
   return id
+}
+
+/** What to try when an HTTPS connection failed in a way a TLS setting explains. */
+function tlsHint(url: URL, opts: TlsFiles, err: Error): string {
+  if (url.protocol !== 'https:') return ''
+  const code = (err as { code?: string }).code ?? ''
+  if (!opts.certFile && (/other side closed|socket hang up|ECONNRESET/i.test(err.message) || code === 'UND_ERR_SOCKET')) {
+    return ' (the collector closed the TLS connection: if it requires client certificates (tls.client_ca_file), give --cert-file and --key-file)'
+  }
+  if (/certificate|self[- ]signed|issuer/i.test(err.message) && !opts.caFile) return ' (pin the CA that signed the collector certificate with --ca-file)'
+  return ''
 }

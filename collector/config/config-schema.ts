@@ -42,6 +42,7 @@ export const ConfigSchema = Type.Object({
   tls: Type.Object({
     cert_file: Type.String({ default: '', description: 'PEM certificate chain; with key_file, the API and ingest listen with HTTPS' }),
     key_file: Type.String({ default: '', description: 'PEM private key' }),
+    client_ca_file: Type.String({ default: '', description: 'PEM CA bundle; when set (with cert_file/key_file), every client must present a certificate chaining to it (mutual TLS; probes included)' }),
   }, { additionalProperties: false, default: {} }),
   retention: Type.Object({
     schedule: Type.String({ default: '17 * * * *', description: 'cron expression of the retention job (node-cron)' }),
