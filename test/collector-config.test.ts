@@ -42,6 +42,23 @@ t.test('every problem, with key and file line or env name', async (t) => {
   t.notOk(missing.ok)
 })
 
+t.test('TLS files: unreadable, half a pair, client CA without HTTPS', async (t) => {
+  const absent = loadConfig({ file: file('tls-absent.yaml', `tls:\n  cert_file: ${join(dir, 'no.pem')}\n  key_file: ${join(dir, 'no.key')}\n`), env: {} })
+  t.notOk(absent.ok)
+  if (!absent.ok) {
+    t.same(absent.problems.map((p) => [p.key, p.source.split(':').pop()]), [['tls.cert_file', '2'], ['tls.key_file', '3']])
+    t.match(absent.problems[0]!.message, /cannot read .*no\.pem: ENOENT/)
+  }
+  const real = file('cert.pem', 'not checked here beyond being readable')
+  const half = loadConfig({ env: { TELLTALE_TLS_CERT_FILE: real } })
+  t.notOk(half.ok)
+  if (!half.ok) t.same(half.problems.map((p) => [p.key, p.source]), [['tls.key_file', 'env TELLTALE_TLS_CERT_FILE']], 'names the missing key and where the other came from')
+  const caOnly = loadConfig({ env: { TELLTALE_TLS_CLIENT_CA_FILE: real } })
+  t.notOk(caOnly.ok)
+  if (!caOnly.ok) t.match(caOnly.problems[0]!.message, /mutual TLS needs HTTPS/)
+  t.ok(loadConfig({ env: { TELLTALE_TLS_CERT_FILE: real, TELLTALE_TLS_KEY_FILE: real, TELLTALE_TLS_CLIENT_CA_FILE: real } }).ok, 'all three readable: valid')
+})
+
 t.test('check-config CLI: exit 2 listing every problem, 0 when valid', async (t) => {
   const bad = file('cli-bad.yaml', 'listen: nope\ningest:\n  max_flows_per_batch: -1\n')
   const r = spawnSync(process.execPath, [COLLECTOR_BIN, 'check-config', '--config', bad], { encoding: 'utf8', env: { ...process.env, TELLTALE_DATA_DIR: '' } })

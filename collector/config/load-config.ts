@@ -118,6 +118,26 @@ export function loadConfig(src: ConfigSources): ConfigResult {
   if (problems.length === 0 && cfg.ingest.max_body_bytes > cfg.ingest.max_decompressed_bytes) {
     problems.push({ key: 'ingest.max_body_bytes', source: origin.get('ingest.max_body_bytes') ?? (src.file !== undefined ? lineOf(['ingest', 'max_body_bytes']) : 'default'), message: 'must not be larger than ingest.max_decompressed_bytes' })
   }
+  if (problems.length === 0) {
+    const where = (path: string[]): string => origin.get(path.join('.')) ?? (src.file !== undefined ? lineOf(path) : 'default')
+    const tls = cfg.tls
+    if ((tls.cert_file === '') !== (tls.key_file === '')) {
+      const missing = tls.cert_file === '' ? 'cert_file' : 'key_file'
+      problems.push({ key: `tls.${missing}`, source: where(['tls', tls.cert_file === '' ? 'key_file' : 'cert_file']), message: `HTTPS needs both tls.cert_file and tls.key_file; tls.${missing} is not set` })
+    }
+    if (tls.client_ca_file !== '' && tls.cert_file === '') {
+      problems.push({ key: 'tls.client_ca_file', source: where(['tls', 'client_ca_file']), message: 'mutual TLS needs HTTPS: set tls.cert_file and tls.key_file too' })
+    }
+    for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) {
+      const file = tls[k]
+      if (file === '') continue
+      try {
+        readFileSync(file)
+      } catch (err) {
+        problems.push({ key: `tls.${k}`, source: where(['tls', k]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
+      }
+    }
+  }
   if (problems.length > 0) return { ok: false, problems }
   return { ok: true, config: deepFreeze(cfg) }
 }
