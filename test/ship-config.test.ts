@@ -72,6 +72,18 @@ t.test('overrides: flag > env > file', async (t) => {
   t.equal(new Set(keys.map((k) => k.env)).size, keys.length, 'env names are unique')
 })
 
+t.test('TLS files of the collector connection: unreadable or half a pair, with their lines', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-agent-tls-config-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const pem = join(dir, 'client.pem')
+  writeFileSync(pem, 'readable')
+  const text = `collector:\n  url: https://127.0.0.1:8270\n  ca_file: ${join(dir, 'absent-ca.pem')}\n  cert_file: ${pem}\n`
+  const { problems } = loadConfig('agent.yaml', { text, env: {} })
+  t.same(problems.map((p) => [p.key, p.where]).sort(), [['collector.ca_file', 'agent.yaml:3'], ['collector.key_file', 'agent.yaml:4']])
+  t.match(problems.find((p) => p.key === 'collector.ca_file')!.message, /cannot read .*absent-ca\.pem: ENOENT/)
+  t.same(loadConfig('agent.yaml', { text: `collector:\n  ca_file: ${pem}\n  cert_file: ${pem}\n  key_file: ${pem}\n`, env: {} }).problems, [], 'readable files, whole pair: valid')
+})
+
 t.test('check-config process', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-cfg-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))

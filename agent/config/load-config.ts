@@ -74,6 +74,24 @@ export function loadConfig(file: string | undefined, opts: LoadOptions = {}): Lo
     const origin = originOf(key, origins)
     problems.push({ key, where: origin ?? lineOf(doc.contents as Node | null, path, lc, name), message: explain(e.message, e.schema as TSchema, e.value) })
   }
+  if (problems.length === 0) {
+    // Files the agent reads at start: caught here so check-config reports them with their line.
+    const where = (path: string[]): string => originOf(path.join('.'), origins) ?? lineOf(doc.contents as Node | null, path, lc, name)
+    const col = (converted as unknown as AgentConfig).collector
+    if ((col.cert_file === '') !== (col.key_file === '')) {
+      const set = col.cert_file === '' ? 'key_file' : 'cert_file'
+      problems.push({ key: `collector.${set === 'cert_file' ? 'key_file' : 'cert_file'}`, where: where(['collector', set]), message: 'mutual TLS needs both collector.cert_file and collector.key_file' })
+    }
+    for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
+      const file = col[k]
+      if (file === '') continue
+      try {
+        readFileSync(file)
+      } catch (err) {
+        problems.push({ key: `collector.${k}`, where: where(['collector', k]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
+      }
+    }
+  }
   return { config: deepFreeze(converted as AgentConfig), problems }
 }
 
