@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Batch, encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import { CollectorStore, StoreFormatError, keys } from '../collector/storage/index.js'
-import { decodeFlowChunk, encodeFlowChunks, entryOffsets, FLOW_CHUNK } from '../collector/storage/flow-chunks.js'
+import { decodeFlowChunk, encodeFlowChunks, encodeFlowChunksAsync, entryOffsets, FLOW_CHUNK } from '../collector/storage/flow-chunks.js'
 import { LevelDb } from '../collector/storage/level-db.js'
 import { scanBatch, joinEntries } from '../collector/ingest/batch-scan.js'
 import { decodeEdge, encodeEdge } from '../collector/topology/edge-codec.js'
@@ -42,6 +42,13 @@ t.test('flow chunks round-trip the segment byte for byte', (t) => {
   t.equal(decodeFlowChunk(Buffer.from([1, 0xff, 0xff, 0xff])), undefined, 'bad DEFLATE is not a chunk')
   t.same(decodeFlowChunk(Buffer.from([0, 0x32, 0])), Buffer.from([0x32, 0]), 'raw codec')
   t.end()
+})
+
+t.test('chunks compressed on the thread pool (ingest) are the same bytes as the synchronous ones', async (t) => {
+  for (const n of [1, FLOW_CHUNK, FLOW_CHUNK + 1, 5000]) {
+    const seg = segmentOf(Array.from({ length: n }, (_, i) => flow(i)))
+    t.same(await encodeFlowChunksAsync(seg), encodeFlowChunks(seg), `${n} flows`)
+  }
 })
 
 t.test('a store of another format is refused with an actionable message', async (t) => {

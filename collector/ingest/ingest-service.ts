@@ -9,10 +9,11 @@
  */
 import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION, type Flow } from '../../protocol/index.js'
 import { CollectorError } from '../errors.js'
-import type { AgentRecord, CollectorStore, WriteOp } from '../storage/index.js'
+import { encodeFlowChunksAsync, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
 import { Counters } from '../util/counters.js'
 import { joinEntries, scanBatch } from './batch-scan.js'
 import { buildFlowIndex } from './flow-index.js'
+
 
 export interface IngestLimits {
   maxFlowsPerBatch: number
@@ -155,10 +156,12 @@ export class IngestService {
       return ops
     }
     const flowSegment = joinEntries(body, scan.flowEntries)
+    // Compressed off the event loop, before the store numbers the batch (write() stays in order).
+    const flowChunks = flowCount > 0 ? await encodeFlowChunksAsync(flowSegment) : []
     const n = await this.store.batches.write({
       agentId, epoch, seq,
       sentAtUs: rest.sentAtUs, receivedAtUs: nowMs * 1000,
-      flowSegment, flowCount, flowIndex: buildFlowIndex(body, scan.flows),
+      flowSegment, flowChunks, flowCount, flowIndex: buildFlowIndex(body, scan.flows),
       eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, eventMin),
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, obsMin),

@@ -29,6 +29,8 @@ export interface BatchWrite {
   receivedAtUs: number
   /** `flows = 6` entries as sent (empty when none) and how many. */
   flowSegment: Buffer
+  /** flowSegment as chunk values (encodeFlowChunksAsync), when the caller compressed them already. */
+  flowChunks?: Buffer[]
   flowCount: number
   flowIndex: FlowIndex
   eventSegment: Buffer
@@ -92,7 +94,7 @@ export class BatchStore {
       const t = fi.minTsUs
       rec.flowMinTsUs = t
       rec.flowMaxTsUs = fi.maxTsUs
-      const chunks = encodeFlowChunks(w.flowSegment)
+      const chunks = w.flowChunks ?? encodeFlowChunks(w.flowSegment)
       for (let c = 0; c < chunks.length; c++) ops.push({ type: 'put', key: keys.flowChunk(t, n, c), value: chunks[c]! })
       const meta: FlowMetaRecord = { agentId: w.agentId, count: w.flowCount, maxTsUs: fi.maxTsUs }
       ops.push({ type: 'put', key: keys.flowMeta(t, n), value: Buffer.from(JSON.stringify(meta)) })

@@ -87,21 +87,32 @@ export class TopologyStore {
     return v === undefined ? 0 : readU64(v, 0)
   }
 
-  flushOps(f: TopologyFlush): WriteOp[] {
+  /**
+   * The flush's operations. `maybeYield`, awaited every 256 operations, lets the caller hand
+   * the event loop back while a large flush (every dirty host, edge and roll-up of a busy
+   * second: tens of thousands of keys and values to encode) is prepared; nothing is written
+   * until the one atomic write at the end.
+   */
+  async flushOps(f: TopologyFlush, maybeYield: () => Promise<void> = async () => undefined): Promise<WriteOp[]> {
     const ops: WriteOp[] = []
-    for (const h of f.hosts) ops.push({ type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) })
-    for (const e of f.edges) ops.push({ type: 'put', key: keys.edge(e.id), value: Buffer.from(e.json) })
-    for (const id of f.deletedHosts) ops.push({ type: 'del', key: keys.host(id) })
-    for (const id of f.deletedEdges) ops.push({ type: 'del', key: keys.edge(id) })
-    for (const r of f.rollups) ops.push({ type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) })
-    for (const r of f.topRollups) ops.push({ type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) })
-    for (const p of f.lossPeriods) ops.push({ type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) })
+    const push = async (op: WriteOp): Promise<void> => {
+      ops.push(op)
+      if ((ops.length & 255) === 0) await maybeYield()
+    }
+    for (const h of f.hosts) await push({ type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) })
+    for (const e of f.edges) await push({ type: 'put', key: keys.edge(e.id), value: Buffer.from(e.json) })
+    for (const id of f.deletedHosts) await push({ type: 'del', key: keys.host(id) })
+    for (const id of f.deletedEdges) await push({ type: 'del', key: keys.edge(id) })
+    for (const r of f.rollups) await push({ type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) })
+    for (const r of f.topRollups) await push({ type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) })
+    for (const p of f.lossPeriods) await push({ type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) })
     ops.push({ type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) })
     return ops
   }
 
-  async flush(f: TopologyFlush): Promise<void> {
-    await this.db.write(this.flushOps(f))
+  /** One atomic write of everything in `f` (see flushOps for `maybeYield`). */
+  async flush(f: TopologyFlush, maybeYield?: () => Promise<void>): Promise<void> {
+    await this.db.write(await this.flushOps(f, maybeYield))
   }
 
   async *hosts(): AsyncGenerator<string> {

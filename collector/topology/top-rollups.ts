@@ -93,9 +93,10 @@ export class TopRollups {
   /**
    * The rows to write for taken deltas: stored (or remembered) totals plus the deltas.
    * Flushes are serialised, so the store holds the previous flush's values. Call
-   * `flushed()` with the result once the write is durable.
+   * `flushed()` with the result once the write is durable. `maybeYield` is awaited every 256
+   * rows (the caller's slicing).
    */
-  async rows(deltas: Map<number, Tables>): Promise<{ rows: TopRollupRow[]; totals: Map<number, Tables> }> {
+  async rows(deltas: Map<number, Tables>, maybeYield: () => Promise<void> = async () => undefined): Promise<{ rows: TopRollupRow[]; totals: Map<number, Tables> }> {
     const rows: TopRollupRow[] = []
     const totals = new Map<number, Tables>()
     for (const [bucketUs, d] of deltas) {
@@ -105,6 +106,7 @@ export class TopRollups {
         for (const [key, c] of d[g as 0 | 1 | 2]) {
           add(t, key, c.bytes, c.packets, c.flows)
           rows.push({ bucketUs, group: g, key, ...t.get(key)! })
+          if ((rows.length & 255) === 0) await maybeYield()
         }
       }
       totals.set(bucketUs, base)

@@ -203,12 +203,13 @@ export class TopologyService {
     // yield between slices: requests are served in between, merges wait.
     let t0 = performance.now()
     let k = 0
-    const maybeYield = async (): Promise<void> => {
-      if (++k % 256 !== 0 || performance.now() - t0 < this.sliceMs) return
+    const yieldIfDue = async (): Promise<void> => {
+      if (performance.now() - t0 < this.sliceMs) return
       this.counters.flush_yields++
       await yieldToLoop()
       t0 = performance.now()
     }
+    const maybeYield = async (): Promise<void> => { if (++k % 256 === 0) await yieldIfDue() }
     for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }); await maybeYield() }
     for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }); await maybeYield() }
     const deltas = m.takeRollupDeltas()
@@ -219,10 +220,10 @@ export class TopologyService {
       const row: RollupRow = { resolution: d.resolution, bucketUs: d.bucketUs, dim: d.dim, flows: (cur?.flows ?? 0) + d.flows, bytes: (cur?.bytes ?? 0) + d.bytes, packets: (cur?.packets ?? 0) + d.packets }
       f.rollups.push(row)
     }
-    const tops = await this.tops.rows(topDeltas)
+    const tops = await this.tops.rows(topDeltas, yieldIfDue)
     f.topRollups = tops.rows
     try {
-      await this.store.topology.flush(f)
+      await this.store.topology.flush(f, yieldIfDue)
     } catch (err) {
       this.tops.forget()
       throw err
