@@ -20,6 +20,14 @@ const XMLDECL = '(<\\?xml [^\\n]*\\?>)?'
 const BOM = '(\\xef\\xbb\\xbf)?'
 const MARKUP = `^${BOM}${COMMENTS}${XMLDECL}${COMMENTS}`
 
+/** "<?php" within the first line of `s` (before its first newline, or anywhere if it has none). */
+function phpFirstLine(s: string): boolean {
+  const nl = s.indexOf('\n')
+  if (nl < 0) return s.includes('<?php')
+  // An occurrence ending at or before `nl` starts at or before nl - 5 (lastIndexOf clamps a negative start to 0).
+  return nl >= 5 && s.lastIndexOf('<?php', nl - 5) >= 0
+}
+
 const sig = (mime: string, strength: number, re: string): MagicSig => ({ mime, strength, re: new RegExp(re) })
 
 const SIGS: MagicSig[] = [
@@ -50,8 +58,10 @@ const SIGS: MagicSig[] = [
   sig('application/javascript', 60, '^\\(function\\(\\)[ \\t\\n]*\\{'),
   sig('application/javascript', 60, `^${WS}*<script>${WS}*(var|function) `),
   // '^[^\\n]*<\\?php' without the regex (which ran to the end of the line and backtracked):
-  // "<?php" holds no newline, so it matches when the first "<?php" starts before the first newline.
-  { mime: 'text/x-php', strength: 40, re: { test: (s: string): boolean => { const i = s.indexOf('<?php'); if (i < 0) return false; const nl = s.indexOf('\n'); return nl < 0 || i < nl } } },
+  // "<?php" holds no newline, so it matches when some "<?php" ends at or before the first
+  // newline. Only the first line is searched (backwards from its end): a body whose first
+  // line is short was searched to its 4096th byte for a "<?php" that could not count.
+  { mime: 'text/x-php', strength: 40, re: { test: phpFirstLine } },
   sig('application/x-executable', 50, '^\\x7fELF[\\x01\\x02](\\x01[^]{10}\\x02\\x00|\\x02[^]{10}\\x00\\x02)'),
   sig('application/x-sharedlib', 50, '^\\x7fELF[\\x01\\x02](\\x01[^]{10}\\x03\\x00|\\x02[^]{10}\\x00\\x03)'),
   // image.sig
