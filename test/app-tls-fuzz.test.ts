@@ -89,7 +89,10 @@ t.test('record and handshake readers keep bounded buffers', async (t) => {
     const h = new HandshakeReader(1000)
     let max = 0
     for (const c of chunks) {
-      r.push(Buffer.from(c), () => 'v3', (rec) => h.push(rec.body, () => true))
+      r.push(Buffer.from(c), true, {
+        classifyRecord: () => 'v3',
+        onRecord: (_o, _type, body) => h.push(body, true, { onHandshake: () => true }),
+      })
       max = Math.max(max, r.buffered, h.buffered)
     }
     return r.buffered <= 5 + 65535 && h.buffered <= 4 + 1000 && max <= 5 + 65535 + 2000

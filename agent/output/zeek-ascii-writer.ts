@@ -74,6 +74,8 @@ export class ZeekAsciiWriter {
   /** Per column: its name and its value formatter (made on the first writeRecord). */
   private names: string[] | undefined
   private formatters: Array<(v: unknown) => string> | undefined
+  /** Column texts of the row being written (fixed length: resizing per row reallocated its store). */
+  private texts: string[] | undefined
 
   constructor(readonly filePath: string, readonly logPath: string, readonly fields: readonly ZeekField[], opts?: ZeekAsciiWriterOptions) {
     this.now = opts?.now ?? ((): Date => new Date())
@@ -99,9 +101,24 @@ export class ZeekAsciiWriter {
   writeRecord(row: Readonly<Record<string, unknown>>): void {
     const names = (this.names ??= this.fields.map((f) => f.name))
     const fmts = (this.formatters ??= this.fields.map((f) => zeekValueFormatter(f.type)))
-    let line = fmts[0]!(row[names[0]!])
-    for (let i = 1; i < names.length; i++) line += ZEEK_SEPARATOR + fmts[i]!(row[names[i]!])
-    this.writeLine(line)
+    // One flat row string (join), encoded straight into the sink's bytes with the newline
+    // written as a byte: no cons strings per column and no flattening copy of row + "\n"
+    // (~1.7 KB of garbage per row before).
+    const n = names.length
+    const texts = (this.texts ??= new Array<string>(n).fill(''))
+    for (let i = 0; i < n; i++) texts[i] = fmts[i]!(row[names[i]!])
+    const line = texts.join(ZEEK_SEPARATOR)
+    // UTF-8 is at most 3 bytes per UTF-16 unit; +4 for a leading "#" written as "\\x23" and the newline.
+    const out = this.sink.reserve(3 * line.length + 4)
+    if (out === undefined) { this.writeLine(line); return }
+    let p = this.sink.offset
+    if (line.charCodeAt(0) === 0x23) {
+      out[p++] = 0x5c; out[p++] = 0x78; out[p++] = 0x32; out[p++] = 0x33
+      p += out.write(line.substring(1), p, 'utf8')
+    } else p += out.write(line, p, 'utf8')
+    out[p++] = 0x0a
+    this.sink.commit(p)
+    this.count++
   }
 
   /** A row already rendered by a column-specific formatter (without the newline). */

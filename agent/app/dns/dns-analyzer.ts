@@ -24,6 +24,8 @@ export class DnsAnalyzer implements AppAnalyzer {
   private confirmed = false
   private done = false
   private now = 0
+  /** Anomaly callback for the parser, made once per connection (was one closure per message). */
+  private weird: ((name: string) => void) | undefined
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput) {
     this.netbios = conn.respP === NETBIOS_NS_PORT
@@ -61,7 +63,7 @@ export class DnsAnalyzer implements AppAnalyzer {
 
   private message(b: Buffer, isOrig: boolean): void {
     if (this.done) return
-    const msg = parseDnsMessage(b, this.netbios, (w) => this.out.anomaly(w))
+    const msg = parseDnsMessage(b, this.netbios, this.weird ??= (w: string): void => this.out.anomaly(w))
     if (!msg) return
     this.tx.message(msg, this.now)
     if (msg.violation) {

@@ -46,7 +46,8 @@ export class HttpLineReader {
       if (this.plainRemaining > 0) {
         const take = Math.min(this.plainRemaining, n - off)
         this.plainRemaining -= take
-        const chunk = data.subarray(off, off + take)
+        // A body segment taken whole (the usual case) is handed on as it is: no view per segment.
+        const chunk = off === 0 && take === n ? data : data.subarray(off, off + take)
         off += take
         sink.plain(chunk)
         continue

@@ -67,7 +67,13 @@ export class HttpMessage {
   finished = false
   bodyLength = 0
   headerCount = 0
-  private field: Buffer[] = []
+  /**
+   * The header field being assembled: its first line (owned copy) and, only when folded,
+   * the continuation lines. (One array per message, emptied per field, reallocated its
+   * store on every header line.)
+   */
+  private fieldFirst: Buffer | undefined
+  private fieldMore: Buffer[] | undefined
   private fieldLen = 0
   private contentLength = -1
   private chunk = Chunk.None
@@ -183,21 +189,23 @@ export class HttpMessage {
     if ((line[0] === 0x20 || line[0] === 0x09) && this.fieldLen > 0) {
       // Folded continuation: appended as it is (MIME_Multiline).
       if (this.fieldLen + line.length <= this.limits.maxHeaderBytes) {
-        this.field.push(Buffer.from(line))
+        ;(this.fieldMore ??= []).push(Buffer.from(line))
         this.fieldLen += line.length
       } else this.ev.weird('HTTP_header_too_long')
       return
     }
     this.flushField()
-    this.field.push(Buffer.from(line.subarray(0, this.limits.maxHeaderBytes)))
+    this.fieldFirst = Buffer.from(line.length <= this.limits.maxHeaderBytes ? line : line.subarray(0, this.limits.maxHeaderBytes))
     this.fieldLen = Math.min(line.length, this.limits.maxHeaderBytes)
   }
 
   private flushField(): void {
     if (this.fieldLen === 0) return
     // Owned copies (headerLine copies each line), so the header may hold views into them.
-    const raw = this.field.length === 1 ? this.field[0]! : Buffer.concat(this.field, this.fieldLen)
-    this.field.length = 0
+    const more = this.fieldMore
+    const raw = more === undefined ? this.fieldFirst! : Buffer.concat([this.fieldFirst!, ...more], this.fieldLen)
+    this.fieldFirst = undefined
+    this.fieldMore = undefined
     this.fieldLen = 0
     if (++this.headerCount > this.limits.maxHeaders) {
       if (this.headerCount === this.limits.maxHeaders + 1) this.ev.weird('HTTP_too_many_headers')

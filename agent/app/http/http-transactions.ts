@@ -68,6 +68,8 @@ export function textValue(b: Buffer | undefined): string | Uint8Array | undefine
 const FUID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 /** "F" and the 17 characters of the file id being made. */
 const fuidCodes: number[] = [0x46, ...new Array<number>(17).fill(0)]
+/** UTF-16 codes of the text a file id is derived from (uid, '/', counter: well under 64; longer ones get their own array). */
+const fuidText = new Uint16Array(64)
 
 export class HttpTransactions {
   private readonly pending = new Map<number, HttpInfo>()
@@ -190,8 +192,12 @@ export class HttpTransactions {
   private makeFuid(): string {
     let h = 2166136261 >>> 0
     const s = `${this.conn.uid}/${++this.fuidSeq}`
+    // The text's codes read once (17 rounds of charCodeAt on a cons string before).
+    const n = s.length
+    const codes = n <= fuidText.length ? fuidText : new Uint16Array(n)
+    for (let i = 0; i < n; i++) codes[i] = s.charCodeAt(i)
     for (let round = 0; round < 17; round++) {
-      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0
+      for (let i = 0; i < n; i++) h = Math.imul(h ^ codes[i]!, 16777619) >>> 0
       h = Math.imul(h ^ round, 16777619) >>> 0
       fuidCodes[round + 1] = FUID_ALPHABET.charCodeAt(h % 62)
     }

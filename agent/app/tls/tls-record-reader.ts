@@ -19,15 +19,30 @@ export interface TlsRecord {
 
 export type RecordVerdict = 'v3' | 'v2' | 'bad'
 
+/**
+ * Where a reader's records go (the TLS session): methods, not closures made per chunk.
+ * `classifyRecord` looks at the 5 header bytes at `b[p]`; `onRecord` gets the record's
+ * content type (300 + message type for SSLv2) and its body (a view: copy what you keep).
+ */
+export interface RecordTarget {
+  classifyRecord(b: Buffer, p: number, isOrig: boolean): RecordVerdict
+  onRecord(isOrig: boolean, contentType: number, body: Buffer): boolean
+}
+
+/** Where a handshake reader's messages go. */
+export interface HandshakeTarget {
+  onHandshake(isOrig: boolean, type: number, body: Buffer): boolean
+}
+
 export class RecordReader {
   private carry: Buffer | undefined
 
   /**
-   * Feeds bytes; calls `onRecord` for each complete record. `classify` looks at the first
-   * header bytes of each record (Zeek's determine_ssl_record_layer); 'bad' stops reading.
-   * Returns false once a record was classified 'bad' or `onRecord` returned false.
+   * Feeds bytes; calls `to.onRecord` for each complete record. `to.classifyRecord` looks at
+   * the first header bytes of each record (Zeek's determine_ssl_record_layer); 'bad' stops
+   * reading. Returns false once a record was classified 'bad' or `onRecord` returned false.
    */
-  push(data: Buffer, classify: (h: Buffer) => RecordVerdict, onRecord: (r: TlsRecord) => boolean): boolean {
+  push(data: Buffer, isOrig: boolean, to: RecordTarget): boolean {
     let buf = data
     if (this.carry) {
       buf = Buffer.concat([this.carry, data])
@@ -35,23 +50,26 @@ export class RecordReader {
     }
     let p = 0
     while (buf.length - p >= 5) {
-      const head = buf.subarray(p, p + 5)
-      const kind = classify(head)
+      const kind = to.classifyRecord(buf, p, isOrig)
       if (kind === 'bad') return false
       let total: number
-      let rec: TlsRecord
+      let contentType: number
+      let bodyOff: number
       if (kind === 'v2') {
-        total = 2 + (((head[0]! & 0x7f) << 8) | head[1]!)
+        total = 2 + (((buf[p]! & 0x7f) << 8) | buf[p + 1]!)
         if (total < 3) return false
         if (buf.length - p < total) break
-        rec = { contentType: 300 + head[2]!, version: 0, body: buf.subarray(p + 3, p + total) }
+        contentType = 300 + buf[p + 2]!
+        bodyOff = 3
       } else {
-        total = 5 + head.readUInt16BE(3)
+        total = 5 + ((buf[p + 3]! << 8) | buf[p + 4]!)
         if (buf.length - p < total) break
-        rec = { contentType: head[0]!, version: head.readUInt16BE(1), body: buf.subarray(p + 5, p + total) }
+        contentType = buf[p]!
+        bodyOff = 5
       }
+      const body = buf.subarray(p + bodyOff, p + total)
       p += total
-      if (!onRecord(rec)) return false
+      if (!to.onRecord(isOrig, contentType, body)) return false
     }
     if (p < buf.length) this.carry = Buffer.from(buf.subarray(p))
     return true
@@ -69,8 +87,8 @@ export class HandshakeReader {
 
   constructor(private readonly maxMessage: number) {}
 
-  /** Feeds the payload of one handshake record; calls `onMessage(type, body)` per complete message. */
-  push(data: Buffer, onMessage: (type: number, body: Buffer) => boolean): boolean {
+  /** Feeds the payload of one handshake record; calls `to.onHandshake(isOrig, type, body)` per complete message. */
+  push(data: Buffer, isOrig: boolean, to: HandshakeTarget): boolean {
     let buf = data
     if (this.skip > 0) {
       const n = Math.min(this.skip, buf.length)
@@ -95,7 +113,7 @@ export class HandshakeReader {
       if (buf.length - p - 4 < len) break
       const body = buf.subarray(p + 4, p + 4 + len)
       p += 4 + len
-      if (!onMessage(type, body)) return false
+      if (!to.onHandshake(isOrig, type, body)) return false
     }
     if (p < buf.length) this.carry = Buffer.from(buf.subarray(p))
     return true

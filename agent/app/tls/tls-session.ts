@@ -18,7 +18,7 @@ import {
   parseCertificateList, parseClientHello, parseEcdheServerKeyExchange, parseServerHello, parseV2ClientHello,
   type ClientHello,
 } from './tls-hello-parse.js'
-import { HandshakeReader, RecordReader, type RecordVerdict, type TlsRecord } from './tls-record-reader.js'
+import { HandshakeReader, RecordReader, type HandshakeTarget, type RecordTarget, type RecordVerdict } from './tls-record-reader.js'
 import { handshakeLetter, SslState, x509Row } from './tls-ssl-state.js'
 import type { KnownCerts } from './x509-known-certs.js'
 import { parseCertificate, type X509Info } from './x509-parse.js'
@@ -37,7 +37,7 @@ export const DEFAULT_TLS_CONFIG: TlsAnalyzerConfig = { maxHandshakeMessage: 256 
 const hex = (b: Buffer): string => b.toString('hex')
 const legacyVersion = (v: number): boolean => v === SSLv2 || v === SSLv3 || v === TLSv10 || v === TLSv11 || v === TLSv12
 
-export class TlsSession implements AppAnalyzer {
+export class TlsSession implements AppAnalyzer, RecordTarget, HandshakeTarget {
   /** Record and handshake readers per direction, made on the first data (idle sessions hold none). */
   private recs: [RecordReader, RecordReader] | undefined
   private hss: [HandshakeReader, HandshakeReader] | undefined
@@ -67,7 +67,7 @@ export class TlsSession implements AppAnalyzer {
       if (this.state && this.state.ts <= 0) this.state.ts = ts
     }
     const d = isOrig ? 0 : 1
-    const ok = this.rec[d].push(data, (h) => this.classify(h, isOrig), (r) => this.record(isOrig, r))
+    const ok = this.rec[d].push(data, isOrig, this)
     if (!ok && !this.stopped) this.violation('invalid SSL record')
   }
 
@@ -109,37 +109,38 @@ export class TlsSession implements AppAnalyzer {
     this.cfg.onRecord?.(this.conn, s)
   }
 
-  /** Zeek's determine_ssl_record_layer. */
-  private classify(h: Buffer, isOrig: boolean): RecordVerdict {
+  /** Zeek's determine_ssl_record_layer, on the record header at h[p] (RecordTarget; not for other callers). */
+  classifyRecord(h: Buffer, p: number, isOrig: boolean): RecordVerdict {
     if (this.recordLayerVersion !== -1 && this.recordLayerVersion !== SSLv2) {
-      const v = h.readUInt16BE(1)
+      const v = (h[p + 1]! << 8) | h[p + 2]!
       return v === SSLv3 || v === TLSv10 || v === TLSv11 || v === TLSv12 ? 'v3' : 'bad'
     }
     if (this.recordLayerVersion === SSLv2) return 'v2'
-    if (h[0]! & 0x80) {
-      if (h[2] === 0x01 && isOrig) {
-        const v = h.readUInt16BE(3)
+    if (h[p]! & 0x80) {
+      if (h[p + 2] === 0x01 && isOrig) {
+        const v = (h[p + 3]! << 8) | h[p + 4]!
         return v === SSLv2 || v === SSLv3 || v === TLSv10 || v === TLSv11 || v === TLSv12 ? 'v2' : 'bad'
       }
-      if (h[2] === 0x04 && h[4]! < 2 && !isOrig) {
+      if (h[p + 2] === 0x04 && h[p + 4]! < 2 && !isOrig) {
         this.recordLayerVersion = SSLv2
         return 'v2'
       }
       return 'bad'
     }
-    const v = h.readUInt16BE(1)
+    const v = (h[p + 1]! << 8) | h[p + 2]!
     if (v !== SSLv3 && v !== TLSv10 && v !== TLSv11 && v !== TLSv12) return 'bad'
-    if (h[0]! < 20 || h[0]! > 30) return 'bad'
+    if (h[p]! < 20 || h[p]! > 30) return 'bad'
     this.recordLayerVersion = v
     return 'v3'
   }
 
-  private record(isOrig: boolean, r: TlsRecord): boolean {
+  /** One complete record (RecordTarget; not for other callers). */
+  onRecord(isOrig: boolean, contentType: number, body: Buffer): boolean {
     if (this.stopped) return false
     const d = isOrig ? 0 : 1
-    if (r.contentType >= 300) return this.v2Record(isOrig, r)
+    if (contentType >= 300) return this.v2Record(isOrig, contentType, body)
     // Zeek's determine_state: TLS 1.3 application data switches a direction to encrypted.
-    if (!this.encrypted[d] && r.contentType === CT_APPLICATION_DATA && !legacyVersion(this.negotiatedVersion)) this.encrypted[d] = true
+    if (!this.encrypted[d] && contentType === CT_APPLICATION_DATA && !legacyVersion(this.negotiatedVersion)) this.encrypted[d] = true
     if (this.encrypted[d]) {
       if (this.encrypted[0] && this.encrypted[1]) {
         this.established()
@@ -148,9 +149,9 @@ export class TlsSession implements AppAnalyzer {
       return true
     }
     this.session()
-    switch (r.contentType) {
+    switch (contentType) {
       case CT_HANDSHAKE:
-        return this.hs[d]!.push(r.body, (type, body) => this.handshake(isOrig, type, body))
+        return this.hs[d]!.push(body, isOrig, this)
       case CT_CHANGE_CIPHER_SPEC: {
         const s = this.session()
         this.history(isOrig, 'i')
@@ -159,9 +160,9 @@ export class TlsSession implements AppAnalyzer {
         return true
       }
       case CT_ALERT:
-        for (let i = 0; i + 1 < r.body.length; i += 2) {
+        for (let i = 0; i + 1 < body.length; i += 2) {
           this.history(isOrig, 'l')
-          this.session().lastAlert = alertName(r.body[i + 1]!)
+          this.session().lastAlert = alertName(body[i + 1]!)
         }
         return true
       case CT_HEARTBEAT:
@@ -171,7 +172,7 @@ export class TlsSession implements AppAnalyzer {
         if (this.state?.version !== undefined) this.out.anomaly('ssl_early_application_data')
         return true
       default:
-        this.violation(`unknown SSL record type (${r.contentType})`)
+        this.violation(`unknown SSL record type (${contentType})`)
         return false
     }
   }
@@ -187,18 +188,18 @@ export class TlsSession implements AppAnalyzer {
     if (!this.session().addHistory(isOrig, letter)) this.out.anomaly('SSL_max_ssl_history_length_reached')
   }
 
-  private v2Record(isOrig: boolean, r: TlsRecord): boolean {
+  private v2Record(isOrig: boolean, contentType: number, body: Buffer): boolean {
     const s = this.session()
-    if (r.contentType === 301 && isOrig) {
-      const ch = parseV2ClientHello(r.body)
+    if (contentType === 301 && isOrig) {
+      const ch = parseV2ClientHello(body)
       if (!ch) { this.violation('malformed SSLv2 client hello'); return false }
       this.clientHello(ch)
       s.addHistory(true, 'c')
       return !this.stopped
     }
-    if (r.contentType === 304 && !isOrig) {
+    if (contentType === 304 && !isOrig) {
       // SSLv2 SERVER-HELLO: session_id_hit, cert type, version, cert len, cipher-specs len, conn-id len, cert, ciphers.
-      const b = r.body
+      const b = body
       if (b.length < 8) { this.violation('malformed SSLv2 server hello'); return false }
       const version = b.readUInt16BE(0)
       const certLen = b.readUInt16BE(2)
@@ -213,14 +214,14 @@ export class TlsSession implements AppAnalyzer {
       if (certLen > 0 && 8 + certLen <= b.length) this.certificates(false, [Buffer.from(b.subarray(8, 8 + certLen))])
       return true
     }
-    if (r.contentType === 302 && isOrig) {
+    if (contentType === 302 && isOrig) {
       // CLIENT-MASTER-KEY: encryption starts for both sides; Zeek raises ssl_established here.
       this.encrypted[0] = this.encrypted[1] = true
       this.established()
       return false
     }
-    if (r.contentType === 300) return true
-    this.violation(`unknown SSLv2 record type (${r.contentType - 300})`)
+    if (contentType === 300) return true
+    this.violation(`unknown SSLv2 record type (${contentType - 300})`)
     return false
   }
 
@@ -253,7 +254,8 @@ export class TlsSession implements AppAnalyzer {
     }
   }
 
-  private handshake(isOrig: boolean, type: number, body: Buffer): boolean {
+  /** One complete handshake message (HandshakeTarget; not for other callers). */
+  onHandshake(isOrig: boolean, type: number, body: Buffer): boolean {
     const s = this.session()
     let letter = handshakeLetter(type)
     if (isOrig && type === HS_CLIENT_KEY_EXCHANGE) s.clientKeyExchangeSeen = true
