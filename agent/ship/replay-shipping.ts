@@ -6,6 +6,7 @@
  * produced was acknowledged.
  */
 import type { ConnRecord } from '../flow/conn-record.js'
+import type { HostObservation } from '../app/app-analyzer.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import { createRootLogger } from '../util/logger.js'
 import { loadConfigOrThrow } from '../config/index.js'
@@ -28,6 +29,8 @@ export interface ReplayShipResult {
   agentId: string
   flowsProduced: number
   flowsAcked: number
+  observationsProduced: number
+  observationsAcked: number
   batchesAcked: number
   batchesParked: number
   flowsDropped: number
@@ -35,7 +38,7 @@ export interface ReplayShipResult {
   seconds: number
 }
 
-export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: ConnRecord) => void) => Promise<unknown>): Promise<ReplayShipResult> {
+export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: ConnRecord) => void, onObservation: (obs: HostObservation) => void) => Promise<unknown>): Promise<ReplayShipResult> {
   const started = Date.now()
   const log = createRootLogger({ level: process.env.TELLTALE_LOG_LEVEL ?? 'warn' }).child({ component: 'replay-ship' })
   const tls = { ...(o.caFile ? { caFile: o.caFile } : {}), ...(o.certFile ? { certFile: o.certFile } : {}), ...(o.keyFile ? { keyFile: o.keyFile } : {}) }
@@ -52,8 +55,9 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
   }, { identity, log })
   await stack.start()
   let produced = 0
+  let observations = 0
   try {
-    await produce((r) => { produced++; stack.batcher.addConn(r) })
+    await produce((r) => { produced++; stack.batcher.addConn(r) }, (obs) => { observations++; stack.batcher.addObservation(obs) })
     await stack.drain()
   } finally {
     await stack.stop()
@@ -63,6 +67,8 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
     agentId: identity.agent_id,
     flowsProduced: produced,
     flowsAcked: c.shipper_flows_acked_total ?? 0,
+    observationsProduced: observations,
+    observationsAcked: c.shipper_observations_acked_total ?? 0,
     batchesAcked: c.shipper_batches_acked_total ?? 0,
     batchesParked: c.shipper_batches_parked_total ?? 0,
     flowsDropped: (c.spool_flows_dropped_total ?? 0) + (c.batcher_flows_dropped_total ?? 0),
@@ -74,6 +80,7 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
 /** The one-line summary `replay` prints, and the error when not everything was acknowledged. */
 export function checkReplayShipped(r: ReplayShipResult): string {
   const line = `shipped to the collector as ${r.agentId}: ${r.flowsProduced} flows produced, ${r.flowsAcked} acknowledged` +
+    `; ${r.observationsProduced} host observations, ${r.observationsAcked} acknowledged` +
     ` in ${r.batchesAcked} batches (${r.duplicates} already stored)` +
     `${r.flowsDropped ? `, ${r.flowsDropped} dropped (reported as gaps)` : ''}${r.batchesParked ? `, ${r.batchesParked} batches refused` : ''}` +
     ` in ${r.seconds.toFixed(2)} s`

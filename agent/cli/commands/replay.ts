@@ -13,6 +13,7 @@ import { weirdRecordToJson, weirdRecordToZeekRow, WEIRD_LOG_FIELDS, WEIRD_LOG_PA
 import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
 import { FlowPipeline } from '../../pipeline/flow-pipeline.js'
 import { APP_LOGS } from '../../app/registry.js'
+import type { HostObservation } from '../../app/app-analyzer.js'
 import { HostInventory } from '../../assets/host-inventory.js'
 import { vendorOf } from '../../assets/oui-vendor.js'
 import { BufferedFileSink } from '../../output/buffered-file-sink.js'
@@ -65,6 +66,8 @@ export interface ReplaySummary {
 export interface ReplaySinks {
   onConn?: (r: ConnRecord) => void
   onAppLog?: (path: string, row: Record<string, unknown>) => void
+  /** Host facts from the analyzers (names, services, MACs, OS hints): shipping sends them. */
+  onObservation?: (o: HostObservation) => void
 }
 
 export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: ReplaySinks): Promise<ReplaySummary> {
@@ -134,7 +137,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     onConn: (r) => { conns++; connOut?.write(r); hosts?.flow(r); sinks?.onConn?.(r) },
     onWeird: weirdOut ? (w) => { weirds++; weirdOut!.write(w) } : undefined,
     onAppLog: appLog,
-    onObservation: hosts ? (o) => hosts.observe(o) : undefined,
+    onObservation: hosts || sinks?.onObservation ? (o) => { hosts?.observe(o); sinks?.onObservation?.(o) } : undefined,
   })
   const filter = opts.filter ? createPacketFilter(opts.filter, { validateFor: [LINKTYPE_ETHERNET] }) : undefined
   let packets = 0
@@ -218,7 +221,7 @@ Examples:
           collector: opts.collector, stateDir: opts.stateDir ?? './data/agent', version: agentVersion(),
           ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}),
           ...(opts.certFile ? { certFile: opts.certFile } : {}), ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
-        }, (onConn) => replayFiles(files, { ...opts, quiet: true }, { onConn }))
+        }, (onConn, onObservation) => replayFiles(files, { ...opts, quiet: true }, { onConn, onObservation }))
         process.stdout.write(`${checkReplayShipped(r)}\n`)
         return
       }
