@@ -52,6 +52,29 @@ function flowFrom(src: number[], i: number, tsUs: number): FlowProperties {
   }
 }
 
+t.test('a DNS answer names an address without making it a host; the name waits for one', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c, 1)
+  const t0 = 1_700_000_000_000_000
+  const dnsA = (ip: number[], name: string, tsUs: number): HostObservationProperties => ({ tsUs, ip: Buffer.from(ip), name, nameSource: 3 })
+  const send = async (seq: number, b: Record<string, unknown>) =>
+    t.equal((await post(c, a.secret, encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: a.agentId, epoch: 1, seq, sentAtUs: t0, ...b }))).statusCode, 200)
+  await send(1, { hostObservations: [dnsA([10, 0, 0, 60], 'nas.example', t0), dnsA([10, 0, 0, 61], 'never.example', t0)] })
+  t.equal((await counts(c)).hosts, 0, 'answers alone make no hosts')
+  await send(2, { flows: [flowFrom([10, 0, 0, 60], 1, t0 + 1000)] })
+  t.equal((await counts(c)).hosts, 2, 'the flow brings the host (and its server)')
+  const get = async () => ((await c.app.inject({ method: 'GET', url: '/api/v1/hosts/10.0.0.60', headers: auth })).json() as { host: { names: { name: string; source: string }[]; last_seen_us: number } }).host
+  t.same((await get()).names, [{ name: 'nas.example', source: 'dns_a' }], 'the held name is given to it')
+  const seen = (await get()).last_seen_us
+  await send(3, { hostObservations: [dnsA([10, 0, 0, 60], 'nas2.example', t0 + 36_000_000_000)] })
+  const h = await get()
+  t.same(h.names.map((n) => n.name), ['nas.example', 'nas2.example'], 'a later answer adds a name to the known host')
+  t.equal(h.last_seen_us, seen, 'without moving its last seen (the answer is not a sighting)')
+  const never = (await c.app.inject({ method: 'GET', url: '/api/v1/hosts?name=never.example', headers: auth })).json() as { hosts: unknown[] }
+  t.equal(never.hosts.length, 0, 'an address only named by DNS is not in the inventory')
+})
+
 t.test('a host changing IP via DHCP stays one host', async (t) => {
   const c = await startCollector()
   t.teardown(() => c.close())

@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value'
 import { DetectionConfigSchema, type DetectionConfig } from '../collector/detection/detection-config.js'
 import { DetectionEngine } from '../collector/detection/detection-engine.js'
 import type { DetectionEvent, DetectionFlow, Finding } from '../collector/detection/detection-types.js'
+import type { HostObservation } from '../protocol/index.js'
 import { parseV4 } from '../collector/detection/net-match.js'
 import { entropy, registeredDomain } from '../collector/detection/dns-names.js'
 import { DnsTunnelDetector } from '../collector/detection/dns-tunnel-detector.js'
@@ -144,6 +145,16 @@ t.test('arp_spoof and new_device from flow MACs; rogue_dhcp after learning', asy
   const f = run(c, flows)
   const types = f.map((x) => `${x.type}:${x.src}`).sort()
   t.same(types, ['arp_spoof:10.0.0.1', 'new_device:10.0.0.1', 'new_device:10.0.0.11', 'new_device:10.0.0.12', 'rogue_dhcp:10.0.0.12'])
+})
+
+t.test('new_device: a DNS answer naming an address is not a device, a DHCP sighting is', async (t) => {
+  const e = new DetectionEngine(cfg((c) => { c.new_device.learning_s = 60 }))
+  const out: Finding[] = []
+  const ob = (ip: number[], nameSource: number, tsUs: number) => ({ tsUs, ip: Buffer.from(ip), mac: Buffer.alloc(0), name: 'x.example', nameSource }) as unknown as HostObservation
+  const batch = (observations: HostObservation[]) => e.processBatch({ agentId: 'a', flows: [], events: [], observations, gaps: [] }, (x) => out.push(x))
+  batch([ob([10, 0, 0, 5], 1, T0)])
+  batch([ob([10, 0, 0, 6], 3, T0 + 120 * S), ob([10, 0, 0, 7], 2, T0 + 121 * S), ob([10, 0, 0, 8], 1, T0 + 122 * S)])
+  t.same(out.filter((f) => f.type === 'new_device').map((f) => f.src), ['10.0.0.8'], 'dns_a and dns_ptr answers are ignored, dhcp counts')
 })
 
 t.test('cleartext_credentials: FTP/telnet in clear alert, FTP over TLS does not', async (t) => {

@@ -28,6 +28,8 @@ export class NewDeviceDetector implements Detector {
 
   onObservation(o: DetectionObservation, emit: Emit): void {
     if (this.startUs < 0) this.startUs = o.tsUs
+    // A DNS answer naming an address is not a sighting of a device (the topology treats it alike).
+    if (o.mac === '' && (o.nameSource === 'dns_a' || o.nameSource === 'dns_ptr')) return
     if (o.ip !== '') this.device(o.ip, parseV4(o.ip), macTextNumber(o.mac), o.mac, o.tsUs, o.agentId, emit, '')
   }
 

@@ -41,6 +41,11 @@ const MINUTE_US = 60_000_000
 const HOUR_US = 3_600_000_000
 const LIMITS = { ips: 16, macs: 8, names: 16, services: 64, osHints: 16, software: 16, agents: 32, edgeServices: 8 }
 
+/** Name sources that are hearsay about an address (a DNS answer), not a sighting of it. */
+const HEARSAY_SOURCES = new Set(['dns_a', 'dns_ptr'])
+/** Addresses whose DNS-answer names are held until a host appears. */
+const HEARSAY_MAX = 100_000
+
 function pushBounded<T>(list: T[], v: T, max: number, same: (a: T) => boolean): boolean {
   if (list.some(same)) return false
   if (list.length >= max) return false
@@ -78,7 +83,17 @@ export class TopologyModel {
   private readonly byIp = new Map<string, HostRecord>()
   private readonly byMac = new Map<string, string>()
   private readonly alias = new Map<string, string>()
-  counters = { flows: 0, duplicate_flows: 0, updated_flows: 0, degraded_flows: 0, observations: 0, hosts_dropped: 0, edges_dropped: 0, hosts_merged: 0 }
+  counters = { flows: 0, duplicate_flows: 0, updated_flows: 0, degraded_flows: 0, observations: 0, hosts_dropped: 0, edges_dropped: 0, hosts_merged: 0, hearsay_names_evicted: 0 }
+
+  /**
+   * Names from DNS answers (A/AAAA and PTR) for addresses no host has yet, by address key. A
+   * DNS answer says that a name maps to an address, not that the address is on the wire: it
+   * neither creates a host nor touches one's last seen. The name is held (bounded; oldest
+   * first out, counted) and given to the host when a flow or a first-hand observation brings
+   * it — typically the connection that follows the lookup. Not persisted (a restart loses
+   * the names of addresses not yet seen).
+   */
+  private readonly hearsay = new Map<string, Array<{ name: string; source: string }>>()
   onChange: ((c: TopologyChange) => void) | undefined
 
   constructor(readonly opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
@@ -125,6 +140,27 @@ export class TopologyModel {
     if (i >= 0) h.ips.splice(i, 1)
     h.ips.push(ip)
     if (h.ips.length > LIMITS.ips) h.ips.shift()
+    if (this.hearsay.size > 0) {
+      const held = this.hearsay.get(key)
+      if (held !== undefined) {
+        this.hearsay.delete(key)
+        for (const n of held) pushBounded(h.names, n, LIMITS.names, (x) => x.name === n.name && x.source === n.source)
+      }
+    }
+  }
+
+  /** Holds a DNS-answer name for an address without a host (see `hearsay`). */
+  private holdName(key: string, name: string, source: string): void {
+    let held = this.hearsay.get(key)
+    if (held === undefined) {
+      if (this.hearsay.size >= HEARSAY_MAX) {
+        this.hearsay.delete(this.hearsay.keys().next().value as string)
+        this.counters.hearsay_names_evicted++
+      }
+      held = []
+      this.hearsay.set(key, held)
+    }
+    pushBounded(held, { name, source }, LIMITS.names, (x) => x.name === name && x.source === source)
   }
 
   private touch(h: HostRecord, agentId: string, fromUs: number, toUs: number): void {
@@ -198,6 +234,13 @@ export class TopologyModel {
   observe(o: ObservationView): void {
     this.counters.observations++
     if (o.ip === '') return
+    if (o.mac === '' && HEARSAY_SOURCES.has(o.nameSource) && o.service === undefined && o.software === '' && o.osHint === '' && o.dhcpVendorClass === '') {
+      const key = ipKey(this.scopeOf(o.ip, o.vlan), o.ip)
+      const known = this.byIp.get(key)
+      if (known === undefined) { if (o.name !== '') this.holdName(key, o.name, o.nameSource); return }
+      if (o.name !== '' && pushBounded(known.names, { name: o.name, source: o.nameSource }, LIMITS.names, (x) => x.name === o.name && x.source === o.nameSource)) this.dirtyHosts.add(known.id)
+      return
+    }
     let h: HostRecord | undefined
     if (o.mac !== '') {
       const scope = this.scopeOf(o.ip, o.vlan)
@@ -440,7 +483,7 @@ export class TopologyModel {
 
   clear(): void {
     this.hosts.clear(); this.edges.clear(); this.byIp.clear(); this.byMac.clear(); this.alias.clear(); this.pairs.clear()
-    this.dedup.clear(); this.loss.clear()
+    this.dedup.clear(); this.loss.clear(); this.hearsay.clear()
     this.dirtyHosts.clear(); this.dirtyEdges.clear(); this.deletedHosts.clear(); this.deletedEdges.clear()
     this.rollupIndex.clear(); this.rollupBucket[0] = -1; this.rollupBucket[1] = -1; this.newLossPeriods.length = 0
     for (const k of Object.keys(this.counters) as (keyof typeof this.counters)[]) this.counters[k] = 0
