@@ -29,6 +29,7 @@ import { buildTopologyAnswer, Slicer } from '../collector/topology/topology-buil
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import type { LoadRequest, LoadResult } from './load-client.js'
 import { heyAvailable, heyLoad } from './load-client-hey.js'
+import { wrkAvailable, wrkLoad } from './load-client-wrk.js'
 import { formatLivePhase, liveIngestPhase, type LivePhaseResult } from './api-live-ingest.js'
 
 const ADMIN = 'tt_admin_api-bench-secret-0123456789abcdef'
@@ -113,13 +114,16 @@ function makeFlow(r: () => number, hosts: number, tsUs: number, i: number): Flow
 
 /**
  * The load client: `hey` (compiled; Debian package) when installed, else autocannon in a child
- * process (its event loop is not the server's). TELLTALE_LOAD_CLIENT=autocannon forces the latter.
+ * process (its event loop is not the server's). TELLTALE_LOAD_CLIENT=autocannon forces the latter,
+ * TELLTALE_LOAD_CLIENT=wrk uses wrk (paced per connection; load-client-wrk.ts).
  */
-export const LOAD_CLIENT = process.env.TELLTALE_LOAD_CLIENT !== 'autocannon' && heyAvailable() ? 'hey' : 'autocannon'
+export const LOAD_CLIENT = process.env.TELLTALE_LOAD_CLIENT === 'wrk' && wrkAvailable() ? 'wrk'
+  : process.env.TELLTALE_LOAD_CLIENT !== 'autocannon' && heyAvailable() ? 'hey' : 'autocannon'
 
 function load(url: string, path: string, seconds: number): Promise<LoadResult> {
   const req: LoadRequest = { url: url + path, seconds, rate: 100, connections: 10, token: ADMIN }
   if (LOAD_CLIENT === 'hey') return heyLoad(req)
+  if (LOAD_CLIENT === 'wrk') return wrkLoad(req)
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./load-client.js', import.meta.url), [JSON.stringify(req)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let result: LoadResult | undefined
@@ -283,7 +287,7 @@ export function formatApiBench(r: ApiBenchResult): string {
     `disk per stored flow (all tables, LevelDB files, ${r.storedFlows.toLocaleString('en-US')} flows stored): ${r.diskBytesPerFlow.toFixed(1)} B after compaction (target ≤ 80 B); ${r.diskBytesPerFlowBeforeCompaction.toFixed(1)} B as left by ingest`,
     `  per table (LevelDB estimate, B/flow): ${r.tables.map((t) => `${t.prefix} ${t.bytesPerFlow.toFixed(1)}`).join(', ')}`,
     `topology answer build after a change (1000 busiest edges, in process, median of 5): ${r.topologyColdMs.toFixed(1)} ms in one piece; in 5 ms slices: ${r.topologySlices === undefined ? '-' : `${r.topologySlices.slices} slices, longest ${r.topologySlices.maxSliceMs.toFixed(1)} ms`}`,
-    `latency at a fixed 100 req/s, 10 connections, load client ${LOAD_CLIENT === 'hey' ? 'hey (Go)' : 'autocannon in a child process'} (target for topology: p99 ≤ 50 ms):`,
+    `latency at a fixed 100 req/s, 10 connections, load client ${LOAD_CLIENT === 'hey' ? 'hey (Go)' : LOAD_CLIENT === 'wrk' ? 'wrk (paced per connection)' : 'autocannon in a child process'} (target for topology: p99 ≤ 50 ms):`,
   ]
   for (const l of r.latency) lines.push(`  ${l.route}\n      ${l.rps.toFixed(0)} req/s  p50 ${l.p50ms} ms  p90 ${l.p90ms} ms  p99 ${l.p99ms} ms  max ${l.maxms} ms  non-2xx ${l.non2xx}  errors ${l.errors}  ${(l.bytesPerResponse / 1024).toFixed(1)} KiB/response\n      server side: p50 ${l.serverP50ms.toFixed(1)} ms  p99 ${l.serverP99ms.toFixed(1)} ms; event-loop delay p99 ${l.loopP99ms.toFixed(1)} ms max ${l.loopMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms in all, longest ${l.gcMaxMs.toFixed(1)} ms; load client CPU ${l.clientCpuPct.toFixed(0)} % of a core`)
   // Runs after the per-route loads.
