@@ -5,15 +5,12 @@
  * `rate` requests per second overall minus the response time (≈ 94 req/s at 6 ms). Latency
  * percentiles are wrk's own (`--latency`).
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { answerBytes, commandAvailable, runTimed, withTempDir } from './load-client-exec.js'
 import type { LoadRequest, LoadResult } from './load-client.js'
 
-export function wrkAvailable(): boolean {
-  return spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0
-}
+export const wrkAvailable = (): boolean => commandAvailable('wrk')
 
 /** "12.34ms" / "1.20s" / "850.00us" → ms. */
 function ms(text: string): number {
@@ -24,34 +21,20 @@ function ms(text: string): number {
 }
 
 export async function wrkLoad(req: LoadRequest): Promise<LoadResult> {
-  const one = await fetch(req.url, { headers: { authorization: `Bearer ${req.token}` } })
-  const size = (await one.arrayBuffer()).byteLength
-  const dir = mkdtempSync(join(tmpdir(), 'telltale-wrk-'))
-  try {
+  const size = await answerBytes(req)
+  const { stdout: out, cpuS } = await withTempDir(async (dir) => {
     const script = join(dir, 'pace.lua')
     writeFileSync(script, `function delay() return ${Math.round((1000 * req.connections) / req.rate)} end\n`)
-    const timeFile = join(dir, 'time.txt')
-    const args = ['-f', '%U %S', '-o', timeFile, 'wrk', '-t', '2', '-c', String(req.connections), '-d', `${req.seconds}s`, '--latency', '-s', script,
-      '-H', `Authorization: Bearer ${req.token}`, req.url]
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'inherit'] })
-      let text = ''
-      child.stdout.on('data', (d: Buffer) => { text += d.toString() })
-      child.on('error', reject)
-      child.on('exit', (code) => { if (code === 0) resolve(text); else reject(new Error(`wrk exited with ${code}`)) })
-    })
-    const pct = (p: string): number => { const m = new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out); return m === null ? NaN : Math.round(ms(m[1]!)) }
-    const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
-    const max = /Latency\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1]
-    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
-    const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-    const [u, s] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
-    return {
-      rps: requests / req.seconds, p50ms: pct('50'), p90ms: pct('90'), p99ms: pct('99'), maxms: max === undefined ? NaN : Math.round(ms(max)),
-      non2xx, errors: errors === null ? 0 : Number(errors[1]) + Number(errors[2]) + Number(errors[3]), timeouts: errors === null ? 0 : Number(errors[4]),
-      requests, bytesPerResponse: size, clientCpuPct: (100 * (u! + s!)) / req.seconds,
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
+    return runTimed('wrk', ['-t', '2', '-c', String(req.connections), '-d', `${req.seconds}s`, '--latency', '-s', script, '-H', `Authorization: Bearer ${req.token}`, req.url])
+  })
+  const pct = (p: string): number => { const m = new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out); return m === null ? NaN : Math.round(ms(m[1]!)) }
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+  const max = /Latency\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1]
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  return {
+    rps: requests / req.seconds, p50ms: pct('50'), p90ms: pct('90'), p99ms: pct('99'), maxms: max === undefined ? NaN : Math.round(ms(max)),
+    non2xx, errors: errors === null ? 0 : Number(errors[1]) + Number(errors[2]) + Number(errors[3]), timeouts: errors === null ? 0 : Number(errors[4]),
+    requests, bytesPerResponse: size, clientCpuPct: (100 * cpuS) / req.seconds,
   }
 }

@@ -4,16 +4,9 @@
 // watermark stays exact across a restart).
 import t from 'tap'
 import { encodeBatch } from '../protocol/index.js'
-import { ADMIN, batch, enrollAgent, post, startCollector, type TestCollector } from './collector-fixtures.js'
+import { batch, enrollAgent, post, startCollector, topologyTotals } from './collector-fixtures.js'
 
-const auth = { authorization: `Bearer ${ADMIN}` }
-
-async function snapshot(c: TestCollector): Promise<{ hosts: number; edges: number; unique: number; bytes: number }> {
-  await c.api.topology.flush()
-  const s = (await c.app.inject({ method: 'GET', url: '/api/v1/stats', headers: auth })).json() as { hosts: number; edges: number; unique_flows: number }
-  const topo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100000', headers: auth })).json() as { edges: { bytes: number }[] }
-  return { hosts: s.hosts, edges: s.edges, unique: s.unique_flows, bytes: topo.edges.reduce((a, e) => a + e.bytes, 0) }
-}
+const snapshot = topologyTotals
 
 t.test('a sliced merge yields to the event loop, acks after merging, and equals a merge in one piece', async (t) => {
   const sliced = await startCollector({ 'topology.merge_slice_ms': 0 })

@@ -3,16 +3,11 @@
 // from stored flows gives the same topology.
 import t from 'tap'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties, type HostObservationProperties } from '../protocol/index.js'
-import { ADMIN, batch, enrollAgent, post, startCollector, type TestCollector } from './collector-fixtures.js'
+import { ADMIN, batch, enrollAgent, post, startCollector, topologyTotals } from './collector-fixtures.js'
 
 const auth = { authorization: `Bearer ${ADMIN}` }
 
-async function counts(c: TestCollector): Promise<{ hosts: number; edges: number; unique: number; bytes: number }> {
-  await c.api.topology.flush()
-  const s = (await c.app.inject({ method: 'GET', url: '/api/v1/stats', headers: auth })).json() as { hosts: number; edges: number; unique_flows: number }
-  const topo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100000', headers: auth })).json() as { edges: { bytes: number }[] }
-  return { hosts: s.hosts, edges: s.edges, unique: s.unique_flows, bytes: topo.edges.reduce((a, e) => a + e.bytes, 0) }
-}
+const counts = topologyTotals
 
 t.test('the same capture from two agents gives the same hosts and edges as from one', async (t) => {
   const one = await startCollector()

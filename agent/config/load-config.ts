@@ -79,8 +79,9 @@ export function loadConfig(file: string | undefined, opts: LoadOptions = {}): Lo
     const where = (path: string[]): string => originOf(path.join('.'), origins) ?? lineOf(doc.contents as Node | null, path, lc, name)
     const col = (converted as unknown as AgentConfig).collector
     if ((col.cert_file === '') !== (col.key_file === '')) {
-      const set = col.cert_file === '' ? 'key_file' : 'cert_file'
-      problems.push({ key: `collector.${set === 'cert_file' ? 'key_file' : 'cert_file'}`, where: where(['collector', set]), message: 'mutual TLS needs both collector.cert_file and collector.key_file' })
+      // Reported under the missing key, at the line of the one that is set.
+      const [missing, given] = col.cert_file === '' ? ['cert_file', 'key_file'] : ['key_file', 'cert_file']
+      problems.push({ key: `collector.${missing}`, where: where(['collector', given]), message: 'mutual TLS needs both collector.cert_file and collector.key_file' })
     }
     for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
       const file = col[k]

@@ -5,7 +5,7 @@
  */
 import { keys, prefixRange, KEY_PREFIX, readU64, batchNumberOfKey, minTsOfSegmentKey, subRange } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
-import { decodeFlowChunk, encodeFlowChunks } from './flow-chunks.js'
+import { decodeFlowChunk } from './flow-chunks.js'
 import { decodePostings, encodePostings } from './postings.js'
 import type { BatchRecord, FlowMetaRecord } from './records.js'
 
@@ -29,8 +29,8 @@ export interface BatchWrite {
   receivedAtUs: number
   /** `flows = 6` entries as sent (empty when none) and how many. */
   flowSegment: Buffer
-  /** flowSegment as chunk values (encodeFlowChunksAsync), when the caller compressed them already. */
-  flowChunks?: Buffer[]
+  /** flowSegment as chunk values (encodeFlowChunksAsync: compressed off the event loop). */
+  flowChunks: Buffer[]
   flowCount: number
   flowIndex: FlowIndex
   eventSegment: Buffer
@@ -94,7 +94,7 @@ export class BatchStore {
       const t = fi.minTsUs
       rec.flowMinTsUs = t
       rec.flowMaxTsUs = fi.maxTsUs
-      const chunks = w.flowChunks ?? encodeFlowChunks(w.flowSegment)
+      const chunks = w.flowChunks
       for (let c = 0; c < chunks.length; c++) ops.push({ type: 'put', key: keys.flowChunk(t, n, c), value: chunks[c]! })
       const meta: FlowMetaRecord = { agentId: w.agentId, count: w.flowCount, maxTsUs: fi.maxTsUs }
       ops.push({ type: 'put', key: keys.flowMeta(t, n), value: Buffer.from(JSON.stringify(meta)) })

@@ -87,6 +87,18 @@ export class TopologyStore {
     return v === undefined ? 0 : readU64(v, 0)
   }
 
+  /** The flush's operations, in write order (the watermark last). */
+  private *flushOpsOf(f: TopologyFlush): Generator<WriteOp> {
+    for (const h of f.hosts) yield { type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) }
+    for (const e of f.edges) yield { type: 'put', key: keys.edge(e.id), value: Buffer.from(e.json) }
+    for (const id of f.deletedHosts) yield { type: 'del', key: keys.host(id) }
+    for (const id of f.deletedEdges) yield { type: 'del', key: keys.edge(id) }
+    for (const r of f.rollups) yield { type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) }
+    for (const r of f.topRollups) yield { type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) }
+    for (const p of f.lossPeriods) yield { type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) }
+    yield { type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) }
+  }
+
   /**
    * The flush's operations. `maybeYield`, awaited every 256 operations, lets the caller hand
    * the event loop back while a large flush (every dirty host, edge and roll-up of a busy
@@ -95,18 +107,10 @@ export class TopologyStore {
    */
   async flushOps(f: TopologyFlush, maybeYield: () => Promise<void> = async () => undefined): Promise<WriteOp[]> {
     const ops: WriteOp[] = []
-    const push = async (op: WriteOp): Promise<void> => {
+    for (const op of this.flushOpsOf(f)) {
       ops.push(op)
       if ((ops.length & 255) === 0) await maybeYield()
     }
-    for (const h of f.hosts) await push({ type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) })
-    for (const e of f.edges) await push({ type: 'put', key: keys.edge(e.id), value: Buffer.from(e.json) })
-    for (const id of f.deletedHosts) await push({ type: 'del', key: keys.host(id) })
-    for (const id of f.deletedEdges) await push({ type: 'del', key: keys.edge(id) })
-    for (const r of f.rollups) await push({ type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) })
-    for (const r of f.topRollups) await push({ type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) })
-    for (const p of f.lossPeriods) await push({ type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) })
-    ops.push({ type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) })
     return ops
   }
 
