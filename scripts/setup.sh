@@ -13,6 +13,8 @@ want_pkgs=()
 command -v tcpreplay >/dev/null 2>&1 || want_pkgs+=(tcpreplay)
 command -v ip >/dev/null 2>&1 || want_pkgs+=(iproute2)
 command -v tcpdump >/dev/null 2>&1 || want_pkgs+=(tcpdump)
+# The TLS/mTLS tests make their certificates with the openssl CLI; they skip without it.
+command -v openssl >/dev/null 2>&1 || want_pkgs+=(openssl)
 if [ "${TELLTALE_SETUP_EXTRA:-}" != "" ]; then
   for p in $TELLTALE_SETUP_EXTRA; do dpkg -s "$p" >/dev/null 2>&1 || want_pkgs+=("$p"); done
 fi
