@@ -80,9 +80,12 @@ async function runCollectorDemo(): Promise<void> {
   rmSync(cdir, { recursive: true, force: true })
   rmSync(adir, { recursive: true, force: true })
   const collectorBin = join(root, 'dist', 'collector', 'cli', 'main.js')
+  // Retention goes by the records' own time and the demo capture is dated 2023: with the
+  // defaults, a demo collector left running would expire everything at minute 17.
+  const keepDemoRecords = Object.fromEntries(['FLOWS', 'EVENTS', 'TOPOLOGY', 'ALERTS', 'ROLLUP_MINUTE', 'ROLLUP_HOUR'].map((k) => [`TELLTALE_RETENTION_${k}_DAYS`, '36500']))
   const agentBin = join(root, 'dist', 'agent', 'cli', 'main.js')
   const collector = spawn(process.execPath, [collectorBin, 'serve', '--data-dir', cdir, '--listen', `127.0.0.1:${port}`],
-    { env: { ...process.env, TELLTALE_ADMIN_TOKEN: admin }, stdio: ['ignore', 'ignore', 'inherit'] })
+    { env: { ...process.env, ...keepDemoRecords, TELLTALE_ADMIN_TOKEN: admin }, stdio: ['ignore', 'ignore', 'inherit'] })
   const stop = (): void => { if (collector.exitCode === null) collector.kill('SIGTERM') }
   process.on('exit', stop)
   try {

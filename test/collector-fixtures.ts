@@ -9,14 +9,16 @@ import { buildApp, type CollectorApp } from '../collector/app.js'
 import { loadConfig } from '../collector/config/load-config.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
 import { encodeBatch, PROTOCOL_VERSION, type BatchProperties, type FlowProperties } from '../protocol/index.js'
+import { KEEP_OLD_RECORDS_FLAGS } from './helpers/keep-old-records.js'
 
 export const ADMIN = 'tt_admin_test-admin-secret-0123456789'
 
 export interface TestCollector extends CollectorApp { dir: string; close(): Promise<void> }
 
+/** A collector app; the fixtures are dated 2023, so retention keeps everything unless `overrides` say otherwise. */
 export async function startCollector(overrides: Record<string, unknown> = {}, dir?: string): Promise<TestCollector> {
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'telltale-collector-test-'))
-  const res = loadConfig({ env: {}, flags: { data_dir: dataDir, 'storage.sync': false, ...overrides } })
+  const res = loadConfig({ env: {}, flags: { data_dir: dataDir, 'storage.sync': false, ...KEEP_OLD_RECORDS_FLAGS, ...overrides } })
   if (!res.ok) throw new Error(JSON.stringify(res.problems))
   const c = buildApp({ config: res.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: ADMIN })
   await c.app.ready()

@@ -10,11 +10,12 @@ import { gzipSync } from 'node:zlib'
 import { decodeAck, encodeBatch } from '../protocol/index.js'
 import { batch, machineHash } from './collector-fixtures.js'
 import { COLLECTOR_BIN } from './helpers/paths.js'
+import { KEEP_OLD_RECORDS_ENV } from './helpers/keep-old-records.js'
 
 const ADMIN = 'tt_admin_process-test-0123456789abcdef'
 
 async function serve(dataDir: string): Promise<{ proc: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const proc = spawn(process.execPath, [COLLECTOR_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], { env: { ...process.env, TELLTALE_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [COLLECTOR_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], { env: { ...process.env, ...KEEP_OLD_RECORDS_ENV, TELLTALE_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''

@@ -8,8 +8,14 @@ import { join } from 'node:path'
 import { PROTOCOL_VERSION, type BatchProperties, type FlowProperties } from '../protocol/index.js'
 import type { Finding } from '../collector/detection/detection-types.js'
 import { ADMIN, enrollAgent, gz, post, startCollector, type TestCollector } from './collector-fixtures.js'
+import { loadConfig } from '../collector/config/load-config.js'
+import type { CollectorConfig } from '../collector/config/config-schema.js'
 
 const DAY_US = 86_400_000_000
+// The shipped retention defaults (startCollector keeps everything unless told otherwise).
+const defaults = loadConfig({ env: {}, flags: { data_dir: '/nonexistent' } })
+if (!defaults.ok) throw new Error('default collector config does not load')
+const DEFAULT_RETENTION: Record<string, unknown> = Object.fromEntries(Object.entries((defaults.config as CollectorConfig).retention).filter(([k]) => k.endsWith('_days')).map(([k, v]) => [`retention.${k}`, v]))
 const NOW_US = Math.floor(Date.now() / 1000) * 1_000_000
 const auth = { authorization: `Bearer ${ADMIN}` }
 const iso = (us: number): string => new Date(Math.floor(us / 1000)).toISOString()
@@ -42,7 +48,7 @@ async function get(c: TestCollector, url: string): Promise<any> { // eslint-disa
 t.test('retention expires each kind at its age; hour roll-ups keep the trend; deletions survive a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-retention-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  let c = await startCollector({}, dir)
+  let c = await startCollector(DEFAULT_RETENTION, dir)
   const { agentId, secret } = await enrollAgent(c)
   const ages: Array<[number, number, number]> = [[1, 50, NOW_US - 100 * DAY_US], [2, 51, NOW_US - 10 * DAY_US], [3, 52, NOW_US - 3600 * 1_000_000]]
   let seq = 0
@@ -95,7 +101,7 @@ t.test('retention expires each kind at its age; hour roll-ups keep the trend; de
   }
   await check(c, 'after the run')
   await c.close()
-  c = await startCollector({}, dir)
+  c = await startCollector(DEFAULT_RETENTION, dir)
   t.teardown(() => c.close())
   await check(c, 'after a restart')
   t.equal((await c.api.retention.runOnce(NOW_US)).alerts, 0, 'a second run finds nothing more to expire')

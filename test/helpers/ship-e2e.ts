@@ -10,6 +10,7 @@ import { CollectorStore } from '../../collector/storage/index.js'
 import { flowToConnRecord } from '../../agent/ship/flow-encoding.js'
 import type { ConnRecord } from '../../agent/flow/conn-record.js'
 import { AGENT_MAIN, COLLECTOR_MAIN } from './ship-paths.js'
+import { KEEP_OLD_RECORDS_ENV } from './keep-old-records.js'
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef'
 
@@ -23,7 +24,7 @@ export class CollectorProcess {
   /** Starts and waits (bounded) until /healthz answers. */
   async start(): Promise<void> {
     const child = spawn(process.execPath, [COLLECTOR_MAIN, 'serve', '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`], {
-      env: { ...process.env, TELLTALE_ADMIN_TOKEN: ADMIN_TOKEN, TELLTALE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...KEEP_OLD_RECORDS_ENV, TELLTALE_ADMIN_TOKEN: ADMIN_TOKEN, TELLTALE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
     })
     let stderr = ''
     child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
