@@ -43,6 +43,7 @@ export function registerApi(app: FastifyInstance, opts: { config: Readonly<Colle
     maxHosts: t.max_hosts, maxEdges: t.max_edges, flushIntervalMs: t.flush_interval_ms, sliceMs: t.merge_slice_ms,
   }, log.child({ component: 'topology' }))
   ingest.onStored(topology.onStored)
+  store.batches.onAbandoned(topology.onAbandoned)
   const a = config.api
   const ctx: ApiContext = {
     store, topology, ingest, cache: new SegmentCache(a.segment_cache_flows), log: log.child({ component: 'api' }),

@@ -58,6 +58,9 @@ const SPAN_KEY = 'max_segment_span_us'
 export class BatchStore {
   private nextN = 1
   private maxSpanUs = 0
+  private readonly abandonedListeners: ((n: number) => void)[] = []
+  /** Numbers whose write has not finished yet. */
+  private readonly writing = new Set<number>()
 
   constructor(private readonly db: LevelDb) {}
 
@@ -70,6 +73,31 @@ export class BatchStore {
 
   get maxSegmentSpanUs(): number { return this.maxSpanUs }
 
+  /**
+   * The highest batch number handed out, and those of them still being written: every other
+   * number up to `last` is stored (unless retention deleted it) or was abandoned.
+   */
+  numbering(): { last: number; writing: ReadonlySet<number> } {
+    return { last: this.nextN - 1, writing: new Set(this.writing) }
+  }
+
+  /**
+   * Numbers handed out from now on are above `n`. The counter is recovered from the newest
+   * stored batch, which may be gone (retention, an abandoned write); the topology's watermark
+   * remembers numbers that must not be handed out again.
+   */
+  numberAbove(n: number): void {
+    if (n >= this.nextN) this.nextN = n + 1
+  }
+
+  /**
+   * Calls `fn(n)` when the write of batch `n` failed: the number is never used (the topology
+   * merge, which follows batch numbers, must not wait for it).
+   */
+  onAbandoned(fn: (n: number) => void): void {
+    this.abandonedListeners.push(fn)
+  }
+
   /** The batch number `(agent, epoch, seq)` was stored under, or undefined. */
   async findStored(agentId: string, epoch: number, seq: number): Promise<number | undefined> {
     const v = await this.db.get(keys.dedup(agentId, epoch, seq))
@@ -79,6 +107,19 @@ export class BatchStore {
   /** Writes everything atomically; resolves with the batch number once durable. */
   async write(w: BatchWrite): Promise<number> {
     const n = this.nextN++
+    this.writing.add(n)
+    try {
+      await this.writeAs(n, w)
+    } catch (err) {
+      for (const fn of this.abandonedListeners) fn(n)
+      throw err
+    } finally {
+      this.writing.delete(n)
+    }
+    return n
+  }
+
+  private async writeAs(n: number, w: BatchWrite): Promise<void> {
     const ops: WriteOp[] = []
     const nBuf = Buffer.alloc(8)
     nBuf.writeUInt32BE(Math.floor(n / 0x1_0000_0000), 0)
@@ -123,7 +164,6 @@ export class BatchStore {
     for (const op of w.extraOps(n)) ops.push(op)
     await this.db.write(ops)
     if (newSpan > this.maxSpanUs) this.maxSpanUs = newSpan
-    return n
   }
 
   async batchRecord(n: number): Promise<BatchRecord | undefined> {

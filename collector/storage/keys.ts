@@ -49,7 +49,9 @@
  *   ti  token_id                           → sha256(secret): find a token by its public id
  *   au  ts_us(u64) seq(u32)                → audit record (JSON: actor, action, target)
  *   mt  name                               → store metadata (format version; `topology_n`:
- *                                            the last batch number merged into hs/ed/ru/lp)
+ *                                            every batch up to it is merged into hs/ed/ru/lp;
+ *                                            `topology_merged_above`: JSON array of the
+ *                                            batches above it merged too)
  *   hs  host_id                            → topology host (JSON; see topology/model.ts)
  *   ed  edge_id                            → topology edge client → server service: JSON array
  *                                            of the fields the id does not hold

@@ -1,6 +1,7 @@
 /**
  * Persistence of the merged topology (`hs` hosts, `ed` edges), the time-series roll-ups
- * (`ru`), agents' loss periods (`lp`) and the merge watermark (`mt topology_n`). The model
+ * (`ru`), agents' loss periods (`lp`) and the merge watermark (`mt topology_n`, with the
+ * batches merged above it in `mt topology_merged_above`). The model
  * itself lives in memory (collector/topology); this file only reads and writes its records.
  * A flush is ONE atomic write, so roll-ups, topology and watermark always agree.
  */
@@ -58,10 +59,14 @@ export interface TopologyFlush {
   /** /flows/top hour roll-ups (absolute values). */
   topRollups: TopRollupRow[]
   lossPeriods: LossPeriodRecord[]
+  /** Every batch numbered up to this one is merged (or was never stored). */
   watermark: number
+  /** Batches above the watermark that are merged too (stores finish out of order). */
+  mergedAbove: number[]
 }
 
 const WATERMARK = 'topology_n'
+const MERGED_ABOVE = 'topology_merged_above'
 
 function u64(v: number): Buffer {
   const b = Buffer.alloc(8)
@@ -87,6 +92,18 @@ export class TopologyStore {
     return v === undefined ? 0 : readU64(v, 0)
   }
 
+  /** Batch numbers above the watermark that the last flush had merged (unreadable = none). */
+  async mergedAbove(): Promise<number[]> {
+    const v = await this.db.get(keys.meta(MERGED_ABOVE))
+    if (v === undefined) return []
+    try {
+      const a = JSON.parse(v.toString('utf8')) as unknown
+      return Array.isArray(a) ? a.filter((n): n is number => Number.isSafeInteger(n) && n > 0) : []
+    } catch {
+      return []
+    }
+  }
+
   /** The flush's operations, in write order (the watermark last). */
   private *flushOpsOf(f: TopologyFlush): Generator<WriteOp> {
     for (const h of f.hosts) yield { type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) }
@@ -96,6 +113,9 @@ export class TopologyStore {
     for (const r of f.rollups) yield { type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) }
     for (const r of f.topRollups) yield { type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) }
     for (const p of f.lossPeriods) yield { type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) }
+    yield f.mergedAbove.length > 0
+      ? { type: 'put', key: keys.meta(MERGED_ABOVE), value: Buffer.from(JSON.stringify(f.mergedAbove)) }
+      : { type: 'del', key: keys.meta(MERGED_ABOVE) }
     yield { type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) }
   }
 
@@ -174,6 +194,6 @@ export class TopologyStore {
       }
       await this.db.write(ops)
     }
-    await this.db.write([{ type: 'del', key: keys.meta(WATERMARK) }])
+    await this.db.write([{ type: 'del', key: keys.meta(WATERMARK) }, { type: 'del', key: keys.meta(MERGED_ABOVE) }])
   }
 }

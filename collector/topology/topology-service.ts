@@ -2,17 +2,19 @@
  * Keeps the merged topology (topology-model.ts) in step with the store: merges each batch
  * after it is durable (IngestService.onStored; the ack waits for it), persists what changed
  * every `flushIntervalMs` in ONE atomic write (hosts, edges, roll-ups, loss periods and the
- * watermark = the highest batch number merged), reloads it at start and replays batches
- * stored after the watermark, and rebuilds everything from stored batches on demand.
+ * watermark), reloads it at start and replays the stored batches it had not merged, and
+ * rebuilds everything from stored batches on demand.
  *
  * Merges, flushes, expiry and rebuilds run one at a time on one chain, so a flush's snapshot
  * always holds whole batches (its watermark is exact). A merge works in slices: after
  * `sliceMs` of work it yields to the event loop, so a large batch never holds other
  * requests for longer than that; the flush serialises its hosts and edges the same way.
  *
- * A batch that was durable but not merged when the process died (stored before the last
- * flush's watermark but finished after it — concurrent ingest of several agents) is not
- * replayed; `rebuild()` recomputes everything from the stored flows.
+ * Exactly once across restarts: batches of several agents finish storing out of their number
+ * order, so the watermark is the highest number up to which EVERY batch is merged (or was
+ * never stored: a failed write is reported by BatchStore.onAbandoned), and the flush also
+ * persists the few numbers above it that are merged already. A restart merges every stored
+ * batch that is in neither; a batch handed over twice (a rebuild racing ingest) is merged once.
  */
 import { Batch, type Flow, type Gap, type HostObservation } from '../../protocol/index.js'
 import type { CollectorStore, RollupRow, TopologyFlush } from '../storage/index.js'
@@ -40,7 +42,12 @@ export class TopologyService {
   readonly model: TopologyModel
   /** Hour roll-ups of /flows/top (per record, persisted with the topology). */
   readonly tops: TopRollups
+  /** Every batch numbered up to here is merged or was never stored. */
   private watermark = 0
+  /** Merged batches above the watermark (ingest of several agents stores out of order). */
+  private readonly mergedAbove = new Set<number>()
+  /** Watermark and mergedAbove as last persisted (a flush with nothing else to write still moves them). */
+  private persistedMarks = ''
   private timer: NodeJS.Timeout | undefined
   /** Merges, flushes, expiry and rebuilds, one after the other. */
   private chain: Promise<unknown> = Promise.resolve()
@@ -50,7 +57,7 @@ export class TopologyService {
   generation = 0
   /** Changes whenever the model is cleared (start, rebuild): a build in slices restarts on it. */
   resets = 0
-  counters = { batches_merged: 0, flushes: 0, flush_errors: 0, merge_errors: 0, merge_yields: 0, flush_yields: 0 }
+  counters = { batches_merged: 0, batches_merged_already: 0, flushes: 0, flush_errors: 0, merge_errors: 0, merge_yields: 0, flush_yields: 0 }
   /** Counters of the /api/v1/topology answer cache (set by the route plugin; exported in /metrics). */
   answerCounters: Readonly<Record<string, number>> = {}
 
@@ -95,6 +102,11 @@ export class TopologyService {
     if (badEdges > 0) this.log.warn({ edges: badEdges }, 'topology: stored edges that do not decode were skipped (POST /api/v1/topology/rebuild recomputes them)')
     for (const p of await this.store.topology.lossPeriods()) this.model.loss.add(p)
     this.watermark = await this.store.topology.watermark()
+    this.mergedAbove.clear()
+    for (const n of await this.store.topology.mergedAbove()) if (n > this.watermark) this.mergedAbove.add(n)
+    // A number the merge has passed is never handed out again (its batch may be expired).
+    this.store.batches.numberAbove(Math.max(this.watermark, ...this.mergedAbove))
+    this.persistedMarks = this.marks()
     const replayed = await this.replayAfter(this.watermark)
     if (replayed > 0) this.log.info({ batches: replayed, watermark: this.watermark }, 'topology: merged batches stored after the last flush')
     this.timer = setInterval(() => { void this.flush() }, this.opts.flushIntervalMs)
@@ -107,6 +119,9 @@ export class TopologyService {
     await this.flush()
   }
 
+  /** BatchStore listener: batch `n` was never stored; the watermark may pass it. */
+  readonly onAbandoned = (n: number): void => { void this.serial(async () => this.markMerged(n)) }
+
   /** IngestService listener: merges one durable batch, in slices; resolves once it is merged (never rejects). */
   readonly onStored = (b: StoredBatch): Promise<void> => this.serial(async () => {
     try {
@@ -117,7 +132,29 @@ export class TopologyService {
     }
   })
 
+  /** The merge's position: every batch up to `watermark` is merged, and `above` more after it. */
+  get mergeMarks(): { watermark: number; above: number } {
+    return { watermark: this.watermark, above: this.mergedAbove.size }
+  }
+
+  private isMerged(n: number): boolean {
+    return n <= this.watermark || this.mergedAbove.has(n)
+  }
+
+  private markMerged(n: number): void {
+    if (this.isMerged(n)) return
+    if (n !== this.watermark + 1) { this.mergedAbove.add(n); return }
+    this.watermark = n
+    while (this.mergedAbove.delete(this.watermark + 1)) this.watermark++
+  }
+
+  /** Watermark and mergedAbove as one comparable text. */
+  private marks(): string {
+    return `${this.watermark}:${[...this.mergedAbove].sort((a, b) => a - b).join(',')}`
+  }
+
   private async merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
+    if (this.isMerged(n)) { this.counters.batches_merged_already++; return }
     const m = this.model
     if (rest !== undefined) {
       for (const g of rest.gaps as Gap[]) { const p = gapLoss(agentId, g, rest.sentAtUs || receivedAtUs); if (p !== undefined) m.addLoss(p) }
@@ -138,16 +175,20 @@ export class TopologyService {
         t0 = performance.now()
       }
     }
-    if (n > this.watermark) this.watermark = n
+    this.markMerged(n)
     this.generation++
     this.counters.batches_merged++
   }
 
-  /** Merges stored batches with a number above `after`, in storage order. */
+  /**
+   * Merges the stored batches with a number above `after` that are not merged yet, in storage
+   * order. Afterwards every batch numbered so far is merged or was never stored.
+   */
   private async replayAfter(after: number): Promise<number> {
     let count = 0
+    const numbering = this.store.batches.numbering()
     for await (const rec of this.store.batches.batchRecords()) {
-      if (rec.n <= after) continue
+      if (rec.n <= after || this.isMerged(rec.n)) continue
       const fs = rec.flowMinTsUs === undefined ? undefined : await this.store.flows.segment({ minTsUs: rec.flowMinTsUs, n: rec.n })
       const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
       const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
@@ -156,6 +197,10 @@ export class TopologyService {
       count++
       if (count % 200 === 0) await this.flushNow()
     }
+    // A number up to `last` not merged now had no stored batch when the walk began and was not
+    // being written: abandoned (a failed write, perhaps in an earlier process) or expired.
+    // Nothing will hand it over; the others (being written then, or numbered since) will be.
+    for (let n = this.watermark + 1; n <= numbering.last; n++) if (!numbering.writing.has(n)) this.markMerged(n)
     await this.flushNow()
     return count
   }
@@ -174,6 +219,8 @@ export class TopologyService {
     await this.store.topology.clear()
     for (const p of loss) this.model.loss.add(p)
     this.watermark = 0
+    this.mergedAbove.clear()
+    this.persistedMarks = ''
     const batches = await this.replayAfter(0)
     return { batches, hosts: this.model.hosts.size, edges: this.model.edges.size }
   }
@@ -196,9 +243,13 @@ export class TopologyService {
   private async doFlush(): Promise<void> {
     const m = this.model
     if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && !m.rollupPending && m.newLossPeriods.length === 0 && !this.tops.pending) {
-      if (this.watermark === await this.store.topology.watermark()) return
+      if (this.marks() === this.persistedMarks) return
     }
-    const f: TopologyFlush = { hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], topRollups: [], lossPeriods: [...m.newLossPeriods], watermark: this.watermark }
+    const marks = this.marks()
+    const f: TopologyFlush = {
+      hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], topRollups: [], lossPeriods: [...m.newLossPeriods],
+      watermark: this.watermark, mergedAbove: [...this.mergedAbove].sort((a, b) => a - b),
+    }
     // Nothing else changes the model while this runs (the chain), so the serialisation may
     // yield between slices: requests are served in between, merges wait.
     let t0 = performance.now()
@@ -229,6 +280,7 @@ export class TopologyService {
       throw err
     }
     this.tops.remember(tops.totals)
+    this.persistedMarks = marks
     this.counters.flushes++
   }
 
