@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../collector/config/load-config.js'
 import { COLLECTOR_BIN } from './helpers/paths.js'
+import { listenFailure } from '../collector/cli/commands/serve.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'telltale-collector-config-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -40,6 +41,17 @@ t.test('every problem, with key and file line or env name', async (t) => {
   t.notOk(yamlErr.ok)
   const missing = loadConfig({ file: join(dir, 'absent.yaml'), env: {} })
   t.notOk(missing.ok)
+})
+
+t.test('listen: a port out of range is a configuration problem; a failed listen is one line with the remedy', async (t) => {
+  const r = loadConfig({ file: file('port.yaml', 'log:\n  level: info\nlisten: 127.0.0.1:99999\n'), env: {} })
+  t.notOk(r.ok)
+  if (!r.ok) t.same(r.problems.map((p) => [p.key, p.source.split(':').pop(), p.message]), [['listen', '3', 'port 99999 is out of range (0-65535)']])
+  t.ok(loadConfig({ flags: { listen: '[::1]:65535' }, env: {} }).ok, 'the highest port, IPv6')
+  const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8270'), { code: 'EADDRINUSE' })
+  t.match(listenFailure('127.0.0.1:8270', inUse), /^cannot listen on 127\.0\.0\.1:8270: the address is already in use .*choose another --listen/)
+  const other = Object.assign(new Error('something odd'), { code: 'EWHATEVER' })
+  t.equal(listenFailure('h:1', other), 'cannot listen on h:1: something odd')
 })
 
 t.test('TLS files: unreadable, half a pair, client CA without HTTPS', async (t) => {

@@ -120,6 +120,8 @@ export function loadConfig(src: ConfigSources): ConfigResult {
   }
   if (problems.length === 0) {
     const where = (path: string[]): string => origin.get(path.join('.')) ?? (src.file !== undefined ? lineOf(path) : 'default')
+    const port = Number(/:(\d+)$/.exec(cfg.listen)?.[1])
+    if (!(port >= 0 && port <= 65535)) problems.push({ key: 'listen', source: where(['listen']), message: `port ${port} is out of range (0-65535)` })
     const tls = cfg.tls
     if ((tls.cert_file === '') !== (tls.key_file === '')) {
       const missing = tls.cert_file === '' ? 'cert_file' : 'key_file'

@@ -39,7 +39,8 @@ export function register(program: Command): void {
       try {
         address = await app.listen({ host, port })
       } catch (err) {
-        log.fatal({ err, listen: config.listen }, `cannot listen on ${config.listen}`)
+        const code = (err as NodeJS.ErrnoException).code
+        log.fatal({ code: code ?? 'COLLECTOR_ERR_LISTEN', listen: config.listen }, listenFailure(config.listen, err as NodeJS.ErrnoException))
         process.exitCode = 1
         await app.close()
         return
@@ -78,4 +79,15 @@ export function register(program: Command): void {
         process.once('SIGINT', () => stop('SIGINT'))
       })
     })
+}
+
+/** One line that says why the listen failed and what to do (no stack: it is not a bug). */
+export function listenFailure(listen: string, err: NodeJS.ErrnoException): string {
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use (another collector or service?); stop it or choose another --listen / listen',
+    EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); choose a port above 1023',
+    EADDRNOTAVAIL: 'this machine has no such address; use one of its addresses, 127.0.0.1, or 0.0.0.0 for all',
+    ENOTFOUND: 'the host name does not resolve; use an address',
+  }
+  return `cannot listen on ${listen}: ${why[err.code ?? ''] ?? err.message}`
 }
