@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AGENT_BIN } from './helpers/paths.js'
@@ -18,7 +18,8 @@ const tr = new Trace().tcp('C', 'S', 1000, 0).tcp('S', 'SA', 5000, 1001).tcp('C'
 writeFileSync(pcap, buildPcap(tr.frames))
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [AGENT_BIN, ...args], { encoding: 'utf8' })
+  // Bounded: a hang (the recursive-mkdir spin below) fails the test instead of holding it.
+  const r = spawnSync(process.execPath, [AGENT_BIN, ...args], { encoding: 'utf8', timeout: 60_000 })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -75,4 +76,16 @@ t.test('errors are one clear line and a non-zero exit', async (t) => {
 
   const noArgs = run(['replay'])
   t.equal(noArgs.status, 2)
+
+  const fileAsDir = run(['replay', pcap, '--log-dir', join(pcap, 'logs')])
+  t.equal(fileAsDir.status, 1)
+  t.match(fileAsDir.stderr, /^telltale-agent: cannot create log directory .*ENOTDIR/)
+})
+
+// procfs answers ENOENT for a child of /proc, which sent Node's recursive mkdir into an
+// endless loop at 100 % CPU (`replay --log-dir /proc/x` never returned).
+t.test('a log directory that cannot exist fails at once', { skip: existsSync('/proc/self') ? false : 'needs procfs (Linux)' }, async (t) => {
+  const logDir = run(['replay', pcap, '--log-dir', '/proc/telltale-nope/logs'])
+  t.equal(logDir.status, 1, 'replay exits 1 (it hung before)')
+  t.match(logDir.stderr, /^telltale-agent: cannot create log directory \/proc\/telltale-nope\/logs: ENOENT/)
 })

@@ -10,7 +10,8 @@
  * to detect: it sees one identity from two places.)
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { makeDirSync } from '../util/make-dir.js'
 import { join } from 'node:path'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 
@@ -76,7 +77,7 @@ export function loadIdentity(stateDir: string, env: NodeJS.ProcessEnv = process.
 
 /** Writes the identity with mode 0600 (temp file + rename: never half written). */
 export function saveIdentity(stateDir: string, id: AgentIdentity): void {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  makeDirSync(stateDir, 0o700)
   const path = identityPath(stateDir)
   const tmp = `${path}.tmp`
   writeFileSync(tmp, JSON.stringify(id, null, 2) + '\n', { mode: 0o600 })

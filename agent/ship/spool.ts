@@ -23,7 +23,7 @@
  * `epoch` is chosen when the spool is created (milliseconds since the Unix epoch) and
  * changes only when the spool is reset (new database, or a new agent identity).
  */
-import { mkdirSync } from 'node:fs'
+import { makeDirSync } from '../util/make-dir.js'
 import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
 import { Level } from 'level'
@@ -123,7 +123,7 @@ export class Spool {
 
   async start(): Promise<void> {
     try {
-      mkdirSync(this.config.dir, { recursive: true })
+      makeDirSync(this.config.dir)
       this.db = new Level<string, Uint8Array>(this.config.dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
       await this.db.open()
     } catch (err) {

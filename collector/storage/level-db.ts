@@ -17,20 +17,27 @@ export interface RangeOptions {
 }
 
 export class LevelDb {
-  private readonly db: Level<Buffer, Buffer>
+  /** Made by open(): level opens itself from its constructor (with a recursive mkdir). */
+  private level: Level<Buffer, Buffer> | undefined
 
-  constructor(readonly dir: string, private readonly sync: boolean) {
-    this.db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  constructor(readonly dir: string, private readonly sync: boolean) {}
+
+  get status(): string { return this.level?.status ?? 'closed' }
+
+  private get db(): Level<Buffer, Buffer> {
+    if (this.level === undefined) throw new Error('Database is not open')
+    return this.level
   }
 
-  get status(): string { return this.db.status }
-
+  /** Opens; the caller has made the parent directory (see CollectorStore.open). */
   async open(): Promise<void> {
-    await this.db.open({ createIfMissing: true })
+    this.level ??= new Level<Buffer, Buffer>(this.dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+    await this.level.open({ createIfMissing: true })
   }
 
   async close(): Promise<void> {
-    if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
+    const l = this.level
+    if (l !== undefined && (l.status === 'open' || l.status === 'opening')) await l.close()
   }
 
   async get(key: Buffer): Promise<Buffer | undefined> {

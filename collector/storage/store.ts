@@ -2,7 +2,7 @@
  * The collector's store: one level database under `<data-dir>/store`, shared by the
  * per-table stores below. Component shape: inert constructor, open()/close().
  */
-import { mkdirSync } from 'node:fs'
+import { makeDataDir } from '../util/make-dir.js'
 import { join } from 'node:path'
 import { AlertStore, IntelFeedStore } from './alert-store.js'
 import { AgentStore } from './agent-store.js'
@@ -62,7 +62,7 @@ export class CollectorStore {
    * store is locked by another process (a running collector) — callers name that case.
    */
   async open(): Promise<void> {
-    mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o750 })
+    makeDataDir(this.opts.dataDir, 0o750)
     await this.db.open()
     const fmt = await this.db.get(keys.meta('format'))
     if (fmt === undefined) await this.db.write([{ type: 'put', key: keys.meta('format'), value: Buffer.from(String(STORE_FORMAT_VERSION)) }])

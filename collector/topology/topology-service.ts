@@ -114,7 +114,9 @@ export class TopologyService {
   }
 
   async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer)
+    // Not started (the store did not open, or the load failed): nothing merged to persist.
+    if (this.timer === undefined) return
+    clearInterval(this.timer)
     this.timer = undefined
     await this.flush()
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { mkdirSync } from 'node:fs'
+import { makeDirSync } from '../../util/make-dir.js'
 import { join } from 'node:path'
 import { createPacketFilter } from '../../capture/bpf-compile.js'
 import { readCaptureFile } from '../../capture/capture-file.js'
@@ -77,7 +77,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   let weirdOut: { write(r: WeirdRecord): void; close(): Promise<void> } | undefined
   if (opts.logDir) {
     try {
-      mkdirSync(opts.logDir, { recursive: true })
+      makeDirSync(opts.logDir)
     } catch (err) {
       throw new AgentError(AgentErrorCode.OUTPUT_UNWRITABLE, `cannot create log directory ${opts.logDir}: ${(err as Error).message}`)
     }

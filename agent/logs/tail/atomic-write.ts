@@ -1,4 +1,5 @@
-import { open, rename, mkdir } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
+import { makeDirSync } from '../../util/make-dir.js'
 import { dirname } from 'node:path'
 
 /**
@@ -7,7 +8,7 @@ import { dirname } from 'node:path'
  */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
   const dir = dirname(path)
-  await mkdir(dir, { recursive: true })
+  makeDirSync(dir)
   const tmp = `${path}.tmp`
   const fh = await open(tmp, 'w', 0o600)
   try {

@@ -28,7 +28,9 @@ export function register(program: Command): void {
         await app.ready()
       } catch (err) {
         const locked = isStoreLocked(err)
+        const fsErr = err as NodeJS.ErrnoException
         if (err instanceof StoreFormatError) log.fatal({ code: 'COLLECTOR_ERR_STORE_FORMAT' }, err.message)
+        else if (typeof fsErr.syscall === 'string' && typeof fsErr.code === 'string') log.fatal({ code: fsErr.code }, `cannot use the data directory ${config.data_dir}: ${fsErr.message}; check data_dir / --data-dir and the collector user's rights`)
         else log.fatal({ err: locked ? undefined : err, code: locked ? 'COLLECTOR_ERR_STORE_LOCKED' : undefined }, locked ? `the data directory ${config.data_dir} is in use by another process (a running collector?)` : 'could not start')
         process.exitCode = 1
         await app.close().catch(() => undefined)
