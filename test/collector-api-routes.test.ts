@@ -73,6 +73,8 @@ t.test('flows: filters, cursor pages, NDJSON, errors', async (t) => {
     t.equal(r.json().code, 'COLLECTOR_ERR_BAD_REQUEST')
     t.match(r.json().message, param, `${q}: the message names "${param}"`)
   }
+  const choice = (await get(c, '/api/v1/flows?proto=sctp')).json() as { message: string }
+  t.equal(choice.message, 'querystring parameter "proto": must be one of tcp, udp, icmp, other', 'a choice lists the allowed values')
 })
 
 t.test('top, timeseries, events, hosts, topology, agents, stats, tokens, audit, docs, health', async (t) => {

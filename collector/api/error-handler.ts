@@ -10,7 +10,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
       const v = err.validation[0]
       const where = err.validationContext ?? 'request'
       const param = v?.instancePath ? v.instancePath.replace(/^\//, '').replace(/\//g, '.') : (v?.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ?? (v?.params as { additionalProperty?: string } | undefined)?.additionalProperty ?? ''
-      e = new CollectorError('BAD_REQUEST', `${where}${param ? ` parameter "${param}"` : ''}: ${v?.message ?? err.message}`)
+      e = new CollectorError('BAD_REQUEST', `${where}${param ? ` parameter "${param}"` : ''}: ${v === undefined ? err.message : validationMessage(v, err.validation)}`)
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new CollectorError('BODY_TOO_LARGE', err.message)
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new CollectorError('UNSUPPORTED_MEDIA_TYPE', err.message)
     else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err.statusCode === 400)) e = new CollectorError('BAD_REQUEST', err.message)
@@ -24,4 +24,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
     const e = new CollectorError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)
     void reply.code(404).send(errorBody(e))
   })
+}
+
+type ValidationError = NonNullable<FastifyError['validation']>[number]
+
+/**
+ * AJV's message, except for a choice among literals (a TypeBox union of literals is an anyOf
+ * of consts, reported as "must be equal to constant"): the allowed values are listed instead.
+ */
+function validationMessage(v: ValidationError, all: ValidationError[]): string {
+  if (v.keyword !== 'const') return v.message ?? 'invalid'
+  const allowed = all.filter((x) => x.keyword === 'const' && x.instancePath === v.instancePath).map((x) => String((x.params as { allowedValue?: unknown }).allowedValue))
+  return `must be one of ${allowed.join(', ')}`
 }
