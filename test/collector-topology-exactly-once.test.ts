@@ -144,3 +144,22 @@ t.test('after a restart with the newest batch records gone, new batches get numb
   t.equal(totals(s).flows, 30)
   await s.stop()
 })
+
+t.test('a rebuild after retention deleted the oldest batch records passes their numbers in order', async (t) => {
+  const { store, ingest, stored } = await setup(t)
+  const s = new TopologyService(store, OPTS, log)
+  await s.start()
+  for (let seq = 1; seq <= 5; seq++) await ingest.ingest(AGENT, Buffer.from(encodeBatch(batch(AGENT.id, seq, 10))))
+  for (const b of stored) await s.onStored(b)
+  await store.db.write([{ type: 'del', key: keys.batch(1) }, { type: 'del', key: keys.batch(2) }])
+  let largestAbove = 0
+  const watch = setInterval(() => { largestAbove = Math.max(largestAbove, s.mergeMarks.above) }, 0)
+  const r = await s.rebuild()
+  clearInterval(watch)
+  t.equal(r.batches, 3, 'the three stored batches are merged again')
+  t.same(s.mergeMarks, { watermark: 5, above: 0 })
+  t.equal(largestAbove, 0, 'the expired numbers are passed before the later batches merge (the merged set never grows)')
+  t.equal(totals(s).flows, 30)
+  t.same(await store.topology.mergedAbove(), [])
+  await s.stop()
+})

@@ -171,9 +171,10 @@ export class BatchStore {
     return v === undefined ? undefined : JSON.parse(v.toString('utf8')) as BatchRecord
   }
 
-  /** Every stored batch record, in storage order. */
-  async *batchRecords(): AsyncGenerator<BatchRecord> {
-    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.batch))) yield JSON.parse(v.toString('utf8')) as BatchRecord
+  /** Every stored batch record numbered `fromN` or above, in storage (= number) order. */
+  async *batchRecords(fromN = 0): AsyncGenerator<BatchRecord> {
+    const range = prefixRange(KEY_PREFIX.batch)
+    for await (const [, v] of this.db.entries(fromN > 0 ? { ...range, gte: keys.batch(fromN) } : range)) yield JSON.parse(v.toString('utf8')) as BatchRecord
   }
 
   /** Flow segments whose time range may overlap [fromUs, toUs], in min-ts order. */

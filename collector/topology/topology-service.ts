@@ -184,13 +184,23 @@ export class TopologyService {
 
   /**
    * Merges the stored batches with a number above `after` that are not merged yet, in storage
-   * order. Afterwards every batch numbered so far is merged or was never stored.
+   * order. Afterwards every batch numbered so far is merged, being written, or never stored.
    */
   private async replayAfter(after: number): Promise<number> {
     let count = 0
-    const numbering = this.store.batches.numbering()
-    for await (const rec of this.store.batches.batchRecords()) {
-      if (rec.n <= after || this.isMerged(rec.n)) continue
+    const { last, writing } = this.store.batches.numbering()
+    // A number up to `last` without a stored batch when the walk began, and not being written
+    // then, was abandoned (a failed write, perhaps in an earlier process) or expired by
+    // retention: nothing will hand it over, so it is passed — in order, as the walk meets the
+    // gaps, so that the merged numbers stay contiguous behind the watermark.
+    let prev = after
+    const passGapsBefore = (n: number): void => {
+      for (let m = prev + 1; m < n && m <= last; m++) if (!writing.has(m)) this.markMerged(m)
+      prev = Math.max(prev, n)
+    }
+    for await (const rec of this.store.batches.batchRecords(after + 1)) {
+      passGapsBefore(rec.n)
+      if (this.isMerged(rec.n)) continue
       const fs = rec.flowMinTsUs === undefined ? undefined : await this.store.flows.segment({ minTsUs: rec.flowMinTsUs, n: rec.n })
       const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
       const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
@@ -199,10 +209,7 @@ export class TopologyService {
       count++
       if (count % 200 === 0) await this.flushNow()
     }
-    // A number up to `last` not merged now had no stored batch when the walk began and was not
-    // being written: abandoned (a failed write, perhaps in an earlier process) or expired.
-    // Nothing will hand it over; the others (being written then, or numbered since) will be.
-    for (let n = this.watermark + 1; n <= numbering.last; n++) if (!numbering.writing.has(n)) this.markMerged(n)
+    passGapsBefore(last + 1)
     await this.flushNow()
     return count
   }
