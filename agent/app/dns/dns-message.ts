@@ -7,7 +7,7 @@
  * Zeek's weird names through the `weird` callback.
  */
 import { cursorAt, ex16, ex32 } from './dns-cursor.js'
-import { asciiLower, extractName } from './dns-name.js'
+import { extractName } from './dns-name.js'
 import { parseRdata, type RdataResult } from './dns-rdata.js'
 import { DNS_MAX_QUERIES } from './dns-constants.js'
 
@@ -92,14 +92,16 @@ export function parseDnsMessage(b: Uint8Array, netbios: boolean, weird: (name: s
   }
   const c = cursorAt(b, DNS_HEADER_BYTES, b.length - DNS_HEADER_BYTES)
   for (let n = header.qdcount; n > 0; n--) {
-    const name = extractName(c, false, netbios, weird)
+    // Lower-cased whole (Zeek's `query`): the same bytes as lower-casing the extracted name
+    // afterwards, without writing into a name that may be shared (see extractName).
+    const name = extractName(c, true, netbios, weird)
     if (c.len < 4) {
       weird('DNS_truncated_quest_too_short')
       return msg
     }
     const qtype = ex16(c)
     const qclass = ex16(c)
-    msg.questions.push({ name: asciiLower(name), qtype, qclass })
+    msg.questions.push({ name, qtype, qclass })
   }
   const ctx = { netbios, weird }
   for (let n = header.ancount; n > 0; n--) {
