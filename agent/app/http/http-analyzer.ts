@@ -83,6 +83,10 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     if (!isOrig && this.repState === RepState.Http09) { this.http09Data(data); return }
     const r = this.readers[isOrig ? 0 : 1]
     r.feed(data, this.sinks[isOrig ? 0 : 1])
+    // Header lines are kept as views while the chunk lasts; a field still open is copied now.
+    // Only the current messages can hold one (a message is dropped only after finish()).
+    this.request?.settle()
+    this.reply?.settle()
   }
 
   gap(isOrig: boolean, len: number): void {

@@ -10,6 +10,7 @@ import { unescapeUri } from './http-start-line.js'
 export interface HttpHeader {
   /** Upper-case name (Zeek's http_header `name` argument). */
   upper: string
+  /** A view into the field (which may itself be a view into the packet): copy to keep. */
   value: Buffer
 }
 
