@@ -215,3 +215,30 @@ t.test('detection and registration', async (t) => {
   t.equal(hostName(Buffer.from('WWW.Example.COM.:80')), 'www.example.com')
   t.equal(hostName(Buffer.from('10.1.2.3:8080')), undefined)
 })
+
+t.test('chunks whose memory is reused after delivery (header lines are kept as views only while the chunk lasts)', async (t) => {
+  const req = 'POST /up HTTP/1.1\r\nHost: www.example.org\r\nUser-Agent: agent/1.0\r\n  (folded part)\r\nReferer: http://r.example/\r\n' +
+    'Origin: http://o.example\r\nContent-Length: 3\r\nContent-Disposition: attachment; filename="a b.txt"\r\n\r\nabc'
+  const rep = 'HTTP/1.1 200 OK\r\nServer: srv/2\r\nContent-Type: text/plain; name="n.txt"\r\nContent-Length: 4\r\n\r\nwxyz'
+  const run = (size: number, reuse: boolean): unknown[] => {
+    const { a, rec } = harness()
+    const scratch = Buffer.alloc(1 << 16)
+    const deliver = (isOrig: boolean, text: string): void => {
+      const b = Buffer.from(text, 'latin1')
+      for (let i = 0; i < b.length; i += size) {
+        const n = Math.min(size, b.length - i)
+        const chunk = reuse ? scratch.subarray(0, n) : Buffer.from(b.subarray(i, i + n))
+        b.copy(chunk, 0, i, i + n)
+        a.deliver(isOrig, chunk, 1001)
+        if (reuse) scratch.fill(0x58)
+      }
+    }
+    deliver(true, req)
+    deliver(false, rep)
+    a.finish(2000)
+    return [rec.rows.map((r) => ({ ...r, resp_fuids: undefined, orig_fuids: undefined, uid: undefined })), rec.observations]
+  }
+  const whole = run(1 << 20, false)
+  for (const size of [1, 5, 7, 13, 40]) t.same(run(size, true), whole, `chunks of ${size}, memory reused`)
+  t.match((whole[0] as Array<Record<string, unknown>>)[0], { host: 'www.example.org', referrer: 'http://r.example/', origin: 'http://o.example', user_agent: 'agent/1.0  (folded part)' })
+})

@@ -11,28 +11,45 @@
 import type { AppAnalyzer, AppAnalyzerFactory, AppConnInfo, AppOutput } from '../app-analyzer.js'
 import { LLMNR_PORT, MDNS_PORT, NETBIOS_NS_PORT } from './dns-constants.js'
 import { parseDnsMessage } from './dns-message.js'
-import { DnsTransactions } from './dns-transactions.js'
+import { DnsTransactions, type DnsInfo, type DnsTransactionConfig } from './dns-transactions.js'
 import { DnsTcpFramer } from './dns-tcp-framer.js'
 import { dnsRow } from './dns-log.js'
 import { dnsObservations } from './dns-observations.js'
 import { isMulticastAddr } from './multicast.js'
 
+/** The three transaction configurations there are (shared: none per connection). */
+const TX_CONFIGS: DnsTransactionConfig[] = [false, true].flatMap((multicast) => [
+  { multicast, netbios: false, netbiosUdp: false },
+  { multicast, netbios: true, netbiosUdp: false },
+  { multicast, netbios: true, netbiosUdp: true },
+]).map((c) => Object.freeze(c))
+
+/**
+ * The parser's anomaly callback, shared by all connections: it reports to the output of the
+ * connection whose message is being parsed (parsing is synchronous and never re-entered).
+ * Was a closure per connection, carried into old space by every DNS session.
+ */
+let parsingFor: AppOutput | undefined
+const parserWeird = (w: string): void => { parsingFor?.anomaly(w) }
+
 export class DnsAnalyzer implements AppAnalyzer {
-  private readonly tx: DnsTransactions
+  /**
+   * Pairing state, made on a message and dropped as soon as nothing is pending (a UDP query
+   * and its reply usually come within one young-generation cycle, so a finished DNS
+   * connection, kept 60 s for its inactivity timeout, carries no transaction objects into
+   * old space). A fresh DnsTransactions behaves exactly as an idle one.
+   */
+  private tx: DnsTransactions | undefined
+  private readonly txConfig: DnsTransactionConfig
   private readonly netbios: boolean
   private readonly framers: [DnsTcpFramer, DnsTcpFramer] | undefined
   private confirmed = false
   private done = false
   private now = 0
-  /** Anomaly callback for the parser, made once per connection (was one closure per message). */
-  private weird: ((name: string) => void) | undefined
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput) {
     this.netbios = conn.respP === NETBIOS_NS_PORT
-    this.tx = new DnsTransactions(
-      { multicast: isMulticastAddr(conn.respH), netbios: this.netbios, netbiosUdp: this.netbios && conn.proto === 'udp' },
-      (info) => out.log('dns', dnsRow(conn, info)),
-    )
+    this.txConfig = TX_CONFIGS[(isMulticastAddr(conn.respH) ? 3 : 0) + (this.netbios ? (conn.proto === 'udp' ? 2 : 1) : 0)]!
     this.framers = conn.proto === 'tcp'
       ? [new DnsTcpFramer((m) => this.message(m, true)), new DnsTcpFramer((m) => this.message(m, false))]
       : undefined
@@ -58,21 +75,30 @@ export class DnsAnalyzer implements AppAnalyzer {
       this.framers[1].flush()
     }
     this.done = true
-    this.tx.finalize()
+    this.tx?.finalize()
+  }
+
+  /** DnsTransactions' writer: one dns.log row. */
+  write(info: DnsInfo): void {
+    this.out.log('dns', dnsRow(this.conn, info))
   }
 
   private message(b: Buffer, isOrig: boolean): void {
     if (this.done) return
-    const msg = parseDnsMessage(b, this.netbios, this.weird ??= (w: string): void => this.out.anomaly(w))
+    parsingFor = this.out
+    const msg = parseDnsMessage(b, this.netbios, parserWeird)
+    parsingFor = undefined
     if (!msg) return
-    this.tx.message(msg, this.now)
+    const tx = (this.tx ??= new DnsTransactions(this.txConfig, this))
+    tx.message(msg, this.now)
     if (msg.violation) {
       // Zeek removes the analyzer; its script state still logs pending rows at connection end.
       this.done = true
-      this.tx.finalize()
+      tx.finalize()
       this.out.violation('DNS_Conn_count_too_large')
       return
     }
+    if (tx.idle()) this.tx = undefined
     if (msg.complete && !this.confirmed) {
       this.confirmed = true
       this.out.confirm('dns')

@@ -7,8 +7,8 @@
  * Zeek's weird names through the `weird` callback.
  */
 import { cursorAt, ex16, ex32 } from './dns-cursor.js'
-import { asciiLower, extractName } from './dns-name.js'
-import { parseRdata, type RdataResult } from './dns-rdata.js'
+import { extractName } from './dns-name.js'
+import { parseRdata, type RdataContext, type RdataResult } from './dns-rdata.js'
 import { DNS_MAX_QUERIES } from './dns-constants.js'
 
 export const DNS_HEADER_BYTES = 12
@@ -75,6 +75,12 @@ export function parseDnsHeader(b: Uint8Array): DnsHeader | undefined {
 }
 
 /**
+ * The rdata context of the last message, reused while the flag and callback stay the same
+ * (the DNS analyzer passes one shared callback): was an object per message.
+ */
+let lastCtx: RdataContext = { netbios: false, weird: () => {} }
+
+/**
  * Parses one message. `netbios` = the responder port is 137. Returns undefined for fewer
  * than 12 bytes (Zeek: weird DNS_truncated_len_lt_hdr_len, no events at all).
  */
@@ -92,16 +98,19 @@ export function parseDnsMessage(b: Uint8Array, netbios: boolean, weird: (name: s
   }
   const c = cursorAt(b, DNS_HEADER_BYTES, b.length - DNS_HEADER_BYTES)
   for (let n = header.qdcount; n > 0; n--) {
-    const name = extractName(c, false, netbios, weird)
+    // Lower-cased whole (Zeek's `query`): the same bytes as lower-casing the extracted name
+    // afterwards, without writing into a name that may be shared (see extractName).
+    const name = extractName(c, true, netbios, weird)
     if (c.len < 4) {
       weird('DNS_truncated_quest_too_short')
       return msg
     }
     const qtype = ex16(c)
     const qclass = ex16(c)
-    msg.questions.push({ name: asciiLower(name), qtype, qclass })
+    msg.questions.push({ name, qtype, qclass })
   }
-  const ctx = { netbios, weird }
+  let ctx = lastCtx
+  if (ctx.netbios !== netbios || ctx.weird !== weird) ctx = lastCtx = { netbios, weird }
   for (let n = header.ancount; n > 0; n--) {
     const name = extractName(c, true, netbios, weird)
     if (c.len < 4) {

@@ -15,16 +15,31 @@ import type { DnsCursor } from './dns-cursor.js'
 export const MAX_NAME_BYTES = 512
 
 const scratch = new Uint8Array(MAX_NAME_BYTES + 256)
+/**
+ * Start offset in `scratch` of each pointer level (0 = the outer name), reused across calls:
+ * was two arrays per name (~60 MB of garbage on the bench capture). Only level 0 may skip
+ * lower-casing, so no per-level flag is kept.
+ */
+const starts: number[] = [0]
+/**
+ * The last name returned. Answers usually repeat the question's name through a pointer, so
+ * the same bytes come back again and again: the previous result is returned instead of a new
+ * copy. Names are never mutated after this returns (callers treat them as read-only), which
+ * is what makes sharing one array between results safe.
+ */
+let last: Uint8Array = new Uint8Array(0)
 
+/**
+ * The name at the cursor (see the module comment). The returned bytes are shared and
+ * read-only: callers must copy before changing them.
+ */
 export function extractName(c: DnsCursor, downcase: boolean, netbios: boolean, weird: (name: string) => void): Uint8Array {
   const buf = c.buf
   let pos = c.pos
   let len = c.len
   let n = 0
   let jumped = false
-  // Start offset in `scratch` and downcase flag of each pointer level (0 = the outer name).
-  const starts = [0]
-  const lower = [downcase]
+  let depth = 1
   for (;;) {
     if (len <= 0) break
     const orig = pos
@@ -45,8 +60,7 @@ export function extractName(c: DnsCursor, downcase: boolean, netbios: boolean, w
         c.len = len
         jumped = true
       }
-      starts.push(n)
-      lower.push(true)
+      starts[depth++] = n
       pos = off
       len = orig - off
       continue
@@ -75,19 +89,25 @@ export function extractName(c: DnsCursor, downcase: boolean, netbios: boolean, w
     c.pos = pos
     c.len = len
   }
-  for (let lvl = starts.length - 1; lvl >= 0; lvl--) {
-    const start = starts[lvl]!
+  for (let lvl = depth - 1; lvl >= 0; lvl--) {
+    const start = lvl === 0 ? 0 : starts[lvl]!
     const size = n - start
     if (size >= 255) weird('DNS_NAME_too_long')
     if (size >= 2 && scratch[n - 1] === 0x2e) n--
-    if (lower[lvl]) {
+    if (lvl > 0 || downcase) {
       for (let i = start; i < n; i++) {
         const ch = scratch[i]!
         if (ch >= 0x41 && ch <= 0x5a) scratch[i] = ch + 32
       }
     }
   }
-  return scratch.slice(0, n)
+  const prev = last
+  if (prev.length === n) {
+    let i = 0
+    while (i < n && prev[i] === scratch[i]) i++
+    if (i === n) return prev
+  }
+  return (last = scratch.slice(0, n))
 }
 
 /** Lower-cases ASCII letters in place (Zeek downcases question names for `query`). */

@@ -35,10 +35,16 @@ export function reverseNameToAddr(name: string): string | undefined {
   return undefined
 }
 
-/** Host observations carried by one message seen on `conn` (`fromOrig`: sent by the originator). */
-export function dnsObservations(msg: DnsMessage, conn: AppConnInfo, fromOrig: boolean, ts: number, netbios: boolean): HostObservation[] {
-  const out: HostObservation[] = []
+const NO_OBSERVATIONS: HostObservation[] = Object.freeze([]) as unknown as HostObservation[]
+
+/**
+ * Host observations carried by one message seen on `conn` (`fromOrig`: sent by the
+ * originator). The result is read-only (queries share one empty list).
+ */
+export function dnsObservations(msg: DnsMessage, conn: AppConnInfo, fromOrig: boolean, ts: number, netbios: boolean): readonly HostObservation[] {
   const h = msg.header
+  if (!netbios && !h.qr) return NO_OBSERVATIONS
+  const out: HostObservation[] = []
   const mdns = conn.respP === MDNS_PORT || conn.origP === MDNS_PORT
   const sender = fromOrig ? conn.origH : conn.respH
   if (netbios) {

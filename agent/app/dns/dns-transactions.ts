@@ -57,6 +57,11 @@ export interface DnsTransactionConfig {
 
 type Pending = Map<number, DnsInfo[]>
 
+/** Where finished records go (the DNS analyzer). */
+export interface DnsInfoWriter {
+  write(info: DnsInfo): void
+}
+
 export class DnsTransactions {
   /** Zeek's c$dns: the record the current message is working on. */
   private current: DnsInfo | undefined
@@ -64,7 +69,19 @@ export class DnsTransactions {
   private pendingQueries: Pending | undefined
   private pendingReplies: Pending | undefined
 
-  constructor(private readonly cfg: DnsTransactionConfig, private readonly write: (info: DnsInfo) => void) {}
+  /** `out.write` gets each finished record (an object, not a closure per connection). */
+  constructor(private readonly cfg: DnsTransactionConfig, private readonly out: DnsInfoWriter) {}
+
+  private write(info: DnsInfo): void {
+    this.out.write(info)
+  }
+
+  /** Nothing pending: a new DnsTransactions would behave the same from here on. */
+  idle(): boolean {
+    return this.current === undefined && this.pendingQuery === undefined &&
+      (this.pendingQueries === undefined || this.pendingQueries.size === 0) &&
+      (this.pendingReplies === undefined || this.pendingReplies.size === 0)
+  }
 
   /** All events of one parsed message, in Zeek's order: dns_message, questions, answers, dns_end. */
   message(msg: DnsMessage, ts: number): void {

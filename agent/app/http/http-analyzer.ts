@@ -63,7 +63,7 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
   private confirmed = false
   private ts = 0
   /** Observations already reported (made on the first one). */
-  private observed: Set<string> | undefined
+  private observed: string[] | undefined
   private readonly sinks: [LineSink, LineSink]
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput, private readonly cfg: HttpAnalyzerConfig = DEFAULT_HTTP_CONFIG) {
@@ -83,6 +83,10 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     if (!isOrig && this.repState === RepState.Http09) { this.http09Data(data); return }
     const r = this.readers[isOrig ? 0 : 1]
     r.feed(data, this.sinks[isOrig ? 0 : 1])
+    // Header lines are kept as views while the chunk lasts; a field still open is copied now.
+    // Only the current messages can hold one (a message is dropped only after finish()).
+    this.request?.settle()
+    this.reply?.settle()
   }
 
   gap(isOrig: boolean, len: number): void {
@@ -131,14 +135,14 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     this.tx.header(isOrig, h, this.ts)
     if (isOrig && h.upper === 'HOST') {
       const host = hostName(h.value)
-      if (host) this.observeOnce(`n:${host}`, { ts: this.ts, ip: this.conn.respH, name: host, nameSource: 'http_host' })
+      if (host && this.firstTime(`n:${host}`)) this.out.observe({ ts: this.ts, ip: this.conn.respH, name: host, nameSource: 'http_host' })
     } else if (isOrig && h.upper === 'USER-AGENT') {
       const ua = textValue(h.value)
-      if (typeof ua === 'string' && ua !== '') this.observeOnce(`c:${ua}`, { ts: this.ts, ip: this.conn.origH, software: ua, softwareRole: 'client' })
+      if (typeof ua === 'string' && ua !== '' && this.firstTime(`c:${ua}`)) this.out.observe({ ts: this.ts, ip: this.conn.origH, software: ua, softwareRole: 'client' })
     } else if (!isOrig && h.upper === 'SERVER') {
       const sv = textValue(h.value)
-      if (typeof sv === 'string' && sv !== '') {
-        this.observeOnce(`s:${sv}`, {
+      if (typeof sv === 'string' && sv !== '' && this.firstTime(`s:${sv}`)) {
+        this.out.observe({
           ts: this.ts, ip: this.conn.respH, software: sv, softwareRole: 'server',
           service: { port: this.conn.respP, proto: 'tcp', name: 'http' },
         })
@@ -320,11 +324,17 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     if (v.major > 1 || (v.major === 1 && v.minor > 0)) this.keepAlive = true
   }
 
-  private observeOnce(key: string, obs: Parameters<AppOutput['observe']>[0]): void {
-    const seen = (this.observed ??= new Set<string>())
-    if (seen.has(key) || seen.size >= MAX_OBSERVED) return
-    seen.add(key)
-    this.out.observe(obs)
+  /**
+   * True the first time `key` is seen on this connection (at most MAX_OBSERVED are kept).
+   * A short array, not a Set: a connection has a few keys, and a Set per connection was
+   * heavier state to carry through young-generation collections. The observation object is
+   * only made when this says yes.
+   */
+  private firstTime(key: string): boolean {
+    const seen = (this.observed ??= [])
+    if (seen.length >= MAX_OBSERVED || seen.includes(key)) return false
+    seen.push(key)
+    return true
   }
 }
 

@@ -8,10 +8,9 @@
 import { unescapeUri } from './http-start-line.js'
 
 export interface HttpHeader {
-  /** Name as sent. */
-  name: Buffer
   /** Upper-case name (Zeek's http_header `name` argument). */
   upper: string
+  /** A view into the field (which may itself be a view into the packet): copy to keep. */
   value: Buffer
 }
 
@@ -37,7 +36,8 @@ const isNameChar = (c: number): boolean => c >= 33 && c <= 126 && c !== 0x3a
 
 /**
  * Parses a complete (unfolded) header field; undefined when malformed (no name or no ':').
- * `name` and `value` are views into `field`: pass a buffer the caller owns.
+ * `value` is a view into `field`: pass a buffer the caller owns. (No view of the name as
+ * sent: nothing reads it, and a view per header line was garbage.)
  */
 export function parseHeader(field: Buffer): HttpHeader | undefined {
   let i = skipLwsComments(field, 0)
@@ -48,12 +48,12 @@ export function parseHeader(field: Buffer): HttpHeader | undefined {
   if (i >= field.length) return undefined
   const ns = i
   while (i < field.length && isNameChar(field[i]!)) i++
-  const name = field.subarray(ns, i)
+  const upper = upperName(field, ns, i)
   i = skipLwsComments(field, i)
   if (i >= field.length || field[i] !== 0x3a) return undefined
   i++
   while (i < field.length && isSpace(field[i]!)) i++
-  return { name, upper: upperName(name), value: field.subarray(i) }
+  return { upper, value: field.subarray(i) }
 }
 
 /** Upper-case names of the common header fields, by length (shared strings, see upperName). */
@@ -70,20 +70,21 @@ for (const n of [
  * The upper-case name: a shared constant for common fields (no two strings per header line;
  * hand-written hot path), else the latin1 text upper-cased. Same result either way.
  */
-function upperName(name: Buffer): string {
-  const cands = KNOWN_NAMES[name.length]
+function upperName(b: Buffer, start: number, end: number): string {
+  const len = end - start
+  const cands = KNOWN_NAMES[len]
   if (cands !== undefined) {
     for (let c = 0; c < cands.length; c++) {
       const cand = cands[c]!
       let k = 0
-      for (; k < name.length; k++) {
-        const b = name[k]!
-        if ((b >= 0x61 && b <= 0x7a ? b - 32 : b) !== cand.charCodeAt(k)) break
+      for (; k < len; k++) {
+        const x = b[start + k]!
+        if ((x >= 0x61 && x <= 0x7a ? x - 32 : x) !== cand.charCodeAt(k)) break
       }
-      if (k === name.length) return cand
+      if (k === len) return cand
     }
   }
-  return name.toString('latin1').toUpperCase()
+  return b.toString('latin1', start, end).toUpperCase()
 }
 
 const TSPECIALS = new Set('()<>@,;:\\"/[]?='.split('').map((c) => c.charCodeAt(0)))
@@ -148,8 +149,12 @@ export function filenameFromDisposition(value: Buffer): Buffer {
 
 /** Should this header carry a file name (entities.zeek http_header handler)? */
 export function headerFilename(h: HttpHeader): Buffer | undefined {
-  const v = h.value.toString('latin1')
-  if (h.upper === 'CONTENT-DISPOSITION' && /[fF][iI][lL][eE][nN][aA][mM][eE][ \t]*\*?=/.test(v)) return filenameFromDisposition(h.value)
-  if (h.upper === 'CONTENT-TYPE' && /[nN][aA][mM][eE][ \t]*=/.test(v)) return filenameFromDisposition(h.value)
+  // The value's text only for the two fields that can carry a name (was made for every header line).
+  if (h.upper === 'CONTENT-DISPOSITION') {
+    return /[fF][iI][lL][eE][nN][aA][mM][eE][ \t]*\*?=/.test(h.value.toString('latin1')) ? filenameFromDisposition(h.value) : undefined
+  }
+  if (h.upper === 'CONTENT-TYPE') {
+    return /[nN][aA][mM][eE][ \t]*=/.test(h.value.toString('latin1')) ? filenameFromDisposition(h.value) : undefined
+  }
   return undefined
 }

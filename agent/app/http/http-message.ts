@@ -73,6 +73,12 @@ export class HttpMessage {
    * store on every header line.)
    */
   private fieldFirst: Buffer | undefined
+  /**
+   * fieldFirst is still a view into the chunk being delivered: the field only ends at the next
+   * line, which usually comes in the same chunk, so the copy is made only if the chunk ends
+   * first (settle). Was a copy of every header line.
+   */
+  private fieldIsView = false
   private fieldMore: Buffer[] | undefined
   private fieldLen = 0
   private contentLength = -1
@@ -195,16 +201,29 @@ export class HttpMessage {
       return
     }
     this.flushField()
-    this.fieldFirst = Buffer.from(line.length <= this.limits.maxHeaderBytes ? line : line.subarray(0, this.limits.maxHeaderBytes))
+    this.fieldFirst = line.length <= this.limits.maxHeaderBytes ? line : line.subarray(0, this.limits.maxHeaderBytes)
+    this.fieldIsView = true
     this.fieldLen = Math.min(line.length, this.limits.maxHeaderBytes)
+  }
+
+  /**
+   * The chunk handed to the line reader is done with: a header field still waiting for its
+   * next line is copied now (the analyzer calls this after every chunk it feeds).
+   */
+  settle(): void {
+    if (!this.fieldIsView) return
+    this.fieldIsView = false
+    if (this.fieldFirst !== undefined) this.fieldFirst = Buffer.from(this.fieldFirst)
   }
 
   private flushField(): void {
     if (this.fieldLen === 0) return
-    // Owned copies (headerLine copies each line), so the header may hold views into them.
+    // `raw` may be a view into the chunk being delivered (see fieldIsView): the header's value
+    // is a view into it, so whoever keeps a value copies it (HttpTransactions.header).
     const more = this.fieldMore
     const raw = more === undefined ? this.fieldFirst! : Buffer.concat([this.fieldFirst!, ...more], this.fieldLen)
     this.fieldFirst = undefined
+    this.fieldIsView = false
     this.fieldMore = undefined
     this.fieldLen = 0
     if (++this.headerCount > this.limits.maxHeaders) {

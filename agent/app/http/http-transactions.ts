@@ -132,11 +132,12 @@ export class HttpTransactions {
   header(isOrig: boolean, h: HttpHeader, ts: number): void {
     const info = this.setState(isOrig, ts)
     if (!isOrig) return
+    // Values kept until the row is written are copied: h.value may be a view into the packet.
     switch (h.upper) {
-      case 'REFERER': info.referrer = h.value; return
-      case 'HOST': info.host = h.value; return
-      case 'ORIGIN': info.origin = h.value; return
-      case 'USER-AGENT': info.user_agent = h.value; return
+      case 'REFERER': info.referrer = Buffer.from(h.value); return
+      case 'HOST': info.host = Buffer.from(h.value); return
+      case 'ORIGIN': info.origin = Buffer.from(h.value); return
+      case 'USER-AGENT': info.user_agent = Buffer.from(h.value); return
       default: break
     }
     if (PROXY_HEADERS.has(h.upper)) {

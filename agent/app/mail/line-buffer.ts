@@ -10,6 +10,16 @@ export class LineBuffer {
 
   constructor(private readonly max = 4096) {}
 
+  /** No partial line is pending. */
+  get empty(): boolean {
+    return this.partial.length === 0
+  }
+
+  /** Drops a pending partial line. */
+  clear(): void {
+    this.partial = ''
+  }
+
   push(data: Buffer, onLine: (line: string) => void): void {
     let off = 0
     for (;;) {

@@ -35,12 +35,32 @@ class MailAnalyzer implements AppAnalyzer {
   private confirmed = false
   private tlsRequested = false
   private done = false
+  /** The server's first line is known not to be a greeting (see deliver). */
+  private doomed = false
 
   constructor(private readonly d: MailDialect, private readonly out: AppOutput) {}
 
   deliver(isOrig: boolean, data: Buffer): void {
     if (this.done) return
+    if (!this.doomed && !isOrig && !this.sawGreeting && this.lines[1]!.empty && data.length > 0 && data[0] !== this.d.lead) {
+      // The server's first line cannot be a greeting (each greeting pattern starts with the
+      // dialect's lead byte), so it will end in a violation, and until then no client line
+      // can matter (confirmation needs the greeting). Nothing is turned into text any more:
+      // non-mail traffic on a mail port kept up to 4 KiB of partial-line text per direction,
+      // live across collections.
+      this.doomed = true
+      this.lines[0]!.clear()
+    }
+    if (this.doomed) {
+      if (!isOrig && data.indexOf(0x0a) >= 0) this.unexpectedGreeting()
+      return
+    }
     this.lines[isOrig ? 0 : 1]!.push(data, (line) => this.line(isOrig, line))
+  }
+
+  private unexpectedGreeting(): void {
+    this.out.violation(`${this.d.name}: unexpected greeting`)
+    this.done = true
   }
 
   private line(isOrig: boolean, line: string): void {
@@ -51,7 +71,7 @@ class MailAnalyzer implements AppAnalyzer {
       if (d.starttls.test(line)) this.tlsRequested = true
     } else {
       if (!this.sawGreeting) {
-        if (!d.greeting.test(line)) { this.out.violation(`${d.name}: unexpected greeting`); this.done = true; return }
+        if (!d.greeting.test(line)) { this.unexpectedGreeting(); return }
         this.sawGreeting = true
       } else if (this.tlsRequested && d.tlsOk.test(line)) {
         this.done = true

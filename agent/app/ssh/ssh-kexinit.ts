@@ -66,8 +66,23 @@ export function hasshString(k: KexInit, isServer: boolean): string {
     : `${k.kex};${k.encC2S};${k.macC2S};${k.compC2S}`
 }
 
+/**
+ * HASSH inputs repeat across connections (one per client/server build) and a createHash per
+ * KEXINIT was ~1 % of the replay's CPU: hashes are remembered by their input, in a bounded map
+ * emptied when it reaches HASSH_MEMO_MAX.
+ */
+const HASSH_MEMO_MAX = 4096
+const hasshSeen = new Map<string, string>()
+
 export function hassh(k: KexInit, isServer: boolean): string {
-  return createHash('md5').update(hasshString(k, isServer), 'latin1').digest('hex')
+  const s = hasshString(k, isServer)
+  let h = hasshSeen.get(s)
+  if (h === undefined) {
+    h = createHash('md5').update(s, 'latin1').digest('hex')
+    if (hasshSeen.size >= HASSH_MEMO_MAX) hasshSeen.clear()
+    hasshSeen.set(s, h)
+  }
+  return h
 }
 
 /** The negotiated algorithms, as ssh.log columns. */

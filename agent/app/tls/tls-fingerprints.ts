@@ -45,7 +45,7 @@ export function ja3(h: ClientHello): Fingerprint {
   const s = [
     String(h.version),
     noGrease(h.ciphers).join('-'),
-    noGrease(h.extensions.map((e) => e.type)).join('-'),
+    noGrease(h.extTypes).join('-'),
     noGrease(h.groups).join('-'),
     h.pointFormats.join('-'),
   ].join(',')
@@ -53,7 +53,7 @@ export function ja3(h: ClientHello): Fingerprint {
 }
 
 export function ja3s(h: ServerHello): Fingerprint {
-  const s = [String(h.version), String(h.cipher), noGrease(h.extensions.map((e) => e.type)).join('-')].join(',')
+  const s = [String(h.version), String(h.cipher), noGrease(h.extTypes).join('-')].join(',')
   return { hash: md5(s), string: s }
 }
 
@@ -90,7 +90,7 @@ export function ja4(h: ClientHello, transport: 't' | 'q' | 'd' = 't'): string {
   const versions = noGrease(h.supportedVersions)
   const version = versions.length > 0 ? Math.max(...versions) : h.version
   const ciphers = noGrease(h.ciphers)
-  const exts = noGrease(h.extensions.map((e) => e.type))
+  const exts = noGrease(h.extTypes)
   const sni = exts.includes(0) ? 'd' : 'i'
   const a = `${transport}${ja4Version(version)}${sni}${count2(ciphers.length)}${count2(exts.length)}${ja4Alpn(h.alpnFirst)}`
   const b = ciphers.length === 0 ? '000000000000' : sha12(ciphers.map(hex4).sort().join(','))
@@ -122,7 +122,7 @@ export function ja4Memo(h: ClientHello, ja3String: string, transport: 't' | 'q' 
 
 export function ja4s(h: ServerHello, transport: 't' | 'q' | 'd' = 't'): string {
   const version = h.supportedVersions.length > 0 ? h.supportedVersions[0]! : h.version
-  const exts = noGrease(h.extensions.map((e) => e.type))
+  const exts = noGrease(h.extTypes)
   const alpn = h.alpn.length > 0 ? ja4Alpn(Buffer.from(h.alpn[0]!, 'latin1')) : '00'
   const a = `${transport}${ja4Version(version)}${count2(exts.length)}${alpn}`
   const c = exts.length === 0 ? '000000000000' : sha12(exts.map(hex4).join(','))

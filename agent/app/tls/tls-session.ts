@@ -10,7 +10,7 @@ import type { AppAnalyzer, AppConnInfo, AppOutput } from '../app-analyzer.js'
 import { cipherName } from './tls-cipher-names.js'
 import {
   alertName, CT_ALERT, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE, CT_HEARTBEAT, curveName,
-  EXT_PRE_SHARED_KEY, EXT_SESSION_TICKET, HRR_RANDOM, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_CLIENT_KEY_EXCHANGE,
+  HRR_RANDOM, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_CLIENT_KEY_EXCHANGE,
   HS_SERVER_HELLO, HS_SERVER_KEY_EXCHANGE, SSLv2, SSLv3, TLSv10, TLSv11, TLSv12, TLSv13, versionName, versionOk,
 } from './tls-constants.js'
 import { ja3, ja3s, ja4Memo, ja4s } from './tls-fingerprints.js'
@@ -232,10 +232,8 @@ export class TlsSession implements AppAnalyzer, RecordTarget, HandshakeTarget {
       return
     }
     this.out.confirm('ssl')
-    for (const e of ch.extensions) {
-      if (e.type === EXT_SESSION_TICKET && e.data.length > 0) s.clientTicketEmptySessionSeen = true
-      else if (e.type === EXT_PRE_SHARED_KEY) s.clientPskSeen = true
-    }
+    if (ch.ticketData) s.clientTicketEmptySessionSeen = true
+    if (ch.psk) s.clientPskSeen = true
     if (ch.serverNames.length > 0) {
       s.serverName = ch.serverNames[0]
       if (ch.serverNames.length > 1) this.out.anomaly('SSL_many_server_names')
@@ -275,7 +273,7 @@ export class TlsSession implements AppAnalyzer, RecordTarget, HandshakeTarget {
           this.violation(`unsupported server SSL version 0x${sh.version.toString(16).padStart(4, '0')}`)
           return false
         }
-        for (const e of sh.extensions) if (e.type === EXT_PRE_SHARED_KEY && s.clientPskSeen) s.resumed = true
+        if (sh.psk && s.clientPskSeen) s.resumed = true
         if (sh.alpn.length > 0) s.nextProtocol = sh.alpn[0]
         if (sh.supportedVersions.length === 1) { s.versionNum = sh.supportedVersions[0]; s.version = versionName(sh.supportedVersions[0]!) }
         if (sh.keyShareGroups.length === 1) s.curve = curveName(sh.keyShareGroups[0]!)

@@ -159,7 +159,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   if (hosts && opts.logDir) {
     // One line at a time through the buffered sink: no array of records, no file-sized string.
     const out = new BufferedFileSink(join(opts.logDir, 'hosts.ndjson'))
-    for (const h of hosts.each()) out.append(JSON.stringify(h) + '\n')
+    for (const h of hosts.eachToWrite()) out.append(JSON.stringify(h) + '\n')
     out.close()
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
