@@ -49,7 +49,7 @@ t.test('agent run: READY, pings, status, reload ok and refused, stop', { skip: h
   writeFileSync(logA, '')
   writeFileSync(logB, '')
   const conf = join(dir, 'agent.yaml')
-  const config = (files: string): string => `state_dir: ${join(dir, 'state')}\nlog_level: warn\ncollector:\n  url: ${collector.url}\n  enroll_token: ${token}\nlogs:\n  files:\n${files}`
+  const config = (files: string): string => `state_dir: ${join(dir, 'state')}\nlog_level: info\ncollector:\n  url: ${collector.url}\n  enroll_token: ${token}\nlogs:\n  files:\n${files}`
   writeFileSync(conf, config(`    - name: a\n      include: [${logA}]\n`))
 
   const sock = join(dir, 'notify.sock')
@@ -68,10 +68,12 @@ t.test('agent run: READY, pings, status, reload ok and refused, stop', { skip: h
   t.equal(await next(), 'LISTENING')
 
   const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--config', conf], {
-    env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' }, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' }, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
+  let stdout = ''
   agent.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+  agent.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
   const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)))
   t.teardown(() => { agent.kill('SIGKILL') })
 
@@ -101,4 +103,11 @@ t.test('agent run: READY, pings, status, reload ok and refused, stop', { skip: h
   agent.kill('SIGTERM')
   t.match(await next(true), /^STOPPING=1\|STATUS=stopping/)
   t.equal(await exited, 0, `exit 0 (stderr: ${stderr.slice(-2000)})`)
+  // One JSON object per line, each with ONE component key: a child of a component's logger
+  // repeated the key ("component":"agent","component":"spool"), which log stores that reject
+  // duplicate keys (Elasticsearch) refuse.
+  const lines = (stdout + stderr).split('\n').filter((l) => l.startsWith('{'))
+  const components = new Set(lines.map((l) => (JSON.parse(l) as { component?: string }).component))
+  t.ok(components.has('spool') && components.has('agent'), `component loggers log (${[...components].join(', ')})`)
+  t.same(lines.filter((l) => (l.match(/"component":/g) ?? []).length > 1), [], 'no log line repeats the component key')
 })

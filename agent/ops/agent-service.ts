@@ -54,7 +54,7 @@ export class AgentService {
     const env = deps.env ?? process.env
     const watchdogMs = watchdogIntervalFromEnv(env)
     this.notifier = deps.notifier ?? notifierFromEnv(env)
-    this.server = new StatusServer({ path: cfg.statusSocket }, { document: () => this.document(), log: deps.log.child({ component: 'status' }) })
+    this.server = new StatusServer({ path: cfg.statusSocket }, { document: () => this.document(), log: deps.log })
     this.watchdog = new Watchdog({ intervalMs: watchdogMs ?? cfg.statusIntervalMs ?? 10_000, ping: watchdogMs !== undefined }, {
       notifier: this.notifier,
       probes: this.probes,

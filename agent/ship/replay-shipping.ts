@@ -40,7 +40,8 @@ export interface ReplayShipResult {
 
 export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: ConnRecord) => void, onObservation: (obs: HostObservation) => void) => Promise<unknown>): Promise<ReplayShipResult> {
   const started = Date.now()
-  const log = createRootLogger({ level: process.env.TELLTALE_LOG_LEVEL ?? 'warn' }).child({ component: 'replay-ship' })
+  const root = createRootLogger({ level: process.env.TELLTALE_LOG_LEVEL ?? 'warn' })
+  const log = root.child({ component: 'replay-ship' })
   const tls = { ...(o.caFile ? { caFile: o.caFile } : {}), ...(o.certFile ? { certFile: o.certFile } : {}), ...(o.keyFile ? { keyFile: o.keyFile } : {}) }
   const { identity } = await ensureIdentity({ stateDir: o.stateDir, collector: o.collector, version: o.version, log, ...(o.enrollToken ? { token: o.enrollToken } : {}), ...tls })
   // The ship.* keys of the agent config apply (defaults, TELLTALE_SHIP_… environment).
@@ -52,7 +53,7 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
     spoolMaxBytes: s.spoolMaxBytes ?? sc.spool_max_bytes, spoolSync: s.spoolSync ?? sc.spool_sync, gzipLevel: s.gzipLevel ?? sc.gzip_level,
     maxInFlight: s.maxInFlight ?? sc.max_in_flight, retryInitialMs: s.retryInitialMs ?? sc.retry_initial_ms, retryMaxMs: s.retryMaxMs ?? sc.retry_max_ms,
     requestTimeoutMs: s.requestTimeoutMs ?? 30_000, ...tls,
-  }, { identity, log })
+  }, { identity, log: root })
   await stack.start()
   let produced = 0
   let observations = 0

@@ -41,6 +41,8 @@ function shipConfig(c: AgentConfig, version: string): ConstructorParameters<type
 
 class AgentDaemon {
   private cfg: Readonly<AgentConfig>
+  /** The process's root logger: every component gets its own child (one `component` key each). */
+  private readonly root: Logger
   private readonly log: Logger
   private readonly version = agentVersion()
   private readonly startedAtMs = Date.now()
@@ -53,9 +55,10 @@ class AgentDaemon {
   /** Called after every pipeline tick (the watchdog's liveness probe beats there). */
   onTick: (() => void) | undefined
 
-  constructor(cfg: Readonly<AgentConfig>, log: Logger) {
+  constructor(cfg: Readonly<AgentConfig>, root: Logger) {
     this.cfg = cfg
-    this.log = log
+    this.root = root
+    this.log = root.child({ component: 'agent' })
   }
 
   async start(): Promise<void> {
@@ -68,14 +71,14 @@ class AgentDaemon {
       ...(c.collector.cert_file ? { certFile: c.collector.cert_file } : {}),
       ...(c.collector.key_file ? { keyFile: c.collector.key_file } : {}),
     })
-    const ship = new ShipStack(shipConfig(c, this.version), { identity, log: this.log, stats: () => this.stats() })
+    const ship = new ShipStack(shipConfig(c, this.version), { identity, log: this.root, stats: () => this.stats() })
     this.ship = ship
     await ship.start()
     this.pipeline = new FlowPipeline({
       ignoreChecksums: c.capture.ignore_checksums, localNets: [...c.flows.local_nets], maxFlows: c.flows.max_flows,
       activeTimeout: c.flows.active_timeout_s, app: c.flows.app,
     }, {
-      log: this.log.child({ component: 'pipeline' }),
+      log: this.root.child({ component: 'pipeline' }),
       onConn: (r) => ship.batcher.addConn(r),
       ...(c.flows.observations ? { onObservation: (o) => ship.batcher.addObservation(o) } : {}),
     })
@@ -84,7 +87,7 @@ class AgentDaemon {
     this.heartbeat = new Heartbeat({ intervalS: c.heartbeat.interval_s, inventoryCron: c.heartbeat.inventory_cron }, {
       heartbeat: () => ship.batcher.heartbeat(),
       inventory: (inv) => ship.batcher.addInventory(inv),
-      log: this.log.child({ component: 'heartbeat' }),
+      log: this.root.child({ component: 'heartbeat' }),
     })
     await this.heartbeat.start()
     this.log.info({ agentId: identity.agent_id, collector: c.collector.url, interfaces: c.capture.interfaces, logSources: this.pumps.length }, 'agent running')
@@ -96,7 +99,7 @@ class AgentDaemon {
     const pipeline = this.pipeline
     this.capture = new LiveCapture({
       interfaces: [...c.interfaces], filter: c.filter, snaplen: c.snaplen, promisc: c.promisc, bufferSize: c.buffer_size, backend: c.backend,
-    }, { log: this.log.child({ component: 'capture' }) })
+    }, { log: this.root.child({ component: 'capture' }) })
     this.capture.start(pipeline.handle)
     // Timers advance on a quiet link too.
     this.ticker ??= setInterval(() => { pipeline.tick(Date.now() / 1000); this.onTick?.() }, 1000)
@@ -111,14 +114,14 @@ class AgentDaemon {
     const c = this.cfg.logs
     const ship = this.ship!
     for (const f of c.files) {
-      const src = new FileSource(fileSourceConfig({ name: f.name, include: [...f.include], exclude: [...f.exclude], type: f.type, stateDir: this.cfg.state_dir, queueCapacity: c.queue_capacity }), { log: this.log.child({ component: 'logs', source: f.name }) })
-      const pump = new LogPump(f.name, src, ship.batcher, this.log)
+      const src = new FileSource(fileSourceConfig({ name: f.name, include: [...f.include], exclude: [...f.exclude], type: f.type, stateDir: this.cfg.state_dir, queueCapacity: c.queue_capacity }), { log: this.root.child({ component: 'logs', source: f.name }) })
+      const pump = new LogPump(f.name, src, ship.batcher, this.root.child({ component: 'log-pump', source: f.name }))
       await pump.start()
       this.pumps.push({ pump, lag: () => src.lagBytes(), counters: () => src.snapshot() })
     }
     if (c.journald.enabled) {
-      const src = new JournaldSource({ name: 'journald', stateDir: this.cfg.state_dir, matches: [...c.journald.matches], queueCapacity: c.queue_capacity, journalctlPath: 'journalctl', extraArgs: [] }, { log: this.log.child({ component: 'journald' }) })
-      const pump = new LogPump('journald', src, ship.batcher, this.log)
+      const src = new JournaldSource({ name: 'journald', stateDir: this.cfg.state_dir, matches: [...c.journald.matches], queueCapacity: c.queue_capacity, journalctlPath: 'journalctl', extraArgs: [] }, { log: this.root.child({ component: 'journald' }) })
+      const pump = new LogPump('journald', src, ship.batcher, this.root.child({ component: 'log-pump', source: 'journald' }))
       await pump.start()
       this.pumps.push({ pump, lag: () => 0, counters: () => src.counters.snapshot() })
     }
@@ -194,9 +197,10 @@ export function registerRun(program: Command): void {
   cmd.action(async (opts: Record<string, unknown> & { config: string; pretty?: boolean }) => {
     const load = (): Readonly<AgentConfig> => loadConfigOrThrow(opts.config, { flags: opts })
     const cfg = load()
-    const log = createRootLogger({ level: cfg.log_level, pretty: opts.pretty === true }).child({ component: 'agent' })
-    const daemon = new AgentDaemon(cfg, log)
-    const svc = new AgentService({ statusSocket: statusSocketPath(cfg.state_dir), collectorUrl: cfg.collector.url }, { stats: () => daemon.stats(), log: log.child({ component: 'service' }) })
+    const root = createRootLogger({ level: cfg.log_level, pretty: opts.pretty === true })
+    const log = root.child({ component: 'agent' })
+    const daemon = new AgentDaemon(cfg, root)
+    const svc = new AgentService({ statusSocket: statusSocketPath(cfg.state_dir), collectorUrl: cfg.collector.url }, { stats: () => daemon.stats(), log: root.child({ component: 'service' }) })
     let stopping: Promise<void> | undefined
     const stop = (): void => {
       if (stopping) return
