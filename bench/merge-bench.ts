@@ -4,13 +4,16 @@
  * flows into hosts, edges, roll-ups and /flows/top roll-ups (TopologyService.merge).
  *
  * Flows are real: the ingest bench's generated mixed capture replayed through the agent
- * pipeline, encoded and decoded as at ingest (Batch of 1000 flows). Two workloads:
+ * pipeline, encoded and decoded as at ingest (Batch of 1000 flows; the flow segment decoded
+ * with decodeFlowSegment, outside the timed part). Two workloads:
  *   * new flows: each cycle over the replayed flows is shifted by one hour, so every flow is
  *     new to the de-duplication window (as on a real network);
  *   * the same flows from a second agent: every flow a cross-agent duplicate (host agent +
  *     SPAN agent seeing the same connections).
  */
-import { Batch, encodeBatch, PROTOCOL_VERSION, type Flow, type FlowProperties } from '../protocol/index.js'
+import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { joinEntries, scanBatch } from '../collector/ingest/batch-scan.js'
+import { decodeFlowSegment, type FlowRecord } from '../collector/ingest/flow-decode.js'
 import { TopologyModel, DEFAULT_TOPOLOGY_OPTIONS } from '../collector/topology/topology-model.js'
 import { TopRollups } from '../collector/topology/top-rollups.js'
 import { mergeFlows } from '../collector/topology/merge-flows.js'
@@ -19,11 +22,15 @@ import { realFlows } from './ingest-bench.js'
 
 const HOUR_US = 3_600_000_000
 
-function decodeBatches(flows: FlowProperties[], shiftUs: number): Flow[][] {
-  const out: Flow[][] = []
+/** Batches of 1000 flows decoded as ingest decodes them (the stored flow segment, decodeFlowSegment). */
+function decodeBatches(flows: FlowProperties[], shiftUs: number): FlowRecord[][] {
+  const out: FlowRecord[][] = []
   for (let i = 0; i < flows.length; i += 1000) {
     const slice = flows.slice(i, i + 1000).map((f) => ({ ...f, tsUs: Number(f.tsUs ?? 0) + shiftUs }))
-    out.push(Batch.decode(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: 'a', epoch: 1, seq: 1, sentAtUs: 0, flows: slice })).flows as Flow[])
+    const body = Buffer.from(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: 'a', epoch: 1, seq: 1, sentAtUs: 0, flows: slice }))
+    const scan = scanBatch(body, { maxFlows: 100_000, maxEntries: 100_000 })
+    if (!scan.ok) throw new Error(scan.reason)
+    out.push(decodeFlowSegment(joinEntries(body, scan.flowEntries)))
   }
   return out
 }

@@ -5,7 +5,8 @@
  * Detectors run on the collector's merged view, so evidence from several agents (several
  * segments) accumulates in the same detector state.
  */
-import type { AgentStats, Flow, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
+import type { AgentStats, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
+import type { FlowRecord } from '../ingest/flow-decode.js'
 import { PolicyDetector } from '../policy/policy-detector.js'
 import type { PolicyConfig } from '../policy/policy-config.js'
 import { ArpSpoofDetector } from './arp-spoof-detector.js'
@@ -31,7 +32,7 @@ export interface EngineDeps {
 
 export interface DecodedBatch {
   agentId: string
-  flows: readonly Flow[]
+  flows: readonly FlowRecord[]
   events: readonly LogEvent[]
   observations: readonly HostObservation[]
   gaps: readonly Gap[]

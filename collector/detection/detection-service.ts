@@ -5,7 +5,8 @@
  * counted — ingest is never slowed down by detection) is drained on the event loop in
  * order: decode the flow segment, run the engine, apply the findings to the alert manager.
  */
-import { Batch, type AgentStats, type Flow, type Gap, type HostObservation, type LogEvent } from '../../protocol/index.js'
+import type { AgentStats, Batch, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
+import { decodeFlowSegment, type FlowRecord } from '../ingest/flow-decode.js'
 import type { AlertManager } from '../alerts/alert-manager.js'
 import { Counters } from '../util/counters.js'
 import type { Logger } from '../util/logger.js'
@@ -19,7 +20,7 @@ export interface DetectionInput {
   n: number
   flowSegment: Buffer
   /** The segment decoded once for every listener (ingest's StoredBatch); decoded here when absent. */
-  flows?: () => Flow[]
+  flows?: () => FlowRecord[]
   rest: Batch
 }
 
@@ -90,7 +91,7 @@ export class DetectionService {
 
   private async process(b: DetectionInput): Promise<void> {
     // Decoded messages are instances of the generated classes (the typings name their $Properties).
-    const flows = b.flows !== undefined ? b.flows() : (b.flowSegment.length > 0 ? Batch.decode(b.flowSegment).flows : []) as unknown as Flow[]
+    const flows = b.flows !== undefined ? b.flows() : decodeFlowSegment(b.flowSegment)
     const r = b.rest as unknown as { events: LogEvent[]; hostObservations: HostObservation[]; gaps: Gap[]; stats?: AgentStats | null }
     const findings: Finding[] = []
     const push = (f: Finding): void => { findings.push(f) }

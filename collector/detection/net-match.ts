@@ -3,6 +3,7 @@
  * and text formatting of wire addresses. Pure; bad input gives `undefined`/false, never a throw.
  */
 import ipaddr from 'ipaddr.js'
+import { ip6Text } from '../util/ip6-text.js'
 
 /** Dotted IPv4 text → unsigned 32-bit number, or -1. */
 export function parseV4(s: string): number {
@@ -30,12 +31,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 /** 4/16 wire bytes → text ('' for other lengths); IPv4-mapped IPv6 stays IPv6 text. */
 export function addrText(b: Uint8Array): string {
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
-  if (b.length !== 16) return ''
-  try {
-    return ipaddr.fromByteArray(Array.from(b)).toString()
-  } catch {
-    return ''
-  }
+  return b.length === 16 ? ip6Text(b) : ''
 }
 
 export function addrV4(b: Uint8Array): number {

@@ -22,18 +22,30 @@ export class NewDeviceDetector implements Detector {
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (this.startUs < 0) this.startUs = f.tsUs
-    this.device(f.origH, f.origV4, f.origMacN, f.origMac, f.tsUs, f.agentId, emit, f.uid)
-    this.device(f.respH, f.respV4, f.respMacN, f.respMac, f.tsUs, f.agentId, emit, f.uid)
+    this.device(f, true, emit)
+    this.device(f, false, emit)
   }
 
   onObservation(o: DetectionObservation, emit: Emit): void {
     if (this.startUs < 0) this.startUs = o.tsUs
     // A DNS answer naming an address is not a sighting of a device (the topology treats it alike).
     if (o.mac === '' && (o.nameSource === 'dns_a' || o.nameSource === 'dns_ptr')) return
-    if (o.ip !== '') this.device(o.ip, parseV4(o.ip), macTextNumber(o.mac), o.mac, o.tsUs, o.agentId, emit, '')
+    if (o.ip !== '') this.sighting(o.ip, parseV4(o.ip), macTextNumber(o.mac), () => o.mac, o.tsUs, o.agentId, emit, '')
   }
 
-  private device(ip: string, v4: number, macN: number, mac: string, ts: number, agent: string, emit: Emit, uid: string): void {
+  /** One side of a flow. Its texts (address, MAC) are read only when needed: most flows are known devices. */
+  private device(f: DetectionFlow, orig: boolean, emit: Emit): void {
+    const v4 = orig ? f.origV4 : f.respV4
+    const ip = v4 >= 0 ? '' : orig ? f.origH : f.respH
+    if (v4 >= 0 ? (v4 === 0 || v4 === 0xffffffff) : ip === '') return
+    const macN = orig ? f.origMacN : f.respMacN
+    if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watched.has(ip))) return
+    const id: number | string = !isGroupMacN(macN) ? macN : v4 >= 0 ? 0x1_0000_0000_0000 + v4 : ip
+    if (this.known.touch(id) !== undefined) return
+    this.sighting(orig ? f.origH : f.respH, v4, macN, () => (orig ? f.origMac : f.respMac), f.tsUs, f.agentId, emit, f.uid)
+  }
+
+  private sighting(ip: string, v4: number, macN: number, macOf: () => string, ts: number, agent: string, emit: Emit, uid: string): void {
     if (ip === '' || v4 === 0 || v4 === 0xffffffff) return
     if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watched.has(ip))) return
     const hasMac = !isGroupMacN(macN)
@@ -41,6 +53,7 @@ export class NewDeviceDetector implements Detector {
     if (this.known.touch(id) !== undefined) return
     this.known.set(id, ts)
     if (ts - this.startUs < this.c.learningS * 1e6) return
+    const mac = hasMac ? macOf() : ''
     emit({
       type: 'new_device', key: hasMac ? mac : ip, severity: 'low', score: 40, confidence: 0.9, mitre: MITRE.new_device,
       src: ip, dst: '', port: 0, firstSeenUs: ts, lastSeenUs: ts, count: 1,

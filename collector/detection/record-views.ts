@@ -3,7 +3,8 @@
  * detectors read. One object per record, addresses rendered once; Community IDs only when
  * a detector asks (evidence), because they cost a SHA-1.
  */
-import { flowCommunityId, type Flow, type HostObservation, type LogEvent } from '../../protocol/index.js'
+import { flowCommunityId, type HostObservation, type LogEvent } from '../../protocol/index.js'
+import type { FlowRecord } from '../ingest/flow-decode.js'
 import type { DetectionEvent, DetectionFlow, DetectionObservation } from './detection-types.js'
 import { addrText, addrV4, macNumber, macText } from './net-match.js'
 
@@ -46,7 +47,7 @@ class LazyFlowView implements DetectionFlow {
   private rm: string | undefined
   private cid: string | undefined
 
-  constructor(readonly agentId: string, private readonly f: Flow) {
+  constructor(readonly agentId: string, private readonly f: FlowRecord) {
     const dur = f.durationUs ?? 0
     this.tsUs = f.tsUs
     this.endUs = f.tsUs + dur
@@ -80,7 +81,7 @@ class LazyFlowView implements DetectionFlow {
   communityId(): string { return (this.cid ??= flowCommunityId(this.f)) }
 }
 
-export function flowView(agentId: string, f: Flow): DetectionFlow {
+export function flowView(agentId: string, f: FlowRecord): DetectionFlow {
   return new LazyFlowView(agentId, f)
 }
 

@@ -7,11 +7,12 @@
  * the Ack produced. Concurrent copies of the same batch wait for the first and are acked
  * as duplicates; batches of one agent are written one at a time (exact agent totals).
  */
-import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION, type Flow } from '../../protocol/index.js'
+import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
 import { CollectorError } from '../errors.js'
 import { encodeFlowChunksAsync, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
 import { Counters } from '../util/counters.js'
 import { joinEntries, scanBatch } from './batch-scan.js'
+import { decodeFlowSegment, type FlowRecord } from './flow-decode.js'
 import { buildFlowIndex } from './flow-index.js'
 
 
@@ -32,10 +33,10 @@ export interface StoredBatch {
   n: number
   receivedAtUs: number
   sentAtUs: number
-  /** The batch's flows as stored (decode with Batch.decode(flowSegment).flows). */
+  /** The batch's flows as stored (decode with decodeFlowSegment, flow-decode.ts). */
   flowSegment: Buffer
   /** The flow segment decoded once, on first call, for every listener (do not mutate). */
-  flows: () => Flow[]
+  flows: () => FlowRecord[]
   /** Everything else, decoded (events, observations, stats, inventory, gaps). */
   rest: Batch
 }
@@ -169,8 +170,8 @@ export class IngestService {
       extraOps,
     })
     this.store.agents.remember(updated)
-    let decoded: Flow[] | undefined
-    const flows = (): Flow[] => (decoded ??= flowSegment.length > 0 ? Batch.decode(flowSegment).flows as Flow[] : [])
+    let decoded: FlowRecord[] | undefined
+    const flows = (): FlowRecord[] => (decoded ??= decodeFlowSegment(flowSegment))
     const storedBatch: StoredBatch = { agentId, n, receivedAtUs: nowMs * 1000, sentAtUs: rest.sentAtUs, flowSegment, flows, rest }
     for (const fn of this.storedListeners) {
       try {

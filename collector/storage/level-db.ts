@@ -7,6 +7,23 @@ import { Level } from 'level'
 
 export type WriteOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
 
+/**
+ * One atomic write built operation by operation: each put goes into the native batch at
+ * once, so a large write (the topology flush) holds no key or value in the JS heap while it
+ * is built. Nothing is written before write(); close() drops it.
+ */
+export interface LevelBatch {
+  put(key: Buffer, value: Buffer): void
+  /** A value given as text, stored as its UTF-8 bytes (no Buffer made for it here). */
+  putText(key: Buffer, value: string): void
+  del(key: Buffer): void
+  /** Resolves once durable (fsynced when the database's `sync` is set). */
+  write(): Promise<void>
+  close(): Promise<void>
+}
+
+const UTF8_VALUE = { valueEncoding: 'utf8' } as const
+
 export interface RangeOptions {
   gte?: Buffer
   gt?: Buffer
@@ -56,6 +73,19 @@ export class LevelDb {
       else b.del(op.key)
     }
     await b.write({ sync: this.sync })
+  }
+
+  /** A batch to fill and write once (LevelBatch). */
+  batch(): LevelBatch {
+    const b = this.db.batch()
+    const sync = this.sync
+    return {
+      put: (key, value) => { b.put(key, value) },
+      putText: (key, value) => { b.put(key, value as unknown as Buffer, UTF8_VALUE) },
+      del: (key) => { b.del(key) },
+      write: () => b.write({ sync }),
+      close: () => b.close(),
+    }
   }
 
   async *entries(range: RangeOptions): AsyncGenerator<[Buffer, Buffer]> {

@@ -6,7 +6,7 @@
  * A flush is ONE atomic write, so roll-ups, topology and watermark always agree.
  */
 import { keys, prefixRange, KEY_PREFIX, readU64 } from './keys.js'
-import type { LevelDb, WriteOp } from './level-db.js'
+import type { LevelBatch, LevelDb, WriteOp } from './level-db.js'
 
 export const ROLLUP_MINUTE = 1
 export const ROLLUP_HOUR = 2
@@ -49,22 +49,6 @@ function readVarints(b: Uint8Array, n: number): number[] | undefined {
 
 export interface LossPeriodRecord { agentId: string; fromUs: number; toUs: number; reason: string; records: number }
 
-export interface TopologyFlush {
-  hosts: { id: string; json: string }[]
-  edges: { id: string; json: string }[]
-  deletedHosts: string[]
-  deletedEdges: string[]
-  /** Absolute values (the caller keeps the running totals of the buckets it touched). */
-  rollups: RollupRow[]
-  /** /flows/top hour roll-ups (absolute values). */
-  topRollups: TopRollupRow[]
-  lossPeriods: LossPeriodRecord[]
-  /** Every batch numbered up to this one is merged (or was never stored). */
-  watermark: number
-  /** Batches above the watermark that are merged too (stores finish out of order). */
-  mergedAbove: number[]
-}
-
 const WATERMARK = 'topology_n'
 const MERGED_ABOVE = 'topology_merged_above'
 
@@ -82,6 +66,43 @@ export function encodeRollup(c: RollupCounts): Buffer {
 export function decodeRollup(v: Uint8Array): RollupCounts {
   if (v.length < 24) return { flows: 0, bytes: 0, packets: 0 }
   return { flows: readU64(v, 0), bytes: readU64(v, 8), packets: readU64(v, 16) }
+}
+
+/**
+ * One flush of the topology, written as it is built: each record goes into the level batch
+ * as soon as it is encoded (no array of every dirty host's and edge's key and value held
+ * until the write — tens of thousands in a busy second, which lived long enough to be
+ * copied by every young-generation GC). The caller adds, in this order: hosts, edges,
+ * deleted hosts and edges, roll-ups (absolute values: the caller keeps the running totals of
+ * the buckets it touched), /flows/top hour roll-ups, loss periods; write() adds the
+ * watermark last and writes everything in ONE atomic write, so roll-ups, topology and
+ * watermark always agree.
+ */
+export class TopologyFlushBatch {
+  constructor(private readonly b: LevelBatch) {}
+
+  host(id: string, json: string): void { this.b.putText(keys.host(id), json) }
+  edge(id: string, json: string): void { this.b.putText(keys.edge(id), json) }
+  deleteHost(id: string): void { this.b.del(keys.host(id)) }
+  deleteEdge(id: string): void { this.b.del(keys.edge(id)) }
+  rollup(r: RollupRow): void { this.b.put(keys.rollup(r.resolution, r.bucketUs, r.dim), encodeRollup(r)) }
+  topRollup(r: TopRollupRow): void { this.b.put(keys.topRollup(r.bucketUs, r.group, r.key), varints([r.flows, r.bytes, r.packets])) }
+  lossPeriod(p: LossPeriodRecord): void { this.b.putText(keys.lossPeriod(p.agentId, p.fromUs, p.toUs), JSON.stringify(p)) }
+
+  /**
+   * Adds the merge position and writes the whole flush; resolves once durable. `watermark`:
+   * every batch numbered up to it is merged (or was never stored); `mergedAbove`: the batches
+   * above it merged too (stores of several agents finish out of number order).
+   */
+  write(watermark: number, mergedAbove: readonly number[]): Promise<void> {
+    if (mergedAbove.length > 0) this.b.putText(keys.meta(MERGED_ABOVE), JSON.stringify(mergedAbove))
+    else this.b.del(keys.meta(MERGED_ABOVE))
+    this.b.put(keys.meta(WATERMARK), u64(watermark))
+    return this.b.write()
+  }
+
+  /** Drops an unwritten flush. */
+  close(): Promise<void> { return this.b.close() }
 }
 
 export class TopologyStore {
@@ -104,39 +125,9 @@ export class TopologyStore {
     }
   }
 
-  /** The flush's operations, in write order (the watermark last). */
-  private *flushOpsOf(f: TopologyFlush): Generator<WriteOp> {
-    for (const h of f.hosts) yield { type: 'put', key: keys.host(h.id), value: Buffer.from(h.json) }
-    for (const e of f.edges) yield { type: 'put', key: keys.edge(e.id), value: Buffer.from(e.json) }
-    for (const id of f.deletedHosts) yield { type: 'del', key: keys.host(id) }
-    for (const id of f.deletedEdges) yield { type: 'del', key: keys.edge(id) }
-    for (const r of f.rollups) yield { type: 'put', key: keys.rollup(r.resolution, r.bucketUs, r.dim), value: encodeRollup(r) }
-    for (const r of f.topRollups) yield { type: 'put', key: keys.topRollup(r.bucketUs, r.group, r.key), value: varints([r.flows, r.bytes, r.packets]) }
-    for (const p of f.lossPeriods) yield { type: 'put', key: keys.lossPeriod(p.agentId, p.fromUs, p.toUs), value: Buffer.from(JSON.stringify(p)) }
-    yield f.mergedAbove.length > 0
-      ? { type: 'put', key: keys.meta(MERGED_ABOVE), value: Buffer.from(JSON.stringify(f.mergedAbove)) }
-      : { type: 'del', key: keys.meta(MERGED_ABOVE) }
-    yield { type: 'put', key: keys.meta(WATERMARK), value: u64(f.watermark) }
-  }
-
-  /**
-   * The flush's operations. `maybeYield`, awaited every 256 operations, lets the caller hand
-   * the event loop back while a large flush (every dirty host, edge and roll-up of a busy
-   * second: tens of thousands of keys and values to encode) is prepared; nothing is written
-   * until the one atomic write at the end.
-   */
-  async flushOps(f: TopologyFlush, maybeYield: () => Promise<void> = async () => undefined): Promise<WriteOp[]> {
-    const ops: WriteOp[] = []
-    for (const op of this.flushOpsOf(f)) {
-      ops.push(op)
-      if ((ops.length & 255) === 0) await maybeYield()
-    }
-    return ops
-  }
-
-  /** One atomic write of everything in `f` (see flushOps for `maybeYield`). */
-  async flush(f: TopologyFlush, maybeYield?: () => Promise<void>): Promise<void> {
-    await this.db.write(await this.flushOps(f, maybeYield))
+  /** A flush to fill and write (TopologyFlushBatch). */
+  flushBatch(): TopologyFlushBatch {
+    return new TopologyFlushBatch(this.db.batch())
   }
 
   async *hosts(): AsyncGenerator<string> {

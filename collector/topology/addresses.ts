@@ -1,11 +1,12 @@
 /** Address text helpers of the topology (pure). */
 import ipaddr from 'ipaddr.js'
+import { ip6Text } from '../util/ip6-text.js'
 
 /** Text of a 4- or 16-byte address ("" for other lengths). IPv4-mapped IPv6 stays IPv6 text. */
 export function ipText(b: Uint8Array | null | undefined): string {
   if (b === null || b === undefined) return ''
   if (b.length === 4) return ip4Text(b[0]!, b[1]!, b[2]!, b[3]!)
-  if (b.length === 16) return ipaddr.fromByteArray(Array.from(b)).toString()
+  if (b.length === 16) return ip6Text(b)
   return ''
 }
 

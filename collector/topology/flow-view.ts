@@ -1,6 +1,7 @@
 /** Protocol messages → the views the merge works on (pure). */
 import { hash } from 'node:crypto'
 import { communityIdV1Input, type Flow, type HostObservation, type Gap } from '../../protocol/index.js'
+import type { FlowRecord } from '../ingest/flow-decode.js'
 import { ipText, macText } from './addresses.js'
 import type { FlowView, L4, LossPeriod, ObservationView } from './types.js'
 
@@ -35,24 +36,36 @@ export function flowDedupKey(f: Pick<Flow, 'communityId' | 'communityIdDerived' 
   return `1:${digest.toString('base64')}`
 }
 
-export function flowView(agentId: string, f: Flow): FlowParts | undefined {
+/** Parts to fill (flowView); the merge keeps one and refills it for every flow. */
+export function newFlowParts(): FlowParts {
+  return {
+    view: { agentId: '', tsUs: 0, endUs: 0, orig: '', resp: '', vlan: undefined, proto: 'other', respPort: 0, service: '', bytes: 0, packets: 0, missedBytes: 0, dedupKey: '', interim: false },
+    established: false, origBytes: 0, respBytes: 0,
+  }
+}
+
+/**
+ * Fills `out` with the merge's view of a flow; false (out untouched) when the flow lacks an
+ * address. `out` is overwritten by the next call: nothing may keep it (the model keeps
+ * values, never the view — no two objects per flow to allocate).
+ */
+export function flowView(agentId: string, f: FlowRecord, out: FlowParts): boolean {
   const orig = ipText(f.origH)
   const resp = ipText(f.respH)
-  if (orig === '' || resp === '') return undefined
+  if (orig === '' || resp === '') return false
   const proto = l4Of(f.proto)
   const tsUs = f.tsUs
-  const endUs = tsUs + (f.lastDeltaUs ?? f.durationUs ?? 0)
   const origBytes = f.origIpBytes
   const respBytes = f.respIpBytes
-  return {
-    view: {
-      agentId, tsUs, endUs, orig, resp, vlan: f.vlan ?? undefined, proto, respPort: f.respP, service: f.service,
-      bytes: origBytes + respBytes, packets: f.origPkts + f.respPkts, missedBytes: f.missedBytes,
-      dedupKey: flowDedupKey(f), interim: f.interim,
-    },
-    established: proto === 'tcp' ? ESTABLISHED.has(f.connState) : f.respPkts > 0,
-    origBytes, respBytes,
-  }
+  const v = out.view
+  v.agentId = agentId; v.tsUs = tsUs; v.endUs = tsUs + (f.lastDeltaUs ?? f.durationUs ?? 0); v.orig = orig; v.resp = resp
+  v.vlan = f.vlan ?? undefined; v.proto = proto; v.respPort = f.respP; v.service = f.service
+  v.bytes = origBytes + respBytes; v.packets = f.origPkts + f.respPkts; v.missedBytes = f.missedBytes
+  v.dedupKey = flowDedupKey(f); v.interim = f.interim
+  out.established = proto === 'tcp' ? ESTABLISHED.has(f.connState) : f.respPkts > 0
+  out.origBytes = origBytes
+  out.respBytes = respBytes
+  return true
 }
 
 export function observationView(agentId: string, o: HostObservation): ObservationView {

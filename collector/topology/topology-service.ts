@@ -16,8 +16,9 @@
  * persists the few numbers above it that are merged already. A restart merges every stored
  * batch that is in neither; a batch handed over twice (a rebuild racing ingest) is merged once.
  */
-import { Batch, type Flow, type Gap, type HostObservation } from '../../protocol/index.js'
-import type { CollectorStore, RollupRow, TopologyFlush } from '../storage/index.js'
+import { Batch, type Gap, type HostObservation } from '../../protocol/index.js'
+import type { CollectorStore } from '../storage/index.js'
+import { decodeFlowSegment, type FlowRecord } from '../ingest/flow-decode.js'
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
 import { gapLoss, observationView } from './flow-view.js'
@@ -155,7 +156,7 @@ export class TopologyService {
     return `${this.watermark}:${[...this.mergedAbove].sort((a, b) => a - b).join(',')}`
   }
 
-  private async merge(agentId: string, n: number, flows: Flow[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
+  private async merge(agentId: string, n: number, flows: readonly FlowRecord[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
     if (this.isMerged(n)) { this.counters.batches_merged_already++; return }
     const m = this.model
     if (rest !== undefined) {
@@ -205,7 +206,7 @@ export class TopologyService {
       const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
       const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
       const rest = Batch.decode(Buffer.concat([ho ?? Buffer.alloc(0), gp ?? Buffer.alloc(0)]))
-      await this.merge(rec.agentId, rec.n, fs === undefined ? [] : Batch.decode(fs).flows as Flow[], { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
+      await this.merge(rec.agentId, rec.n, fs === undefined ? [] : decodeFlowSegment(fs), { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
       count++
       if (count % 200 === 0) await this.flushNow()
     }
@@ -255,12 +256,10 @@ export class TopologyService {
       if (this.marks() === this.persistedMarks) return
     }
     const marks = this.marks()
-    const f: TopologyFlush = {
-      hosts: [], edges: [], deletedHosts: [...m.deletedHosts], deletedEdges: [...m.deletedEdges], rollups: [], topRollups: [], lossPeriods: [...m.newLossPeriods],
-      watermark: this.watermark, mergedAbove: [...this.mergedAbove].sort((a, b) => a - b),
-    }
-    // Nothing else changes the model while this runs (the chain), so the serialisation may
-    // yield between slices: requests are served in between, merges wait.
+    // Written as it is built (TopologyFlushBatch): nothing else changes the model while this
+    // runs (the chain), so the encoding may yield between slices: requests are served in
+    // between, merges wait. Nothing is written until the one atomic write at the end.
+    const w = this.store.topology.flushBatch()
     let t0 = performance.now()
     let k = 0
     const yieldIfDue = async (): Promise<void> => {
@@ -270,27 +269,34 @@ export class TopologyService {
       t0 = performance.now()
     }
     const maybeYield = async (): Promise<void> => { if (++k % 256 === 0) await yieldIfDue() }
-    for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) f.hosts.push({ id, json: JSON.stringify(h) }); await maybeYield() }
-    for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) f.edges.push({ id, json: encodeEdge(e) }); await maybeYield() }
-    const deltas = m.takeRollupDeltas()
-    m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.newLossPeriods.length = 0
-    const topDeltas = this.tops.takeDeltas()
-    for (const d of deltas) {
-      const cur = await this.store.topology.rollup(d.resolution, d.bucketUs, d.dim)
-      const row: RollupRow = { resolution: d.resolution, bucketUs: d.bucketUs, dim: d.dim, flows: (cur?.flows ?? 0) + d.flows, bytes: (cur?.bytes ?? 0) + d.bytes, packets: (cur?.packets ?? 0) + d.packets }
-      f.rollups.push(row)
-    }
-    const tops = await this.tops.rows(topDeltas, yieldIfDue)
-    f.topRollups = tops.rows
     try {
-      await this.store.topology.flush(f, yieldIfDue)
-    } catch (err) {
-      this.tops.forget()
-      throw err
+      for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) w.host(id, JSON.stringify(h)); await maybeYield() }
+      for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) w.edge(id, encodeEdge(e)); await maybeYield() }
+      for (const id of m.deletedHosts) w.deleteHost(id)
+      for (const id of m.deletedEdges) w.deleteEdge(id)
+      const lossPeriods = [...m.newLossPeriods]
+      const deltas = m.takeRollupDeltas()
+      m.dirtyHosts.clear(); m.dirtyEdges.clear(); m.deletedHosts.clear(); m.deletedEdges.clear(); m.newLossPeriods.length = 0
+      const topDeltas = this.tops.takeDeltas()
+      for (const d of deltas) {
+        const cur = await this.store.topology.rollup(d.resolution, d.bucketUs, d.dim)
+        w.rollup({ resolution: d.resolution, bucketUs: d.bucketUs, dim: d.dim, flows: (cur?.flows ?? 0) + d.flows, bytes: (cur?.bytes ?? 0) + d.bytes, packets: (cur?.packets ?? 0) + d.packets })
+      }
+      const tops = await this.tops.rows(topDeltas, yieldIfDue)
+      for (const r of tops.rows) { w.topRollup(r); await maybeYield() }
+      for (const p of lossPeriods) w.lossPeriod(p)
+      try {
+        await w.write(this.watermark, [...this.mergedAbove].sort((a, b) => a - b))
+      } catch (err) {
+        this.tops.forget()
+        throw err
+      }
+      this.tops.remember(tops.totals)
+      this.persistedMarks = marks
+      this.counters.flushes++
+    } finally {
+      await w.close()
     }
-    this.tops.remember(tops.totals)
-    this.persistedMarks = marks
-    this.counters.flushes++
   }
 
   /** Retention of hosts and edges (last seen before cutoffUs). */
