@@ -53,6 +53,7 @@ t.test('kill -9 of the collector at random points, ≥ 10 times: exactly once', 
   await enroll.done
   t.equal(enroll.code, 0, enroll.stderr)
   const agent = runAgent(['replay', capture, '-C', '--collector', coll.url, '--state-dir', stateDir], shipEnv)
+  t.teardown(() => { agent.child.kill('SIGKILL') })
   const rand = prng(42)
   let kills = 0
   const deadline = Date.now() + 240_000
@@ -64,7 +65,9 @@ t.test('kill -9 of the collector at random points, ≥ 10 times: exactly once', 
     await new Promise((r) => setTimeout(r, rand() * 300))
     await coll.start()
   }
-  await Promise.race([agent.done, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))])
+  // The collector stays up from here: the agent delivers the rest (bounded apart from the kill
+  // phase, so a slow, loaded machine is not taken for lost data).
+  await Promise.race([agent.done, new Promise((r) => setTimeout(r, 300_000))])
   t.equal(agent.code, 0, `agent exit 0 (${agent.stderr.slice(-500)})`)
   t.ok(kills >= 10, `collector killed ${kills} times while the agent shipped`)
   t.match(agent.stdout, new RegExp(`${gen.flows} flows produced, ${gen.flows} acknowledged`))
@@ -87,6 +90,7 @@ t.test('collector down during the whole replay, started later: everything arrive
   t.equal(enroll.code, 0, enroll.stderr)
   await coll.stop()
   const agent = runAgent(['replay', capture, '-C', '--collector', coll.url, '--state-dir', stateDir], shipEnv)
+  t.teardown(() => { agent.child.kill('SIGKILL') })
   await Promise.race([agent.done, new Promise((r) => setTimeout(r, 8000))])
   t.equal(agent.code, null, 'the agent waits while the collector is down')
   await coll.start()
@@ -109,6 +113,7 @@ t.test('spool overflow: the gap records account exactly for what was dropped', a
   await enroll.done
   await coll.stop()
   const agent = runAgent(['replay', capture, '-C', '--collector', coll.url, '--state-dir', stateDir], { ...shipEnv, TELLTALE_SHIP_MAX_BATCH_RECORDS: '500', TELLTALE_SHIP_SPOOL_MAX_BYTES: String(1024 * 1024) })
+  t.teardown(() => { agent.child.kill('SIGKILL') })
   await Promise.race([agent.done, new Promise((r) => setTimeout(r, 10_000))])
   t.equal(agent.code, null, 'still waiting for the collector')
   await coll.start()
