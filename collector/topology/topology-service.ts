@@ -106,7 +106,9 @@ export class TopologyService {
     this.mergedAbove.clear()
     for (const n of await this.store.topology.mergedAbove()) if (n > this.watermark) this.mergedAbove.add(n)
     // A number the merge has passed is never handed out again (its batch may be expired).
-    this.store.batches.numberAbove(Math.max(this.watermark, ...this.mergedAbove))
+    let highest = this.watermark
+    for (const n of this.mergedAbove) if (n > highest) highest = n
+    this.store.batches.numberAbove(highest)
     this.persistedMarks = this.marks()
     const replayed = await this.replayAfter(this.watermark)
     if (replayed > 0) this.log.info({ batches: replayed, watermark: this.watermark }, 'topology: merged batches stored after the last flush')
@@ -151,9 +153,14 @@ export class TopologyService {
     while (this.mergedAbove.delete(this.watermark + 1)) this.watermark++
   }
 
+  /** The merged numbers above the watermark, ascending (as persisted). */
+  private above(): number[] {
+    return [...this.mergedAbove].sort((a, b) => a - b)
+  }
+
   /** Watermark and mergedAbove as one comparable text. */
-  private marks(): string {
-    return `${this.watermark}:${[...this.mergedAbove].sort((a, b) => a - b).join(',')}`
+  private marks(above = this.above()): string {
+    return `${this.watermark}:${above.join(',')}`
   }
 
   private async merge(agentId: string, n: number, flows: readonly FlowRecord[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
@@ -255,7 +262,8 @@ export class TopologyService {
     if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && !m.rollupPending && m.newLossPeriods.length === 0 && !this.tops.pending) {
       if (this.marks() === this.persistedMarks) return
     }
-    const marks = this.marks()
+    const above = this.above()
+    const marks = this.marks(above)
     // Written as it is built (TopologyFlushBatch): nothing else changes the model while this
     // runs (the chain), so the encoding may yield between slices: requests are served in
     // between, merges wait. Nothing is written until the one atomic write at the end.
@@ -286,7 +294,7 @@ export class TopologyService {
       for (const r of tops.rows) { w.topRollup(r); await maybeYield() }
       for (const p of lossPeriods) w.lossPeriod(p)
       try {
-        await w.write(this.watermark, [...this.mergedAbove].sort((a, b) => a - b))
+        await w.write(this.watermark, above)
       } catch (err) {
         this.tops.forget()
         throw err
