@@ -84,6 +84,40 @@ t.test('TLS files of the collector connection: unreadable or half a pair, with t
   t.same(loadConfig('agent.yaml', { text: `collector:\n  ca_file: ${pem}\n  cert_file: ${pem}\n  key_file: ${pem}\n`, env: {} }).problems, [], 'readable files, whole pair: valid')
 })
 
+t.test('values the schema cannot check: URL, local networks, cron, capture filter, with their lines', async (t) => {
+  const text = [
+    'collector:',
+    '  url: "ftp://collector.example"',
+    'capture:',
+    '  interfaces: [eth0]',
+    '  filter: "tcp port 99999"',
+    'flows:',
+    '  local_nets:',
+    '    - 10.0.0.0/8',
+    '    - 10.0.0.0/33',
+    '    - not-a-net',
+    'heartbeat:',
+    '  inventory_cron: "every hour"',
+    '',
+  ].join('\n')
+  const { problems } = loadConfig('agent.yaml', { text, env: {} })
+  t.same(problems.map((p) => [p.key, p.where]).sort(), [
+    ['capture.filter', 'agent.yaml:5'], ['collector.url', 'agent.yaml:2'], ['flows.local_nets.1', 'agent.yaml:9'],
+    ['flows.local_nets.2', 'agent.yaml:10'], ['heartbeat.inventory_cron', 'agent.yaml:12'],
+  ])
+  const msg = (k: string): string => problems.find((p) => p.key === k)!.message
+  t.match(msg('collector.url'), /https:\/\/ \(or http:\/\/\), not ftp:/)
+  t.match(msg('flows.local_nets.1'), /prefix length above 32/)
+  t.match(msg('capture.filter'), /illegal port number 99999/)
+  t.match(msg('heartbeat.inventory_cron'), /not a cron expression/)
+  t.match(loadConfig('a.yaml', { text: 'collector:\n  url: "collector:8270"\n', env: {} }).problems, [{ key: 'collector.url' }], 'no scheme: refused')
+  t.match(loadConfig('a.yaml', { text: 'collector:\n  url: "https://c.example/x?y=1"\n', env: {} }).problems, [{ key: 'collector.url', message: /query/ }])
+  t.same(loadConfig('a.yaml', { text: 'capture:\n  filter: "wlan type mgt"\n', env: {} }).problems, [], 'a filter for monitor-mode interfaces only is not refused')
+  t.same(loadConfig('a.yaml', { text: 'capture:\n  filter: "vlan and (tcp port 443 or udp port 53)"\nflows:\n  local_nets: [192.168.0.0/16, fd00::/8, 10.1.2.3]\n', env: {} }).problems, [])
+  const env = loadConfig('a.yaml', { text: '', env: { TELLTALE_CAPTURE_FILTER: 'tcp port' } })
+  t.match(env.problems, [{ key: 'capture.filter', where: 'environment variable TELLTALE_CAPTURE_FILTER', message: /syntax error/ }])
+})
+
 t.test('check-config process', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-cfg-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -98,4 +132,9 @@ t.test('check-config process', async (t) => {
   writeFileSync(good, 'collector:\n  url: http://127.0.0.1:8270\n')
   const ok = await run(process.execPath, [AGENT_MAIN, 'check-config', good])
   t.match(ok.stdout, /is valid/)
+  const flag = await run(process.execPath, [AGENT_MAIN, 'check-config', '--config', good])
+  t.match(flag.stdout, /is valid/, 'check-config --config FILE, as run takes it')
+  const none = await run(process.execPath, [AGENT_MAIN, 'check-config']).then(() => null, (e: { code: number; stderr: string }) => e)
+  t.equal(none?.code, 2)
+  t.match(none!.stderr, /which file\?/)
 })

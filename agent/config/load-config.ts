@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import { AgentConfigSchema, type AgentConfig } from './agent-config-schema.js'
+import { semanticProblems } from './config-semantics.js'
 import { envOverrides, flagOverrides, setPath, type Override } from './config-overrides.js'
 
 export interface ConfigProblem {
@@ -92,6 +93,7 @@ export function loadConfig(file: string | undefined, opts: LoadOptions = {}): Lo
         problems.push({ key: `collector.${k}`, where: where(['collector', k]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
       }
     }
+    for (const p of semanticProblems(converted as unknown as AgentConfig)) problems.push({ key: p.path.join('.'), where: where(p.path), message: p.message })
   }
   return { config: deepFreeze(converted as AgentConfig), problems }
 }

@@ -1,0 +1,48 @@
+/**
+ * Checks of config values the schema cannot express: the collector URL, local networks,
+ * the inventory cron expression and the capture filter. Run by loadConfig once the schema
+ * is satisfied, so `check-config` (and the start of `run`) report them with their key and
+ * line, all at once, instead of `run` failing on the first one after enrollment.
+ */
+import cron from 'node-cron'
+import { captureFilterProblem } from '../capture/filter-check.js'
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '../capture/link-types.js'
+import { LocalNets } from '../flow/local-nets.js'
+import type { AgentConfig } from './agent-config-schema.js'
+
+/** LINKTYPE_IEEE802_11_RADIOTAP (not a link type the decoder reads; only for checking filters). */
+const LINKTYPE_IEEE802_11_RADIOTAP = 127
+
+export interface SemanticProblem { path: string[]; message: string }
+
+export function semanticProblems(c: AgentConfig): SemanticProblem[] {
+  const problems: SemanticProblem[] = []
+  const url = c.collector.url
+  if (url !== '') {
+    let u: URL | undefined
+    try { u = new URL(url) } catch { /* reported below */ }
+    if (u === undefined) problems.push({ path: ['collector', 'url'], message: `"${url}" is not a URL; use e.g. https://collector.example:8270` })
+    else if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push({ path: ['collector', 'url'], message: `"${url}": the collector speaks https:// (or http://), not ${u.protocol}//` })
+    else if (u.search !== '' || u.hash !== '') problems.push({ path: ['collector', 'url'], message: `"${url}": a query or fragment has no meaning here; give the collector's base URL` })
+  }
+  c.flows.local_nets.forEach((cidr, i) => {
+    try {
+      new LocalNets([cidr])
+    } catch (err) {
+      problems.push({ path: ['flows', 'local_nets', String(i)], message: (err as Error).message })
+    }
+  })
+  if (!cron.validate(c.heartbeat.inventory_cron)) {
+    problems.push({ path: ['heartbeat', 'inventory_cron'], message: `"${c.heartbeat.inventory_cron}" is not a cron expression (minute hour day-of-month month day-of-week, e.g. "0 * * * *")` })
+  }
+  if (c.capture.interfaces.length > 0 || c.capture.filter !== '') {
+    // The interfaces' link types are only known at open: an expression is refused here only
+    // when it compiles for none of Ethernet, Linux cooked (any) and 802.11 radiotap (monitor).
+    let bad = captureFilterProblem(c.capture.filter, LINKTYPE_ETHERNET, c.capture.snaplen)
+    for (const lt of [LINKTYPE_LINUX_SLL, LINKTYPE_IEEE802_11_RADIOTAP]) {
+      if (bad !== undefined && captureFilterProblem(c.capture.filter, lt, c.capture.snaplen) === undefined) bad = undefined
+    }
+    if (bad !== undefined) problems.push({ path: ['capture', 'filter'], message: `bad capture filter "${c.capture.filter}": ${bad}; check the expression against pcap-filter(7)` })
+  }
+  return problems
+}
