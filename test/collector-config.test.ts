@@ -54,6 +54,43 @@ t.test('listen: a port out of range is a configuration problem; a failed listen 
   t.equal(listenFailure('h:1', other), 'cannot listen on h:1: something odd')
 })
 
+t.test('values the schema cannot check: cron, CORS origins, networks, addresses, policy zones and port ranges', async (t) => {
+  const f = file('semantic.yaml', [
+    'api:',
+    '  cors_origins: ["https://soc.example", "soc.example/x"]',
+    'retention:',
+    '  schedule: "whenever"',
+    'detection:',
+    '  local_nets: ["10.0.0.0/8", "foo"]',
+    '  arp_spoof:',
+    '    gateways: ["10.0.0.1", "gw"]',
+    'policy:',
+    '  zones:',
+    '    - name: lan',
+    '      cidrs: ["10.0.0.0/8", "bar"]',
+    '    - name: lan',
+    '  allowed:',
+    '    - from: lan',
+    '      to: dmz',
+    '      ports: ["tcp/443", "tcp/900-80"]',
+    '',
+  ].join('\n'))
+  const r = loadConfig({ file: f, env: {} })
+  t.notOk(r.ok)
+  if (r.ok) return
+  t.same(r.problems.map((p) => [p.key, p.source.split(':').pop()]).sort(), [
+    ['api.cors_origins.1', '2'], ['detection.arp_spoof.gateways.1', '8'], ['detection.local_nets.1', '6'],
+    ['policy.allowed.0.ports.1', '17'], ['policy.allowed.0.to', '16'], ['policy.zones.0.cidrs.1', '12'],
+    ['policy.zones.1.name', '13'], ['retention.schedule', '4'],
+  ])
+  t.match(r.problems.find((p) => p.key === 'retention.schedule')!.message, /not a cron expression/)
+  t.match(r.problems.find((p) => p.key === 'policy.allowed.0.to')!.message, /"dmz" is no zone \(zones: lan, external/)
+  const env = loadConfig({ env: { TELLTALE_RETENTION_SCHEDULE: '* *' } })
+  t.match(env.ok ? [] : env.problems, [{ key: 'retention.schedule', source: 'env TELLTALE_RETENTION_SCHEDULE' }])
+  const good = loadConfig({ file: file('semantic-ok.yaml', 'api:\n  cors_origins: ["*", "http://127.0.0.1:3000"]\ndetection:\n  local_nets: [10.0.0.0/8, "fd00::/8", 192.0.2.7]\n  rogue_dhcp:\n    allowed_servers: ["10.0.0.2", "fe80::1"]\npolicy:\n  zones: [{ name: lan, cidrs: [10.0.0.0/8] }]\n  allowed: [{ from: lan, to: external, ports: ["tcp/1-1024", "udp/any"] }, { from: "*", to: lan }]\n'), env: {} })
+  t.same(good.ok ? [] : good.problems, [], 'valid values pass')
+})
+
 t.test('TLS files: unreadable, half a pair, client CA without HTTPS', async (t) => {
   const absent = loadConfig({ file: file('tls-absent.yaml', `tls:\n  cert_file: ${join(dir, 'no.pem')}\n  key_file: ${join(dir, 'no.key')}\n`), env: {} })
   t.notOk(absent.ok)

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml'
+import { semanticProblems } from './config-semantics.js'
 import { ConfigSchema, type CollectorConfig } from './config-schema.js'
 
 export interface ConfigProblem {
@@ -138,7 +139,7 @@ export function loadConfig(src: ConfigSources): ConfigResult {
       } catch (err) {
         problems.push({ key: `tls.${k}`, source: where(['tls', k]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
       }
-    }
+    }    for (const p of semanticProblems(cfg)) problems.push({ key: p.path.join('.'), source: where(p.path), message: p.message })
   }
   if (problems.length > 0) return { ok: false, problems }
   return { ok: true, config: deepFreeze(cfg) }
