@@ -7,6 +7,7 @@
 import cron from 'node-cron'
 import { captureFilterProblem } from '../capture/filter-check.js'
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '../capture/link-types.js'
+import { collectorUrlProblem } from '../ship/collector-url.js'
 import { LocalNets } from '../flow/local-nets.js'
 import type { AgentConfig } from './agent-config-schema.js'
 
@@ -17,13 +18,9 @@ export interface SemanticProblem { path: string[]; message: string }
 
 export function semanticProblems(c: AgentConfig): SemanticProblem[] {
   const problems: SemanticProblem[] = []
-  const url = c.collector.url
-  if (url !== '') {
-    let u: URL | undefined
-    try { u = new URL(url) } catch { /* reported below */ }
-    if (u === undefined) problems.push({ path: ['collector', 'url'], message: `"${url}" is not a URL; use e.g. https://collector.example:8270` })
-    else if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push({ path: ['collector', 'url'], message: `"${url}": the collector speaks https:// (or http://), not ${u.protocol}//` })
-    else if (u.search !== '' || u.hash !== '') problems.push({ path: ['collector', 'url'], message: `"${url}": a query or fragment has no meaning here; give the collector's base URL` })
+  if (c.collector.url !== '') {
+    const bad = collectorUrlProblem(c.collector.url)
+    if (bad !== undefined) problems.push({ path: ['collector', 'url'], message: bad })
   }
   c.flows.local_nets.forEach((cidr, i) => {
     try {

@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import { Agent, request } from 'undici'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import { tlsConnectOptions, type TlsFiles } from './http-transport.js'
+import { parseCollectorUrl } from './collector-url.js'
 import { machineIdHash, newNonce, saveIdentity, type AgentIdentity } from './identity.js'
 
 export const ENROLL_PATH = '/api/v1/enroll'
@@ -26,7 +27,8 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   // Re-enrolling the same machine keeps its nonce: the collector then re-issues the same
   // agent id (a new secret) instead of reporting a clone.
   const nonce = opts.nonce ?? newNonce()
-  const base = new URL(opts.collector)
+  const base = parseCollectorUrl(opts.collector, 'collector URL')
+  if (opts.token.trim() === '') throw new AgentError(AgentErrorCode.BAD_ARGUMENT, 'the enrollment token is empty; create one with `telltale-collector token create --role enroll`')
   const url = new URL(`${base.pathname.replace(/\/+$/, '')}${ENROLL_PATH}`, base.origin)
   const timeout = opts.timeoutMs ?? 15_000
   const dispatcher = new Agent({ connect: { ...tlsConnectOptions(opts), timeout }, headersTimeout: timeout, bodyTimeout: timeout })
@@ -42,7 +44,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     status = res.statusCode
     text = await res.body.text()
   } catch (err) {
-    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `cannot reach the collector at ${url.origin}: ${(err as Error).message}${tlsHint(url, opts, err as Error)}`, { cause: err })
+    throw new AgentError(AgentErrorCode.ENROLL_FAILED, `cannot reach the collector at ${url.origin}: ${(err as Error).message.trim()}${tlsHint(url, opts, err as Error)}`, { cause: err })
   } finally {
     await dispatcher.close()
   }
@@ -66,6 +68,9 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
 function tlsHint(url: URL, opts: TlsFiles, err: Error): string {
   if (url.protocol !== 'https:') return ''
   const code = (err as { code?: string }).code ?? ''
+  if (/wrong version number/i.test(err.message) || code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return ` (nothing speaks TLS there: if the collector listens without tls.cert_file, use http://${url.host})`
+  }
   if (!opts.certFile && (/other side closed|socket hang up|ECONNRESET/i.test(err.message) || code === 'UND_ERR_SOCKET')) {
     return ' (the collector closed the TLS connection: if it requires client certificates (tls.client_ca_file), give --cert-file and --key-file)'
   }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
+import { parseCollectorUrl } from '../../ship/collector-url.js'
 import { enroll } from '../../ship/enroll.js'
+import { AgentError, AgentErrorCode } from '../../util/errors.js'
 import { identityPath, loadIdentity } from '../../ship/identity.js'
 import { agentVersion } from './version.js'
 
@@ -29,6 +31,8 @@ export function registerEnroll(program: Command): void {
     .option('--key-file <pem>', 'client key (mutual TLS)')
     .option('--force', 'enroll again even if a valid identity exists')
     .action(async (o: EnrollFlags) => {
+      parseCollectorUrl(o.collector, '--collector')
+      if (o.token.trim() === '') throw new AgentError(AgentErrorCode.BAD_ARGUMENT, '--token is empty; create one with `telltale-collector token create --role enroll`')
       // A clone's copied identity throws here (IDENTITY_INVALID): --force enrolls this machine anew.
       const existing = o.force ? tryLoad(o.stateDir) : loadIdentity(o.stateDir)
       if (existing && !o.force) {

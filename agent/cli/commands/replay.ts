@@ -214,7 +214,9 @@ Examples:
   $ telltale-agent replay a.pcapng b.pcap --json --log-dir out/
   $ telltale-agent replay trace.pcap --filter 'tcp port 443' -C --log-dir out/`)
     .action(async (files: string[], opts: ReplayOptions) => {
-      if (opts.collector) {
+      if (opts.collector !== undefined) {
+        const { parseCollectorUrl } = await import('../../ship/collector-url.js')
+        parseCollectorUrl(opts.collector, '--collector')
         const { shipReplay, checkReplayShipped } = await import('../../ship/replay-shipping.js')
         const { agentVersion } = await import('./version.js')
         const r = await shipReplay({
