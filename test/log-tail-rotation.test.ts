@@ -130,3 +130,18 @@ t.test('checkpoints advance only on ack: an unacked batch is re-sent after resta
   const n1 = first!.events.length
   t.same(numbers(got, 'k').slice(n1, n1 + second!.events.length), numbers(second!.events, 'k'), 'the unacknowledged batch is the one re-sent')
 })
+
+t.test('start says once whether the globs matched anything (a typo is visible, not silent)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-tail-start-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'a.log'), 'x\n')
+  const said: Array<[string, string]> = []
+  const log = { warn: (_o: object, m: string) => said.push(['warn', m]), info: (_o: object, m: string) => said.push(['info', m]), debug: () => {}, error: () => {} }
+  const none = new FileSource(fileSourceConfig({ name: 'none', include: [join(dir, 'nomatch-*.log')], stateDir: join(dir, 's1') }), { log: log as never })
+  await none.start()
+  await none.stop()
+  const some = new FileSource(fileSourceConfig({ name: 'some', include: [join(dir, '*.log')], stateDir: join(dir, 's2') }), { log: log as never })
+  await some.start()
+  await some.stop()
+  t.same(said, [['warn', 'no file matches this log source yet; files that appear later are picked up'], ['info', 'tailing log files']])
+})

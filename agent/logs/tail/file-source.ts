@@ -68,6 +68,9 @@ export class FileSource {
     this.lastRefillMs = this.now()
     this.tokens = this.cfg.maxBytesPerSecond
     await this.discover()
+    // Once per start, so a glob that matches nothing (a typo, a service not installed yet) is visible.
+    if (this.files.size === 0) this.log?.warn({ source: this.cfg.name, include: this.cfg.include }, 'no file matches this log source yet; files that appear later are picked up')
+    else this.log?.info({ source: this.cfg.name, files: this.files.size }, 'tailing log files')
     this.loopDone = this.loop()
   }
 
