@@ -31,6 +31,13 @@ t.test('enrollment tokens: admin only, expiry and use limit', async (t) => {
   const bad = await c.app.inject({ method: 'POST', url, payload: { uses: 0 }, headers: { authorization: `Bearer ${ADMIN}` } })
   t.equal(bad.statusCode, 400)
   t.match(bad.json(), { code: 'COLLECTOR_ERR_BAD_REQUEST', message: /uses/ }, 'names the parameter')
+  // A lifetime past what a Date holds was a 500 (RangeError: Invalid time value); both routes and the CLI share the parser.
+  for (const u of [url, '/api/v1/tokens']) {
+    const far = await c.app.inject({ method: 'POST', url: u, payload: { role: 'enroll', expires_in: '99999999d' }, headers: { authorization: `Bearer ${ADMIN}` } })
+    t.equal(far.statusCode, 400, `${u}: a lifetime of 99999999d`)
+    t.match(far.json(), { code: 'COLLECTOR_ERR_BAD_REQUEST', message: /expires_in.*at most 36500d/ })
+  }
+  t.equal((await c.app.inject({ method: 'POST', url, payload: { expires_in: '36500d' }, headers: { authorization: `Bearer ${ADMIN}` } })).statusCode, 201, '100 years is accepted')
   const created = await c.app.inject({ method: 'POST', url, payload: { uses: 2, expires_in: '2h' }, headers: { authorization: `Bearer ${ADMIN}` } })
   t.equal(created.statusCode, 201)
   const j = created.json() as { expires_at: string; uses: number; token: string }

@@ -65,6 +65,16 @@ t.test('serve, enroll, ingest, stop, restart', async (t) => {
   t.match(JSON.parse(created.stdout), { role: 'enroll', uses: 2, token: /^tt_enroll_/ })
   const badRole = spawnSync(process.execPath, [COLLECTOR_BIN, 'token', 'create', '--role', 'root', '--data-dir', dir], { encoding: 'utf8' })
   t.equal(badRole.status, 2)
+  for (const [args, why] of [
+    [['--role', 'admin', '--uses', '3'], /only enroll tokens have a use limit/],
+    [['--role', 'enroll', '--uses', '1e3'], /whole number from 1 to 1000000/],
+    [['--role', 'enroll', '--expires', '99999999d'], /at most 36500d/],
+  ] as const) {
+    const bad = spawnSync(process.execPath, [COLLECTOR_BIN, 'token', 'create', ...args, '--data-dir', dir], { encoding: 'utf8' })
+    t.equal(bad.status, 2, args.join(' '))
+    t.match(bad.stderr, why)
+    t.notMatch(bad.stderr, /RangeError|\n {4}at /, 'one line, no stack')
+  }
 
   const s2 = await serve(dir)
   t.teardown(() => { if (s2.proc.exitCode === null) s2.proc.kill('SIGKILL') })

@@ -31,7 +31,7 @@ export const enrollmentTokensPlugin: FastifyPluginAsync<{ store: CollectorStore 
   }, async (req, reply) => {
     const body = (req.body ?? {}) as Static<typeof Body>
     const ttl = body.expires_in === undefined ? DEFAULT_ENROLL_TTL_S : parseDurationSeconds(body.expires_in)
-    if (ttl === undefined) throw new CollectorError('BAD_REQUEST', `body parameter "expires_in": "${body.expires_in}" is not a duration like 45m, 1h or 7d`)
+    if (ttl === undefined) throw new CollectorError('BAD_REQUEST', `body parameter "expires_in": "${body.expires_in}" is not a duration like 45m, 1h or 7d (at most 36500d)`)
     const opts: Parameters<typeof createToken>[1] = { role: 'enroll', createdBy: req.principal!.token.id, ttlSeconds: ttl }
     if (body.uses !== undefined) opts.maxUses = body.uses
     if (body.note !== undefined) opts.note = body.note

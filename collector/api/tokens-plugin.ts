@@ -36,7 +36,7 @@ export const tokensPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
   }, async (req, reply) => {
     const b = req.body as Static<typeof Body>
     const ttl = b.expires_in === undefined ? (b.role === 'enroll' ? 24 * 3600 : undefined) : parseDurationSeconds(b.expires_in)
-    if (b.expires_in !== undefined && ttl === undefined) throw new CollectorError('BAD_REQUEST', `body parameter "expires_in": "${b.expires_in}" is not a duration like 45m, 1h or 7d`)
+    if (b.expires_in !== undefined && ttl === undefined) throw new CollectorError('BAD_REQUEST', `body parameter "expires_in": "${b.expires_in}" is not a duration like 45m, 1h or 7d (at most 36500d)`)
     if (b.uses !== undefined && b.role !== 'enroll') throw new CollectorError('BAD_REQUEST', 'body parameter "uses": only enroll tokens have a use limit')
     const opts: Parameters<typeof createToken>[1] = { role: b.role, createdBy: req.principal!.token.id }
     if (ttl !== undefined) opts.ttlSeconds = ttl

@@ -26,12 +26,15 @@ export function newId(prefix: 'tok' | 'agt' | 'cfl'): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`
 }
 
-/** Parses "1h", "30m", "7d", "45s" or a bare number of seconds; undefined when invalid. */
+/** Longest token lifetime accepted: 100 years (a longer one overflowed Date into a 500). */
+export const MAX_DURATION_S = 100 * 365 * 86400
+
+/** Parses "1h", "30m", "7d", "45s" or a bare number of seconds; undefined when invalid or above MAX_DURATION_S. */
 export function parseDurationSeconds(text: string): number | undefined {
   const m = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim())
   if (m === null) return undefined
   const n = Number(m[1])
   const mult = m[2] === 'd' ? 86400 : m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1
   const s = n * mult
-  return Number.isSafeInteger(s) && s > 0 ? s : undefined
+  return Number.isSafeInteger(s) && s > 0 && s <= MAX_DURATION_S ? s : undefined
 }

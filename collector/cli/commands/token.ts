@@ -30,13 +30,19 @@ export function register(program: Command): void {
       }
       const ttl = o.expires !== undefined ? parseDurationSeconds(o.expires) : role === 'enroll' ? 24 * 3600 : undefined
       if (o.expires !== undefined && ttl === undefined) {
-        process.stderr.write(`telltale-collector: --expires "${o.expires}" is not a duration like 45m, 1h or 7d\n`)
+        process.stderr.write(`telltale-collector: --expires "${o.expires}" is not a duration like 45m, 1h or 7d (at most 36500d)\n`)
         process.exitCode = 2
         return
       }
-      const uses = o.uses === undefined ? undefined : Number(o.uses)
-      if (uses !== undefined && (!Number.isSafeInteger(uses) || uses < 1)) {
-        process.stderr.write(`telltale-collector: --uses "${o.uses}" must be a whole number ≥ 1\n`)
+      const uses = o.uses === undefined ? undefined : /^\d+$/.test(o.uses.trim()) ? Number(o.uses) : NaN
+      if (uses !== undefined && (!Number.isSafeInteger(uses) || uses < 1 || uses > 1_000_000)) {
+        process.stderr.write(`telltale-collector: --uses "${o.uses}" must be a whole number from 1 to 1000000\n`)
+        process.exitCode = 2
+        return
+      }
+      if (uses !== undefined && role !== 'enroll') {
+        // As POST /api/v1/tokens: only enrollment tokens count their uses.
+        process.stderr.write(`telltale-collector: --uses: only enroll tokens have a use limit (this one is ${role})\n`)
         process.exitCode = 2
         return
       }
