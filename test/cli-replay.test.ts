@@ -77,6 +77,14 @@ t.test('errors are one clear line and a non-zero exit', async (t) => {
   const noArgs = run(['replay'])
   t.equal(noArgs.status, 2)
 
+  // Flags that shape files or shipping were silently ignored without --log-dir / --collector.
+  const jsonNoDir = run(['replay', pcap, '--json', '--community-id'])
+  t.equal(jsonNoDir.status, 2)
+  t.match(jsonNoDir.stderr, /^telltale-agent: --json, --community-id shape the logs written to --log-dir: give --log-dir DIR/)
+  const tokenNoCollector = run(['replay', pcap, '--enroll-token', 'x', '--log-dir', join(dir, 'tok')])
+  t.equal(tokenNoCollector.status, 2)
+  t.match(tokenNoCollector.stderr, /--enroll-token only matters when shipping: give --collector URL/)
+
   const fileAsDir = run(['replay', pcap, '--log-dir', join(pcap, 'logs')])
   t.equal(fileAsDir.status, 1)
   t.match(fileAsDir.stderr, /^telltale-agent: cannot create log directory .*ENOTDIR/)

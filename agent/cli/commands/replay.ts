@@ -214,6 +214,11 @@ Examples:
   $ telltale-agent replay a.pcapng b.pcap --json --log-dir out/
   $ telltale-agent replay trace.pcap --filter 'tcp port 443' -C --log-dir out/`)
     .action(async (files: string[], opts: ReplayOptions) => {
+      // Flags that only shape output files or shipping would otherwise be ignored without a word.
+      const fileOnly = [opts.json && '--json', opts.vlanColumns && '--vlan-columns', opts.communityId && '--community-id'].filter(Boolean)
+      if (fileOnly.length > 0 && !opts.logDir) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `${fileOnly.join(', ')} shape${fileOnly.length === 1 ? 's' : ''} the logs written to --log-dir: give --log-dir DIR`)
+      const shipOnly = [opts.enrollToken !== undefined && '--enroll-token', opts.caFile !== undefined && '--ca-file', opts.certFile !== undefined && '--cert-file', opts.keyFile !== undefined && '--key-file'].filter(Boolean)
+      if (shipOnly.length > 0 && opts.collector === undefined) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `${shipOnly.join(', ')} only matter${shipOnly.length === 1 ? 's' : ''} when shipping: give --collector URL`)
       if (opts.collector !== undefined) {
         const { parseCollectorUrl } = await import('../../ship/collector-url.js')
         parseCollectorUrl(opts.collector, '--collector')
