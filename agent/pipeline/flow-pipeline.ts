@@ -23,6 +23,9 @@ import { APP_ANALYZERS } from '../app/registry.js'
 import { ArpTracker } from '../app/arp/arp.js'
 import type { Logger } from '../util/logger.js'
 
+/** How far behind wall-clock time tick() keeps the timers (seconds; see tick()). */
+export const TICK_SLACK_S = 2
+
 export interface FlowPipelineConfig extends Omit<FlowTableConfig, 'localNets' | 'app'> {
   /** Zeek's -C: accept packets with bad IP/TCP/UDP/ICMP checksums. */
   ignoreChecksums: boolean
@@ -147,12 +150,17 @@ export class FlowPipeline {
     this.table.flushAll()
   }
 
-  /** Advance timers to `t` without a packet (live capture on a quiet link). */
+  /**
+   * Advance timers to wall-clock `t` without a packet (live capture on a quiet link), less
+   * TICK_SLACK_S: packets reach us up to the capture buffer timeout (and any event-loop delay)
+   * after the kernel stamped them. The packet clock (lastTime) is not moved: it did, and every
+   * packet stamped before a tick but delivered after it was clamped to the tick's time — a
+   * short connection caught across a tick got duration 0 (no duration/bytes in its record)
+   * and a shifted start time.
+   */
   tick(t: number): void {
-    if (t > this.lastTime) {
-      this.lastTime = t
-      this.table.advance(t)
-    }
+    const target = t - TICK_SLACK_S
+    if (target > this.lastTime) this.table.advance(target)
   }
 
   private dispatch(status: number, t: number, iface: string, parent: string | undefined, depth: number): void {
