@@ -75,6 +75,8 @@ t.test('tracker: pps from the previous sample, last ack and reachability from co
   t.equal(d.collector.last_error_age_s, 30)
   t.match(statusLine(d), /^running: 0 pps, 4 dropped, 42 flows, spool 2 batches\/2\.0 KiB, collector UNREACHABLE$/)
   t.match(formatAgentStatus(d), /eth1: 3000 packets, 0 pps, kernel dropped 3, interface dropped 1/)
+  const failed = tr.report(stats(), 80_000, { ...extra, reloads: { ok: 0, failed: 1, last_error: 'invalid configuration:\n  a.yaml:4: capture.filter: bad\n  a.yaml:9: x: y' } })
+  t.match(formatAgentStatus(failed), /reloads: 0 ok, 1 failed \(last: invalid configuration: a\.yaml:4: capture\.filter: bad; a\.yaml:9: x: y\)\n/, 'a multi-line reload error on one line')
 })
 
 t.test('socket path: runtime directory first, then the state directory', async (t) => {

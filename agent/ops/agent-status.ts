@@ -161,7 +161,12 @@ export function formatAgentStatus(d: AgentStatusDoc): string {
       + `, ${d.collector.batches_acked} batches acked, ${d.collector.batches_parked} parked`
       + (d.collector.last_error_age_s === null ? '' : `, last error ${d.collector.last_error_age_s} s ago`),
     `logs: ${bytes(d.logs.lag_bytes)} not read yet`,
-    `reloads: ${d.reloads.ok} ok, ${d.reloads.failed} failed${d.reloads.last_error ? ` (last: ${d.reloads.last_error})` : ''}`,
+    `reloads: ${d.reloads.ok} ok, ${d.reloads.failed} failed${d.reloads.last_error ? ` (last: ${oneLine(d.reloads.last_error)})` : ''}`,
   ]
   return `${lines.join('\n')}\n`
+}
+
+/** A multi-line error (a config problem list) on one status line: "head: a; b". */
+function oneLine(s: string): string {
+  return s.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')
 }
