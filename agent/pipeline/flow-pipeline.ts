@@ -1,0 +1,16 @@
+/**
+ * The flow pipeline with the registry's application analyzers (see flow-pipeline-base.ts).
+ * Callers that may run flows only (replay --no-app) use FlowPipelineBase and load the
+ * registry themselves when analyzers are on.
+ */
+import { APP_ANALYZERS } from '../app/registry.js'
+import { FlowPipelineBase, type FlowPipelineConfig, type FlowPipelineDeps } from './flow-pipeline-base.js'
+
+export { DEFAULT_FLOW_PIPELINE_CONFIG, FlowPipelineBase } from './flow-pipeline-base.js'
+export type { FlowPipelineConfig, FlowPipelineDeps, PipelineCounter } from './flow-pipeline-base.js'
+
+export class FlowPipeline extends FlowPipelineBase {
+  constructor(cfg: Partial<FlowPipelineConfig>, deps: FlowPipelineDeps) {
+    super(cfg, deps, APP_ANALYZERS)
+  }
+}
