@@ -104,12 +104,21 @@ export class Conn {
   /** Application-layer session while analyzers are attached or detection is looking. */
   app: AppSession | undefined = undefined
   /** Set once the record is emitted (stays on the object: the timer heap checks it later). */
-  removed = false
+  removed: boolean
   // ---- intrusive LRU list (least recently active first) ----
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
   /** Row of this connection in the numeric columns (see the top of this file); -1 once released. */
-  private slot = allocSlot()
+  private slot: number
+
+  constructor() {
+    // Assigned here, not in the field initializers: V8 then treats the fields as mutable from
+    // the first Conn on. Initialised in place, it was "const" until the first release(),
+    // which deoptimised ~46 functions mid-replay (the hot path, every column accessor) and
+    // recompiled them (measured with --trace-deopt).
+    this.slot = allocSlot()
+    this.removed = false
+  }
 
   /**
    * Returns the column slot to the pool once the record is emitted. Only the key, ports and
