@@ -30,14 +30,17 @@ export function onesComplementSum(buf: Buffer, off: number, len: number, initial
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
-/** Int32 view of the last ArrayBuffer summed (capture chunks: one view per 4 MiB read). */
+/** Uint32 view of the last ArrayBuffer summed (capture chunks: one view per chunk read). */
 let wordsOf: ArrayBufferLike | undefined
-let words: Int32Array<ArrayBufferLike> = new Int32Array(0)
+let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0)
 
 /**
  * Σ byte × (256 when its absolute address is odd, else 1), folded to 16 bits: the RFC 1071
  * sum of little-endian 16-bit words at even addresses. Whole aligned 32-bit words are loaded
- * at once through an Int32Array over the buffer's memory (4 bytes per load instead of 1).
+ * at once through a Uint32Array over the buffer's memory (4 bytes per load instead of 1) and
+ * added whole into double accumulators (RFC 1071: a sum of 32-bit words folds to the same
+ * 16-bit sum; 2^53 / 2^32 words — far beyond any packet — before a double could lose bits).
+ * Hand-written hot path: one add per word, two accumulators so the adds do not wait on each other.
  */
 function sumAligned(buf: Buffer, off: number, len: number): number {
   const base = buf.byteOffset
@@ -54,28 +57,21 @@ function sumAligned(buf: Buffer, off: number, len: number): number {
     const ab = buf.buffer
     if (ab !== wordsOf) {
       wordsOf = ab
-      words = new Int32Array(ab, 0, ab.byteLength >>> 2)
+      words = new Uint32Array(ab, 0, ab.byteLength >>> 2)
     }
     const w = words
-    // Two int32 accumulators (low and high halves), folded every 16384 words so that
-    // neither can reach 2^31: all small-integer arithmetic, four words per iteration.
-    while (wi < wEnd) {
-      const stop = Math.min(wEnd, wi + 16384)
-      let lo = 0
-      let hi = 0
-      const stop4 = stop - 3
-      for (; wi < stop4; wi += 4) {
-        const v0 = w[wi]!; const v1 = w[wi + 1]!; const v2 = w[wi + 2]!; const v3 = w[wi + 3]!
-        lo = (lo + (v0 & 0xffff) + (v1 & 0xffff) + (v2 & 0xffff) + (v3 & 0xffff)) | 0
-        hi = (hi + (v0 >>> 16) + (v1 >>> 16) + (v2 >>> 16) + (v3 >>> 16)) | 0
-      }
-      for (; wi < stop; wi++) {
-        const v = w[wi]!
-        lo = (lo + (v & 0xffff)) | 0
-        hi = (hi + (v >>> 16)) | 0
-      }
-      s += lo + hi
+    let a = 0
+    let b = 0
+    const stop4 = wEnd - 3
+    for (; wi < stop4; wi += 4) {
+      a += w[wi]! + w[wi + 1]!
+      b += w[wi + 2]! + w[wi + 3]!
     }
+    for (; wi < wEnd; wi++) a += w[wi]!
+    a += b
+    // Fold the (up to 53-bit) word sum to 16 bits without leaving exact double arithmetic.
+    while (a > 0xffff) a = (a % 65536) + Math.floor(a / 65536)
+    s += a
     i = (wEnd << 2) - base
   }
   while (i < end) {

@@ -1,5 +1,5 @@
 import type { AppSession } from '../app/app-session.js'
-import { formatAddr } from './addr-format.js'
+import { addrTextOfWords } from './addr-text-cache.js'
 import { communityIdV1 } from './community-id.js'
 import type { FlowKey } from './flow-key.js'
 import type { TcpEndpoint } from './tcp-endpoint.js'
@@ -104,12 +104,21 @@ export class Conn {
   /** Application-layer session while analyzers are attached or detection is looking. */
   app: AppSession | undefined = undefined
   /** Set once the record is emitted (stays on the object: the timer heap checks it later). */
-  removed = false
+  removed: boolean
   // ---- intrusive LRU list (least recently active first) ----
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
   /** Row of this connection in the numeric columns (see the top of this file); -1 once released. */
-  private slot = allocSlot()
+  private slot: number
+
+  constructor() {
+    // Assigned here, not in the field initializers: V8 then treats the fields as mutable from
+    // the first Conn on. Initialised in place, it was "const" until the first release(),
+    // which deoptimised ~46 functions mid-replay (the hot path, every column accessor) and
+    // recompiled them (measured with --trace-deopt).
+    this.slot = allocSlot()
+    this.removed = false
+  }
 
   /**
    * Returns the column slot to the pool once the record is emitted. Only the key, ports and
@@ -278,9 +287,12 @@ export class Conn {
     return out === scratchA ? scratchA4 : out === scratchB ? scratchB4 : out.subarray(0, 4)
   }
 
+  /** The texts come from the address-text cache: a host's flows share one string (see addr-text-cache.ts). */
   private formatHosts(): [string, string] {
-    const n = this.v6 ? 16 : 4
-    return [formatAddr(this.addrBytes(true, scratchA), 0, n), formatAddr(this.addrBytes(false, scratchB), 0, n)]
+    const b = this.slot * I32_STRIDE
+    const v6 = this.v6
+    const aIsOrig = this.origIsA
+    return [addrTextOfWords(I32, b + (aIsOrig ? 5 : 9), v6), addrTextOfWords(I32, b + (aIsOrig ? 9 : 5), v6)]
   }
 
   get origMac(): string | undefined {
@@ -308,10 +320,12 @@ export class Conn {
   }
 
   keyEquals(k: FlowKey): boolean {
-    const b = this.slot * I32_STRIDE
-    const w = I32
-    return w[b + 5] === k.a0 && w[b + 9] === k.b0 && w[b + 13] === k.pa && w[b + 14] === k.pb && w[b + 4] === k.proto &&
-      w[b + 6] === k.a1 && w[b + 7] === k.a2 && w[b + 8] === k.a3 && w[b + 10] === k.b1 && w[b + 11] === k.b2 && w[b + 12] === k.b3
+    return keyEqualsAtSlot(this.slot, k)
+  }
+
+  /** Row of this connection in the columns (the flow index keeps it next to the key hash); -1 once released. */
+  get slotIndex(): number {
+    return this.slot
   }
 
   /** Zeek's Connection::CheckHistory: add `code` the first time `mask` is seen. Returns true if seen before. */
@@ -353,6 +367,14 @@ export class Conn {
   }
 }
 
+/** Whether the connection in column row `slot` has key `k` (Conn.keyEquals without the Conn). */
+export function keyEqualsAtSlot(slot: number, k: FlowKey): boolean {
+  const b = slot * I32_STRIDE
+  const w = I32
+  return w[b + 5] === k.a0 && w[b + 9] === k.b0 && w[b + 13] === k.pa && w[b + 14] === k.pb && w[b + 4] === k.proto &&
+    w[b + 6] === k.a1 && w[b + 7] === k.a2 && w[b + 8] === k.a3 && w[b + 10] === k.b1 && w[b + 11] === k.b2 && w[b + 12] === k.b3
+}
+
 const scratchA = new Uint8Array(16)
 const scratchB = new Uint8Array(16)
 const scratchA4 = scratchA.subarray(0, 4)
@@ -360,16 +382,23 @@ const scratchB4 = scratchB.subarray(0, 4)
 
 const HEX2: string[] = Array.from({ length: 256 }, (_v, i) => (i < 16 ? '0' : '') + i.toString(16))
 
-/** MAC texts seen lately (a few routers and hosts recur in most flows); cleared when full. */
-const macTexts = new Map<number, string>()
+/*
+ * MAC texts seen lately (routers recur in most flows, each local host in its own): a
+ * direct-mapped cache of 2^14 entries keyed by the 48-bit number, a colliding MAC replaces
+ * the entry. A Map<number, string> cleared at 4096 entries thrashed on captures with more
+ * local hosts than that (the bench's 9k), and hashed a boxed double per lookup.
+ */
+const MAC_BITS = 14
+const macKeys = new Float64Array(1 << MAC_BITS).fill(-1)
+const macTexts: string[] = new Array<string>(1 << MAC_BITS).fill('')
 
 function macText(n: number): string {
-  let s = macTexts.get(n)
-  if (s === undefined) {
-    if (macTexts.size >= 4096) macTexts.clear()
-    s = formatMacNumber(n)
-    macTexts.set(n, s)
-  }
+  const lo = n >>> 0
+  const e = (Math.imul(lo ^ Math.floor(n / 4294967296), 0x9e3779b1) >>> (32 - MAC_BITS))
+  if (macKeys[e] === n) return macTexts[e]!
+  const s = formatMacNumber(n)
+  macKeys[e] = n
+  macTexts[e] = s
   return s
 }
 

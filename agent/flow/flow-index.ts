@@ -1,4 +1,4 @@
-import type { Conn } from './conn.js'
+import { keyEqualsAtSlot, type Conn } from './conn.js'
 import type { FlowKey } from './flow-key.js'
 
 const EMPTY = -1
@@ -6,17 +6,21 @@ const MIN_CAPACITY = 1024
 
 /**
  * The flow table's index: canonical flow key → connection, as an open-addressing hash table
- * (linear probing, backward-shift deletion, no tombstones) over an Int32Array of key hashes
- * and a parallel array of connections. Hand-written hot path (one lookup per packet): a probe
- * compares the 30-bit hash in the typed array first and touches the Conn only on a hash match.
+ * (linear probing, backward-shift deletion, no tombstones) over an Int32Array of (key hash,
+ * column slot) pairs and a parallel array of connections. Hand-written hot path (one lookup
+ * per packet): a probe compares the 30-bit hash in the typed array first and, on a match,
+ * the key words in the connection's column row found through the slot next to the hash —
+ * not through the Conn object, so the row and the Conn are fetched from memory side by side
+ * rather than one after the other (a cache miss less in a row per packet).
  *
  * It replaced a Map<hash, Conn> with chains through a Conn field: that lookup was the hottest
  * line of FlowTable.packet, and the Map plus the chain field cost ~40 bytes per flow against
- * 12 bytes per slot here (load factor ≤ 1/2, capacity a power of two).
+ * 16 bytes per slot here (load factor ≤ 1/2, capacity a power of two).
  */
 export class FlowIndex {
   private mask = MIN_CAPACITY - 1
-  private hashes = new Int32Array(MIN_CAPACITY).fill(EMPTY)
+  /** Entry i: hash at 2i (EMPTY when free), the connection's column slot at 2i + 1. */
+  private ents = new Int32Array(MIN_CAPACITY * 2).fill(EMPTY)
   private conns: Array<Conn | undefined> = new Array<Conn | undefined>(MIN_CAPACITY).fill(undefined)
   private count = 0
 
@@ -27,35 +31,32 @@ export class FlowIndex {
   /** The connection with key `k`, if indexed. */
   find(k: FlowKey): Conn | undefined {
     const h = k.hash
-    const hashes = this.hashes
+    const ents = this.ents
     const mask = this.mask
     let i = h & mask
     for (;;) {
-      const e = hashes[i]!
+      const e = ents[2 * i]!
       if (e === EMPTY) return undefined
-      if (e === h) {
-        const c = this.conns[i]!
-        if (c.keyEquals(k)) return c
-      }
+      if (e === h && keyEqualsAtSlot(ents[2 * i + 1]!, k)) return this.conns[i]!
       i = (i + 1) & mask
     }
   }
 
   /** Adds `c` (its key must not be indexed yet). */
   insert(c: Conn): void {
-    if ((this.count + 1) * 2 > this.hashes.length) this.resize(this.hashes.length * 2)
-    this.place(c.hash, c)
+    if ((this.count + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2)
+    this.place(c.hash, c.slotIndex, c)
     this.count++
   }
 
   /** Removes `c` if it is indexed. */
   delete(c: Conn): void {
-    const hashes = this.hashes
+    const ents = this.ents
     const conns = this.conns
     const mask = this.mask
     let i = c.hash & mask
     for (;;) {
-      const e = hashes[i]!
+      const e = ents[2 * i]!
       if (e === EMPTY) return
       if (conns[i] === c) break
       i = (i + 1) & mask
@@ -66,37 +67,40 @@ export class FlowIndex {
     let j = i
     for (;;) {
       j = (j + 1) & mask
-      const e = hashes[j]!
+      const e = ents[2 * j]!
       if (e === EMPTY) break
       const home = e & mask
       const stays = i <= j ? (home > i && home <= j) : (home > i || home <= j)
       if (!stays) {
-        hashes[i] = e
+        ents[2 * i] = e
+        ents[2 * i + 1] = ents[2 * j + 1]!
         conns[i] = conns[j]
         i = j
       }
     }
-    hashes[i] = EMPTY
+    ents[2 * i] = EMPTY
+    ents[2 * i + 1] = EMPTY
     conns[i] = undefined
   }
 
-  private place(h: number, c: Conn): void {
-    const hashes = this.hashes
+  private place(h: number, slot: number, c: Conn): void {
+    const ents = this.ents
     const mask = this.mask
     let i = h & mask
-    while (hashes[i] !== EMPTY) i = (i + 1) & mask
-    hashes[i] = h
+    while (ents[2 * i] !== EMPTY) i = (i + 1) & mask
+    ents[2 * i] = h
+    ents[2 * i + 1] = slot
     this.conns[i] = c
   }
 
   private resize(capacity: number): void {
-    const oldHashes = this.hashes
+    const old = this.ents
     const oldConns = this.conns
-    this.hashes = new Int32Array(capacity).fill(EMPTY)
+    this.ents = new Int32Array(capacity * 2).fill(EMPTY)
     this.conns = new Array<Conn | undefined>(capacity).fill(undefined)
     this.mask = capacity - 1
-    for (let i = 0; i < oldHashes.length; i++) {
-      if (oldHashes[i] !== EMPTY) this.place(oldHashes[i]!, oldConns[i]!)
+    for (let i = 0; i < oldConns.length; i++) {
+      if (old[2 * i] !== EMPTY) this.place(old[2 * i]!, old[2 * i + 1]!, oldConns[i]!)
     }
   }
 }

@@ -8,9 +8,13 @@ export class SlotPool {
   private cap = 0
   private next = 0
   private free = new Int32Array(0)
-  private top = 0
+  private top: number
 
-  constructor(private readonly grow: (capacity: number) => void) {}
+  constructor(private readonly grow: (capacity: number) => void) {
+    // Assigned here (see Conn's constructor): "const" until the first release() otherwise,
+    // which deoptimised the functions that had inlined acquire().
+    this.top = 0
+  }
 
   acquire(): number {
     const slot = this.top > 0 ? this.free[--this.top]! : this.next++

@@ -75,10 +75,13 @@ export function tcpEndpointSlotsInUse(): number {
 export class TcpEndpoint {
   private slot: number
   /** Sorted, non-overlapping [start, end) pairs above lastReassemSeq. */
-  blocks: number[] = NO_BLOCKS
+  blocks: number[]
 
   constructor(public isOrig: boolean) {
     this.slot = allocSlot()
+    // Assigned here, not initialised in place: V8 would treat the field as "const" until the
+    // first release() and then deoptimise the code that relied on it (see Conn's constructor).
+    this.blocks = NO_BLOCKS
   }
 
   /** Returns the slot to the pool; the endpoint must not be used afterwards. */

@@ -178,6 +178,22 @@ export function parseIpv6Text(s: string, out: Uint8Array): boolean {
 /** Normalises an address given as text (any valid IPv4/IPv6 spelling) to Zeek's form. */
 export function normalizeAddr(text: string): string {
   if (!text.includes(':')) return text
+  // IPv6 texts are parsed and re-printed once each while they recur (a host's flows share
+  // one text object: see flow/addr-text-cache.ts, so the lookup is a pointer compare).
+  let out = normalizedV6.get(text)
+  if (out === undefined) {
+    if (normalizedV6.size >= NORMALIZED_V6_MAX) normalizedV6.clear()
+    out = normalizeV6(text)
+    normalizedV6.set(text, out)
+  }
+  return out
+}
+
+/** Recent IPv6 texts → normalizeAddr's answer (bounded: cleared when full). */
+const normalizedV6 = new Map<string, string>()
+const NORMALIZED_V6_MAX = 16384
+
+function normalizeV6(text: string): string {
   if (parseIpv6Text(text, v6Scratch)) return formatAddrBytes(v6Scratch)
   try {
     return formatAddrBytes(Uint8Array.from(ipaddr.parse(text).toByteArray()))
