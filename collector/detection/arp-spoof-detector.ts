@@ -20,7 +20,7 @@ interface Binding { mac: number; last: number; macs: Set<number>; fired: boolean
 
 export class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof'
-  /** (VLAN, IPv4) as vlan·2^32 + address, or 'vlan|ipv6' text → binding. */
+  /** (VLAN, IPv4) as the address | 0 on VLAN 0, else vlan·2^32 + address, or 'vlan|ipv6' text → binding. */
   private readonly bindings: BoundedMap<number | string, Binding>
   private readonly gateways: Set<string>
 
@@ -41,7 +41,9 @@ export class ArpSpoofDetector implements Detector {
 
   private bind(vlan: number, ip: string, v4: number, mac: number, ts: number, agent: string, emit: Emit, uid: string): void {
     if (isGroupMacN(mac) || v4 === 0 || v4 === 0xffffffff) return
-    const key = v4 >= 0 ? vlan * 0x1_0000_0000 + v4 : `${vlan}|${ip}`
+    // VLAN 0 (most bindings): the IPv4 as a signed 32-bit number, a small integer; other VLANs
+    // vlan·2^32 + address (≥ 2^32, so never equal to a VLAN 0 key); IPv6 as text.
+    const key = v4 >= 0 ? (vlan === 0 ? v4 | 0 : vlan * 0x1_0000_0000 + v4) : `${vlan}|${ip}`
     const b = this.bindings.touch(key)
     if (b === undefined) {
       this.bindings.set(key, { mac, last: ts, macs: new Set([mac]), fired: false, first: ts })

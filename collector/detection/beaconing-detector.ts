@@ -62,7 +62,8 @@ export class BeaconingDetector implements Detector {
     // Most (source, destination, port) triples occur once: the first sighting is kept only
     // as a 32-bit hash in a numeric set (no string key, no state object).
     if (f.origV4 >= 0 && f.respV4 >= 0) {
-      const h = (Math.imul(f.origV4 ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(f.respV4 + f.respP * 0x10001, 0xc2b2ae35)) >>> 0
+      // Signed (| 0, not >>> 0): the same 2^32 values, kept as small integers (no number allocated per flow).
+      const h = Math.imul(f.origV4 ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(f.respV4 + f.respP * 0x10001, 0xc2b2ae35)
       if (!this.once.has(h)) {
         if (this.once.size >= this.maxOnce) { this.once.clear(); this.onceResets++ }
         this.once.add(h)

@@ -19,7 +19,7 @@ import type { DetectionEvent, DetectionFlow, DetectionObservation, Detector, Emi
 import { DnsTunnelDetector } from './dns-tunnel-detector.js'
 import { ExfiltrationDetector } from './exfiltration-detector.js'
 import { IntelMatchDetector, type IntelLookup } from './intel-match-detector.js'
-import { CidrSet } from './net-match.js'
+import { CidrSet, hasAddr } from './net-match.js'
 import { NewDeviceDetector } from './new-device-detector.js'
 import { eventView, flowView, observationView } from './record-views.js'
 import { RogueDhcpDetector } from './rogue-dhcp-detector.js'
@@ -61,7 +61,9 @@ export class DetectionEngine {
       const flag = side === 'orig' ? f.localOrig : f.localResp
       if (flag !== undefined) return flag
       const v4 = side === 'orig' ? f.origV4 : f.respV4
-      return v4 >= 0 ? this.local.hasV4(v4) : this.local.has(side === 'orig' ? f.origH : f.respH)
+      if (v4 >= 0) return this.local.hasV4(v4)
+      const b = side === 'orig' ? f.origAddr : f.respAddr
+      return b !== undefined ? hasAddr(this.local, b) : this.local.has(side === 'orig' ? f.origH : f.respH)
     }
     const max = cfg.max_keys
     const d = this.detectors

@@ -18,6 +18,9 @@ export interface DetectionFlow {
   /** IPv4 address as an unsigned 32-bit number; -1 for IPv6 (fast CIDR checks). */
   origV4: number
   respV4: number
+  /** The addresses' wire bytes when the view has them (IPv6 CIDR checks without a parse, net-match hasAddr). */
+  readonly origAddr?: Uint8Array
+  readonly respAddr?: Uint8Array
   /** 'tcp' | 'udp' | 'icmp' | '' */
   proto: string
   /** Zeek conn_state ('S0', 'SF', 'REJ', …; '' when unset). */

@@ -26,7 +26,7 @@ interface HostState {
   total: number
   mean: number
   windows: number
-  /** Bytes per destination in the current window (IPv4 as a number): no object per destination. */
+  /** Bytes per destination in the current window (IPv4 as a signed 32-bit number): no object per destination. */
   bytesTo: Map<number | string, number>
   /** Destinations already alerted (their incident keeps growing). */
   fired: Map<number | string, { bytes: number; first: number; last: number }>
@@ -39,7 +39,7 @@ const ALPHA = 0.2
 
 export class ExfiltrationDetector implements Detector {
   readonly name = 'exfiltration'
-  /** IPv4 source as a number, IPv6 as text. */
+  /** IPv4 source as a signed 32-bit number, IPv6 as text. */
   private readonly hosts: BoundedMap<number | string, HostState>
   private readonly seen: BoundedMap<string, number>
 
@@ -59,7 +59,8 @@ export class ExfiltrationDetector implements Detector {
       else if (before !== undefined) this.seen.delete(f.uid)
     }
     const win = Math.floor(f.tsUs / (this.c.windowS * 1e6))
-    const hk = f.origV4 >= 0 ? f.origV4 : f.origH
+    // IPv4 as a signed 32-bit number (one-to-one with the address): a small-integer key, no number allocated per lookup.
+    const hk = f.origV4 >= 0 ? f.origV4 | 0 : f.origH
     let st = this.hosts.touch(hk)
     if (st === undefined) {
       st = { window: win, total: 0, mean: 0, windows: 0, bytesTo: new Map(), fired: new Map(), windowStartUs: f.tsUs, last: f.tsUs, agent: f.agentId }
@@ -77,7 +78,7 @@ export class ExfiltrationDetector implements Detector {
     }
     st.total += bytes
     if (f.tsUs > st.last) st.last = f.tsUs
-    const dk = f.respV4 >= 0 ? f.respV4 : f.respH
+    const dk = f.respV4 >= 0 ? f.respV4 | 0 : f.respH
     const done = st.fired.get(dk)
     if (done !== undefined) {
       done.bytes += bytes

@@ -3,6 +3,7 @@
  * and text formatting of wire addresses. Pure; bad input gives `undefined`/false, never a throw.
  */
 import ipaddr from 'ipaddr.js'
+import { ip4Text } from '../util/ip4-text.js'
 import { ip6Text } from '../util/ip6-text.js'
 
 /** Dotted IPv4 text → unsigned 32-bit number, or -1. */
@@ -30,7 +31,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 /** 4/16 wire bytes → text ('' for other lengths); IPv4-mapped IPv6 stays IPv6 text. */
 export function addrText(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (b.length === 4) return ip4Text(b[0]!, b[1]!, b[2]!, b[3]!)
   return b.length === 16 ? ip6Text(b) : ''
 }
 
@@ -54,6 +55,8 @@ export function isGroupMac(mac: string): boolean {
 export class CidrSet {
   private readonly v4: Array<[number, number]> = []
   private readonly v6: Array<[ipaddr.IPv6, number]> = []
+  /** The v6 nets as 16 bytes and a prefix length (hasAddr: no parse per address). */
+  private readonly v6Bytes: Array<[Uint8Array, number]> = []
   readonly invalid: string[] = []
 
   constructor(cidrs: readonly string[]) {
@@ -69,6 +72,7 @@ export class CidrSet {
         this.v4.push([(parseV4(addr.toString()) & mask) >>> 0, mask])
       } else {
         this.v6.push([addr as ipaddr.IPv6, bits < 0 ? 128 : bits])
+        this.v6Bytes.push([Uint8Array.from(addr.toByteArray()), bits < 0 ? 128 : bits])
       }
       return true
     } catch {
@@ -84,6 +88,16 @@ export class CidrSet {
     return false
   }
 
+  /** has() of a 16-byte address given as bytes (see hasAddr). */
+  hasV6Bytes(b: Uint8Array): boolean {
+    if (this.v6.length === 0) return false
+    let mapped = b[10] === 0xff && b[11] === 0xff
+    for (let i = 0; mapped && i < 10; i++) if (b[i] !== 0) mapped = false
+    if (mapped) return this.hasV4(((b[12]! << 24) >>> 0) + (b[13]! << 16) + (b[14]! << 8) + b[15]!)
+    for (const [net, bits] of this.v6Bytes) if (prefixEqual(b, net, bits)) return true
+    return false
+  }
+
   has(ip: string): boolean {
     const n = parseV4(ip)
     if (n >= 0) return this.hasV4(n)
@@ -96,6 +110,27 @@ export class CidrSet {
     } catch { /* not an address */ }
     return false
   }
+}
+
+/** The first `bits` bits of a[0, 16) and b[0, 16) are equal. */
+function prefixEqual(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  let i = 0
+  for (; bits >= 8; bits -= 8, i++) if (a[i] !== b[i]) return false
+  if (bits === 0) return true
+  const mask = (0xff << (8 - bits)) & 0xff
+  return (a[i]! & mask) === (b[i]! & mask)
+}
+
+/**
+ * `set.has(addrText(b))` for wire bytes, without the text or a parse (hand-written: detection
+ * asks this for both sides of every IPv6 flow, and ipaddr.js's parse was most of the cost).
+ * Same answers: 4 bytes as IPv4; 16 bytes: no IPv6 nets → false, IPv4-mapped → its IPv4,
+ * else a prefix match; other lengths (addrText gives "") → false.
+ */
+export function hasAddr(set: CidrSet, b: Uint8Array): boolean {
+  if (b.length === 4) return set.hasV4(addrV4(b))
+  if (b.length !== 16) return false
+  return set.hasV6Bytes(b)
 }
 
 export const DEFAULT_LOCAL_NETS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10']

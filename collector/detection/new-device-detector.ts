@@ -6,7 +6,7 @@
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
-import { type CidrSet, isGroupMacN, macTextNumber, parseV4 } from './net-match.js'
+import { type CidrSet, hasAddr, isGroupMacN, macTextNumber, parseV4 } from './net-match.js'
 
 export interface NewDeviceConfig { learningS: number; maxDevices: number }
 
@@ -39,15 +39,22 @@ export class NewDeviceDetector implements Detector {
     const ip = v4 >= 0 ? '' : orig ? f.origH : f.respH
     if (v4 >= 0 ? (v4 === 0 || v4 === 0xffffffff) : ip === '') return
     const macN = orig ? f.origMacN : f.respMacN
-    if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watched.has(ip))) return
+    if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watchedV6(f, orig, ip))) return
     const id: number | string = !isGroupMacN(macN) ? macN : v4 >= 0 ? 0x1_0000_0000_0000 + v4 : ip
     if (this.known.touch(id) !== undefined) return
-    this.sighting(orig ? f.origH : f.respH, v4, macN, () => (orig ? f.origMac : f.respMac), f.tsUs, f.agentId, emit, f.uid)
+    // Watched: checked just above (passed on, so that an IPv6 address is not parsed again).
+    this.sighting(orig ? f.origH : f.respH, v4, macN, () => (orig ? f.origMac : f.respMac), f.tsUs, f.agentId, emit, f.uid, true)
   }
 
-  private sighting(ip: string, v4: number, macN: number, macOf: () => string, ts: number, agent: string, emit: Emit, uid: string): void {
+  /** watched.has(ip) of a flow side that is not IPv4, from the wire bytes when the view has them. */
+  private watchedV6(f: DetectionFlow, orig: boolean, ip: string): boolean {
+    const b = orig ? f.origAddr : f.respAddr
+    return b !== undefined ? hasAddr(this.watched, b) : this.watched.has(ip)
+  }
+
+  private sighting(ip: string, v4: number, macN: number, macOf: () => string, ts: number, agent: string, emit: Emit, uid: string, watchedIp?: boolean): void {
     if (ip === '' || v4 === 0 || v4 === 0xffffffff) return
-    if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watched.has(ip))) return
+    if (!(v4 >= 0 ? this.watched.hasV4(v4) : watchedIp ?? this.watched.has(ip))) return
     const hasMac = !isGroupMacN(macN)
     const id: number | string = hasMac ? macN : v4 >= 0 ? 0x1_0000_0000_0000 + v4 : ip
     if (this.known.touch(id) !== undefined) return

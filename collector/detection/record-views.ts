@@ -74,6 +74,8 @@ class LazyFlowView implements DetectionFlow {
     this.interim = f.interim
   }
 
+  get origAddr(): Uint8Array { return this.f.origH }
+  get respAddr(): Uint8Array { return this.f.respH }
   get origH(): string { return (this.oh ??= addrText(this.f.origH)) }
   get respH(): string { return (this.rh ??= addrText(this.f.respH)) }
   get origMac(): string { return (this.om ??= macText(this.f.origL2Addr)) }

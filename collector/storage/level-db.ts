@@ -14,7 +14,7 @@ export type WriteOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del
  */
 export interface LevelBatch {
   put(key: Buffer, value: Buffer): void
-  /** A value given as text, stored as its UTF-8 bytes (no Buffer made for it here). */
+  /** A value given as text, stored as its UTF-8 bytes. */
   putText(key: Buffer, value: string): void
   del(key: Buffer): void
   /** Resolves once durable (fsynced when the database's `sync` is set). */
@@ -22,7 +22,6 @@ export interface LevelBatch {
   close(): Promise<void>
 }
 
-const UTF8_VALUE = { valueEncoding: 'utf8' } as const
 
 export interface RangeOptions {
   gte?: Buffer
@@ -81,7 +80,10 @@ export class LevelDb {
     const sync = this.sync
     return {
       put: (key, value) => { b.put(key, value) },
-      putText: (key, value) => { b.put(key, value as unknown as Buffer, UTF8_VALUE) },
+      // The UTF-8 bytes made here, not by level: a put with an options object ({ valueEncoding:
+      // 'utf8' }) spreads it into a new object per operation in abstract-level, ~9 µs a put
+      // against ~1.5 µs with a Buffer and no options (the same bytes are stored).
+      putText: (key, value) => { b.put(key, Buffer.from(value, 'utf8')) },
       del: (key) => { b.del(key) },
       write: () => b.write({ sync }),
       close: () => b.close(),

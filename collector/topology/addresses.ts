@@ -1,5 +1,6 @@
 /** Address text helpers of the topology (pure). */
 import ipaddr from 'ipaddr.js'
+import { ip4Text } from '../util/ip4-text.js'
 import { ip6Text } from '../util/ip6-text.js'
 
 /** Text of a 4- or 16-byte address ("" for other lengths). IPv4-mapped IPv6 stays IPv6 text. */
@@ -8,29 +9,6 @@ export function ipText(b: Uint8Array | null | undefined): string {
   if (b.length === 4) return ip4Text(b[0]!, b[1]!, b[2]!, b[3]!)
   if (b.length === 16) return ip6Text(b)
   return ''
-}
-
-/**
- * IPv4 texts, cached: the merge, detection and the query paths turn the same addresses into
- * text for every flow. One map per first octet keyed by the low 24 bits (small integers, no
- * allocation per lookup); the strings come back with their hash already computed. Bounded:
- * every map is emptied when they hold IP4_CACHE_MAX entries in all (~20 MB).
- */
-const IP4_CACHE_MAX = 1 << 18
-const ip4Cache: Map<number, string>[] = Array.from({ length: 256 }, () => new Map())
-let ip4Cached = 0
-
-function ip4Text(a: number, b: number, c: number, d: number): string {
-  const m = ip4Cache[a]!
-  const k = (b << 16) | (c << 8) | d
-  let s = m.get(k)
-  if (s === undefined) {
-    if (ip4Cached >= IP4_CACHE_MAX) { for (const x of ip4Cache) x.clear(); ip4Cached = 0 }
-    s = `${a}.${b}.${c}.${d}`
-    m.set(k, s)
-    ip4Cached++
-  }
-  return s
 }
 
 /** "aa:bb:cc:dd:ee:ff" of 6 bytes; "" otherwise. */

@@ -105,7 +105,8 @@ export class TopRollups {
         const t = base[g as 0 | 1 | 2]
         for (const [key, c] of d[g as 0 | 1 | 2]) {
           add(t, key, c.bytes, c.packets, c.flows)
-          rows.push({ bucketUs, group: g, key, ...t.get(key)! })
+          const tot = t.get(key)!
+          rows.push({ bucketUs, group: g, key, flows: tot.flows, bytes: tot.bytes, packets: tot.packets })
           if ((rows.length & 255) === 0) await maybeYield()
         }
       }

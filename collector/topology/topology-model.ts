@@ -304,16 +304,17 @@ export class TopologyModel {
     this.rollupBucket[0] = -1; this.rollupBucket[1] = -1
     return out
   }
-  /** proto + service → roll-up dims (shared, never mutated). */
-  private readonly dimsCache = new Map<string, string[]>()
+  /** proto → service → roll-up dims (shared, never mutated); one map per proto, so no key text is built per flow. */
+  private readonly dimsCache: Record<L4, Map<string, string[]>> = { tcp: new Map(), udp: new Map(), icmp: new Map(), other: new Map() }
+  private dimsCached = 0
 
   private dimsOf(proto: L4, service: string): string[] {
-    const key = `${proto}/${service}`
-    let dims = this.dimsCache.get(key)
+    const byService = this.dimsCache[proto]
+    let dims = byService.get(service)
     if (dims === undefined) {
       dims = ['', `p:${proto}`]
       if (service !== '') for (const s of service.split(',')) dims.push(`s:${s}`)
-      if (this.dimsCache.size < 1024) this.dimsCache.set(key, dims)
+      if (this.dimsCached < 1024) { byService.set(service, dims); this.dimsCached++ }
     }
     return dims
   }
@@ -386,6 +387,27 @@ export class TopologyModel {
     this.rollup(c.tsUs, c.dims, countFlow ? sign : 0, sign * bytes, sign * c.packets)
   }
 
+  /**
+   * apply(c, 1, true) for a new flow whose edge `e` edgeOf just gave (hand-written: once per
+   * flow). The same effect with less hashing: edgeOf's edge is the one `edges` holds under its
+   * id (the pair cache is emptied whenever an edge is moved or deleted), and the hosts' ids
+   * are in dirtyHosts already (touch() added them for this flow; c.src / c.dst are those ids).
+   * The hosts are still looked up by id: a stale address binding may hand the merge a host
+   * object that is no longer the one `hosts` holds under its id.
+   */
+  private applyNew(c: Contribution, e: EdgeRecord): void {
+    const bytes = c.bytesOut + c.bytesIn
+    e.bytes += bytes; e.packets += c.packets
+    e.flows += 1
+    if (c.degraded) e.degraded_flows += 1
+    this.dirtyEdges.add(e.id)
+    const s = this.hosts.get(c.src)
+    const d = this.hosts.get(c.dst)
+    if (s !== undefined) { s.bytes_out += c.bytesOut; s.bytes_in += c.bytesIn; s.flows_out += 1 }
+    if (d !== undefined) { d.bytes_in += c.bytesOut; d.bytes_out += c.bytesIn; d.flows_in += 1 }
+    this.rollup(c.tsUs, c.dims, 1, bytes, c.packets)
+  }
+
   /** One flow record of one agent. */
   flow(f: FlowView, established: boolean, origBytes: number, respBytes: number): void {
     const src = this.hostOfIp(f.orig, f.vlan, f.tsUs)
@@ -433,7 +455,7 @@ export class TopologyModel {
     this.counters.flows++
     if (degraded) this.counters.degraded_flows++
     if (f.dedupKey !== '') this.dedup.add(f.dedupKey, c)
-    this.apply(c, 1, true)
+    this.applyNew(c, e)
   }
 
   /** A loss period reported by (or derived from) an agent. */
