@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { leafKeys, loadConfig } from '../agent/config/index.js'
+import { captureFilterProblem } from '../agent/capture/filter-check.js'
 import { AGENT_MAIN } from './helpers/ship-paths.js'
 
 const run = promisify(execFile)
@@ -116,6 +117,18 @@ t.test('values the schema cannot check: URL, local networks, cron, capture filte
   t.same(loadConfig('a.yaml', { text: 'capture:\n  filter: "vlan and (tcp port 443 or udp port 53)"\nflows:\n  local_nets: [192.168.0.0/16, fd00::/8, 10.1.2.3]\n', env: {} }).problems, [])
   const env = loadConfig('a.yaml', { text: '', env: { TELLTALE_CAPTURE_FILTER: 'tcp port' } })
   t.match(env.problems, [{ key: 'capture.filter', where: 'environment variable TELLTALE_CAPTURE_FILTER', message: /syntax error/ }])
+})
+
+t.test('the filter check never stops a start: no temp directory, no check (the open reports it)', async (t) => {
+  t.match(captureFilterProblem('tcp port'), /syntax error/)
+  const saved = process.env.TMPDIR
+  process.env.TMPDIR = '/proc/telltale-no-such-dir'
+  try {
+    t.equal(captureFilterProblem('tcp port'), undefined)
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = saved
+  }
 })
 
 t.test('check-config process', async (t) => {

@@ -11,8 +11,8 @@ import { LINKTYPE_ETHERNET } from './link-types.js'
  * again per interface at open (its link type may differ); this catches a typo with its config
  * line instead of at the first open.
  *
- * Returns libpcap's message for a bad expression, undefined when it compiles or when the
- * binding is not available here (the open at start then reports it).
+ * Returns libpcap's message for a bad expression, undefined when it compiles, or when the
+ * binding or a writable temp directory is not available here (the open at start then reports it).
  */
 interface OfflineSession {
   open_offline(path: string, filter: string, bufferSize: number, snaplen: number, outFile: string,
@@ -30,7 +30,12 @@ export function captureFilterProblem(expr: string, linkType = LINKTYPE_ETHERNET,
   } catch {
     return undefined
   }
-  const dir = mkdtempSync(join(tmpdir(), 'telltale-filter-'))
+  let dir: string
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'telltale-filter-'))
+  } catch {
+    return undefined // no writable temp directory: the open at start checks the filter
+  }
   try {
     const file = join(dir, 'empty.pcap')
     const h = Buffer.alloc(24)
@@ -39,7 +44,7 @@ export function captureFilterProblem(expr: string, linkType = LINKTYPE_ETHERNET,
     h.writeUInt16LE(4, 6)
     h.writeUInt32LE(snaplen, 16)
     h.writeUInt32LE(linkType >>> 0, 20)
-    writeFileSync(file, h)
+    try { writeFileSync(file, h) } catch { return undefined }
     const s = new Session()
     try {
       s.open_offline(file, expr, 0, snaplen, '', () => {}, false, 1000, () => {}, false)
