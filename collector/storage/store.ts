@@ -86,5 +86,29 @@ export class CollectorStore {
 /** True when an open failed because another process holds the store's lock. */
 export function isStoreLocked(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string; message?: string } } | undefined
-  return e?.code === 'LEVEL_DATABASE_NOT_OPEN' && (e.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(e.cause?.message ?? ''))
+  // Not any message with "lock" in it: a LOCK file the user may not open is a rights problem.
+  return e?.code === 'LEVEL_DATABASE_NOT_OPEN' && (e.cause?.code === 'LEVEL_LOCKED' || /lock .*(already held|temporarily unavailable)/i.test(e.cause?.message ?? ''))
+}
+
+/**
+ * What to tell the admin when LevelDB could not open the store: damaged (a corrupt table or
+ * manifest, a CURRENT naming a missing file) or refused by the file system (rights, space,
+ * read-only); undefined for other failures (the lock has isStoreLocked).
+ */
+export function storeOpenProblem(dataDir: string, err: unknown): { code: string; message: string } | undefined {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined
+  const inner = (e?.cause?.message ?? e?.message ?? '').split('\n')[0]!
+  const dir = join(dataDir, 'store')
+  const opening = e?.code === 'LEVEL_DATABASE_NOT_OPEN' || e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION'
+  if (!opening) return undefined
+  if (/Permission denied|Read-only file system|No space left|Disk quota/i.test(inner)) {
+    return { code: 'COLLECTOR_ERR_STORE_IO', message: `cannot open the store in ${dir}: ${inner}; check data_dir / --data-dir, the collector user's rights and free space` }
+  }
+  if (e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION' || /Corruption|IO error/i.test(inner)) {
+    return {
+      code: 'COLLECTOR_ERR_STORE_DAMAGED',
+      message: `the store in ${dir} is damaged (${inner}); the collector does not start on a damaged store: restore the data directory from a backup, or move it aside to start with an empty one`,
+    }
+  }
+  return undefined
 }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { buildApp } from '../../app.js'
-import { isStoreLocked, StoreFormatError } from '../../storage/index.js'
+import { isStoreLocked, storeOpenProblem, StoreFormatError } from '../../storage/index.js'
 import { createRootLogger } from '../../util/logger.js'
 import { addConfigFlags, configFromFlags, configOrExit, type ConfigFlags } from './config-options.js'
 // issue 8 (operations): sd_notify, watchdog, SIGHUP.
@@ -29,7 +29,9 @@ export function register(program: Command): void {
       } catch (err) {
         const locked = isStoreLocked(err)
         const fsErr = err as NodeJS.ErrnoException
+        const problem = storeOpenProblem(config.data_dir, err)
         if (err instanceof StoreFormatError) log.fatal({ code: 'COLLECTOR_ERR_STORE_FORMAT' }, err.message)
+        else if (problem !== undefined) log.fatal({ code: problem.code }, problem.message)
         else if (typeof fsErr.syscall === 'string' && typeof fsErr.code === 'string') log.fatal({ code: fsErr.code }, `cannot use the data directory ${config.data_dir}: ${fsErr.message}; check data_dir / --data-dir and the collector user's rights`)
         else log.fatal({ err: locked ? undefined : err, code: locked ? 'COLLECTOR_ERR_STORE_LOCKED' : undefined }, locked ? `the data directory ${config.data_dir} is in use by another process (a running collector?)` : 'could not start')
         process.exitCode = 1

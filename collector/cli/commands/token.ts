@@ -7,7 +7,7 @@
 import type { Command } from 'commander'
 import { parseDurationSeconds } from '../../auth/secrets.js'
 import { createToken } from '../../enroll/enrollment.js'
-import { CollectorStore, isStoreLocked, TOKEN_ROLES, type TokenRole } from '../../storage/index.js'
+import { CollectorStore, isStoreLocked, storeOpenProblem, TOKEN_ROLES, type TokenRole } from '../../storage/index.js'
 import { addConfigFlags, configOrExit, type ConfigFlags } from './config-options.js'
 
 interface TokenFlags extends ConfigFlags { role: string; expires?: string; uses?: string; note?: string; json?: boolean }
@@ -54,7 +54,7 @@ export function register(program: Command): void {
       } catch (err) {
         process.stderr.write(isStoreLocked(err)
           ? `telltale-collector: the data directory ${r.config.data_dir} is in use by a running collector (COLLECTOR_ERR_STORE_LOCKED); use POST /api/v1/enrollment-tokens instead\n`
-          : `telltale-collector: cannot open the store in ${r.config.data_dir}: ${(err as Error).message}\n`)
+          : `telltale-collector: ${storeOpenProblem(r.config.data_dir, err)?.message ?? `cannot open the store in ${r.config.data_dir}: ${(err as Error).message}`}\n`)
         process.exitCode = 1
         return
       }
