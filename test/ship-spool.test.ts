@@ -7,14 +7,14 @@
  */
 import t from 'tap'
 import fc from 'fast-check'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Batch, GapKind, GapReason } from '../protocol/index.js'
 import { BatchBodyWriter } from '../agent/ship/batch-encoder.js'
 import { connRecordToFlow } from '../agent/ship/flow-encoding.js'
-import { Spool, type SpoolConfig } from '../agent/ship/spool.js'
+import { Spool, spoolOpenFailure, type SpoolConfig } from '../agent/ship/spool.js'
 import { makeConn } from './helpers/ship-records.js'
 
 const dirs: string[] = []
@@ -180,4 +180,17 @@ t.test('an append that makes room carries the gaps of the batches it dropped (no
     await s.stop()
     t.equal(delivered + r.flows + r.gapFlows, produced, `run ${run}: delivered + gaps = produced`)
   }
+})
+
+t.test('a spool that does not open says why: damaged, refused, or held by another agent', async (t) => {
+  const dir = tmp()
+  const s = new Spool(cfg(dir))
+  await s.start()
+  await s.stop()
+  writeFileSync(join(dir, 'CURRENT'), 'MANIFEST-999999\n')
+  await t.rejects(new Spool(cfg(dir)).start(), { code: 'AGENT_ERR_SPOOL_FAILED', message: /^the spool in .* is damaged \(IO error: .*MANIFEST-999999.*\): move it aside and start again/ })
+  const denied = { message: 'Database failed to open', cause: { code: 'LEVEL_IO_ERROR', message: 'IO error: /x/spool/LOCK: Permission denied' } }
+  t.match(spoolOpenFailure('/x/spool', denied), /Permission denied; check the agent user's rights and free space/)
+  const held = { message: 'Database failed to open', cause: { code: 'LEVEL_LOCKED', message: 'IO error: lock /x/spool/LOCK: Resource temporarily unavailable' } }
+  t.match(spoolOpenFailure('/x/spool', held), /in use by another process \(another agent with the same state directory\?\)/)
 })

@@ -127,7 +127,7 @@ export class Spool {
       this.db = new Level<string, Uint8Array>(this.config.dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
       await this.db.open()
     } catch (err) {
-      throw new AgentError(AgentErrorCode.SPOOL_FAILED, `cannot open the spool in ${this.config.dir}: ${(err as Error).message}`, { cause: err })
+      throw new AgentError(AgentErrorCode.SPOOL_FAILED, spoolOpenFailure(this.config.dir, err), { cause: err })
     }
     const db = this.db
     const meta = await db.get(META)
@@ -324,4 +324,19 @@ export class Spool {
   snapshot(): Record<string, number> {
     return { ...this.counters.snapshot(), spool_bytes: this.totalBytes, spool_batches: this.entries.length, spool_parked_batches: this.parked, spool_pending_gaps: this.pendingGaps.length, spool_oldest_age_ms: this.oldestAgeMs() }
   }
+}
+
+/**
+ * One line for a spool that does not open, with LevelDB's own reason (it hides it in `cause`):
+ * another agent on the same state directory, a rights or space problem, or a damaged spool.
+ */
+export function spoolOpenFailure(dir: string, err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } }
+  const inner = (e.cause?.message ?? e.message ?? String(err)).split('\n')[0]!
+  if (e.cause?.code === 'LEVEL_LOCKED') return `the spool in ${dir} is in use by another process (another agent with the same state directory?): ${inner}`
+  if (/Permission denied|Read-only file system|No space left|Disk quota/i.test(inner)) return `cannot open the spool in ${dir}: ${inner}; check the agent user's rights and free space on the state directory`
+  if (e.cause?.code === 'LEVEL_CORRUPTION' || /Corruption|IO error/i.test(inner)) {
+    return `the spool in ${dir} is damaged (${inner}): move it aside and start again (the batches in it that the collector had not acknowledged are lost; the agent starts a new epoch)`
+  }
+  return `cannot open the spool in ${dir}: ${inner}`
 }
