@@ -11,6 +11,7 @@ import { listenFailure } from '../collector/cli/commands/serve.js'
 const dir = mkdtempSync(join(tmpdir(), 'telltale-collector-config-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const file = (name: string, text: string): string => { const p = join(dir, name); writeFileSync(p, text); return p }
+const haveOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0
 
 t.test('defaults, then file, then env, then flags', async (t) => {
   const d = loadConfig({ env: {} })
@@ -98,14 +99,32 @@ t.test('TLS files: unreadable, half a pair, client CA without HTTPS', async (t) 
     t.same(absent.problems.map((p) => [p.key, p.source.split(':').pop()]), [['tls.cert_file', '2'], ['tls.key_file', '3']])
     t.match(absent.problems[0]!.message, /cannot read .*no\.pem: ENOENT/)
   }
-  const real = file('cert.pem', 'not checked here beyond being readable')
-  const half = loadConfig({ env: { TELLTALE_TLS_CERT_FILE: real } })
+  const junk = file('junk.pem', 'not a certificate')
+  const half = loadConfig({ env: { TELLTALE_TLS_CERT_FILE: junk } })
   t.notOk(half.ok)
-  if (!half.ok) t.same(half.problems.map((p) => [p.key, p.source]), [['tls.key_file', 'env TELLTALE_TLS_CERT_FILE']], 'names the missing key and where the other came from')
-  const caOnly = loadConfig({ env: { TELLTALE_TLS_CLIENT_CA_FILE: real } })
+  if (!half.ok) t.same(half.problems.filter((p) => p.key === 'tls.key_file').map((p) => [p.key, p.source]), [['tls.key_file', 'env TELLTALE_TLS_CERT_FILE']], 'names the missing key and where the other came from')
+  const caOnly = loadConfig({ env: { TELLTALE_TLS_CLIENT_CA_FILE: junk } })
   t.notOk(caOnly.ok)
   if (!caOnly.ok) t.match(caOnly.problems[0]!.message, /mutual TLS needs HTTPS/)
-  t.ok(loadConfig({ env: { TELLTALE_TLS_CERT_FILE: real, TELLTALE_TLS_KEY_FILE: real, TELLTALE_TLS_CLIENT_CA_FILE: real } }).ok, 'all three readable: valid')
+})
+
+t.test('TLS files: what they hold (a PEM certificate, its own key, a CA bundle)', { skip: haveOpenssl ? false : 'openssl CLI not installed (Debian package openssl)' }, async (t) => {
+  const pair = (name: string): void => {
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, `${name}.key`),
+      '-out', join(dir, `${name}.pem`), '-days', '2', '-subj', `/CN=${name}`], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(r.stderr)
+  }
+  pair('a')
+  pair('b')
+  file('junk2.pem', 'not a certificate')
+  const env = (cert: string, key: string, ca?: string): NodeJS.ProcessEnv => ({ TELLTALE_TLS_CERT_FILE: join(dir, cert), TELLTALE_TLS_KEY_FILE: join(dir, key), ...(ca ? { TELLTALE_TLS_CLIENT_CA_FILE: join(dir, ca) } : {}) })
+  const good = loadConfig({ env: env('a.pem', 'a.key', 'b.pem') })
+  t.same(good.ok ? [] : good.problems, [], 'a certificate, its key and a CA: valid')
+  const problems = (e: NodeJS.ProcessEnv): Array<[string, string]> => { const r = loadConfig({ env: e }); return r.ok ? [] : r.problems.map((p) => [p.key, p.message]) }
+  t.match(problems(env('a.pem', 'b.key')), [['tls.key_file', /b\.key is not the key of the certificate in .*a\.pem \(key values mismatch\)/]])
+  t.match(problems(env('junk2.pem', 'a.key')), [['tls.cert_file', /junk2\.pem holds no PEM certificate/]])
+  t.match(problems(env('a.pem', 'a.pem')), [['tls.key_file', /a\.pem holds no usable PEM private key/]])
+  t.match(problems(env('a.pem', 'a.key', 'junk2.pem')), [['tls.client_ca_file', /junk2\.pem holds no PEM CA certificate/]])
 })
 
 t.test('check-config CLI: exit 2 listing every problem, 0 when valid', async (t) => {

@@ -4,7 +4,7 @@
  * check-config command as a real process (exit 2, one line per problem).
  */
 import t from 'tap'
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -80,9 +80,19 @@ t.test('TLS files of the collector connection: unreadable or half a pair, with t
   writeFileSync(pem, 'readable')
   const text = `collector:\n  url: https://127.0.0.1:8270\n  ca_file: ${join(dir, 'absent-ca.pem')}\n  cert_file: ${pem}\n`
   const { problems } = loadConfig('agent.yaml', { text, env: {} })
-  t.same(problems.map((p) => [p.key, p.where]).sort(), [['collector.ca_file', 'agent.yaml:3'], ['collector.key_file', 'agent.yaml:4']])
+  t.same(problems.map((p) => [p.key, p.where]).sort(), [['collector.ca_file', 'agent.yaml:3'], ['collector.cert_file', 'agent.yaml:4'], ['collector.key_file', 'agent.yaml:4']])
+  t.match(problems.find((p) => p.key === 'collector.cert_file')!.message, /client\.pem holds no PEM certificate/)
   t.match(problems.find((p) => p.key === 'collector.ca_file')!.message, /cannot read .*absent-ca\.pem: ENOENT/)
-  t.same(loadConfig('agent.yaml', { text: `collector:\n  ca_file: ${pem}\n  cert_file: ${pem}\n  key_file: ${pem}\n`, env: {} }).problems, [], 'readable files, whole pair: valid')
+  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0) { t.comment('openssl CLI not installed: PEM contents not checked'); return }
+  for (const n of ['a', 'b']) {
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, `${n}.key`),
+      '-out', join(dir, `${n}.pem`), '-days', '2', '-subj', `/CN=${n}`], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(r.stderr)
+  }
+  const tlsText = (ca: string, cert: string, key: string): string => `collector:\n  ca_file: ${join(dir, ca)}\n  cert_file: ${join(dir, cert)}\n  key_file: ${join(dir, key)}\n`
+  t.same(loadConfig('agent.yaml', { text: tlsText('b.pem', 'a.pem', 'a.key'), env: {} }).problems, [], 'a CA, a certificate and its key: valid')
+  t.match(loadConfig('agent.yaml', { text: tlsText('b.pem', 'a.pem', 'b.key'), env: {} }).problems, [{ key: 'collector.key_file', where: 'agent.yaml:4', message: /b\.key is not the key of the certificate in .*a\.pem/ }])
+  t.match(loadConfig('agent.yaml', { text: tlsText('a.key', 'a.pem', 'a.key'), env: {} }).problems, [{ key: 'collector.ca_file', where: 'agent.yaml:2', message: /holds no PEM CA certificate/ }])
 })
 
 t.test('values the schema cannot check: URL, local networks, cron, capture filter, with their lines', async (t) => {

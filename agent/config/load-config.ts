@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import { AgentConfigSchema, type AgentConfig } from './agent-config-schema.js'
+import { tlsFileProblems } from '../../protocol/tls-files.js'
 import { semanticProblems } from './config-semantics.js'
 import { envOverrides, flagOverrides, setPath, type Override } from './config-overrides.js'
 
@@ -84,14 +85,20 @@ export function loadConfig(file: string | undefined, opts: LoadOptions = {}): Lo
       const [missing, given] = col.cert_file === '' ? ['cert_file', 'key_file'] : ['key_file', 'cert_file']
       problems.push({ key: `collector.${missing}`, where: where(['collector', given]), message: 'mutual TLS needs both collector.cert_file and collector.key_file' })
     }
+    const pems: Parameters<typeof tlsFileProblems>[0] = {}
     for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
       const file = col[k]
       if (file === '') continue
       try {
-        readFileSync(file)
+        const pem = readFileSync(file)
+        pems[k === 'ca_file' ? 'ca' : k === 'cert_file' ? 'cert' : 'key'] = { file, pem }
       } catch (err) {
         problems.push({ key: `collector.${k}`, where: where(['collector', k]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
       }
+    }
+    for (const p of tlsFileProblems(pems)) {
+      const k = p.which === 'ca' ? 'ca_file' : p.which === 'cert' ? 'cert_file' : 'key_file'
+      problems.push({ key: `collector.${k}`, where: where(['collector', k]), message: p.message })
     }
     for (const p of semanticProblems(converted as unknown as AgentConfig)) problems.push({ key: p.path.join('.'), where: where(p.path), message: p.message })
   }

@@ -8,6 +8,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml'
 import { semanticProblems } from './config-semantics.js'
+import { tlsFileProblems } from '../../protocol/tls-files.js'
 import { ConfigSchema, type CollectorConfig } from './config-schema.js'
 
 export interface ConfigProblem {
@@ -131,15 +132,22 @@ export function loadConfig(src: ConfigSources): ConfigResult {
     if (tls.client_ca_file !== '' && tls.cert_file === '') {
       problems.push({ key: 'tls.client_ca_file', source: where(['tls', 'client_ca_file']), message: 'mutual TLS needs HTTPS: set tls.cert_file and tls.key_file too' })
     }
+    const pems: Parameters<typeof tlsFileProblems>[0] = {}
     for (const k of ['cert_file', 'key_file', 'client_ca_file'] as const) {
       const file = tls[k]
       if (file === '') continue
       try {
-        readFileSync(file)
+        const pem = readFileSync(file)
+        pems[k === 'cert_file' ? 'cert' : k === 'key_file' ? 'key' : 'ca'] = { file, pem }
       } catch (err) {
         problems.push({ key: `tls.${k}`, source: where(['tls', k]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
       }
-    }    for (const p of semanticProblems(cfg)) problems.push({ key: p.path.join('.'), source: where(p.path), message: p.message })
+    }
+    for (const p of tlsFileProblems(pems)) {
+      const k = p.which === 'cert' ? 'cert_file' : p.which === 'key' ? 'key_file' : 'client_ca_file'
+      problems.push({ key: `tls.${k}`, source: where(['tls', k]), message: p.message })
+    }
+    for (const p of semanticProblems(cfg)) problems.push({ key: p.path.join('.'), source: where(p.path), message: p.message })
   }
   if (problems.length > 0) return { ok: false, problems }
   return { ok: true, config: deepFreeze(cfg) }
