@@ -187,6 +187,9 @@ class AgentDaemon {
   }
 }
 
+/** How long after a complete stop the process may linger before it exits by itself (see the end of run). */
+const LINGER_EXIT_MS = 500
+
 export function registerRun(program: Command): void {
   const cmd = program
     .command('run')
@@ -238,5 +241,10 @@ export function registerRun(program: Command): void {
     await new Promise<void>((resolve) => {
       const check = setInterval(() => { if (stopping) { clearInterval(check); void stopping.then(resolve) } }, 100)
     })
+    // Everything is stopped and flushed. A closed `pcap` handle keeps its poll handle (and so
+    // the process) alive until the next packet on its interface (docs/capture.md): on a quiet
+    // link, or with a filter nothing matches, `systemctl stop` waited for TimeoutStopSec and a
+    // SIGKILL. Exit once the loop had a moment to end by itself.
+    setTimeout(() => process.exit(), LINGER_EXIT_MS).unref()
   })
 }
