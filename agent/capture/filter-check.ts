@@ -21,7 +21,11 @@ interface OfflineSession {
   close(): void
 }
 
-export function captureFilterProblem(expr: string, linkType = LINKTYPE_ETHERNET, snaplen = 262_144): string | undefined {
+/**
+ * libpcap's message for an expression that compiles for none of `linkTypes` (tried in order,
+ * one header-only file each, in one temp directory), or undefined.
+ */
+export function captureFilterProblem(expr: string, linkTypes: readonly number[] = [LINKTYPE_ETHERNET], snaplen = 262_144): string | undefined {
   if (expr.trim() === '') return undefined
   let Session: new () => OfflineSession
   try {
@@ -37,24 +41,29 @@ export function captureFilterProblem(expr: string, linkType = LINKTYPE_ETHERNET,
     return undefined // no writable temp directory: the open at start checks the filter
   }
   try {
-    const file = join(dir, 'empty.pcap')
-    const h = Buffer.alloc(24)
-    h.writeUInt32LE(0xa1b2c3d4, 0)
-    h.writeUInt16LE(2, 4)
-    h.writeUInt16LE(4, 6)
-    h.writeUInt32LE(snaplen, 16)
-    h.writeUInt32LE(linkType >>> 0, 20)
-    try { writeFileSync(file, h) } catch { return undefined }
-    const s = new Session()
-    try {
-      s.open_offline(file, expr, 0, snaplen, '', () => {}, false, 1000, () => {}, false)
-    } catch (err) {
-      return (err as Error).message
+    let first: string | undefined
+    for (const linkType of linkTypes) {
+      const file = join(dir, `lt${linkType}.pcap`)
+      const h = Buffer.alloc(24)
+      h.writeUInt32LE(0xa1b2c3d4, 0)
+      h.writeUInt16LE(2, 4)
+      h.writeUInt16LE(4, 6)
+      h.writeUInt32LE(snaplen, 16)
+      h.writeUInt32LE(linkType >>> 0, 20)
+      try { writeFileSync(file, h) } catch { return undefined }
+      const s = new Session()
+      try {
+        s.open_offline(file, expr, 0, snaplen, '', () => {}, false, 1000, () => {}, false)
+      } catch (err) {
+        first ??= (err as Error).message
+        continue
+      }
+      // close() only breaks the loop; the dispatch that sees the break releases the pcap_t.
+      s.close()
+      s.dispatch(Buffer.alloc(64), Buffer.alloc(16))
+      return undefined
     }
-    // close() only breaks the loop; the dispatch that sees the break releases the pcap_t.
-    s.close()
-    s.dispatch(Buffer.alloc(64), Buffer.alloc(16))
-    return undefined
+    return first
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -35,10 +35,7 @@ export function semanticProblems(c: AgentConfig): SemanticProblem[] {
   if (c.capture.interfaces.length > 0 || c.capture.filter !== '') {
     // The interfaces' link types are only known at open: an expression is refused here only
     // when it compiles for none of Ethernet, Linux cooked (any) and 802.11 radiotap (monitor).
-    let bad = captureFilterProblem(c.capture.filter, LINKTYPE_ETHERNET, c.capture.snaplen)
-    for (const lt of [LINKTYPE_LINUX_SLL, LINKTYPE_IEEE802_11_RADIOTAP]) {
-      if (bad !== undefined && captureFilterProblem(c.capture.filter, lt, c.capture.snaplen) === undefined) bad = undefined
-    }
+    const bad = captureFilterProblem(c.capture.filter, [LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_IEEE802_11_RADIOTAP], c.capture.snaplen)
     if (bad !== undefined) problems.push({ path: ['capture', 'filter'], message: `bad capture filter "${c.capture.filter}": ${bad}; check the expression against pcap-filter(7)` })
   }
   return problems

@@ -11,9 +11,7 @@
  */
 import type { HostRecord } from '../assets/host-inventory.js'
 
-type Names = HostRecord['names']
 type Services = HostRecord['services']
-type Software = HostRecord['software']
 
 /** Upper bound of the bytes encodeHostLine writes for `h` (ASCII only: one byte per character). */
 export function hostLineMaxBytes(h: Readonly<HostRecord>): number {
@@ -40,7 +38,7 @@ export function encodeHostLine(h: Readonly<HostRecord>, b: Buffer, p: number): n
   p = putKey(b, p, ',"macs":')
   p = putStrList(b, p, h.macs)
   p = putKey(b, p, ',"names":')
-  p = putNames(b, p, h.names)
+  p = putNamePairs(b, p, h.names, 'source', ',"source":')
   p = putKey(b, p, ',"first_seen":')
   p = putNum(b, p, h.first_seen)
   p = putKey(b, p, ',"last_seen":')
@@ -48,7 +46,7 @@ export function encodeHostLine(h: Readonly<HostRecord>, b: Buffer, p: number): n
   p = putKey(b, p, ',"services":')
   p = putServices(b, p, h.services)
   p = putKey(b, p, ',"software":')
-  p = putSoftware(b, p, h.software)
+  p = putNamePairs(b, p, h.software, 'role', ',"role":')
   p = putKey(b, p, ',"os_hints":')
   p = putStrList(b, p, h.os_hints)
   if (h.vendor !== undefined) {
@@ -100,15 +98,16 @@ function putStrList(b: Buffer, p: number, list: readonly string[]): number {
   return p
 }
 
-function putNames(b: Buffer, p: number, list: Names): number {
+/** A list of {name, <field>} objects with two strings each (names: source; software: role). */
+function putNamePairs<K extends string>(b: Buffer, p: number, list: ReadonlyArray<{ readonly name: string } & Readonly<Record<K, string>>>, field: K, fieldKey: string): number {
   if (p < 0) return p
   b[p++] = 0x5b
   for (let i = 0; i < list.length; i++) {
     const e = list[i]!
     p = putKey(b, p, i > 0 ? ',{"name":' : '{"name":')
     p = putStr(b, p, e.name)
-    p = putKey(b, p, ',"source":')
-    p = putStr(b, p, e.source)
+    p = putKey(b, p, fieldKey)
+    p = putStr(b, p, e[field])
     if (p < 0) return p
     b[p++] = 0x7d
   }
@@ -138,18 +137,3 @@ function putServices(b: Buffer, p: number, list: Services): number {
   return p
 }
 
-function putSoftware(b: Buffer, p: number, list: Software): number {
-  if (p < 0) return p
-  b[p++] = 0x5b
-  for (let i = 0; i < list.length; i++) {
-    const e = list[i]!
-    p = putKey(b, p, i > 0 ? ',{"name":' : '{"name":')
-    p = putStr(b, p, e.name)
-    p = putKey(b, p, ',"role":')
-    p = putStr(b, p, e.role)
-    if (p < 0) return p
-    b[p++] = 0x7d
-  }
-  b[p++] = 0x5d
-  return p
-}

@@ -13,8 +13,9 @@ import type { CollectorConfig } from './config-schema.js'
 export interface SemanticProblem { path: string[]; message: string }
 
 function cidrs(list: readonly string[], path: string[], out: SemanticProblem[]): void {
+  const set = new CidrSet([])
   list.forEach((c, i) => {
-    if (!new CidrSet([]).add(c)) out.push({ path: [...path, String(i)], message: `"${c}" is not a network (CIDR such as 10.0.0.0/8 or fd00::/8, or an address)` })
+    if (!set.add(c)) out.push({ path: [...path, String(i)], message: `"${c}" is not a network (CIDR such as 10.0.0.0/8 or fd00::/8, or an address)` })
   })
 }
 

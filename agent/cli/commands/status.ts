@@ -26,7 +26,7 @@ function findSocket(opts: { socket?: string; instance?: string; stateDir?: strin
   const run = join(RUN_DIR, 'status.sock')
   if (existsSync(run)) return run
   if (configGiven && !existsSync(opts.config)) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `--config ${opts.config}: no such file`)
-  const { config } = loadConfig(existsSync(opts.config) ? opts.config : undefined)
+  const { config } = loadConfig(existsSync(opts.config) ? opts.config : undefined, { checkValues: false })
   return statusSocketPath(config.state_dir, {})
 }
 
