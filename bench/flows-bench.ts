@@ -20,11 +20,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { entryNodeFlags } from '../test/helpers/paths.js'
 import { GENERATOR_VERSION, generateCapture } from './generate-capture.js'
 import type { CaptureProfile, CaptureSummary } from './generate-capture.js'
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const AGENT_BIN = join(REPO_ROOT, 'dist', 'agent', 'cli', 'main.js')
+/** The agent runs with the flags of its first line, as `npx telltale-agent` and the package run it. */
+const agentNode = (): string[] => [process.execPath, ...entryNodeFlags(AGENT_BIN)]
 /** A tool that has not finished by then is reported as failed (GNU timeout exits 124). */
 const TOOL_TIMEOUT_S = 600
 
@@ -98,13 +101,13 @@ const TOOLS: ToolSpec[] = [
   {
     tool: 'telltale replay (flows)',
     needs: 'node',
-    argv: (file, outDir) => [process.execPath, AGENT_BIN, 'replay', file, '--no-app', '--log-dir', outDir],
+    argv: (file, outDir) => [...agentNode(), AGENT_BIN, 'replay', file, '--no-app', '--log-dir', outDir],
     parse: (out, outDir) => parseOurs(out, outDir, 'Zeek conn.log rows, no application analyzers'),
   },
   {
     tool: 'telltale replay (+analyzers)',
     needs: 'node',
-    argv: (file, outDir) => [process.execPath, AGENT_BIN, 'replay', file, '--log-dir', outDir],
+    argv: (file, outDir) => [...agentNode(), AGENT_BIN, 'replay', file, '--log-dir', outDir],
     parse: (out, outDir) => parseOurs(out, outDir, 'conn.log with service + dns/http/ssl/… logs'),
   },
 ]

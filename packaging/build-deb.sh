@@ -63,6 +63,9 @@ OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/telltale-pkg.XXXXXX")
 [ "$KEEP" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 log() { echo "build-deb: $*" >&2; }
+# The Node.js flags on a built entry point's first line (`#!/usr/bin/env -S node FLAGS`),
+# each followed by a space, for the wrappers in /usr/bin; empty for a plain `node` shebang.
+node_flags() { sed -n '1s|^#!/usr/bin/env -S node \(.*\)$|\1 |p' "$1"; }
 
 # 1. Node runtime: npm's node-linux-ARCH package (bin/node, LICENSE, include/node headers).
 NODE_CACHE="$CACHE/node-v$NODE_VERSION-linux-$NODE_ARCH"
@@ -129,10 +132,12 @@ stage_app() {
   for d in "$@"; do cp -r "$WORK/dist/$d" "$lib/app/dist/$d"; done
   cp -a "$MODS/node_modules" "$lib/app/node_modules"
   find "$lib/app/node_modules" -name '.package-lock.json' -delete
+  local flags
+  flags=$(node_flags "$WORK/dist/${prog#telltale-}/cli/main.js")
   cat > "$root/usr/bin/$prog" <<EOF
 #!/bin/sh
-# $prog, with the Node.js runtime it was tested with.
-exec /usr/lib/telltale/${prog#telltale-}/node /usr/lib/telltale/${prog#telltale-}/app/dist/${prog#telltale-}/cli/main.js "\$@"
+# $prog, with the Node.js runtime it was tested with (and the flags of main.js's first line).
+exec /usr/lib/telltale/${prog#telltale-}/node $flags/usr/lib/telltale/${prog#telltale-}/app/dist/${prog#telltale-}/cli/main.js "\$@"
 EOF
   chmod 0755 "$root/usr/bin/$prog"
 }
@@ -209,10 +214,11 @@ if [ "$TARBALL" = 1 ]; then
   mkdir -p "$t/bin" "$t/lib" "$t/systemd" "$t/etc"
   for p in agent collector; do
     cp -a "$WORK/telltale-$p/usr/lib/telltale/$p" "$t/lib/$p"
+    flags=$(node_flags "$WORK/dist/$p/cli/main.js")
     cat > "$t/bin/telltale-$p" <<EOF
 #!/bin/sh
 here=\$(dirname "\$(readlink -f "\$0")")/..
-exec "\$here/lib/$p/node" "\$here/lib/$p/app/dist/$p/cli/main.js" "\$@"
+exec "\$here/lib/$p/node" $flags"\$here/lib/$p/app/dist/$p/cli/main.js" "\$@"
 EOF
     chmod 0755 "$t/bin/telltale-$p"
   done

@@ -35,3 +35,14 @@ export function corpusIgnoresChecksums(name: string): boolean {
   const line = manifestLines.find((l) => l.startsWith(`- \`${name}.pcap`))
   return line !== undefined && /run as `zeek[^`]* -C /.test(line)
 }
+
+/**
+ * The Node.js flags an entry point asks for on its first line (`#!/usr/bin/env -S node FLAGS`):
+ * what `npx`/the bin link and the Debian wrapper run it with. Benches and tests that spawn
+ * `node ENTRY` pass them too, so they measure the process users get.
+ */
+export function entryNodeFlags(entry: string): string[] {
+  const first = readFileSync(entry, 'utf8').split('\n', 1)[0] ?? ''
+  const m = /^#!\/usr\/bin\/env -S node (.+)$/.exec(first)
+  return m === null ? [] : m[1]!.trim().split(/\s+/)
+}
