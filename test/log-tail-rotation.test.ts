@@ -71,6 +71,30 @@ t.test('copytruncate and truncation: restart at 0, nothing lost after the trunca
   t.equal(src.counters.get('log_source_truncations_total'), 1, 'truncation counted')
 })
 
+t.test('copytruncate written past the old read position before the next look: still seen, nothing lost', async (t) => {
+  const { dir, make } = setup(t)
+  const p = join(dir, 'ct2.log')
+  writeFileSync(p, lines('d', 0, 20))
+  const src = make([p])
+  await src.start()
+  const got: LogEvent[] = []
+  await drain(src, got, () => numbers(got, 'd').length >= 20)
+  // In one synchronous step (no look in between): truncate, then write MORE than the file
+  // held, so its size is past the read position and only the changed head shows it.
+  const before = readFileSync(p).length
+  truncateSync(p, 0)
+  appendFileSync(p, lines('d', 20, 40))
+  t.ok(readFileSync(p).length > before, 'the rewritten file is longer than the old read position')
+  await drain(src, got, () => numbers(got, 'd').length >= 60)
+  assertExactly(t, got, 'd', 60)
+  t.equal(src.counters.get('log_source_truncations_total'), 1, 'truncation counted')
+  // Plain growth afterwards is not mistaken for another truncation.
+  appendFileSync(p, lines('d', 60, 10))
+  await drain(src, got, () => numbers(got, 'd').length >= 70)
+  assertExactly(t, got, 'd', 70)
+  t.equal(src.counters.get('log_source_truncations_total'), 1, 'growth is not a truncation')
+})
+
 t.test('files that appear later, deleted-but-open files, gzip rotations, partial lines, CRLF, long lines, invalid UTF-8', async (t) => {
   const { dir, make } = setup(t)
   const src = make([join(dir, '*')], { maxLineBytes: 64 })

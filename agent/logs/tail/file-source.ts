@@ -8,7 +8,7 @@ import { parseLogLine } from '../parse/parse-line.js'
 import { CheckpointStore } from './checkpoint-store.js'
 import { DeliveryQueue, type Delivery } from './delivery-queue.js'
 import type { FileSourceConfig } from './file-source-config.js'
-import { fingerprintFile } from './fingerprint.js'
+import { fingerprintFile, headUnchanged } from './fingerprint.js'
 import { expandGlob, isCompressedRotation } from './glob.js'
 import { TailedFile } from './tailed-file.js'
 
@@ -29,7 +29,8 @@ interface Position { path: string; nextOffset: number }
  * re-sends at most the unacknowledged batch and loses nothing.
  *
  * Rotation: rename-and-create (old descriptor read to its end, new file picked up by the
- * glob), copytruncate / truncation (size < offset → restart at 0 with a new fingerprint),
+ * glob), copytruncate / truncation (size < offset, or the head bytes changed → restart at 0
+ * with a new fingerprint),
  * deleted-but-open files (read to the end, then closed), files appearing later (glob
  * re-scan), compressed rotations never read.
  */
@@ -192,8 +193,10 @@ export class FileSource {
     const st = await f.fh.stat({ bigint: true })
     const size = Number(st.size)
     const now = this.now()
-    if (f.fingerprint !== null && size < f.framer.offset) {
-      // copytruncate or truncation: the content before is gone; start over as a new file.
+    // copytruncate or truncation: the content before is gone; start over as a new file. Seen
+    // by the size when it is below the read position, by the head bytes when the file was
+    // written past that position again before this look (checked whenever the size moved).
+    if (f.fingerprint !== null && (size < f.framer.offset || (size !== f.size && !(await headUnchanged(f.fh, f.fingerprint))))) {
       this.counters.inc('log_source_truncations_total')
       f.fingerprint = null
       f.framer.reset(0)
@@ -204,7 +207,7 @@ export class FileSource {
       const fp = await fingerprintFile(f.fh, f.dev, f.ino, this.cfg.fingerprintBytes, force)
       if (fp === null) return this.maybeClose(f, now)
       f.fingerprint = fp
-      const cp = this.store.get(fp)
+      const cp = this.store.get(fp.id)
       const start = cp && cp.offset <= size ? cp.offset : 0
       f.framer.reset(start)
     }
@@ -217,13 +220,13 @@ export class FileSource {
       if (bytesRead <= 0) return false
       if (this.cfg.maxBytesPerSecond > 0) this.tokens -= bytesRead
       this.counters.inc('log_source_bytes_total', bytesRead)
-      const fp = f.fingerprint
+      const fp = f.fingerprint.id
       f.framer.push(buf.subarray(0, bytesRead), (fr) => this.emit(f, fp, fr))
       f.lastGrowthMs = now
       return true
     }
     if (f.framer.pendingBytes > 0 && now - f.lastGrowthMs >= this.cfg.partialLineTimeoutMs) {
-      const fp = f.fingerprint
+      const fp = f.fingerprint.id
       f.framer.flushPartial((fr) => this.emit(f, fp, fr))
       return true
     }

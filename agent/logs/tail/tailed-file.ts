@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { LineFramer } from '../framing/line-framer.js'
+import type { Fingerprint } from './fingerprint.js'
 
 /** Per-file reading state inside a FileSource (one open descriptor per file identity). */
 export class TailedFile {
@@ -7,7 +8,8 @@ export class TailedFile {
   readonly fh: FileHandle
   readonly dev: bigint
   readonly ino: bigint
-  fingerprint: string | null = null
+  /** Identity once the head is readable (fingerprint.ts); null before and right after a truncation. */
+  fingerprint: Fingerprint | null = null
   readonly framer: LineFramer
   /** Size at the last stat. */
   size = 0
