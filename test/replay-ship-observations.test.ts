@@ -3,6 +3,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ADMIN, enrollmentToken, startCollector } from './collector-fixtures.js'
@@ -53,4 +54,45 @@ t.test('a DNS answer in a replayed capture names the host in the collector', asy
   t.equal(hosts.hosts.length, 1, 'one host carries the name')
   t.same(hosts.hosts[0]?.ips, [printer])
   t.ok(hosts.hosts[0]?.names.some((n) => n.name === 'printer.example' && n.source.startsWith('dns')), JSON.stringify(hosts.hosts[0]?.names))
+})
+
+t.test('batches an interrupted replay left in the spool are sent by the next one, which still succeeds', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-replay-carry-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const conversation = (client: string, server: string): Trace => new Trace()
+    .raw(ipv4({ src: client, dst: server, protocol: IPPROTO_TCP }, tcp({ src: client, dst: server, sport: 40010, dport: 8080, seq: 100, ack: 0, flags: 'S' }, Buffer.alloc(0))))
+    .raw(ipv4({ src: server, dst: client, protocol: IPPROTO_TCP }, tcp({ src: server, dst: client, sport: 8080, dport: 40010, seq: 500, ack: 101, flags: 'SA' }, Buffer.alloc(0))))
+  const first = join(dir, 'first.pcap')
+  const second = join(dir, 'second.pcap')
+  writeFileSync(first, buildPcap(conversation('10.30.0.1', '10.30.0.2').frames))
+  writeFileSync(second, buildPcap(conversation('10.30.0.3', '10.30.0.4').frames))
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const url = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  const state = join(dir, 'state')
+  const run = (args: string[], interruptOn?: RegExp): Promise<{ status: number | null; stdout: string; stderr: string }> => new Promise((resolve) => {
+    const p = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (interruptOn?.test(stderr)) { interruptOn = undefined; p.kill('SIGINT') }
+    })
+    p.on('exit', (status) => resolve({ status, stdout, stderr }))
+  })
+  const en = await run(['enroll', '--collector', url, '--token', await enrollmentToken(c), '--state-dir', state])
+  t.equal(en.status, 0, en.stderr)
+  // A collector address nothing listens on: the batches stay in the spool; Ctrl-C.
+  const dead = await new Promise<string>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const port = (s.address() as AddressInfo).port; s.close(() => resolve(`http://127.0.0.1:${port}`)) })
+  })
+  const interrupted = await run(['replay', first, '--collector', dead, '--state-dir', state], /retrying/)
+  t.not(interrupted.status, 0, 'the interrupted replay does not claim success')
+  const r = await run(['replay', second, '--collector', url, '--state-dir', state])
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /: 1 flows produced, 2 acknowledged/, r.stdout)
+  t.match(r.stdout, /include 1 flows and \d+ host observations in \d+ batches an earlier, interrupted run left in the spool/, r.stdout)
+  const flows = (await c.app.inject({ method: 'GET', url: '/api/v1/flows?limit=10', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { flows: Array<{ orig_h: string }> }
+  t.same(flows.flows.map((f) => f.orig_h).sort(), ['10.30.0.1', '10.30.0.3'], 'the collector holds both runs\' flows, once each')
 })

@@ -31,6 +31,8 @@ export interface ReplayShipResult {
   flowsAcked: number
   observationsProduced: number
   observationsAcked: number
+  /** Unacknowledged batches an earlier, interrupted run left in the spool: sent (and counted in the acks) by this one. */
+  carriedOver: { batches: number; flows: number; observations: number }
   batchesAcked: number
   batchesParked: number
   flowsDropped: number
@@ -55,6 +57,7 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
     requestTimeoutMs: s.requestTimeoutMs ?? 30_000, ...tls,
   }, { identity, log: root })
   await stack.start()
+  const carried = stack.spool.carriedOver
   let produced = 0
   let observations = 0
   try {
@@ -70,6 +73,7 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
     flowsAcked: c.shipper_flows_acked_total ?? 0,
     observationsProduced: observations,
     observationsAcked: c.shipper_observations_acked_total ?? 0,
+    carriedOver: { batches: carried.batches, flows: carried.flows, observations: carried.observations },
     batchesAcked: c.shipper_batches_acked_total ?? 0,
     batchesParked: c.shipper_batches_parked_total ?? 0,
     flowsDropped: (c.spool_flows_dropped_total ?? 0) + (c.batcher_flows_dropped_total ?? 0),
@@ -80,12 +84,14 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
 
 /** The one-line summary `replay` prints, and the error when not everything was acknowledged. */
 export function checkReplayShipped(r: ReplayShipResult): string {
+  const co = r.carriedOver
+  const earlier = co.batches > 0 ? ` (acknowledged counts include ${co.flows} flows and ${co.observations} host observations in ${co.batches} batches an earlier, interrupted run left in the spool)` : ''
   const line = `shipped to the collector as ${r.agentId}: ${r.flowsProduced} flows produced, ${r.flowsAcked} acknowledged` +
     `; ${r.observationsProduced} host observations, ${r.observationsAcked} acknowledged` +
     ` in ${r.batchesAcked} batches (${r.duplicates} already stored)` +
     `${r.flowsDropped ? `, ${r.flowsDropped} dropped (reported as gaps)` : ''}${r.batchesParked ? `, ${r.batchesParked} batches refused` : ''}` +
-    ` in ${r.seconds.toFixed(2)} s`
-  if (r.flowsAcked !== r.flowsProduced || r.batchesParked > 0) {
+    ` in ${r.seconds.toFixed(2)} s${earlier}`
+  if (r.flowsAcked !== r.flowsProduced + co.flows || r.batchesParked > 0) {
     throw new AgentError(AgentErrorCode.SHIP_FAILED, `${line}: not everything was acknowledged`)
   }
   return line

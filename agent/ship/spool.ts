@@ -116,6 +116,8 @@ export class Spool {
   get bytes(): number { return this.totalBytes }
   get parkedBatches(): number { return this.parked }
   get pendingGapCount(): number { return this.pendingGaps.length }
+  /** What the unacknowledged batches found at start() held: an earlier run's, sent by this one. */
+  carriedOver = { batches: 0, flows: 0, events: 0, observations: 0 }
   oldestAgeMs(): number {
     const e = this.entries[0]
     return e ? Math.max(0, this.now() - e.createdAtMs) : 0
@@ -150,6 +152,9 @@ export class Spool {
       this.totalBytes += info.bytes
     }
     this.entries.sort((a, b) => a.seq - b.seq)
+    const carried = { batches: this.entries.length, flows: 0, events: 0, observations: 0 }
+    for (const e of this.entries) { carried.flows += e.contents.flows; carried.events += e.contents.events; carried.observations += e.contents.observations }
+    this.carriedOver = carried
     for await (const _ of db.keys({ gt: 'p!', lt: 'p"' })) this.parked++
     const pg = await db.get(PENDING_GAPS)
     if (pg !== undefined) this.pendingGaps = parse<GapRecord[]>(pg)
