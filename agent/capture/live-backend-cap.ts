@@ -115,6 +115,7 @@ class CapHandle implements LiveHandle {
 export function createCapBackend(onTruncated: () => void): LiveBackend {
   return {
     name: 'cap',
+    // The cap binding reports no read errors: LiveCapture notices a vanished device by its stats.
     open: (opts, pkt, deliver) => new CapHandle(opts, pkt, deliver, onTruncated),
     probe: probeCap,
     listDevices: () => {

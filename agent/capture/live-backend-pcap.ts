@@ -44,6 +44,11 @@ const LE = endianness() === 'LE'
 
 /** pcap_dispatch() returns -2 after pcap_breakloop(); the binding then closes the handle. */
 const PCAP_ERROR_BREAK = -2
+/**
+ * pcap_dispatch() returns -1 when reading fails: on Linux when the interface went down or
+ * disappeared (ENETDOWN / ENODEV). Seen once; the binding's poll handle then stops firing.
+ */
+const PCAP_ERROR = -1
 
 /**
  * Closed handles whose pcap_t the binding has not released yet. They must stay referenced:
@@ -63,7 +68,9 @@ class PcapHandle implements LiveHandle {
   private readonly buf: Buffer
   private readonly header = Buffer.alloc(16)
 
-  constructor(opts: LiveOpenOptions, pkt: RawPacket, deliver: () => void, onWarning: (msg: string) => void) {
+  private failed = false
+
+  constructor(opts: LiveOpenOptions, pkt: RawPacket, deliver: () => void, onWarning: (msg: string) => void, private readonly onFailure: (reason: string) => void) {
     const session = new (loadBinding().PcapSession)()
     this.session = session
     const buf = Buffer.alloc(opts.snaplen)
@@ -123,9 +130,13 @@ class PcapHandle implements LiveHandle {
 
   private dispatch(): void {
     if (this.finalized) return
-    if (this.session.dispatch(this.buf, this.header) === PCAP_ERROR_BREAK) {
+    const r = this.session.dispatch(this.buf, this.header)
+    if (r === PCAP_ERROR_BREAK) {
       this.finalized = true
       unreleased.delete(this)
+    } else if (r === PCAP_ERROR && !this.closed && !this.failed) {
+      this.failed = true
+      this.onFailure('libpcap could not read from the device (it went down or disappeared)')
     }
   }
 }
@@ -153,7 +164,7 @@ export function unreleasedPcapHandles(): number {
 export function createPcapBackend(onWarning: (msg: string) => void): LiveBackend {
   return {
     name: 'pcap',
-    open: (opts, pkt, deliver) => new PcapHandle(opts, pkt, deliver, onWarning),
+    open: (opts, pkt, deliver, onFailure) => new PcapHandle(opts, pkt, deliver, onWarning, onFailure),
     probe: probePcap,
     listDevices: () => {
       try {

@@ -45,8 +45,12 @@ export interface LiveHandle {
 
 export interface LiveBackend {
   readonly name: 'cap' | 'pcap'
-  /** Throws the binding's own Error (message = libpcap's text); LiveCapture turns it into an AgentError. */
-  open(opts: LiveOpenOptions, pkt: RawPacket, deliver: () => void): LiveHandle
+  /**
+   * Throws the binding's own Error (message = libpcap's text); LiveCapture turns it into an
+   * AgentError. `onFailure` is called at most once, when reading the opened device fails
+   * (it went down or disappeared); the handle delivers nothing afterwards.
+   */
+  open(opts: LiveOpenOptions, pkt: RawPacket, deliver: () => void, onFailure: (reason: string) => void): LiveHandle
   /**
    * Whether the device would open with these options; used on the error path to tell a
    * bad filter (the same open works without it) from a device problem.

@@ -29,6 +29,8 @@ export interface LiveCaptureConfig {
    * bounded. The cap binding always uses immediate mode.
    */
   bufferTimeoutMs: number
+  /** A device that failed (went down, disappeared) is opened again this often until it works. */
+  reopenIntervalMs: number
 }
 
 /** Default backend: see docs/capture.md for the measurements behind the choice. */
@@ -42,12 +44,14 @@ export const LIVE_CAPTURE_DEFAULTS: Readonly<Omit<LiveCaptureConfig, 'interfaces
   statsIntervalMs: 10_000,
   backend: DEFAULT_LIVE_BACKEND,
   bufferTimeoutMs: 100,
+  reopenIntervalMs: 5000,
 })
 
 export type LiveCaptureCounter =
   | 'capture_packets_received' | 'capture_bytes_received'
   | 'capture_kernel_received' | 'capture_kernel_dropped' | 'capture_if_dropped'
   | 'capture_stats_errors' | 'capture_truncated_by_binding'
+  | 'capture_device_failures' | 'capture_device_reopens'
 
 export interface LiveInterfaceStats {
   iface: string
@@ -59,14 +63,24 @@ export interface LiveInterfaceStats {
   ifDropped: number
   kernelStatsAvailable: boolean
   linkType: number
+  /** False while the device is failed (gone or down) and being reopened. */
+  up: boolean
 }
 
 interface OpenInterface {
   iface: string
   handle: LiveHandle
   received: number
+  /** Latest pcap_stats() of the current handle. */
   last: KernelStats
+  /** Kernel counts of the handles before a reopen (pcap_stats() restarts at 0 with each). */
+  base: KernelStats
+  /** The device failed; `handle` is the failed one until a reopen works. */
+  down: boolean
+  deliver: () => void
 }
+
+const ZERO_STATS: Readonly<KernelStats> = Object.freeze({ received: 0, dropped: 0, ifDropped: 0 })
 
 export function resolveLiveCaptureConfig(cfg: Partial<LiveCaptureConfig> & { interfaces: string[] }): LiveCaptureConfig {
   const full: LiveCaptureConfig = { ...LIVE_CAPTURE_DEFAULTS, ...cfg }
@@ -79,6 +93,7 @@ export function resolveLiveCaptureConfig(cfg: Partial<LiveCaptureConfig> & { int
   if (!Number.isInteger(full.bufferSize) || full.bufferSize < 65536 || full.bufferSize > 2 ** 31 - 1) bad(`bufferSize ${full.bufferSize} must be an integer in 65536..2147483647 bytes`)
   if (!Number.isInteger(full.statsIntervalMs) || full.statsIntervalMs < 100) bad(`statsIntervalMs ${full.statsIntervalMs} must be an integer >= 100`)
   if (!Number.isInteger(full.bufferTimeoutMs) || full.bufferTimeoutMs < 0 || full.bufferTimeoutMs > 10_000) bad(`bufferTimeoutMs ${full.bufferTimeoutMs} must be an integer in 0..10000`)
+  if (!Number.isInteger(full.reopenIntervalMs) || full.reopenIntervalMs < 100) bad(`reopenIntervalMs ${full.reopenIntervalMs} must be an integer >= 100`)
   if (full.backend !== 'cap' && full.backend !== 'pcap') bad(`backend "${String(full.backend)}" must be cap or pcap`)
   return full
 }
@@ -88,6 +103,13 @@ export function resolveLiveCaptureConfig(cfg: Partial<LiveCaptureConfig> & { int
  * Every packet goes to `onPacket` through one reused RawPacket (valid only during the call).
  * Kernel counters (pcap_stats) are read every statsIntervalMs, at stop(), and on demand by
  * stats(); their increases feed capture_kernel_received / _dropped / capture_if_dropped.
+ *
+ * A device that fails while captured (interface deleted, link down: libpcap's read fails, or
+ * its stats fail and the device is no longer listed) is logged once, counted
+ * (capture_device_failures), and opened again every reopenIntervalMs until that works
+ * (capture_device_reopens, logged once): a SPAN port whose NIC is reset, or a veth/bridge
+ * that is recreated, comes back without restarting the agent. The other devices, the log
+ * sources and shipping carry on meanwhile; heartbeats say which device is down.
  */
 export class LiveCapture {
   readonly counters = new Counters<LiveCaptureCounter>()
@@ -95,6 +117,9 @@ export class LiveCapture {
   private readonly log: Logger
   private open: OpenInterface[] = []
   private timer: NodeJS.Timeout | undefined
+  private reopenTimer: NodeJS.Timeout | undefined
+  private backend: LiveBackend | undefined
+  private pkt = newRawPacket()
   private running = false
 
   constructor(cfg: Partial<LiveCaptureConfig> & { interfaces: string[] }, deps: { log: Logger }) {
@@ -109,20 +134,23 @@ export class LiveCapture {
   start(onPacket: PacketHandler): void {
     if (this.running) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, 'live capture already started')
     const backend = this.makeBackend()
-    const pkt = newRawPacket()
+    this.backend = backend
+    const pkt = this.pkt
     const counters = this.counters
     try {
       this.cfg.interfaces.forEach((iface, ifIndex) => {
-        const entry: OpenInterface = { iface, handle: undefined as unknown as LiveHandle, received: 0, last: { received: 0, dropped: 0, ifDropped: 0 } }
-        const deliver = (): void => {
-          pkt.ifIndex = ifIndex
-          pkt.ifName = iface
-          entry.received++
-          counters.inc('capture_packets_received')
-          counters.inc('capture_bytes_received', pkt.data.length)
-          onPacket(pkt)
+        const entry: OpenInterface = {
+          iface, handle: undefined as unknown as LiveHandle, received: 0, last: { ...ZERO_STATS }, base: { ...ZERO_STATS }, down: false,
+          deliver: () => {
+            pkt.ifIndex = ifIndex
+            pkt.ifName = iface
+            entry.received++
+            counters.inc('capture_packets_received')
+            counters.inc('capture_bytes_received', pkt.data.length)
+            onPacket(pkt)
+          },
         }
-        entry.handle = this.openOne(backend, iface, pkt, deliver)
+        entry.handle = this.openOne(backend, entry)
         this.open.push(entry)
         this.log.info({ iface, backend: backend.name, linkType: entry.handle.linkType, filter: this.cfg.filter,
           snaplen: this.cfg.snaplen, promisc: this.cfg.promisc, headerTimestamps: entry.handle.headerTimestamps }, 'capturing')
@@ -141,9 +169,11 @@ export class LiveCapture {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
+    if (this.reopenTimer) clearInterval(this.reopenTimer)
+    this.reopenTimer = undefined
     if (!this.running) return
     this.running = false
-    for (const o of this.open) o.handle.drain()
+    for (const o of this.open) if (!o.down) o.handle.drain()
     this.readKernelStats()
     await Promise.all(this.open.map((o) => o.handle.close()))
     this.log.info({ stats: this.stats() }, 'capture stopped')
@@ -154,11 +184,12 @@ export class LiveCapture {
     return this.open.map((o) => ({
       iface: o.iface,
       received: o.received,
-      kernelReceived: o.last.received,
-      kernelDropped: o.last.dropped,
-      ifDropped: o.last.ifDropped,
+      kernelReceived: o.base.received + o.last.received,
+      kernelDropped: o.base.dropped + o.last.dropped,
+      ifDropped: o.base.ifDropped + o.last.ifDropped,
       kernelStatsAvailable: o.handle.kernelStatsAvailable,
       linkType: o.handle.linkType,
+      up: !o.down,
     }))
   }
 
@@ -177,13 +208,52 @@ export class LiveCapture {
     return createPcapBackend((msg) => this.log.debug({ libpcap: msg }, 'libpcap warning'))
   }
 
-  private openOne(backend: LiveBackend, iface: string, pkt: ReturnType<typeof newRawPacket>, deliver: () => void): LiveHandle {
+  /** The device of `entry` failed: close it, count, log once, and reopen it on a timer. */
+  private failed(entry: OpenInterface, reason: string): void {
+    if (!this.running || entry.down) return
+    entry.down = true
+    this.counters.inc('capture_device_failures')
+    const s = entry.handle.kernelStats()
+    if (s) this.addStats(entry, s)
+    entry.base = { received: entry.base.received + entry.last.received, dropped: entry.base.dropped + entry.last.dropped, ifDropped: entry.base.ifDropped + entry.last.ifDropped }
+    entry.last = { ...ZERO_STATS }
+    void entry.handle.close()
+    this.log.error({ iface: entry.iface, reason, retryMs: this.cfg.reopenIntervalMs }, `capture on ${entry.iface} stopped: ${reason}; opening it again every ${this.cfg.reopenIntervalMs / 1000} s`)
+    if (this.reopenTimer === undefined) {
+      this.reopenTimer = setInterval(() => this.reopenFailed(), this.cfg.reopenIntervalMs)
+      this.reopenTimer.unref()
+    }
+  }
+
+  private reopenFailed(): void {
+    let stillDown = 0
+    for (const o of this.open) {
+      if (!o.down) continue
+      try {
+        o.handle = this.openOne(this.backend!, o)
+        o.down = false
+        this.counters.inc('capture_device_reopens')
+        this.log.info({ iface: o.iface, linkType: o.handle.linkType }, `capture on ${o.iface} resumed`)
+      } catch {
+        stillDown++
+      }
+    }
+    if (stillDown === 0 && this.reopenTimer !== undefined) {
+      clearInterval(this.reopenTimer)
+      this.reopenTimer = undefined
+    }
+  }
+
+  private openOne(backend: LiveBackend, entry: OpenInterface): LiveHandle {
+    const { iface, deliver } = entry
+    const pkt = this.pkt
+    const onFailure = (reason: string): void => this.failed(entry, reason)
     const opts = {
       iface, filter: this.cfg.filter, snaplen: this.cfg.snaplen, promisc: this.cfg.promisc,
       bufferSize: this.cfg.bufferSize, bufferTimeoutMs: this.cfg.bufferTimeoutMs,
     }
     try {
-      return backend.open(opts, pkt, deliver)
+      return backend.open(opts, pkt, deliver, onFailure)
     } catch (err) {
       const msg = messageOf(err)
       if (!opts.promisc && backend.name === 'cap') throw new AgentError(AgentErrorCode.BAD_ARGUMENT, msg)
@@ -200,17 +270,23 @@ export class LiveCapture {
 
   private readKernelStats(): void {
     for (const o of this.open) {
-      if (!o.handle.kernelStatsAvailable) continue
+      if (o.down || !o.handle.kernelStatsAvailable) continue
       const s = o.handle.kernelStats()
       if (!s) {
         this.counters.inc('capture_stats_errors')
+        // The cap binding reports no read errors: a device gone from libpcap's list has failed.
+        if (!this.backend!.listDevices().includes(o.iface)) this.failed(o, 'the device is no longer there')
         continue
       }
-      // Cumulative u_int counters: add the (wrap-safe) increase since the last reading.
-      this.counters.inc('capture_kernel_received', (s.received - o.last.received) >>> 0)
-      this.counters.inc('capture_kernel_dropped', (s.dropped - o.last.dropped) >>> 0)
-      this.counters.inc('capture_if_dropped', (s.ifDropped - o.last.ifDropped) >>> 0)
-      o.last = s
+      this.addStats(o, s)
     }
+  }
+
+  /** Cumulative u_int counters: add the (wrap-safe) increase since the last reading. */
+  private addStats(o: OpenInterface, s: KernelStats): void {
+    this.counters.inc('capture_kernel_received', (s.received - o.last.received) >>> 0)
+    this.counters.inc('capture_kernel_dropped', (s.dropped - o.last.dropped) >>> 0)
+    this.counters.inc('capture_if_dropped', (s.ifDropped - o.last.ifDropped) >>> 0)
+    o.last = s
   }
 }
