@@ -113,3 +113,28 @@ t.test('heartbeat closes a batch with stats even when empty', async (t) => {
   t.equal(c.appended[0]!.stats?.version, 'x')
   t.equal(c.appended[0]!.body.length, 0)
 })
+
+t.test('a spool that cannot write (disk full): records counted as dropped, an exact gap recorded, one log line', async (t) => {
+  const gaps: GapRecord[] = []
+  const appended: AppendInput[] = []
+  let failing = true
+  const logged: Array<{ failedBatches: number }> = []
+  const log = { error: (o: { failedBatches: number }) => { logged.push(o) }, warn: () => undefined } as unknown as import('pino').Logger
+  const b = new Batcher({ maxBatchRecords: 10, maxDelayMs: 60_000 }, {
+    append: async (i) => { if (failing) throw new Error('IO error: 000003.log: No space left on device'); appended.push(i); return appended.length },
+    addGap: async (g) => { gaps.push(g) },
+    log,
+  })
+  for (let i = 0; i < 30; i++) b.addConn(makeConn(i + 1))
+  await b.flush()
+  t.equal(b.counters.get('batcher_spool_errors_total'), 3, 'three batches failed')
+  t.equal(b.counters.get('batcher_flows_dropped_total'), 30, 'their 30 flows are counted as dropped')
+  t.equal(gaps.reduce((n, g) => n + g.count, 0), 30, 'and the gaps account for exactly those 30 flows')
+  t.ok(gaps.every((g) => g.kind === GapKind.GAP_KIND_FLOWS && g.reason === GapReason.GAP_REASON_SPOOL_ERROR && /No space left/.test(g.detail)), 'kind, reason and detail say why')
+  t.equal(logged.length, 1, 'logged once, not once per batch')
+  failing = false
+  for (let i = 0; i < 10; i++) b.addConn(makeConn(100 + i))
+  await b.flush()
+  t.equal(appended.length, 1, 'space is back: the next batch is spooled')
+  t.equal(b.counters.get('batcher_flows_dropped_total'), 30, 'nothing more dropped')
+})

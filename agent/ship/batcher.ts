@@ -10,7 +10,7 @@
  * `ack` callbacks run only after the batch that holds their events is durable in the spool.
  */
 import type { FlowProperties, InventoryProperties } from '../../protocol/index.js'
-import { GapKind } from '../../protocol/index.js'
+import { GapKind, GapReason } from '../../protocol/index.js'
 import type { HostObservation as AppObservation } from '../app/app-analyzer.js'
 import type { ConnRecord } from '../flow/conn-record.js'
 import type { LogEvent as AgentLogEvent } from '../logs/log-event.js'
@@ -18,7 +18,7 @@ import { Counters } from '../util/counters.js'
 import type { Logger } from '../util/logger.js'
 import { BatchBodyWriter, type BatchContents } from './batch-encoder.js'
 import { connRecordToFlow, type FlowEncodingAnomaly } from './flow-encoding.js'
-import { gapForRecords, QUEUE_FULL, type GapRecord } from './spool-gaps.js'
+import { gapForRecords, QUEUE_FULL, SPOOL_ERROR, type GapRecord } from './spool-gaps.js'
 import type { AppendInput } from './spool.js'
 import { logEventTimeUs, logEventToWire, observationToWire } from './wire-records.js'
 
@@ -57,6 +57,8 @@ export interface BatcherDeps {
   flowAnomalies?: Counters<FlowEncodingAnomaly>
 }
 
+const SPOOL_ERROR_LOG_INTERVAL_MS = 60_000
+
 export class Batcher {
   readonly counters = new Counters<BatcherCounter>()
   readonly config: Readonly<BatcherConfig>
@@ -69,6 +71,8 @@ export class Batcher {
   private chain: Promise<void> = Promise.resolve()
   private roomWaiters: Array<() => void> = []
   private dropping = false
+  private spoolErrorLoggedAt = -Infinity
+  private spoolErrorsSinceLog = 0
 
   constructor(cfg: Partial<BatcherConfig>, deps: BatcherDeps) {
     this.config = Object.freeze({ ...BATCHER_DEFAULTS, ...cfg })
@@ -175,10 +179,13 @@ export class Batcher {
         this.counters.inc('batcher_batches_spooled_total')
         for (const a of acks) a()
       } catch (err) {
-        // The spool is broken (disk full, I/O error): the records are lost; say so.
+        // The spool cannot write (disk full, I/O error): the records are lost. Counted, and a
+        // gap record says so: it is kept in memory and rides in the next batch the spool
+        // manages to write (a full disk that gets space back), so the collector learns of it.
         this.counters.inc('batcher_spool_errors_total')
-        this.deps.log?.error({ err: (err as Error).message }, 'cannot write a batch to the spool')
         this.countDropped(contents)
+        this.spoolFailed(err as Error)
+        for (const g of this.gapsFor(contents, SPOOL_ERROR, `spool write failed: ${(err as Error).message}`)) await this.deps.addGap(g).catch(() => undefined)
       } finally {
         this.pendingBytes -= body.length
         if (this.hasRoom()) for (const w of this.roomWaiters.splice(0)) w()
@@ -192,14 +199,29 @@ export class Batcher {
       this.dropping = true
       this.deps.log?.warn({ pendingBytes: this.pendingBytes, limit: this.config.maxPendingBytes }, 'spool is not keeping up: dropping batches (reported as gaps, counted in batcher_*_dropped_total)')
     }
-    const detail = `memory queue before the spool full (${this.config.maxPendingBytes} bytes)`
-    const gaps: GapRecord[] = []
-    if (c.flows) gaps.push(gapForRecords(GapKind.GAP_KIND_FLOWS, c.flows, c.firstFlowUs, c.lastFlowUs, QUEUE_FULL, detail))
-    if (c.events) gaps.push(gapForRecords(GapKind.GAP_KIND_EVENTS, c.events, c.firstEventUs, c.lastEventUs, QUEUE_FULL, detail))
-    if (c.observations) gaps.push(gapForRecords(GapKind.GAP_KIND_OBSERVATIONS, c.observations, c.firstObservationUs, c.lastObservationUs, QUEUE_FULL, detail))
+    const gaps = this.gapsFor(c, QUEUE_FULL, `memory queue before the spool full (${this.config.maxPendingBytes} bytes)`)
     this.chain = this.chain.then(async () => {
       for (const g of gaps) await this.deps.addGap(g).catch(() => undefined)
     })
+  }
+
+  private gapsFor(c: BatchContents, reason: GapReason, detail: string): GapRecord[] {
+    const gaps: GapRecord[] = []
+    if (c.flows) gaps.push(gapForRecords(GapKind.GAP_KIND_FLOWS, c.flows, c.firstFlowUs, c.lastFlowUs, reason, detail))
+    if (c.events) gaps.push(gapForRecords(GapKind.GAP_KIND_EVENTS, c.events, c.firstEventUs, c.lastEventUs, reason, detail))
+    if (c.observations) gaps.push(gapForRecords(GapKind.GAP_KIND_OBSERVATIONS, c.observations, c.firstObservationUs, c.lastObservationUs, reason, detail))
+    return gaps
+  }
+
+  /** Logs a spool write failure at most once a minute (a full disk fails every batch). */
+  private spoolFailed(err: Error): void {
+    const now = Date.now()
+    this.spoolErrorsSinceLog++
+    if (now - this.spoolErrorLoggedAt < SPOOL_ERROR_LOG_INTERVAL_MS) return
+    this.deps.log?.error({ err: err.message, failedBatches: this.spoolErrorsSinceLog },
+      'cannot write batches to the spool: their records are dropped (counted in batcher_*_dropped_total, reported as gaps once the spool writes again); logged at most once a minute')
+    this.spoolErrorLoggedAt = now
+    this.spoolErrorsSinceLog = 0
   }
 
   private countDropped(c: BatchContents): void {

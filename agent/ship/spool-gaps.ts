@@ -75,3 +75,4 @@ function merge(p: GapRecord, g: GapRecord): void {
 export const SPOOL_FULL = GapReason.GAP_REASON_SPOOL_FULL
 export const QUEUE_FULL = GapReason.GAP_REASON_QUEUE_FULL
 export const REJECTED = GapReason.GAP_REASON_REJECTED
+export const SPOOL_ERROR = GapReason.GAP_REASON_SPOOL_ERROR
