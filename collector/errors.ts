@@ -43,6 +43,8 @@ export const CollectorErrors = {
   BAD_REQUEST: { status: 400, message: 'the request is invalid' },
   NOT_FOUND: { status: 404, message: 'no such resource' },
   NOT_READY: { status: 503, message: 'the store is not open' },
+  STORAGE_FULL: { status: 507, message: 'the collector\'s disk is full: nothing was stored; retry later (agents keep the batch in their spool)' },
+  STORAGE_ERROR: { status: 503, message: 'the collector could not write to its store: nothing was stored; retry later' },
   INTERNAL: { status: 500, message: 'internal error; see the collector log' },
   CONFIG_INVALID: { status: 0, message: 'the configuration is invalid' },
   STORE_LOCKED: { status: 0, message: 'the data directory is in use by another process (a running collector?)' },

@@ -23,6 +23,9 @@ export interface IngestPluginOptions {
   log: Logger
 }
 
+/** Seconds agents are asked to wait after a failed store write. */
+const STORAGE_RETRY_AFTER_S = 30
+
 export const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (app, { store, service, limits, log }) => {
   const rejectLog = new RateLimitedLog(60_000)
   const reject = (req: FastifyRequest, err: CollectorError): void => {
@@ -32,7 +35,11 @@ export const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (app,
       log.warn({ agent: req.principal?.agent?.id, remote: req.ip, code: err.code, status: err.statusCode, suppressed }, `ingest refused: ${err.message}`)
     })
   }
-  const send = (reply: FastifyReply, err: CollectorError): FastifyReply => reply.code(err.statusCode).send(errorBody(err))
+  // The store could not write (disk full, I/O error): agents retry 5xx; ask them to wait a while.
+  const send = (reply: FastifyReply, err: CollectorError): FastifyReply => {
+    if (err.code === 'COLLECTOR_ERR_STORAGE_FULL' || err.code === 'COLLECTOR_ERR_STORAGE_ERROR') void reply.header('retry-after', String(STORAGE_RETRY_AFTER_S))
+    return reply.code(err.statusCode).send(errorBody(err))
+  }
 
   // The body stream is handed over as is; the handler reads it with limits.
   app.removeAllContentTypeParsers()

@@ -4,6 +4,7 @@
  * are Buffers; every write is one atomic level batch, fsynced when `sync` is set.
  */
 import { Level } from 'level'
+import { CollectorError } from '../errors.js'
 
 export type WriteOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
 
@@ -32,9 +33,28 @@ export interface RangeOptions {
   limit?: number
 }
 
+/** The last write failed, and why; cleared by the next write that works. */
+export interface WriteFailure { atMs: number; full: boolean; message: string }
+
+/**
+ * A failed write as the collector reports it: a full disk (ENOSPC) is STORAGE_FULL (507),
+ * any other I/O error STORAGE_ERROR (503); both say nothing was stored (the write is one
+ * atomic batch), and agents retry both.
+ */
+function writeError(err: unknown, dir: string): { error: CollectorError; failure: WriteFailure } {
+  const message = err instanceof Error ? err.message : String(err)
+  const full = /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT/i.test(message)
+  const error = full
+    ? new CollectorError('STORAGE_FULL', `the collector's disk is full (${dir}): nothing was stored; retry later`)
+    : new CollectorError('STORAGE_ERROR', `the collector could not write to its store (${message.slice(0, 200)}): nothing was stored; retry later`)
+  return { error, failure: { atMs: Date.now(), full, message } }
+}
+
 export class LevelDb {
   /** Made by open(): level opens itself from its constructor (with a recursive mkdir). */
   private level: Level<Buffer, Buffer> | undefined
+  /** Set when the last write failed (readyz reports it), cleared by the next one that works. */
+  writeFailure: WriteFailure | undefined
 
   constructor(readonly dir: string, private readonly sync: boolean) {}
 
@@ -71,7 +91,22 @@ export class LevelDb {
       if (op.type === 'put') b.put(op.key, op.value)
       else b.del(op.key)
     }
-    await b.write({ sync: this.sync })
+    await this.written(b.write({ sync: this.sync }))
+  }
+
+  /** Tracks the outcome of a write: a failure becomes STORAGE_FULL / STORAGE_ERROR. */
+  private async written(p: Promise<void>): Promise<void> {
+    try {
+      await p
+    } catch (err) {
+      if (err instanceof CollectorError) throw err
+      // Closed or closing: not a storage failure (shutdown), the caller sees level's error.
+      if (this.status !== 'open') throw err
+      const { error, failure } = writeError(err, this.dir)
+      this.writeFailure = failure
+      throw error
+    }
+    this.writeFailure = undefined
   }
 
   /** A batch to fill and write once (LevelBatch). */
@@ -85,7 +120,7 @@ export class LevelDb {
       // against ~1.5 µs with a Buffer and no options (the same bytes are stored).
       putText: (key, value) => { b.put(key, Buffer.from(value, 'utf8')) },
       del: (key) => { b.del(key) },
-      write: () => b.write({ sync }),
+      write: () => this.written(b.write({ sync })),
       close: () => b.close(),
     }
   }

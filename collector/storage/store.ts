@@ -10,7 +10,7 @@ import { AuditStore } from './audit-store.js'
 import { BatchStore } from './batch-store.js'
 import { KeyedLock } from './async-lock.js'
 import { keys, STORE_FORMAT_VERSION } from './keys.js'
-import { LevelDb, type WriteOp } from './level-db.js'
+import { LevelDb, type WriteFailure, type WriteOp } from './level-db.js'
 import { TokenStore } from './token-store.js'
 import { TopologyStore } from './topology-store.js'
 import { FlowReader } from './flow-reader.js'
@@ -56,6 +56,9 @@ export class CollectorStore {
   }
 
   get isOpen(): boolean { return this.db.status === 'open' }
+
+  /** The last write failed (disk full, I/O error) and none has worked since: undefined when writes work. */
+  get writeFailure(): WriteFailure | undefined { return this.db.writeFailure }
 
   /**
    * Opens (creating the data directory when missing). Fails with the level error when the

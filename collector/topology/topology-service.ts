@@ -21,6 +21,7 @@ import type { CollectorStore } from '../storage/index.js'
 import { decodeFlowSegment, type FlowRecord } from '../ingest/flow-decode.js'
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
+import { RateLimitedLog } from '../util/rate-limited-log.js'
 import { gapLoss, observationView } from './flow-view.js'
 import { mergeFlows } from './merge-flows.js'
 import { TopRollups } from './top-rollups.js'
@@ -58,6 +59,7 @@ export class TopologyService {
   generation = 0
   /** Changes whenever the model is cleared (start, rebuild): a build in slices restarts on it. */
   resets = 0
+  private readonly flushErrorLog = new RateLimitedLog(60_000)
   counters = { batches_merged: 0, batches_merged_already: 0, flushes: 0, flush_errors: 0, merge_errors: 0, merge_yields: 0, flush_yields: 0 }
   /** Counters of the /api/v1/topology answer cache (set by the route plugin; exported in /metrics). */
   answerCounters: Readonly<Record<string, number>> = {}
@@ -253,7 +255,8 @@ export class TopologyService {
       await this.doFlush()
     } catch (err) {
       this.counters.flush_errors++
-      this.log.error({ err }, 'topology flush failed')
+      // Retried every flush interval: a full disk would log every second.
+      this.flushErrorLog.hit('flush', (suppressed) => this.log.error({ err, suppressed }, 'topology flush failed (retried every flush interval; logged at most once a minute)'))
     }
   }
 
