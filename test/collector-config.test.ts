@@ -42,6 +42,12 @@ t.test('every problem, with key and file line or env name', async (t) => {
   t.notOk(yamlErr.ok)
   const missing = loadConfig({ file: join(dir, 'absent.yaml'), env: {} })
   t.notOk(missing.ok)
+  // A "billion laughs" document: refused by yaml's alias limit, reported as a problem.
+  let bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+  for (const [k, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) bomb += `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]\n`
+  const laughs = loadConfig({ file: file('bomb.yaml', bomb), env: {} })
+  t.notOk(laughs.ok)
+  if (!laughs.ok) t.match(laughs.problems[0]?.message ?? '', /^Excessive alias count/)
 })
 
 t.test('listen: a port out of range is a configuration problem; a failed listen is one line with the remedy', async (t) => {

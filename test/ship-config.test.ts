@@ -161,3 +161,11 @@ t.test('check-config process', async (t) => {
   t.equal(none?.code, 2)
   t.match(none!.stderr, /which file\?/)
 })
+
+t.test('a YAML alias bomb is a config problem, not a crash or an OOM', async (t) => {
+  let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+  for (const [k, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) text += `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]\n`
+  const { problems } = loadConfig('bomb.yaml', { text, env: {} })
+  t.equal(problems.length, 1)
+  t.match(problems[0]?.message ?? '', /^YAML: Excessive alias count/)
+})

@@ -40,6 +40,9 @@ export interface LoadOptions {
   checkValues?: boolean
 }
 
+/** Aliases a config may expand (yaml's own default, named here: its error is a config problem). */
+const YAML_MAX_ALIAS_COUNT = 100
+
 /** Loads and validates; never throws for a bad config (see problems). Throws when the file cannot be read. */
 export function loadConfig(file: string | undefined, opts: LoadOptions = {}): LoadedConfig {
   const problems: ConfigProblem[] = []
@@ -58,7 +61,15 @@ export function loadConfig(file: string | undefined, opts: LoadOptions = {}): Lo
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
     problems.push({ key: '', where: line ? `${name}:${line}` : name, message: `YAML: ${e.message.split('\n')[0]}` })
   }
-  let raw: unknown = doc.errors.length > 0 ? {} : doc.toJS() as unknown
+  let raw: unknown = {}
+  if (doc.errors.length === 0) {
+    try {
+      raw = doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown
+    } catch (err) {
+      // yaml refuses documents whose aliases expand without bound (a "billion laughs").
+      problems.push({ key: '', where: name, message: `YAML: ${(err as Error).message} (a config has no need of that many aliases)` })
+    }
+  }
   if (raw === null || raw === undefined) raw = {}
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     problems.push({ key: '', where: name, message: 'the config must be a mapping of keys (e.g. `collector:`)' })

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs'
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml'
+
+/** Aliases a config may expand (yaml's own default, named here: its error is a config problem). */
+const YAML_MAX_ALIAS_COUNT = 100
 import { semanticProblems } from './config-semantics.js'
 import { tlsFileProblems } from '../../protocol/tls-files.js'
 import { ConfigSchema, type CollectorConfig } from './config-schema.js'
@@ -72,7 +75,13 @@ export function loadConfig(src: ConfigSources): ConfigResult {
     const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
     for (const e of doc.errors) problems.push({ key: '', source: `${src.file}:${lc.linePos(e.pos[0]).line}`, message: e.message.split('\n')[0]! })
     if (problems.length > 0) return { ok: false, problems }
-    const js = doc.toJS() as unknown
+    let js: unknown
+    try {
+      js = doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown
+    } catch (err) {
+      // yaml refuses documents whose aliases expand without bound (a "billion laughs").
+      return { ok: false, problems: [{ key: '', source: src.file, message: `${(err as Error).message} (a config has no need of that many aliases)` }] }
+    }
     if (js !== null && js !== undefined && (typeof js !== 'object' || Array.isArray(js))) {
       return { ok: false, problems: [{ key: '', source: `${src.file}:1`, message: 'the configuration must be a mapping of keys to values' }] }
     }
