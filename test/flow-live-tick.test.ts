@@ -3,7 +3,7 @@ import t from 'tap'
 import { parseCaptureBuffer } from '../agent/capture/capture-file.js'
 import { packetTime } from '../agent/capture/raw-packet.js'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
-import { FlowPipeline, TICK_SLACK_S } from '../agent/pipeline/flow-pipeline.js'
+import { CLOCK_STEP_BACK_S, FlowPipeline, TICK_SLACK_S } from '../agent/pipeline/flow-pipeline.js'
 import { Trace } from './helpers/flow-fixtures.js'
 import { buildPcap } from './helpers/pcap-writer.js'
 
@@ -52,4 +52,32 @@ t.test('on a quiet link the tick still expires idle connections, TICK_SLACK_S be
   p.tick(T0 + 61 + TICK_SLACK_S)
   t.equal(recs.length, 1, 'expired by the tick')
   t.equal(recs[0]!.connState, 'SF')
+})
+
+t.test('a clock stepped back: connections so far end as they are, later ones get their own times', async (t) => {
+  // Session 1 at T0, then the clock is stepped back an hour, then session 2 lasting ~10 s.
+  const tr = session(new Trace(40003)).wait(-3600)
+  session(tr)
+  const frames = tr.frames
+  // Stretch session 2 to ~10 s (its last three packets 10 s later).
+  for (const f of frames.slice(13)) f.tsSec += 10
+  const recs: ConnRecord[] = []
+  const weirds: string[] = []
+  const p = new FlowPipeline({ app: false, ignoreChecksums: true }, { onConn: (r) => recs.push(r), onWeird: (w) => weirds.push(w.name) })
+  parseCaptureBuffer(buildPcap(frames), p.handle)
+  p.flushAll()
+  t.equal(recs.length, 2)
+  const [first, second] = recs
+  t.ok(Math.abs(first!.ts - T0) < 1e-6 && (first!.duration ?? 0) > 0.005, 'the first session keeps its time and duration')
+  t.ok(Math.abs(second!.ts - (T0 - 3600 + 0.008)) < 0.01, `the second starts on the new time base (${(second!.ts - T0).toFixed(3)} s from T0)`)
+  t.ok((second!.duration ?? 0) > 9.9, `and has its own duration, not 0 (got ${String(second!.duration)})`)
+  t.equal(p.pipelineCounters().clock_steps_back, 1, 'counted')
+  t.same(weirds, ['capture_clock_stepped_back'], 'and a weird row')
+  // Small disorder (under CLOCK_STEP_BACK_S) is still clamped, not a step.
+  const q = new FlowPipeline({ app: false, ignoreChecksums: true }, { onConn: () => undefined })
+  const small = session(new Trace(40004)).wait(-(CLOCK_STEP_BACK_S - 1))
+  session(small)
+  parseCaptureBuffer(buildPcap(small.frames), q.handle)
+  t.equal(q.pipelineCounters().clock_steps_back ?? 0, 0)
+  t.ok((q.pipelineCounters().packets_out_of_order_time ?? 0) > 0, 'clamped instead')
 })

@@ -26,6 +26,13 @@ import type { AppAnalyzerFactory, AppConnInfo, HostObservation } from '../app/ap
 import { ArpTracker } from '../app/arp/arp.js'
 import type { Logger } from '../util/logger.js'
 
+/**
+ * A packet this much older than the latest one (seconds) means the clock was stepped back:
+ * the table is flushed and time restarts there (handle()). Smaller disorder (several
+ * interfaces, merged captures) is clamped to keep time monotonic.
+ */
+export const CLOCK_STEP_BACK_S = 60
+
 /** How far behind wall-clock time tick() keeps the timers (seconds; see tick()). */
 export const TICK_SLACK_S = 2
 
@@ -64,7 +71,7 @@ export interface FlowPipelineDeps {
 }
 
 export type PipelineCounter = 'packets_received' | 'packets_decoded' | 'packets_dropped' | 'packets_arp' |
-  'packets_fragment' | 'datagrams_reassembled' | 'packets_tunnelled' | 'packets_out_of_order_time'
+  'packets_fragment' | 'datagrams_reassembled' | 'packets_tunnelled' | 'packets_out_of_order_time' | 'clock_steps_back'
 
 export class FlowPipelineBase {
   readonly config: FlowPipelineConfig
@@ -129,9 +136,21 @@ export class FlowPipelineBase {
     this.packetsReceived++
     let t = packetTime(pkt)
     if (t < this.lastTime) {
-      // Out-of-order capture time: keep time monotonic for timers, as Zeek's network_time.
-      this.counters.inc('packets_out_of_order_time')
-      t = this.lastTime
+      if (this.lastTime - t > CLOCK_STEP_BACK_S) {
+        // The clock was stepped back (a VM restored from a snapshot, a manual date fix, NTP
+        // stepping a badly wrong clock). Clamping would freeze time until the clock caught up
+        // again: every flow stamped with one instant, durations 0, no timeouts (the table
+        // fills up) for as long as the step. So end every tracked connection as it is (as at
+        // the end of a capture) and continue on the new time base; counted and a weird row.
+        this.counters.inc('clock_steps_back')
+        this.anomalies.inc('capture_clock_stepped_back')
+        this.table.flushAll()
+        this.lastFragExpire = t
+      } else {
+        // Out-of-order capture time: keep time monotonic for timers, as Zeek's network_time.
+        this.counters.inc('packets_out_of_order_time')
+        t = this.lastTime
+      }
     }
     this.lastTime = t
     this.table.advance(t)

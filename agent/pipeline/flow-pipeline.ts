@@ -6,7 +6,7 @@
 import { APP_ANALYZERS } from '../app/registry.js'
 import { FlowPipelineBase, type FlowPipelineConfig, type FlowPipelineDeps } from './flow-pipeline-base.js'
 
-export { DEFAULT_FLOW_PIPELINE_CONFIG, FlowPipelineBase, TICK_SLACK_S } from './flow-pipeline-base.js'
+export { CLOCK_STEP_BACK_S, DEFAULT_FLOW_PIPELINE_CONFIG, FlowPipelineBase, TICK_SLACK_S } from './flow-pipeline-base.js'
 export type { FlowPipelineConfig, FlowPipelineDeps, PipelineCounter } from './flow-pipeline-base.js'
 
 export class FlowPipeline extends FlowPipelineBase {
