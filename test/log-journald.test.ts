@@ -1,8 +1,9 @@
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pino } from 'pino'
 import { JournaldSource, journalEntryToEvent } from '../agent/logs/tail/journald-source.js'
 
 /** journald: entry mapping always; a live follow only where journalctl and a journal exist. */
@@ -44,4 +45,37 @@ t.test('live journald follow with a persisted cursor', { skip: skip ? `skipped: 
   await src.ack(d!.upTo)
   await src.stop()
   t.match(readFileSync(join(state, 'j.journal-cursor'), 'utf8'), /\S/, 'cursor persisted on ack')
+})
+
+t.test('journalctl exiting under the source is started again after the last entry read: nothing lost, nothing twice', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-jd-fake-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // A journalctl that prints the 3 entries after --after-cursor (or from the start) and then
+  // dies, the way a killed journalctl or a vacuumed journal file ends the follow.
+  const fake = join(dir, 'journalctl')
+  writeFileSync(fake, `#!/usr/bin/env node
+const after = process.argv.find((a) => a.startsWith('--after-cursor='))
+const from = after ? Number(after.slice('--after-cursor=c:'.length)) + 1 : 1
+for (let i = from; i < from + 3; i++) console.log(JSON.stringify({ __CURSOR: 'c:' + i, MESSAGE: 'entry ' + i, SYSLOG_IDENTIFIER: 'app', __REALTIME_TIMESTAMP: String(1700000000000000 + i) }))
+console.error('Journal file was removed under us')
+process.exit(1)
+`)
+  chmodSync(fake, 0o755)
+  const warnings: Array<{ msg: string; stderr?: string }> = []
+  const log = pino({ level: 'warn' }, { write: (l: string) => { warnings.push(JSON.parse(l) as { msg: string; stderr?: string }) } })
+  const src = new JournaldSource({ name: 'j', stateDir: dir, matches: [], queueCapacity: 100, journalctlPath: fake, extraArgs: [] }, { log })
+  await src.start()
+  const got: string[] = []
+  const deadline = Date.now() + 15_000
+  while (got.length < 6 && Date.now() < deadline) {
+    const d = await src.read(10, 200)
+    if (!d) continue
+    got.push(...d.events.map((e) => e.message))
+    await src.ack(d.upTo)
+  }
+  await src.stop()
+  t.same(got, ['entry 1', 'entry 2', 'entry 3', 'entry 4', 'entry 5', 'entry 6'], 'the second journalctl continued after entry 3')
+  t.ok(src.counters.get('journald_restarts_total') >= 1, 'the restart is counted')
+  t.match(warnings[0], { msg: 'journalctl exited; starting it again after the last entry read', stderr: 'Journal file was removed under us' })
+  t.equal(readFileSync(join(dir, 'j.journal-cursor'), 'utf8').trim(), 'c:6', 'the cursor follows the acks')
 })

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -14,7 +15,11 @@ import { DeliveryQueue, type Delivery } from './delivery-queue.js'
  * journald through `journalctl -o json --follow`, resuming after the persisted cursor.
  * Same hand-off as FileSource: `read()` a batch, `ack(upTo)` once durable; the cursor
  * file (`<name>.journal-cursor`, atomic) only moves on ack. When the queue is full the
- * journalctl pipe is paused (backpressure; journald keeps the entries).
+ * journalctl pipe is paused (backpressure; journald keeps the entries). If journalctl exits
+ * while the source runs (killed, journal files vacuumed under it, a bad match), it is started
+ * again after the last entry already queued (no duplicates, nothing skipped), after 1 s and
+ * doubling up to 30 s while it keeps exiting without an entry; each restart is counted
+ * (journald_restarts_total) and logged with journalctl's last stderr line.
  */
 export interface JournaldSourceConfig {
   name: string
@@ -29,6 +34,11 @@ export interface JournaldSourceConfig {
 
 export type JournaldCounter = 'journald_entries_total' | 'journald_bad_entries_total' | 'journald_acked_total' | 'journald_restarts_total' | 'journald_errors_total'
 
+/** Where journald keeps its files (volatile, persistent). */
+const JOURNAL_DIRS = ['/run/log/journal', '/var/log/journal']
+const RESTART_MIN_MS = 1000
+const RESTART_MAX_MS = 30_000
+
 export class JournaldSource {
   readonly counters = new Counters<JournaldCounter>()
   private readonly cfg: JournaldSourceConfig
@@ -38,6 +48,10 @@ export class JournaldSource {
   private running = false
   private ackChain: Promise<void> = Promise.resolve()
   private exited: Promise<void> = Promise.resolve()
+  /** Cursor of the latest entry queued (a restart continues after it). */
+  private lastCursor: string | undefined
+  private restartDelayMs = RESTART_MIN_MS
+  private restartTimer: NodeJS.Timeout | undefined
 
   constructor(cfg: JournaldSourceConfig, deps: { log?: Logger } = {}) {
     this.cfg = cfg
@@ -52,24 +66,37 @@ export class JournaldSource {
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    let cursor: string | undefined
-    try { cursor = (await readFile(this.cursorFile, 'utf8')).trim() || undefined } catch { cursor = undefined }
+    try { this.lastCursor = (await readFile(this.cursorFile, 'utf8')).trim() || undefined } catch { this.lastCursor = undefined }
+    // journalctl follows an empty journal without a word: say once why nothing may come.
+    const ownJournal = this.cfg.extraArgs.some((a) => a.startsWith('--directory') || a.startsWith('--file') || a === '-D')
+    if (!ownJournal && !JOURNAL_DIRS.some((d) => existsSync(d))) {
+      this.log?.warn({ looked: JOURNAL_DIRS }, 'no journal directory found: is systemd-journald running here? following anyway')
+    }
+    this.spawnJournalctl()
+  }
+
+  private spawnJournalctl(): void {
+    this.restartTimer = undefined
+    if (!this.running) return
     const args = ['-o', 'json', '--follow', '--no-pager', ...this.cfg.extraArgs]
-    args.push(cursor ? `--after-cursor=${cursor}` : '--no-tail')
+    args.push(this.lastCursor ? `--after-cursor=${this.lastCursor}` : '--no-tail')
     args.push(...this.cfg.matches)
     const child = spawn(this.cfg.journalctlPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()))
+    let stderrTail = ''
+    this.exited = new Promise((resolve) => child.once('close', (code, signal) => { resolve(); this.onExit(child, code, signal, stderrTail) }))
     child.once('error', (err) => {
       this.counters.inc('journald_errors_total')
       this.log?.warn({ err: err.message }, 'journalctl failed to start')
     })
-    child.stderr?.resume()
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderrTail = (stderrTail + d).slice(-2000) })
     const rl = createInterface({ input: child.stdout! })
     rl.on('line', (line) => {
       const ev = journalEntryToEvent(line)
       if (!ev) { this.counters.inc('journald_bad_entries_total'); return }
       this.counters.inc('journald_entries_total')
+      this.lastCursor = ev.cursor
+      this.restartDelayMs = RESTART_MIN_MS
       this.queue.push(ev.event, 'journal', ev.cursor)
       if (!this.queue.hasRoom()) {
         child.stdout!.pause()
@@ -78,9 +105,21 @@ export class JournaldSource {
     })
   }
 
+  /** journalctl ended: expected at stop(); otherwise start it again after the last queued entry. */
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): void {
+    if (!this.running || child !== this.child) return
+    this.counters.inc('journald_restarts_total')
+    const lastLine = stderrTail.trim().split('\n').pop() ?? ''
+    this.log?.warn({ code, signal, stderr: lastLine.slice(0, 500), retryMs: this.restartDelayMs }, 'journalctl exited; starting it again after the last entry read')
+    this.restartTimer = setTimeout(() => this.spawnJournalctl(), this.restartDelayMs)
+    this.restartDelayMs = Math.min(RESTART_MAX_MS, this.restartDelayMs * 2)
+  }
+
   async stop(): Promise<void> {
     if (!this.running) return
     this.running = false
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
+    this.restartTimer = undefined
     this.child?.kill('SIGTERM')
     await this.exited
     this.queue.close()
