@@ -21,6 +21,8 @@ export interface ReplayShipOptions {
   certFile?: string
   keyFile?: string
   version: string
+  /** Give up waiting for acknowledgements after this many seconds (undefined: wait as long as it takes). */
+  waitTimeoutS?: number
   /** Overrides for tests and tuning (batch size, spool limit…). */
   ship?: Partial<Omit<ShipStackConfig, 'collectorUrl' | 'stateDir' | 'version' | 'batcher'>> & { batcher?: Partial<ShipStackConfig['batcher']> }
 }
@@ -38,6 +40,8 @@ export interface ReplayShipResult {
   flowsDropped: number
   duplicates: number
   seconds: number
+  /** --wait-timeout passed with batches still unacknowledged (they stay in the spool). */
+  timedOut?: { afterS: number; batchesLeft: number; stateDir: string }
 }
 
 export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: ConnRecord) => void, onObservation: (obs: HostObservation) => void) => Promise<unknown>): Promise<ReplayShipResult> {
@@ -60,12 +64,21 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
   const carried = stack.spool.carriedOver
   let produced = 0
   let observations = 0
+  let timedOut: ReplayShipResult['timedOut']
   try {
     await produce((r) => { produced++; stack.batcher.addConn(r) }, (obs) => { observations++; stack.batcher.addObservation(obs) })
-    await stack.drain()
+    if (o.waitTimeoutS === undefined) await stack.drain()
+    else {
+      let timer: NodeJS.Timeout | undefined
+      const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), o.waitTimeoutS! * 1000) })
+      const done = await Promise.race([stack.drain().then(() => 'drained' as const), expired])
+      clearTimeout(timer)
+      if (done === 'expired') timedOut = { afterS: o.waitTimeoutS, batchesLeft: 0, stateDir: o.stateDir }
+    }
   } finally {
     await stack.stop()
   }
+  if (timedOut) timedOut.batchesLeft = stack.spool.batches
   const c = stack.snapshot()
   return {
     agentId: identity.agent_id,
@@ -79,6 +92,7 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
     flowsDropped: (c.spool_flows_dropped_total ?? 0) + (c.batcher_flows_dropped_total ?? 0),
     duplicates: c.shipper_batches_duplicate_total ?? 0,
     seconds: (Date.now() - started) / 1000,
+    ...(timedOut ? { timedOut } : {}),
   }
 }
 
@@ -91,6 +105,10 @@ export function checkReplayShipped(r: ReplayShipResult): string {
     ` in ${r.batchesAcked} batches (${r.duplicates} already stored)` +
     `${r.flowsDropped ? `, ${r.flowsDropped} dropped (reported as gaps)` : ''}${r.batchesParked ? `, ${r.batchesParked} batches refused` : ''}` +
     ` in ${r.seconds.toFixed(2)} s${earlier}`
+  if (r.timedOut) {
+    const to = r.timedOut
+    throw new AgentError(AgentErrorCode.SHIP_FAILED, `${line}: the collector did not acknowledge everything within --wait-timeout ${to.afterS} s; ${to.batchesLeft} batches stay in the spool (${to.stateDir}) and the next replay or run with that state directory sends them`)
+  }
   if (r.flowsAcked !== r.flowsProduced + co.flows || r.batchesParked > 0) {
     throw new AgentError(AgentErrorCode.SHIP_FAILED, `${line}: not everything was acknowledged`)
   }

@@ -45,6 +45,7 @@ export interface ReplayOptions {
   caFile?: string
   certFile?: string
   keyFile?: string
+  waitTimeout?: string
 }
 
 export interface ReplaySummary {
@@ -216,6 +217,7 @@ export function registerReplay(program: Command): void {
     .option('--ca-file <pem>', 'CA the collector certificate must chain to')
     .option('--cert-file <pem>', 'client certificate (mutual TLS)')
     .option('--key-file <pem>', 'client key (mutual TLS)')
+    .option('--wait-timeout <seconds>', 'when shipping: give up waiting for acknowledgements after this long (exit 1; what is not acknowledged stays in the spool for the next run). Default: wait as long as it takes')
     .addHelpText('after', `
 Examples:
   $ telltale-agent replay trace.pcap --log-dir out/          # out/conn.log, weird.log, dns.log, http.log, …, hosts.ndjson
@@ -225,7 +227,7 @@ Examples:
       // Flags that only shape output files or shipping would otherwise be ignored without a word.
       const fileOnly = [opts.json && '--json', opts.vlanColumns && '--vlan-columns', opts.communityId && '--community-id'].filter(Boolean)
       if (fileOnly.length > 0 && !opts.logDir) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `${fileOnly.join(', ')} shape${fileOnly.length === 1 ? 's' : ''} the logs written to --log-dir: give --log-dir DIR`)
-      const shipOnly = [opts.enrollToken !== undefined && '--enroll-token', opts.caFile !== undefined && '--ca-file', opts.certFile !== undefined && '--cert-file', opts.keyFile !== undefined && '--key-file'].filter(Boolean)
+      const shipOnly = [opts.waitTimeout !== undefined && '--wait-timeout', opts.enrollToken !== undefined && '--enroll-token', opts.caFile !== undefined && '--ca-file', opts.certFile !== undefined && '--cert-file', opts.keyFile !== undefined && '--key-file'].filter(Boolean)
       if (shipOnly.length > 0 && opts.collector === undefined) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `${shipOnly.join(', ')} only matter${shipOnly.length === 1 ? 's' : ''} when shipping: give --collector URL`)
       if (opts.collector !== undefined) {
         const { parseCollectorUrl } = await import('../../ship/collector-url.js')
@@ -236,6 +238,7 @@ Examples:
           collector: opts.collector, stateDir: opts.stateDir ?? './data/agent', version: agentVersion(),
           ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}),
           ...(opts.certFile ? { certFile: opts.certFile } : {}), ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
+          ...(opts.waitTimeout !== undefined ? { waitTimeoutS: positiveInt(opts.waitTimeout, '--wait-timeout') } : {}),
         }, (onConn, onObservation) => replayFiles(files, { ...opts, quiet: true }, { onConn, onObservation }))
         process.stdout.write(`${checkReplayShipped(r)}\n`)
         return
