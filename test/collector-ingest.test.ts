@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createGzip } from 'node:zlib'
 import { AgentStats, Batch, decodeAck, encodeBatch, GapKind, GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
-import { ADMIN, batch, enrollAgent, gz, post, startCollector } from './collector-fixtures.js'
+import { ADMIN, batch, enrollAgent, flow, gz, post, startCollector } from './collector-fixtures.js'
 
 const GZ = { 'content-encoding': 'gzip' }
 
@@ -119,6 +119,9 @@ t.test('refusals: precise status and code, counted per reason', async (t) => {
     ['too many flows', () => post(c, a.secret, gz(batch(a.agentId, 3, 1001)), GZ), 413, 'TOO_MANY_FLOWS'],
     ['huge repeated field', () => post(c, a.secret, gz({ ...batch(a.agentId, 4, 0), events: Array.from({ length: 6000 }, () => ({})) }), GZ), 413, 'TOO_MANY_FLOWS'],
     ['body over the limit', () => post(c, a.secret, Buffer.alloc(300 * 1024, 1)), 413, 'BODY_TOO_LARGE'],
+    // Stored, they would lie outside every query's window (0..2^53-1 µs).
+    ['a negative flow time', () => post(c, a.secret, encodeBatch({ ...batch(a.agentId, 5, 0), flows: [{ ...flow(1), tsUs: -5 }] })), 400, 'MALFORMED_BATCH'],
+    ['a flow time past 2^53 µs', () => post(c, a.secret, encodeBatch({ ...batch(a.agentId, 6, 0), flows: [{ ...flow(1), tsUs: 2 ** 62 }] })), 400, 'MALFORMED_BATCH'],
   ]
   for (const [name, send, status, code] of cases) {
     const r = await send()
@@ -128,9 +131,10 @@ t.test('refusals: precise status and code, counted per reason', async (t) => {
     t.equal(body.statusCode, status)
     t.ok(body.message.length > 10, `${name}: message "${body.message}"`)
     if (code === 'PROTOCOL_VERSION') t.match(body.message, /version 2.*version 1/, 'names both versions')
+    if (name.includes('flow time')) t.match(body.message, /flow 0: ts_us (-5|4611686018427387904) is outside 0\.\.9007199254740991 µs/, 'names the flow and its time')
   }
   t.equal(c.ingest.counters.get('ingest_rejected_total'), cases.length)
-  t.equal(c.ingest.counters.get('ingest_rejected_malformed_batch_total'), 2)
+  t.equal(c.ingest.counters.get('ingest_rejected_malformed_batch_total'), 4)
   t.equal(c.ingest.counters.get('ingest_rejected_unsupported_media_type_total'), 2)
   t.equal(c.ingest.counters.get('ingest_batches_total'), 0, 'nothing stored')
   t.equal((await post(c, a.secret, good)).statusCode, 200, 'still serving')

@@ -27,7 +27,7 @@ const FLOW_WIRE: readonly (number | undefined)[] = (() => {
 /** What the indexes need from one flow. Addresses are [start, end) offsets into the body. */
 export interface ScannedFlows {
   count: number
-  /** Per flow: ts_us (0 when unset; negative times clamp to 0). */
+  /** Per flow: ts_us (0 when unset; a flow outside 0..2^53-1 µs fails the scan). */
   ts: Float64Array
   origStart: Int32Array
   origLen: Uint8Array
@@ -113,6 +113,15 @@ function newFlows(capacity: number): ScannedFlows {
   }
 }
 
+/** The int64 varint that ends at b[last], as decimal text (for the error message only). */
+function tsText(b: Uint8Array, last: number): string {
+  let first = last
+  while (first > 0 && (b[first - 1]! & 0x80) !== 0) first--
+  let v = 0n
+  for (let p = last; p >= first; p--) v = (v << 7n) | BigInt(b[p]! & 0x7f)
+  return BigInt.asIntN(64, v).toString()
+}
+
 /** Walks one Flow message in b[start, end); fills slot `i`. Returns an error text or null. */
 function scanFlow(b: Uint8Array, start: number, end: number, out: ScannedFlows, i: number): string | null {
   out.ts[i] = 0; out.origLen[i] = 0; out.respLen[i] = 0; out.respPort[i] = 0; out.transport[i] = 0; out.serviceLen[i] = 0
@@ -129,7 +138,12 @@ function scanFlow(b: Uint8Array, start: number, end: number, out: ScannedFlows, 
     if (wt === 0) {
       if (!readVarint(b, pos, end)) return `truncated varint in field ${field}`
       pos = vpos
-      if (field === 1) out.ts[i] = vval > 2 ** 62 ? 0 : vval // a negative int64 reads as ~2^64
+      if (field === 1) {
+        // A negative int64 reads as ~2^64. Times past 2^53 µs (year 2255) or before 1970 would
+        // be stored where no query reaches them (the API's window is 0..2^53-1): refused.
+        if (vval > Number.MAX_SAFE_INTEGER) return `ts_us ${tsText(b, pos - 1)} is outside 0..${Number.MAX_SAFE_INTEGER} µs (1970 to 2255)`
+        out.ts[i] = vval
+      }
       else if (field === 5) { if (vval > 0xffff) return `resp_p ${vval} is not a port`; out.respPort[i] = vval }
       else if (field === 6) out.transport[i] = vval > 255 ? 0 : vval
       continue
