@@ -4,7 +4,7 @@ import t from 'tap'
 import { encodeBatch, type FlowProperties } from '../protocol/index.js'
 import { ROUTE_ROLES } from '../collector/api/roles.js'
 import { TOKEN_ROLES } from '../collector/storage/index.js'
-import { ADMIN, batch, enrollAgent, post, startCollector, type TestCollector } from './collector-fixtures.js'
+import { ADMIN, batch, enrollAgent, gz, post, startCollector, type TestCollector } from './collector-fixtures.js'
 
 const H = { authorization: `Bearer ${ADMIN}` }
 const T0 = 1_700_000_000_000_000
@@ -206,4 +206,24 @@ t.test('rate limit per token answers 429 with a stable code', async (t) => {
   const r = await get(c, '/api/v1/stats')
   t.equal(r.json().code, 'COLLECTOR_ERR_RATE_LIMITED')
   t.equal((await get(c, '/healthz', {})).statusCode, 200, 'probes are not limited')
+})
+
+t.test('events whose time is before 1970 or past 2255 are still listed, with their own timestamp_ms', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c)
+  // Go's zero time ("0001-01-01T00:00:00Z") is common in JSON logs; 2^60 ms is junk.
+  const times: Array<[number, string]> = [[Date.parse('0001-01-01T00:00:00Z'), 'go zero time'], [2 ** 60, 'far future'], [Date.now(), 'now']]
+  let seq = 0
+  for (const [ms, message] of times) {
+    const r = await post(c, a.secret, gz({ ...batch(a.agentId, ++seq, 0), events: [{ timestampMs: ms, message, eventDataset: 'json' }] }), { 'content-encoding': 'gzip' })
+    t.equal(r.statusCode, 200)
+  }
+  const list = (await c.app.inject({ method: 'GET', url: '/api/v1/events?limit=10', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { events: Array<{ message: string; timestamp_ms: number; '@timestamp'?: string }> }
+  t.same(list.events.map((e) => e.message).sort(), ['far future', 'go zero time', 'now'], 'all three listed')
+  const zero = list.events.find((e) => e.message === 'go zero time')
+  t.equal(zero?.['@timestamp'], '0001-01-01T00:00:00.000Z', 'with the time they carry')
+  t.equal(list.events.find((e) => e.message === 'far future')?.timestamp_ms, 2 ** 60, 'a time with no ISO form keeps timestamp_ms only')
+  const recent = (await c.app.inject({ method: 'GET', url: '/api/v1/events?from=-1h&limit=10', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { events: Array<{ message: string }> }
+  t.same(recent.events.map((e) => e.message).sort(), ['far future', 'now'], 'an open-ended window from an hour ago reaches the far future one too')
 })

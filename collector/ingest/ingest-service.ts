@@ -14,6 +14,7 @@ import { Counters } from '../util/counters.js'
 import { joinEntries, scanBatch } from './batch-scan.js'
 import { decodeFlowSegment, type FlowRecord } from './flow-decode.js'
 import { buildFlowIndex } from './flow-index.js'
+import { eventQueryTimeUs } from '../query/event-query.js'
 
 
 export interface IngestLimits {
@@ -127,8 +128,8 @@ export class IngestService {
     if (agent === undefined) throw new CollectorError('UNKNOWN_AGENT')
     if (agent.revokedAt !== undefined) throw new CollectorError('REVOKED_AGENT')
 
-    let eventMin = Number.MAX_SAFE_INTEGER
-    for (const e of rest.events) { const t = (e.timestampMs ?? 0) * 1000; if (t < eventMin) eventMin = t }
+    let eventMin = Infinity
+    for (const e of rest.events) { const t = eventQueryTimeUs(e.timestampMs); if (t < eventMin) eventMin = t }
     let obsMin = Number.MAX_SAFE_INTEGER
     for (const o of rest.hostObservations) { const t = o.tsUs ?? 0; if (t < obsMin) obsMin = t }
     const gapRecords = { ...agent.gapRecords }
@@ -163,7 +164,7 @@ export class IngestService {
       agentId, epoch, seq,
       sentAtUs: rest.sentAtUs, receivedAtUs: nowMs * 1000,
       flowSegment, flowChunks, flowCount, flowIndex: buildFlowIndex(body, scan.flows),
-      eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, eventMin),
+      eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Infinity ? 0 : eventMin,
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, obsMin),
       gapSegment: joinEntries(body, scan.gapEntries), gapCount: rest.gaps.length,

@@ -26,12 +26,24 @@ export function eventJson(id: string, agentId: string, e: LogEvent): Record<stri
   const o: Record<string, unknown> = { id, agent_id: agentId }
   const plain = (Batch.toObject(Batch.create({ events: [e] }), { longs: Number, defaults: false }) as { events: Record<string, unknown>[] }).events[0] ?? {}
   for (const [k, v] of Object.entries(plain)) o[snake(k)] = v
-  if (typeof e.timestampMs === 'number') o['@timestamp'] = new Date(e.timestampMs).toISOString()
+  // Dates past ±8.64e15 ms have no ISO form: such an event keeps only timestamp_ms.
+  if (typeof e.timestampMs === 'number' && Math.abs(e.timestampMs) <= 8.64e15) o['@timestamp'] = new Date(e.timestampMs).toISOString()
   return o
 }
 
+/**
+ * An event's place in time for queries, in 0..2^53-1 µs: a time before 1970 (Go's zero time
+ * "0001-01-01" is common in JSON logs) counts as 1970, one past 2255 as the end of time, so
+ * such events are still listed (with their own timestamp_ms) instead of lying outside every
+ * window. Ingest files their segments the same way.
+ */
+export function eventQueryTimeUs(timestampMs: number | null | undefined): number {
+  const us = (timestampMs ?? 0) * 1000
+  return us < 0 ? 0 : us > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : us
+}
+
 function matches(e: LogEvent, f: EventFilter): boolean {
-  const ts = (e.timestampMs ?? 0) * 1000
+  const ts = eventQueryTimeUs(e.timestampMs)
   if (ts < f.fromUs || ts > f.toUs) return false
   if (f.dataset !== undefined && e.eventDataset !== f.dataset) return false
   if (f.category !== undefined && !e.eventCategory.includes(f.category)) return false
