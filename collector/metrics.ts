@@ -22,6 +22,15 @@ export class CollectorMetrics {
     const store = ctx.store
     new Gauge({ name: 'telltale_store_bytes', help: 'approximate store size on disk', registers: [this.registry], async collect() { this.set(await store.flows.approximateBytes()) } })
     new Gauge({
+      name: 'telltale_store_write_failing', help: '1 while the last store write failed (disk full or I/O error; /readyz is 503 then), 0 when writes work',
+      labelNames: ['reason'], registers: [this.registry],
+      collect() {
+        const f = store.writeFailure
+        this.set({ reason: 'disk_full' }, f?.full === true ? 1 : 0)
+        this.set({ reason: 'io_error' }, f !== undefined && !f.full ? 1 : 0)
+      },
+    })
+    new Gauge({
       name: 'telltale_agent_lag_seconds', help: 'seconds since the agent\'s last batch', labelNames: ['agent'], registers: [this.registry],
       async collect() {
         this.reset()

@@ -42,12 +42,15 @@ t.test('disk full: 507 + Retry-After, /readyz not ready, and after space is back
   const nr = await ready()
   t.equal(nr.statusCode, 503, 'not ready while the disk is full')
   t.match(nr.body, /disk is full/)
+  const metrics = async (): Promise<string> => (await c.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${ADMIN}` } })).body
+  t.match(await metrics(), /telltale_store_write_failing\{reason="disk_full"\} 1/, 'the metric an alert can watch')
   // Space is back (the tmpfs grows); the refused batch is sent again, then one more.
   execFileSync('mount', ['-o', 'remount,size=64m', mnt])
   const again = await post(c, a.secret, gz(batch(a.agentId, seq, 2000)), { 'content-encoding': 'gzip' })
   t.equal(again.statusCode, 200, 'the refused batch is stored when sent again')
   t.equal((await post(c, a.secret, gz(batch(a.agentId, ++seq, 2000)), { 'content-encoding': 'gzip' })).statusCode, 200)
   t.equal((await ready()).statusCode, 200, 'ready again once a write worked')
+  t.match(await metrics(), /telltale_store_write_failing\{reason="disk_full"\} 0/)
   const agent = (await c.app.inject({ method: 'GET', url: `/api/v1/agents/${a.agentId}`, headers: { authorization: `Bearer ${ADMIN}` } })).json() as { flows: number; batches: number }
   t.equal(agent.batches, seq, 'every batch stored exactly once')
   t.equal(agent.flows, seq * 2000, 'and every flow')
