@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { deflateRawSync } from 'node:zlib'
 import { Batch, encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import { CollectorStore, StoreFormatError, keys } from '../collector/storage/index.js'
 import { decodeFlowChunk, encodeFlowChunks, encodeFlowChunksAsync, entryOffsets, FLOW_CHUNK } from '../collector/storage/flow-chunks.js'
@@ -44,7 +45,18 @@ t.test('flow chunks round-trip the segment byte for byte', (t) => {
   t.end()
 })
 
-t.test('chunks compressed on the thread pool (ingest) are the same bytes as the synchronous ones', async (t) => {
+t.test('chunks written at another DEFLATE level (level 6 before 2026-12-07) still read back', (t) => {
+  const seg = segmentOf(Array.from({ length: FLOW_CHUNK + 7 }, (_, i) => flow(i)))
+  const offs = entryOffsets(seg)
+  const runs = [seg.subarray(0, offs[FLOW_CHUNK]), seg.subarray(offs[FLOW_CHUNK])]
+  for (const level of [1, 6, 9]) {
+    const old = runs.map((r) => Buffer.concat([Buffer.from([1]), deflateRawSync(r, { level })]))
+    t.same(Buffer.concat(old.map((c) => decodeFlowChunk(c)!)), seg, `level ${level}`)
+  }
+  t.end()
+})
+
+t.test('chunks compressed in slices (ingest) are the same bytes as the synchronous ones', async (t) => {
   for (const n of [1, FLOW_CHUNK, FLOW_CHUNK + 1, 5000]) {
     const seg = segmentOf(Array.from({ length: n }, (_, i) => flow(i)))
     t.same(await encodeFlowChunksAsync(seg), encodeFlowChunks(seg), `${n} flows`)
