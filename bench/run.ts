@@ -33,6 +33,7 @@ const BENCHES: Record<string, BenchEntry> = {
   ship: { module: './ship-bench.js', exportName: 'benchShip', what: 'batch bytes per flow (raw, gzipped), agent encode rate' },
   ingest: { module: './ingest-bench.js', exportName: 'benchIngest', what: 'collector ingest of protobuf batches' },
   api: { module: './api-bench.js', exportName: 'benchApi', what: 'collector query API: 1M flows / 10k hosts, disk per flow, p50/p99 at 100 req/s', invoke: async (fn) => (await import('./api-bench.js')).formatApiBench(await fn() as never) },
+  chunks: { module: './chunk-bench.js', exportName: 'benchChunks', what: 'collector flow chunks: DEFLATE CPU and bytes per flow by zlib level' },
   merge: { module: './merge-bench.js', exportName: 'benchMerge', what: 'collector topology merge alone: flows per CPU second (new flows, cross-agent duplicates)' },
   detection: { module: './detection-bench.js', exportName: 'benchDetection', what: 'detection: flows/s through all detectors, ingest → alert latency, 1M-indicator intel memory, precision/recall per type' },
 }

@@ -8,14 +8,16 @@ import fc from 'fast-check'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { deflateRawSync } from 'node:zlib'
 import { Batch, encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import { CollectorStore, StoreFormatError, keys } from '../collector/storage/index.js'
 import { decodeFlowChunk, encodeFlowChunks, encodeFlowChunksAsync, entryOffsets, FLOW_CHUNK } from '../collector/storage/flow-chunks.js'
 import { LevelDb } from '../collector/storage/level-db.js'
 import { scanBatch, joinEntries } from '../collector/ingest/batch-scan.js'
 import { decodeEdge, encodeEdge } from '../collector/topology/edge-codec.js'
+import { decodeHost, encodeHost } from '../collector/topology/host-codec.js'
 import { busiest } from '../collector/topology/topology-view.js'
-import type { EdgeRecord } from '../collector/topology/types.js'
+import type { EdgeRecord, HostRecord } from '../collector/topology/types.js'
 import { topFlows, topFlowsScan, type TopGroup, type TopMetric } from '../collector/query/top.js'
 import { SegmentCache } from '../collector/query/segment-cache.js'
 import { ADMIN, batch, enrollAgent, flow, post, startCollector } from './collector-fixtures.js'
@@ -44,7 +46,18 @@ t.test('flow chunks round-trip the segment byte for byte', (t) => {
   t.end()
 })
 
-t.test('chunks compressed on the thread pool (ingest) are the same bytes as the synchronous ones', async (t) => {
+t.test('chunks written at another DEFLATE level (level 6 before 2026-12-07) still read back', (t) => {
+  const seg = segmentOf(Array.from({ length: FLOW_CHUNK + 7 }, (_, i) => flow(i)))
+  const offs = entryOffsets(seg)
+  const runs = [seg.subarray(0, offs[FLOW_CHUNK]), seg.subarray(offs[FLOW_CHUNK])]
+  for (const level of [1, 6, 9]) {
+    const old = runs.map((r) => Buffer.concat([Buffer.from([1]), deflateRawSync(r, { level })]))
+    t.same(Buffer.concat(old.map((c) => decodeFlowChunk(c)!)), seg, `level ${level}`)
+  }
+  t.end()
+})
+
+t.test('chunks compressed in slices (ingest) are the same bytes as the synchronous ones', async (t) => {
   for (const n of [1, FLOW_CHUNK, FLOW_CHUNK + 1, 5000]) {
     const seg = segmentOf(Array.from({ length: n }, (_, i) => flow(i)))
     t.same(await encodeFlowChunksAsync(seg), encodeFlowChunks(seg), `${n} flows`)
@@ -64,6 +77,53 @@ t.test('a store of another format is refused with an actionable message', async 
   const err = await new CollectorStore({ dataDir: dir, sync: false }).open().then(() => undefined, (e: unknown) => e)
   t.ok(err instanceof StoreFormatError, 'StoreFormatError')
   await t.rejects(new CollectorStore({ dataDir: dir, sync: false }).open(), /has format 1; this collector reads format 2 .*data_dir/)
+})
+
+t.test('hosts round-trip through the compact encoding; the JSON objects of earlier builds still load', (t) => {
+  const h: HostRecord = {
+    id: '10.0.0.5', scope: '', ips: ['10.0.0.5'], macs: ['00:1b:21:01:02:03'], names: [{ name: 'nas "1"\n', source: 'dhcp' }],
+    services: [{ port: 443, proto: 'tcp', name: 'ssl' }], os_hints: ['linux'], software: ['OpenSSH_9.6'], first_seen_us: 1_700_000_000_000_000,
+    last_seen_us: 1_700_000_123_456_789, agents: ['agt_a', 'agt_b'], flows_out: 7, flows_in: 3, bytes_out: 123456789012, bytes_in: 0,
+  }
+  const back = decodeHost(h.id, encodeHost(h))
+  t.same(back, h)
+  t.equal(JSON.stringify(back), JSON.stringify(h), 'same fields in the same order')
+  // Optional fields come after the others, in the order the host gained them.
+  const vm: HostRecord = { ...h, id: 'mac:00:1b:21:01:02:03', vendor: 'Intel', merged: ['10.0.0.9'] }
+  const mv: HostRecord = { ...h, id: 'mac:00:1b:21:01:02:03', merged: ['10.0.0.9'], vendor: 'Intel' }
+  for (const x of [vm, mv]) t.equal(JSON.stringify(decodeHost(x.id, encodeHost(x))), JSON.stringify(x), Object.keys(x).slice(-2).join(' then '))
+  t.equal(JSON.stringify(decodeHost('10.0.0.5%vlan7', encodeHost({ ...h, id: '10.0.0.5%vlan7', scope: 'vlan7' }))), JSON.stringify({ ...h, id: '10.0.0.5%vlan7', scope: 'vlan7' }))
+  t.ok(encodeHost(h).length < JSON.stringify(h).length * 0.75, 'smaller than the JSON object')
+  t.same(decodeHost(h.id, JSON.stringify(h)), h, 'the JSON object of an earlier build')
+  t.same(decodeHost(vm.id, JSON.stringify(vm)), vm)
+  for (const bad of ['', 'nope', '[]', '[1,2]', 'null', '{"ips":[]}', JSON.stringify([0, ...JSON.parse(encodeHost(h)).slice(1)]), encodeHost(h).replace(/0\]$/, '[1]]')]) {
+    t.equal(decodeHost('x', bad), undefined, `not a host: ${bad.slice(0, 40)}`)
+  }
+  t.end()
+})
+
+t.test('a topology flushed in the compact form loads back the same after a restart; hosts of the earlier form load too', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-hostcodec-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const s = new CollectorStore({ dataDir: dir, sync: false })
+  await s.open()
+  const old: HostRecord = {
+    id: '192.0.2.7', scope: '', ips: ['192.0.2.7'], macs: [], names: [], services: [], os_hints: [], software: [], first_seen_us: 5,
+    last_seen_us: 9, agents: ['agt_x'], flows_out: 1, flows_in: 0, bytes_out: 10, bytes_in: 0, vendor: 'Acme',
+  }
+  const fresh: HostRecord = { ...old, id: '192.0.2.8', ips: ['192.0.2.8'], vendor: undefined }
+  delete fresh.vendor
+  await s.db.write([
+    { type: 'put', key: keys.host(old.id), value: Buffer.from(JSON.stringify(old)) },
+    { type: 'put', key: keys.host(fresh.id), value: Buffer.from(encodeHost(fresh)) },
+    { type: 'put', key: keys.host('broken'), value: Buffer.from('[1,2,3]') },
+  ])
+  const got = new Map<string, string>()
+  for await (const [id, v] of s.topology.hosts()) { const h = decodeHost(id, v); if (h !== undefined) got.set(id, JSON.stringify(h)) }
+  await s.close()
+  t.same([...got.keys()].sort(), [old.id, fresh.id])
+  t.equal(got.get(old.id), JSON.stringify(old))
+  t.equal(got.get(fresh.id), JSON.stringify(fresh))
 })
 
 t.test('edges round-trip through the compact encoding', (t) => {

@@ -4,22 +4,27 @@
  * run compressed with raw DEFLATE. Chunks make an index hit read about FLOW_CHUNK flows
  * instead of the whole segment; DEFLATE over a run of similar protobuf records stores
  * ~37 B per flow of the api bench's traffic where LevelDB's block snappy stored ~47.
+ * The compression level is the writer's choice only: any level inflates the same way, so
+ * chunks written at another level (level 6 before 2026-12-07) read as they are.
  *
  * Value: one codec byte (CODEC_RAW: the entries as they are, used when DEFLATE does not
  * shrink them; CODEC_DEFLATE: raw DEFLATE of the entries), then the payload. Decoding a
  * chunk gives Batch-compatible bytes (decode with Batch.decode(bytes).flows).
  */
-import { promisify } from 'node:util'
-import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib'
-
-const deflateRawAsync = promisify(deflateRaw)
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 
 /** Flows per chunk: 256 compresses within 4 % of a whole 5000-flow segment. */
 export const FLOW_CHUNK = 256
 const CODEC_RAW = 0
 const CODEC_DEFLATE = 1
-/** zlib level: 6 stores ~2 % less than 1 for ~2.5× the CPU (≈ 2.4 µs per flow at ingest). */
-const LEVEL = 6
+/**
+ * zlib level 1 with memLevel 9: on the ingest bench's flows 1.1 µs of CPU per flow and 48.7 B
+ * per flow, where level 6 took 2.7 µs (3.4 µs as one zlib stream per chunk on the thread
+ * pool) for 44.9 B (dist/bench/chunk-probe.js numbers of 2026-12-07, one core).
+ */
+const DEFLATE_OPTIONS = { level: 1, memLevel: 9 } as const
+/** Chunks compressed between two yields to the event loop (~1 ms of DEFLATE at level 1). */
+const CHUNKS_PER_SLICE = 4
 
 /** Byte offsets where each `flows = 6` entry of a segment starts (plus the end); stops at malformed bytes. */
 export function entryOffsets(segment: Uint8Array): number[] {
@@ -59,17 +64,26 @@ const chunkValue = (raw: Buffer, z: Buffer): Buffer =>
 
 /** The segment cut into chunk values (chunk c holds flows [c·FLOW_CHUNK, (c+1)·FLOW_CHUNK)). */
 export function encodeFlowChunks(segment: Buffer): Buffer[] {
-  return chunkRuns(segment).map((raw) => chunkValue(raw, deflateRawSync(raw, { level: LEVEL })))
+  return chunkRuns(segment).map((raw) => chunkValue(raw, deflateRawSync(raw, DEFLATE_OPTIONS)))
 }
 
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /**
- * The same chunk values, compressed on libuv's thread pool: ingest uses this so that ~12 ms of
- * DEFLATE per 5000-flow batch does not hold the event loop (requests wait behind it).
+ * The same chunk values, compressed on the event loop in slices of CHUNKS_PER_SLICE chunks
+ * with a yield in between (ingest uses this), so a 5000-flow batch holds the loop ~1 ms at a
+ * time. (It ran on libuv's thread pool before, one zlib stream per chunk: the stream set-up
+ * and the thread hand-offs cost more CPU than the level-1 DEFLATE itself.)
  */
 export async function encodeFlowChunksAsync(segment: Buffer): Promise<Buffer[]> {
   const runs = chunkRuns(segment)
-  const zs = await Promise.all(runs.map((raw) => deflateRawAsync(raw, { level: LEVEL })))
-  return runs.map((raw, i) => chunkValue(raw, zs[i]!))
+  const out: Buffer[] = []
+  for (let i = 0; i < runs.length; i++) {
+    if (i > 0 && i % CHUNKS_PER_SLICE === 0) await yieldToLoop()
+    const raw = runs[i]!
+    out.push(chunkValue(raw, deflateRawSync(raw, DEFLATE_OPTIONS)))
+  }
+  return out
 }
 
 /** The entries of one stored chunk; undefined when the value is not a chunk this build reads. */

@@ -52,7 +52,10 @@
  *                                            every batch up to it is merged into hs/ed/ru/lp;
  *                                            `topology_merged_above`: JSON array of the
  *                                            batches above it merged too)
- *   hs  host_id                            → topology host (JSON; see topology/model.ts)
+ *   hs  host_id                            → topology host: JSON array of the fields the id
+ *                                            does not hold (topology/host-codec.ts; the JSON
+ *                                            object of the whole record before 2026-12-07,
+ *                                            still read)
  *   ed  edge_id                            → topology edge client → server service: JSON array
  *                                            of the fields the id does not hold
  *                                            (topology/edge-codec.ts);

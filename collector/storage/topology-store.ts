@@ -130,8 +130,9 @@ export class TopologyStore {
     return new TopologyFlushBatch(this.db.batch())
   }
 
-  async *hosts(): AsyncGenerator<string> {
-    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.host))) yield v.toString('utf8')
+  /** Stored hosts as [host_id, value]. */
+  async *hosts(): AsyncGenerator<[string, string]> {
+    for await (const [k, v] of this.db.entries(prefixRange(KEY_PREFIX.host))) yield [k.toString('utf8', 3), v.toString('utf8')]
   }
 
   /** Stored edges as [edge_id, value]. */

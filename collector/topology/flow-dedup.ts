@@ -37,7 +37,13 @@ export function compareViews(a: Pick<Contribution, 'degraded' | 'missedBytes' | 
 }
 
 export class FlowDedup {
-  private readonly byCid = new Map<string, Contribution[]>()
+  /**
+   * Community ID key → its entry, or its entries (oldest first) when several flows share it.
+   * One entry is kept bare, not in a one-element array: this map holds an entry for each of
+   * the last `maxEntries` flows (500k by default), so an array each was that many more
+   * long-lived objects for the garbage collector to copy and mark.
+   */
+  private readonly byCid = new Map<string, Contribution | Contribution[]>()
   private readonly ring: (string | undefined)[]
   private head = 0
   private size = 0
@@ -53,6 +59,7 @@ export class FlowDedup {
   find(cid: string, tsUs: number): Contribution | undefined {
     const list = this.byCid.get(cid)
     if (list === undefined) return undefined
+    if (!Array.isArray(list)) return Math.abs(list.tsUs - tsUs) <= this.windowUs ? list : undefined
     let best: Contribution | undefined
     let bestD = Infinity
     for (const c of list) {
@@ -64,9 +71,10 @@ export class FlowDedup {
 
   add(cid: string, c: Contribution): void {
     if (this.size === this.ring.length) this.evictOldest()
-    const list = this.byCid.get(cid)
-    if (list === undefined) this.byCid.set(cid, [c])
-    else list.push(c)
+    const cur = this.byCid.get(cid)
+    if (cur === undefined) this.byCid.set(cid, c)
+    else if (Array.isArray(cur)) cur.push(c)
+    else this.byCid.set(cid, [cur, c])
     this.ring[(this.head + this.size) % this.ring.length] = cid
     this.size++
   }
@@ -80,8 +88,10 @@ export class FlowDedup {
     if (cid === undefined) return
     const list = this.byCid.get(cid)
     if (list === undefined) return
+    if (!Array.isArray(list)) { this.byCid.delete(cid); return }
     list.shift()
-    if (list.length === 0) this.byCid.delete(cid)
+    if (list.length === 1) this.byCid.set(cid, list[0]!)
+    else if (list.length === 0) this.byCid.delete(cid)
   }
 
   clear(): void {

@@ -27,7 +27,7 @@ import { mergeFlows } from './merge-flows.js'
 import { TopRollups } from './top-rollups.js'
 import { TopologyModel, type TopologyChange, type TopologyOptions } from './topology-model.js'
 import { decodeEdge, encodeEdge } from './edge-codec.js'
-import type { HostRecord } from './types.js'
+import { decodeHost, encodeHost } from './host-codec.js'
 
 export interface TopologyServiceOptions extends TopologyOptions {
   flushIntervalMs: number
@@ -95,7 +95,13 @@ export class TopologyService {
     this.model.clear()
     this.resets++
     this.tops.clear()
-    for await (const j of this.store.topology.hosts()) this.model.loadHost(JSON.parse(j) as HostRecord)
+    let badHosts = 0
+    for await (const [id, j] of this.store.topology.hosts()) {
+      const h = decodeHost(id, j)
+      if (h === undefined) badHosts++
+      else this.model.loadHost(h)
+    }
+    if (badHosts > 0) this.log.warn({ hosts: badHosts }, 'topology: stored hosts that do not decode were skipped (POST /api/v1/topology/rebuild recomputes them)')
     let badEdges = 0
     for await (const [id, j] of this.store.topology.edges()) {
       const e = decodeEdge(id, j)
@@ -282,7 +288,7 @@ export class TopologyService {
     // The clock is looked at every 256 records, and only then is there an await: an await per
     // record (an async call) suspended and resumed this loop for each of tens of thousands.
     try {
-      for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) w.host(id, JSON.stringify(h)); if ((++k & 255) === 0) await yieldIfDue() }
+      for (const id of m.dirtyHosts) { const h = m.hosts.get(id); if (h !== undefined) w.host(id, encodeHost(h)); if ((++k & 255) === 0) await yieldIfDue() }
       for (const id of m.dirtyEdges) { const e = m.edges.get(id); if (e !== undefined) w.edge(id, encodeEdge(e)); if ((++k & 255) === 0) await yieldIfDue() }
       for (const id of m.deletedHosts) w.deleteHost(id)
       for (const id of m.deletedEdges) w.deleteEdge(id)
