@@ -109,7 +109,8 @@ export function resolveLiveCaptureConfig(cfg: Partial<LiveCaptureConfig> & { int
  * (capture_device_failures), and opened again every reopenIntervalMs until that works
  * (capture_device_reopens, logged once): a SPAN port whose NIC is reset, or a veth/bridge
  * that is recreated, comes back without restarting the agent. The other devices, the log
- * sources and shipping carry on meanwhile; heartbeats say which device is down.
+ * sources and shipping carry on meanwhile; stats() says which device is down, and both
+ * counters reach the collector with the heartbeat.
  */
 export class LiveCapture {
   readonly counters = new Counters<LiveCaptureCounter>()
