@@ -227,3 +227,19 @@ t.test('events whose time is before 1970 or past 2255 are still listed, with the
   const recent = (await c.app.inject({ method: 'GET', url: '/api/v1/events?from=-1h&limit=10', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { events: Array<{ message: string }> }
   t.same(recent.events.map((e) => e.message).sort(), ['far future', 'now'], 'an open-ended window from an hour ago reaches the far future one too')
 })
+
+t.test('host observations with times outside 0..2^53-1 µs are held to that range', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c)
+  const ip = Buffer.from([10, 77, 0, 1])
+  // A flow makes the host (an observation alone only describes one); then the observations.
+  t.equal((await post(c, a.secret, gz({ ...batch(a.agentId, 1, 0), flows: [{ ...batch(a.agentId, 1, 1).flows![0]!, origH: ip }] }), { 'content-encoding': 'gzip' })).statusCode, 200)
+  const r = await post(c, a.secret, gz({ ...batch(a.agentId, 2, 0), hostObservations: [{ tsUs: -5, ip, name: 'early.example', nameSource: 2 }, { tsUs: 2 ** 62, ip, name: 'late.example', nameSource: 2, service: { port: 22, proto: 1, name: 'ssh' } }] }), { 'content-encoding': 'gzip' })
+  t.equal(r.statusCode, 200)
+  await c.api.topology.flush()
+  const h = (await c.app.inject({ method: 'GET', url: '/api/v1/hosts/10.77.0.1', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { host: { first_seen_us: number; last_seen_us: number; names: Array<{ name: string }> } }
+  t.same(h.host.names.map((n) => n.name).sort(), ['early.example', 'late.example'])
+  t.equal(h.host.first_seen_us, 100_000 * 1000 + 1_700_000_000_000_000, 'a time before 1970 counts as unknown: first seen stays the flow\'s')
+  t.equal(h.host.last_seen_us, Number.MAX_SAFE_INTEGER, 'a time past 2^53 µs is held there, a safe integer (2^62 lost precision in the stored JSON)')
+})

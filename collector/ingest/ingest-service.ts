@@ -130,8 +130,8 @@ export class IngestService {
 
     let eventMin = Infinity
     for (const e of rest.events) { const t = eventQueryTimeUs(e.timestampMs); if (t < eventMin) eventMin = t }
-    let obsMin = Number.MAX_SAFE_INTEGER
-    for (const o of rest.hostObservations) { const t = o.tsUs ?? 0; if (t < obsMin) obsMin = t }
+    let obsMin = Infinity
+    for (const o of rest.hostObservations) { const t = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, o.tsUs ?? 0)); if (t < obsMin) obsMin = t }
     const gapRecords = { ...agent.gapRecords }
     for (const g of rest.gaps) {
       const kind = GAP_KIND_FIELD[g.kind ?? 0]
@@ -166,7 +166,7 @@ export class IngestService {
       flowSegment, flowChunks, flowCount, flowIndex: buildFlowIndex(body, scan.flows),
       eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Infinity ? 0 : eventMin,
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
-      observationMinTsUs: obsMin === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, obsMin),
+      observationMinTsUs: obsMin === Infinity ? 0 : obsMin,
       gapSegment: joinEntries(body, scan.gapEntries), gapCount: rest.gaps.length,
       extraOps,
     })

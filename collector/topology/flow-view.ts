@@ -71,7 +71,9 @@ export function flowView(agentId: string, f: FlowRecord, out: FlowParts): boolea
 export function observationView(agentId: string, o: HostObservation): ObservationView {
   const s = o.service
   return {
-    agentId, tsUs: o.tsUs, ip: ipText(o.ip), mac: macText(o.mac), name: o.name, nameSource: NAME_SOURCE[o.nameSource] ?? 'other',
+    // A time outside 0..2^53-1 µs (a broken or hostile agent) would pin the host's first or
+    // last seen where expiry and queries never reach: held to that range.
+    agentId, tsUs: Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, o.tsUs)), ip: ipText(o.ip), mac: macText(o.mac), name: o.name, nameSource: NAME_SOURCE[o.nameSource] ?? 'other',
     software: o.software, service: s ? { port: s.port ?? 0, proto: l4Of(s.proto ?? 0), name: s.name ?? '' } : undefined, osHint: o.osHint,
     dhcpVendorClass: o.dhcpVendorClass,
   }
