@@ -10,7 +10,7 @@
  */
 import t from 'tap'
 import { execFile, spawn, spawnSync } from 'node:child_process'
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -112,7 +112,7 @@ t.test('agent run: READY, pings, status, reload ok and refused, stop', { skip: h
   t.same(lines.filter((l) => (l.match(/"component":/g) ?? []).length > 1), [], 'no log line repeats the component key')
 })
 
-t.test('agent run capturing on a quiet link: SIGTERM ends the process (a closed pcap handle does not hold it)', {
+t.test('agent run capturing on a quiet link: a reload naming a missing interface keeps lo; SIGTERM ends the process (a closed pcap handle does not hold it)', {
   skip: process.getuid?.() === 0 ? false : 'needs root (live capture on lo)', timeout: 120_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tt-agent-quiet-'))
@@ -135,6 +135,19 @@ t.test('agent run capturing on a quiet link: SIGTERM ends the process (a closed 
     capturing = st !== undefined && (JSON.parse(st.stdout) as { capture: unknown[] }).capture.length === 1
   }
   t.ok(capturing, `capturing on lo (stderr: ${stderr.slice(-500)})`)
+  // A reload naming an interface that is not there: refused, and lo is still captured (the
+  // old capture was stopped before the new one failed to open, and stayed stopped).
+  const good = readFileSync(conf, 'utf8')
+  writeFileSync(conf, good.replace('interfaces: [lo]', 'interfaces: [telltale-none0]'))
+  agent.kill('SIGHUP')
+  let refused = false
+  for (let i = 0; i < 100 && !refused; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    refused = /capture settings not applied, still capturing with the previous ones: .*telltale-none0/.test(stderr)
+  }
+  t.ok(refused, `the reload is refused with the reason (stderr: ${stderr.slice(-800)})`)
+  const after = await run(process.execPath, [AGENT_BIN, 'status', '--socket', join(dir, 'state', 'status.sock'), '--json'])
+  t.same((JSON.parse(after.stdout) as { capture: Array<{ iface: string }> }).capture.map((c) => c.iface), ['lo'], 'still capturing on lo')
   agent.kill('SIGTERM')
   // Bounded wait for a hang (it never exited before), not a timing measurement.
   const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000).unref())])

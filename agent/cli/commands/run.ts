@@ -163,7 +163,15 @@ class AgentDaemon {
     }
     if (changed(prev.capture, next.capture)) {
       await this.stopCapture()
-      this.startCapture()
+      try {
+        this.startCapture()
+      } catch (err) {
+        // The new settings do not open (an interface that is not there): capture again with
+        // the previous ones, which did, so "keeping the running config" stays true.
+        this.cfg = { ...next, capture: prev.capture }
+        this.startCapture()
+        throw new AgentError(AgentErrorCode.CONFIG_INVALID, `capture settings not applied, still capturing with the previous ones: ${(err as Error).message}`, { cause: err })
+      }
       this.log.info({ filter: next.capture.filter, interfaces: next.capture.interfaces }, 'capture restarted with the new settings')
     }
     for (const k of ['collector', 'ship', 'flows', 'heartbeat', 'state_dir'] as const) {
