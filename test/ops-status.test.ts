@@ -16,6 +16,7 @@ import pino from 'pino'
 import type { AgentStatsProperties } from '../protocol/index.js'
 import { AgentService } from '../agent/ops/agent-service.js'
 import { AgentStatusTracker, formatAgentStatus, statusLine, type AgentStatusDoc } from '../agent/ops/agent-status.js'
+import { buildAgentStats } from '../agent/ship/agent-stats.js'
 import { fetchStatus, StatusServer, statusSocketPath } from '../agent/ops/status-socket.js'
 import type { Notifier, NotifyFields } from '../agent/ops/sd-notify.js'
 import type { WatchdogClock } from '../agent/ops/watchdog.js'
@@ -77,6 +78,13 @@ t.test('tracker: pps from the previous sample, last ack and reachability from co
   t.match(formatAgentStatus(d), /eth1: 3000 packets, 0 pps, kernel dropped 3, interface dropped 1/)
   const failed = tr.report(stats(), 80_000, { ...extra, reloads: { ok: 0, failed: 1, last_error: 'invalid configuration:\n  a.yaml:4: capture.filter: bad\n  a.yaml:9: x: y' } })
   t.match(formatAgentStatus(failed), /reloads: 0 ok, 1 failed \(last: invalid configuration: a\.yaml:4: capture\.filter: bad; a\.yaml:9: x: y\)\n/, 'a multi-line reload error on one line')
+  // A capture device that failed and is being reopened (LiveCapture stats() up: false → heartbeat down: true).
+  const heartbeat = buildAgentStats({ version: '9.9.9', startedAtMs: 0, capture: () => [{ iface: 'eth1', received: 5, kernelDropped: 0, ifDropped: 0, up: false }, { iface: 'eth2', received: 7, kernelDropped: 0, ifDropped: 0, up: true }] })
+  t.same(heartbeat.capture?.map((c) => c.down ?? false), [true, false], 'the heartbeat says which device is down')
+  const down = tr.report({ ...stats(), capture: heartbeat.capture! }, 90_000, extra)
+  t.same(down.capture.map((c) => c.down), [true, false])
+  t.match(statusLine(down), /, eth1 DOWN, /, 'STATUS= names it')
+  t.match(formatAgentStatus(down), /eth1: DOWN \(the device failed; reopened every 5 s\), 5 packets/)
 })
 
 t.test('socket path: runtime directory first, then the state directory', async (t) => {

@@ -14,6 +14,8 @@ export interface InterfaceStatus {
   pps: number
   kernel_dropped: number
   if_dropped: number
+  /** The device failed (gone or down) and is being reopened. */
+  down: boolean
 }
 
 export interface AgentStatusDoc {
@@ -93,7 +95,7 @@ export class AgentStatusTracker {
         const iface = c.iface ?? ''
         const prev = base?.received.get(iface)
         const pps = prev !== undefined && dt > 0 ? Math.max(0, (n(c.received) - prev) / dt) : 0
-        return { iface, received: n(c.received), pps: Math.round(pps), kernel_dropped: n(c.dropped), if_dropped: n(c.ifDropped) }
+        return { iface, received: n(c.received), pps: Math.round(pps), kernel_dropped: n(c.dropped), if_dropped: n(c.ifDropped), down: c.down === true }
       }),
       flows: { active: n(s.flowTableSize), evicted: n(s.flowTableEvictions) },
       spool: { bytes: n(s.spoolBytes), batches: n(s.spoolBatches), oldest_age_s: Math.round(n(s.spoolOldestAgeMs) / 1000) },
@@ -143,7 +145,8 @@ export function statusLine(d: AgentStatusDoc): string {
   const collector = d.collector.reachable === null ? 'collector not contacted yet'
     : d.collector.reachable ? `collector ok${d.collector.last_ack_age_s === null ? '' : ` (last ack ${d.collector.last_ack_age_s} s ago)`}`
       : 'collector UNREACHABLE'
-  const capture = d.capture.length === 0 ? 'no capture' : `${pps} pps, ${drops} dropped`
+  const down = d.capture.filter((c) => c.down).map((c) => c.iface)
+  const capture = d.capture.length === 0 ? 'no capture' : `${pps} pps, ${drops} dropped${down.length > 0 ? `, ${down.join(' ')} DOWN` : ''}`
   return `${d.state}: ${capture}, ${d.flows.active} flows, spool ${d.spool.batches} batches/${bytes(d.spool.bytes)}, ${collector}`
 }
 
@@ -153,7 +156,7 @@ export function formatAgentStatus(d: AgentStatusDoc): string {
     `telltale-agent ${d.version} (pid ${d.pid}) ${d.state}, up ${d.uptime_s} s, ${d.healthy ? 'healthy' : `UNHEALTHY: ${d.unhealthy_reasons.join('; ')}`}`,
     'capture:',
     ...(d.capture.length === 0 ? ['  (no interfaces configured)'] : d.capture.map((c) =>
-      `  ${c.iface}: ${c.received} packets, ${c.pps} pps, kernel dropped ${c.kernel_dropped}, interface dropped ${c.if_dropped}`)),
+      `  ${c.iface}: ${c.down ? 'DOWN (the device failed; reopened every 5 s), ' : ''}${c.received} packets, ${c.pps} pps, kernel dropped ${c.kernel_dropped}, interface dropped ${c.if_dropped}`)),
     `flows: ${d.flows.active} active, ${d.flows.evicted} evicted (table full)`,
     `spool: ${d.spool.batches} batches, ${bytes(d.spool.bytes)}, oldest ${d.spool.oldest_age_s} s`,
     `collector: ${d.collector.url || '(not configured)'}: ${d.collector.reachable === null ? 'not contacted yet' : d.collector.reachable ? 'reachable' : 'UNREACHABLE'}`

@@ -8,7 +8,7 @@ import type { AgentStatsProperties } from '../../protocol/index.js'
 export interface StatsSources {
   version: string
   startedAtMs: number
-  capture?: () => Array<{ iface: string; received: number; kernelDropped: number; ifDropped: number }>
+  capture?: () => Array<{ iface: string; received: number; kernelDropped: number; ifDropped: number; up?: boolean }>
   flowTableSize?: () => number
   flowTableEvictions?: () => number
   spool?: () => { bytes: number; batches: number; oldestAgeMs: number }
@@ -30,7 +30,7 @@ export function buildAgentStats(s: StatsSources, now = Date.now()): AgentStatsPr
     collectedAtUs: now * 1000,
     version: s.version,
     uptimeS: Math.max(0, Math.floor((now - s.startedAtMs) / 1000)),
-    capture: (s.capture?.() ?? []).map((c) => ({ iface: c.iface, received: c.received, dropped: c.kernelDropped, ifDropped: c.ifDropped })),
+    capture: (s.capture?.() ?? []).map((c) => ({ iface: c.iface, received: c.received, dropped: c.kernelDropped, ifDropped: c.ifDropped, ...(c.up === false ? { down: true } : {}) })),
     flowTableSize: s.flowTableSize?.() ?? 0,
     flowTableEvictions: s.flowTableEvictions?.() ?? 0,
     spoolBytes: spool?.bytes ?? 0,

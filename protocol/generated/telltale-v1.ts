@@ -5523,6 +5523,8 @@ export const telltale = $root.telltale = (() => {
              * @property {number|Long|null} [received] Packets the agent received from the capture.
              * @property {number|Long|null} [dropped] Packets the kernel dropped because the agent's buffer was full (ps_drop).
              * @property {number|Long|null} [ifDropped] Packets the interface/driver dropped (ps_ifdrop).
+             * @property {boolean|null} [down] The device failed (went down or disappeared) and the agent is opening it again every few
+             * seconds. Absent (false) from agents before 2026-12-07, which did not report it.
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -5587,6 +5589,15 @@ export const telltale = $root.telltale = (() => {
             CaptureStats.prototype.ifDropped = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * The device failed (went down or disappeared) and the agent is opening it again every few
+             * seconds. Absent (false) from agents before 2026-12-07, which did not report it.
+             * @member {boolean} down
+             * @memberof telltale.v1.CaptureStats
+             * @instance
+             */
+            CaptureStats.prototype.down = false;
+
+            /**
              * Creates a new CaptureStats instance using the specified properties.
              * @function create
              * @memberof telltale.v1.CaptureStats
@@ -5626,6 +5637,8 @@ export const telltale = $root.telltale = (() => {
                     writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.dropped);
                 if (message.ifDropped != null && $Object.hasOwnProperty.call(message, "ifDropped") && (typeof message.ifDropped === "object" ? message.ifDropped.low || message.ifDropped.high : message.ifDropped !== 0))
                     writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.ifDropped);
+                if (message.down != null && $Object.hasOwnProperty.call(message, "down") && message.down !== false)
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.down);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -5719,6 +5732,15 @@ export const telltale = $root.telltale = (() => {
                                 delete message.ifDropped;
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.down = value;
+                            else
+                                delete message.down;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -5779,6 +5801,9 @@ export const telltale = $root.telltale = (() => {
                 if (message.ifDropped != null && $Object.hasOwnProperty.call(message, "ifDropped"))
                     if (!$util.isInteger(message.ifDropped) && !(message.ifDropped && $util.isInteger(message.ifDropped.low) && $util.isInteger(message.ifDropped.high)))
                         return "ifDropped: integer|Long expected";
+                if (message.down != null && $Object.hasOwnProperty.call(message, "down"))
+                    if (typeof message.down !== "boolean")
+                        return "down: boolean expected";
                 return null;
             };
 
@@ -5833,6 +5858,9 @@ export const telltale = $root.telltale = (() => {
                             message.ifDropped = object.ifDropped;
                         else if (typeof object.ifDropped === "object")
                             message.ifDropped = new $util.LongBits(object.ifDropped.low >>> 0, object.ifDropped.high >>> 0).toNumber(true);
+                if (object.down != null)
+                    if (object.down)
+                        message.down = $Boolean(object.down);
                 return message;
             };
 
@@ -5870,6 +5898,7 @@ export const telltale = $root.telltale = (() => {
                         object.ifDropped = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                     } else
                         object.ifDropped = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.down = false;
                 }
                 if (message.iface != null && $Object.hasOwnProperty.call(message, "iface"))
                     object.iface = message.iface;
@@ -5894,6 +5923,8 @@ export const telltale = $root.telltale = (() => {
                         object.ifDropped = options.longs === $String ? $String(message.ifDropped) : message.ifDropped;
                     else
                         object.ifDropped = options.longs === $String ? $util.Long.prototype.toString.call(message.ifDropped) : options.longs === $Number ? new $util.LongBits(message.ifDropped.low >>> 0, message.ifDropped.high >>> 0).toNumber(true) : message.ifDropped;
+                if (message.down != null && $Object.hasOwnProperty.call(message, "down"))
+                    object.down = message.down;
                 return object;
             };
 

@@ -1803,6 +1803,12 @@ export namespace telltale {
             ifDropped: number;
 
             /**
+             * The device failed (went down or disappeared) and the agent is opening it again every few
+             * seconds. Absent (false) from agents before 2026-12-07, which did not report it.
+             */
+            down: boolean;
+
+            /**
              * Creates a new CaptureStats instance using the specified properties.
              * @param [properties] Properties to set
              * @returns CaptureStats instance
@@ -1897,6 +1903,12 @@ export namespace telltale {
 
                 /** Packets the interface/driver dropped (ps_ifdrop). */
                 ifDropped?: (number|null);
+
+                /**
+                 * The device failed (went down or disappeared) and the agent is opening it again every few
+                 * seconds. Absent (false) from agents before 2026-12-07, which did not report it.
+                 */
+                down?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
