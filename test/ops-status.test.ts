@@ -85,6 +85,13 @@ t.test('tracker: pps from the previous sample, last ack and reachability from co
   t.same(down.capture.map((c) => c.down), [true, false])
   t.match(statusLine(down), /, eth1 DOWN, /, 'STATUS= names it')
   t.match(formatAgentStatus(down), /eth1: DOWN \(the device failed; reopened every 5 s\), 5 packets/)
+  // The collector refuses the credential (ShipStack snapshot gauge ship_credential_refused).
+  t.equal(d.collector.credential_refused, false)
+  const s = stats()
+  const refused = tr.report({ ...s, counters: { ...s.counters, ship_credential_refused: 1 } }, 95_000, extra)
+  t.equal(refused.collector.credential_refused, true)
+  t.match(statusLine(refused), /collector REFUSES the credential \(enroll again\)$/)
+  t.match(formatAgentStatus(refused), /REFUSES this agent's credential \(revoked or unknown: run telltale-agent enroll --force, then restart; batches are kept in the spool\)/)
 })
 
 t.test('socket path: runtime directory first, then the state directory', async (t) => {

@@ -97,7 +97,7 @@ t.test('http transport against a local server', async (t) => {
   const r503 = await tr.send({ body: b1.body, epoch: b1.epoch, seq: 1 })
   t.match(r503, { kind: 'retryable', status: 503, retryAfterMs: 3000 })
   t.match(await tr.send({ body: b1.body, epoch: b1.epoch, seq: 1 }), { kind: 'retryable', status: 429 })
-  t.match(await tr.send({ body: b1.body, epoch: b1.epoch, seq: 1 }), { kind: 'rejected', status: 401, reason: /unknown agent \(COLLECTOR_ERR_UNKNOWN_AGENT\)/ })
+  t.match(await tr.send({ body: b1.body, epoch: b1.epoch, seq: 1 }), { kind: 'refused', status: 401, reason: /unknown agent \(COLLECTOR_ERR_UNKNOWN_AGENT\)/ })
   const closed = new HttpTransport({ url: 'http://127.0.0.1:1', connections: 1, requestTimeoutMs: 2000, keepAliveTimeoutMs: 1000, authorization: '', userAgent: 'x' })
   closed.start()
   t.match(await closed.send({ body: b1.body, epoch: 1, seq: 1 }), { kind: 'retryable', reason: /ECONNREFUSED/ })

@@ -37,6 +37,8 @@ export interface AgentStatusDoc {
     last_error_age_s: number | null
     batches_acked: number
     batches_parked: number
+    /** The collector refuses the agent's credential (revoked or unknown): shipping paused until it is enrolled again. */
+    credential_refused: boolean
   }
   logs: { lag_bytes: number }
   reloads: { ok: number; failed: number; last_error: string }
@@ -106,6 +108,7 @@ export class AgentStatusTracker {
         last_error_age_s: age(times.fail),
         batches_acked: counter(s, 'shipper_batches_acked_total'),
         batches_parked: counter(s, 'shipper_batches_parked_total'),
+        credential_refused: counter(s, 'ship_credential_refused') > 0,
       },
       logs: { lag_bytes: n(s.logLagBytes) },
       reloads: extra.reloads,
@@ -142,7 +145,8 @@ function bytes(v: number): string {
 export function statusLine(d: AgentStatusDoc): string {
   const pps = d.capture.reduce((t, c) => t + c.pps, 0)
   const drops = d.capture.reduce((t, c) => t + c.kernel_dropped + c.if_dropped, 0)
-  const collector = d.collector.reachable === null ? 'collector not contacted yet'
+  const collector = d.collector.credential_refused ? 'collector REFUSES the credential (enroll again)'
+    : d.collector.reachable === null ? 'collector not contacted yet'
     : d.collector.reachable ? `collector ok${d.collector.last_ack_age_s === null ? '' : ` (last ack ${d.collector.last_ack_age_s} s ago)`}`
       : 'collector UNREACHABLE'
   const down = d.capture.filter((c) => c.down).map((c) => c.iface)
@@ -159,7 +163,8 @@ export function formatAgentStatus(d: AgentStatusDoc): string {
       `  ${c.iface}: ${c.down ? 'DOWN (the device failed; reopened every 5 s), ' : ''}${c.received} packets, ${c.pps} pps, kernel dropped ${c.kernel_dropped}, interface dropped ${c.if_dropped}`)),
     `flows: ${d.flows.active} active, ${d.flows.evicted} evicted (table full)`,
     `spool: ${d.spool.batches} batches, ${bytes(d.spool.bytes)}, oldest ${d.spool.oldest_age_s} s`,
-    `collector: ${d.collector.url || '(not configured)'}: ${d.collector.reachable === null ? 'not contacted yet' : d.collector.reachable ? 'reachable' : 'UNREACHABLE'}`
+    `collector: ${d.collector.url || '(not configured)'}: ${d.collector.credential_refused ? 'REFUSES this agent\'s credential (revoked or unknown: run telltale-agent enroll --force, then restart; batches are kept in the spool)'
+      : d.collector.reachable === null ? 'not contacted yet' : d.collector.reachable ? 'reachable' : 'UNREACHABLE'}`
       + `, last ack ${d.collector.last_ack_age_s === null ? 'never' : `${d.collector.last_ack_age_s} s ago`}`
       + `, ${d.collector.batches_acked} batches acked, ${d.collector.batches_parked} parked`
       + (d.collector.last_error_age_s === null ? '' : `, last error ${d.collector.last_error_age_s} s ago`),

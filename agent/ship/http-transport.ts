@@ -8,7 +8,7 @@ import { Pool } from 'undici'
 import { Ack, INGEST_PATH, PROTOBUF_CONTENT_TYPE, PROTOCOL_VERSION } from '../../protocol/index.js'
 import { Counters } from '../util/counters.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
-import { isRetryableStatus, parseRetryAfter } from './retry-policy.js'
+import { isCredentialRefusal, isRetryableStatus, parseRetryAfter } from './retry-policy.js'
 import type { BatchRequest, BatchTransport, SendResult } from './transport.js'
 
 export interface TlsFiles {
@@ -32,7 +32,7 @@ export interface HttpTransportConfig extends TlsFiles {
 
 export type HttpTransportCounter =
   | 'transport_requests_total' | 'transport_ok_total' | 'transport_network_errors_total'
-  | 'transport_retryable_status_total' | 'transport_rejected_total' | 'transport_bad_ack_total' | 'transport_bytes_sent_total'
+  | 'transport_retryable_status_total' | 'transport_rejected_total' | 'transport_credential_refused_total' | 'transport_bad_ack_total' | 'transport_bytes_sent_total'
 
 /** undici connect options (TLS) from the configured files; throws a clear error when one is unreadable. */
 export function tlsConnectOptions(t: TlsFiles): Record<string, unknown> {
@@ -134,8 +134,23 @@ export class HttpTransport implements BatchTransport {
       const ra = parseRetryAfter(headers['retry-after'], Date.now())
       return ra === undefined ? { kind: 'retryable', status, reason: `HTTP ${status}${text}` } : { kind: 'retryable', status, reason: `HTTP ${status}${text}`, retryAfterMs: ra }
     }
+    if (isCredentialRefusal(status, errorCode(body))) {
+      this.counters.inc('transport_credential_refused_total')
+      return { kind: 'refused', status, reason: `HTTP ${status}${text}` }
+    }
     this.counters.inc('transport_rejected_total')
     return { kind: 'rejected', status, reason: `HTTP ${status}${text} (agent speaks protocol version ${PROTOCOL_VERSION})` }
+  }
+}
+
+/** The `code` of a collector JSON error body, if there is one. */
+function errorCode(body: Buffer): string | undefined {
+  if (body.length === 0 || body.length > 4096) return undefined
+  try {
+    const o = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+    return typeof o.code === 'string' ? o.code : undefined
+  } catch {
+    return undefined
   }
 }
 

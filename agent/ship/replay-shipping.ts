@@ -42,6 +42,8 @@ export interface ReplayShipResult {
   seconds: number
   /** --wait-timeout passed with batches still unacknowledged (they stay in the spool). */
   timedOut?: { afterS: number; batchesLeft: number; stateDir: string }
+  /** The collector refused the agent's credential: replay stopped waiting (the batches stay in the spool). */
+  refused?: { reason: string; batchesLeft: number; stateDir: string; collector: string }
 }
 
 export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: ConnRecord) => void, onObservation: (obs: HostObservation) => void) => Promise<unknown>): Promise<ReplayShipResult> {
@@ -65,20 +67,26 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
   let produced = 0
   let observations = 0
   let timedOut: ReplayShipResult['timedOut']
+  let refused: ReplayShipResult['refused']
   try {
     await produce((r) => { produced++; stack.batcher.addConn(r) }, (obs) => { observations++; stack.batcher.addObservation(obs) })
-    if (o.waitTimeoutS === undefined) await stack.drain()
-    else {
-      let timer: NodeJS.Timeout | undefined
-      const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), o.waitTimeoutS! * 1000) })
-      const done = await Promise.race([stack.drain().then(() => 'drained' as const), expired])
-      clearTimeout(timer)
-      if (done === 'expired') timedOut = { afterS: o.waitTimeoutS, batchesLeft: 0, stateDir: o.stateDir }
-    }
+    // Wait for every ack, unless the collector refuses the credential (waiting would not
+    // help: the agent must enroll again) or --wait-timeout passes.
+    let timer: NodeJS.Timeout | undefined
+    const waits: Promise<'drained' | 'expired' | 'refused'>[] = [
+      stack.drain().then(() => 'drained' as const),
+      stack.credential.whenRefused().then(() => 'refused' as const),
+    ]
+    if (o.waitTimeoutS !== undefined) waits.push(new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), o.waitTimeoutS! * 1000) }))
+    const done = await Promise.race(waits)
+    clearTimeout(timer)
+    if (done === 'expired') timedOut = { afterS: o.waitTimeoutS!, batchesLeft: 0, stateDir: o.stateDir }
+    if (done === 'refused') refused = { reason: stack.credential.current?.reason ?? '', batchesLeft: 0, stateDir: o.stateDir, collector: o.collector }
   } finally {
     await stack.stop()
   }
   if (timedOut) timedOut.batchesLeft = stack.spool.batches
+  if (refused) refused.batchesLeft = stack.spool.batches
   const c = stack.snapshot()
   return {
     agentId: identity.agent_id,
@@ -93,6 +101,7 @@ export async function shipReplay(o: ReplayShipOptions, produce: (onConn: (r: Con
     duplicates: c.shipper_batches_duplicate_total ?? 0,
     seconds: (Date.now() - started) / 1000,
     ...(timedOut ? { timedOut } : {}),
+    ...(refused ? { refused } : {}),
   }
 }
 
@@ -105,6 +114,12 @@ export function checkReplayShipped(r: ReplayShipResult): string {
     ` in ${r.batchesAcked} batches (${r.duplicates} already stored)` +
     `${r.flowsDropped ? `, ${r.flowsDropped} dropped (reported as gaps)` : ''}${r.batchesParked ? `, ${r.batchesParked} batches refused` : ''}` +
     ` in ${r.seconds.toFixed(2)} s${earlier}`
+  if (r.refused) {
+    const rf = r.refused
+    throw new AgentError(AgentErrorCode.SHIP_FAILED, `${line}: the collector refuses this agent's credential (${rf.reason.replace(/^: /, '')}); ` +
+      `${rf.batchesLeft} batches stay in the spool (${rf.stateDir}). Enroll again on this machine (telltale-agent enroll --force --collector ${rf.collector} --token ENROLL_TOKEN --state-dir ${rf.stateDir}) ` +
+      'and the next replay or run with that state directory sends them under the new identity')
+  }
   if (r.timedOut) {
     const to = r.timedOut
     throw new AgentError(AgentErrorCode.SHIP_FAILED, `${line}: the collector did not acknowledge everything within --wait-timeout ${to.afterS} s; ${to.batchesLeft} batches stay in the spool (${to.stateDir}) and the next replay or run with that state directory sends them`)

@@ -30,6 +30,17 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599)
 }
 
+/**
+ * A refusal of the agent's credential rather than of the batch: every 401, and a 403 other
+ * than COLLECTOR_ERR_AGENT_MISMATCH (a batch naming another agent, which is the batch's
+ * fault). A 401/403 from a proxy in front of the collector (no collector code) counts as a
+ * credential refusal too: the batch is kept rather than given up.
+ */
+export function isCredentialRefusal(status: number, code: string | undefined): boolean {
+  if (status === 401) return true
+  return status === 403 && code !== 'COLLECTOR_ERR_AGENT_MISMATCH'
+}
+
 /** `Retry-After` in ms from now: delta-seconds or an HTTP date; undefined when absent or unparsable. */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
   const v = Array.isArray(value) ? value[0] : value

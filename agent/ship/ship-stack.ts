@@ -10,6 +10,7 @@ import type { Counters } from '../util/counters.js'
 import type { Logger } from '../util/logger.js'
 import { Batcher, type BatcherConfig } from './batcher.js'
 import type { FlowEncodingAnomaly } from './flow-encoding.js'
+import { CredentialRefusal } from './credential-refusal.js'
 import { HttpTransport, type TlsFiles } from './http-transport.js'
 import { agentAuthorization, type AgentIdentity } from './identity.js'
 import { RetryingTransport } from './retrying-transport.js'
@@ -36,6 +37,8 @@ export class ShipStack {
   readonly retrying: RetryingTransport
   readonly shipper: Shipper
   readonly batcher: Batcher
+  /** Set while the collector refuses this agent's credential (shipping paused, batches kept). */
+  readonly credential = new CredentialRefusal()
   private started = false
 
   constructor(cfg: ShipStackConfig, deps: { identity: AgentIdentity; log: Logger; stats?: () => AgentStatsProperties; flowAnomalies?: Counters<FlowEncodingAnomaly> }) {
@@ -43,13 +46,17 @@ export class ShipStack {
     this.spool = new Spool({
       dir: join(cfg.stateDir, 'spool'), maxBytes: cfg.spoolMaxBytes, sync: cfg.spoolSync,
       protectHead: cfg.maxInFlight, gzipLevel: cfg.gzipLevel, agentId: deps.identity.agent_id,
+      machineIdHash: deps.identity.machine_id_hash,
     }, { log: log.child({ component: 'spool' }) })
     this.http = new HttpTransport({
       url: cfg.collectorUrl, connections: cfg.maxInFlight, requestTimeoutMs: cfg.requestTimeoutMs, keepAliveTimeoutMs: 60_000,
       authorization: agentAuthorization(deps.identity), userAgent: `telltale-agent/${cfg.version}`,
       ...(cfg.caFile ? { caFile: cfg.caFile } : {}), ...(cfg.certFile ? { certFile: cfg.certFile } : {}), ...(cfg.keyFile ? { keyFile: cfg.keyFile } : {}),
     })
-    this.retrying = new RetryingTransport(this.http, { initialDelayMs: cfg.retryInitialMs, maxDelayMs: cfg.retryMaxMs }, { log: log.child({ component: 'transport' }) })
+    this.retrying = new RetryingTransport(this.http, { initialDelayMs: cfg.retryInitialMs, maxDelayMs: cfg.retryMaxMs }, {
+      log: log.child({ component: 'transport' }), credential: this.credential,
+      reenrollHint: `telltale-agent enroll --force --collector ${cfg.collectorUrl} --token ENROLL_TOKEN --state-dir ${cfg.stateDir}`,
+    })
     this.shipper = new Shipper({ maxInFlight: cfg.maxInFlight }, { spool: this.spool, transport: this.retrying, log: log.child({ component: 'shipper' }) })
     this.batcher = new Batcher(cfg.batcher, {
       append: (i) => this.spool.append(i),
@@ -95,6 +102,7 @@ export class ShipStack {
     return {
       ...this.batcher.counters.snapshot(), ...this.spool.snapshot(), ...this.shipper.counters.snapshot(),
       ...this.retrying.counters.snapshot(), ...this.http.counters.snapshot(),
+      ship_credential_refused: this.credential.current === undefined ? 0 : 1,
     }
   }
 }

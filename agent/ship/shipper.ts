@@ -1,7 +1,8 @@
 /**
  * Drains the spool to the collector in seq order. Up to `maxInFlight` batches are sent at
  * once (each through the retrying transport); their results are applied strictly in seq
- * order: a batch is deleted from the spool (acked) or parked (refused for good) only when
+ * order: a batch is deleted from the spool (acked) or parked (the batch refused for good; a
+ * refused credential never parks: credential-refusal.ts) only when
  * every earlier batch has been, so the collector's view and the spool never disagree
  * about order, and a restart resends from the oldest unacknowledged batch.
  */
@@ -134,8 +135,9 @@ export class Shipper {
             this.parkedLogged = now
             this.log?.error({ seq: slot.seq, status: r.status, reason: r.reason }, 'the collector refused a batch; it is parked in the spool and reported as a gap (logged at most once a minute)')
           }
-        } else if (r.kind === 'retryable') {
-          // Stopped (or gave up) before an answer: leave it in the spool; resend from here.
+        } else if (r.kind === 'retryable' || r.kind === 'refused') {
+          // Stopped (or gave up) before an answer, or the credential is refused (the batch is
+          // not at fault): leave it in the spool; resend from here.
           this.inFlight.splice(0)
           this.lastDispatched = slot.seq - 1
           break

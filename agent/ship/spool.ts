@@ -4,7 +4,7 @@
  * sent and deleted only when the collector has acknowledged it.
  *
  * Layout (one LevelDB, utf8 keys):
- *   meta             {"epoch","nextSeq","agentId"}      spool generation and next seq
+ *   meta             {"epoch","nextSeq","agentId","machineIdHash"}  spool generation and next seq
  *   b!<seq:16 hex>   gzipped Batch bytes                 what is sent as the request body
  *   i!<seq:16 hex>   {"contents","createdAtMs","bytes","carried"}  what the batch holds
  *   g!pending        [GapRecord…]                        gaps not yet in a batch
@@ -22,19 +22,29 @@
  *
  * `epoch` is chosen when the spool is created (milliseconds since the Unix epoch) and
  * changes only when the spool is reset (new database, or a new agent identity).
+ *
+ * A new identity on the SAME machine (`enroll --force` after the collector refused the old
+ * credential: a revoked agent, a collector whose store was rebuilt) keeps the batches: each
+ * is sealed again with the new agent id and a new epoch (same seq numbers) and sent; only
+ * parked batches are deleted. An identity of ANOTHER machine (the spool came with a cloned
+ * image, or a spool without a machine id written by an older version) resets the spool:
+ * those batches are the other machine's to send.
  */
 import { makeDirSync } from '../util/make-dir.js'
 import { promisify } from 'node:util'
-import { gzip as gzipCb } from 'node:zlib'
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib'
 import { Level } from 'level'
 import { Counters } from '../util/counters.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 import { encodeBatchHeader, joinBatch, type BatchContents } from './batch-encoder.js'
-import type { AgentStatsProperties } from '../../protocol/index.js'
-import { addGap, gapToWire, gapsForBatch, REJECTED, SPOOL_FULL, type GapRecord } from './spool-gaps.js'
+import { decodeBatch, encodeBatch, type AgentStatsProperties } from '../../protocol/index.js'
+import { addGap, gapToWire, gapsForBatch, REJECTED, SPOOL_ERROR, SPOOL_FULL, type GapRecord } from './spool-gaps.js'
 
 const gzip = promisify(gzipCb)
+const gunzip = promisify(gunzipCb)
+
+interface SpoolMeta { epoch: number; nextSeq: number; agentId: string; machineIdHash?: string }
 
 export interface SpoolConfig {
   /** Directory of the LevelDB (e.g. <state dir>/spool). */
@@ -47,15 +57,17 @@ export interface SpoolConfig {
   protectHead: number
   /** gzip level 1..9. */
   gzipLevel: number
-  /** The agent id written into every batch; a different id than the spool's resets it. */
+  /** The agent id written into every batch; a different id than the spool's re-seals or resets it. */
   agentId: string
+  /** The identity's machine_id_hash: a new agent id with the same machine re-seals the batches instead of resetting. */
+  machineIdHash?: string
 }
 
 export type SpoolCounter =
   | 'spool_batches_appended_total' | 'spool_batches_acked_total' | 'spool_batches_dropped_total'
   | 'spool_batches_parked_total' | 'spool_bytes_appended_total' | 'spool_flows_dropped_total'
   | 'spool_events_dropped_total' | 'spool_observations_dropped_total' | 'spool_gaps_sent_total'
-  | 'spool_resets_total' | 'spool_over_limit_total' | 'spool_errors_total'
+  | 'spool_resets_total' | 'spool_resealed_batches_total' | 'spool_over_limit_total' | 'spool_errors_total'
 
 interface Entry {
   seq: number
@@ -133,15 +145,22 @@ export class Spool {
     }
     const db = this.db
     const meta = await db.get(META)
-    let m = meta === undefined ? undefined : parse<{ epoch: number; nextSeq: number; agentId: string }>(meta)
+    let m = meta === undefined ? undefined : parse<SpoolMeta>(meta)
     if (m !== undefined && m.agentId !== this.config.agentId) {
-      this.log?.warn({ old: m.agentId, now: this.config.agentId }, 'agent identity changed: the spool is reset (its batches belong to the old identity)')
-      await db.clear()
-      this.counters.inc('spool_resets_total')
-      m = undefined
+      if (m.machineIdHash !== undefined && m.machineIdHash === this.config.machineIdHash) {
+        m = await this.reseal(db, m)
+      } else {
+        this.log?.warn({ old: m.agentId, now: this.config.agentId }, 'agent identity of another machine: the spool is reset (its batches belong to that identity)')
+        await db.clear()
+        this.counters.inc('spool_resets_total')
+        m = undefined
+      }
     }
     if (m === undefined) {
-      m = { epoch: this.now(), nextSeq: 1, agentId: this.config.agentId }
+      m = this.meta(this.now(), 1)
+      await db.put(META, json(m), { sync: this.config.sync } as never)
+    } else if (m.machineIdHash === undefined && this.config.machineIdHash !== undefined) {
+      m = this.meta(m.epoch, m.nextSeq)
       await db.put(META, json(m), { sync: this.config.sync } as never)
     }
     this.epochValue = m.epoch
@@ -205,7 +224,7 @@ export class Spool {
       ops.push(
         { type: 'put', key: key('b', seq), value: gz },
         { type: 'put', key: key('i', seq), value: json(entry) },
-        { type: 'put', key: META, value: json({ epoch: this.epochValue, nextSeq: this.nextSeq, agentId: this.config.agentId }) },
+        { type: 'put', key: META, value: json(this.meta(this.epochValue, this.nextSeq)) },
       )
       if (this.totalBytes + gz.length > this.config.maxBytes) this.counters.inc('spool_over_limit_total')
       ops.push({ type: 'del', key: PENDING_GAPS })
@@ -293,6 +312,59 @@ export class Spool {
       this.parked++
       this.counters.inc('spool_batches_parked_total')
     })
+  }
+
+  private meta(epoch: number, nextSeq: number): SpoolMeta {
+    return { epoch, nextSeq, agentId: this.config.agentId, ...(this.config.machineIdHash !== undefined ? { machineIdHash: this.config.machineIdHash } : {}) }
+  }
+
+  /**
+   * Seals every stored batch again under this spool's agent id with a new epoch (same seq
+   * numbers): one atomic write per batch, the meta last, so a crash half way leaves the old
+   * meta and the next start re-seals them all again. A batch that does not decode any more
+   * is dropped and accounted for as a gap. Parked batches (the old identity's) are deleted.
+   */
+  private async reseal(db: Level<string, Uint8Array>, old: SpoolMeta): Promise<SpoolMeta> {
+    const epoch = this.now()
+    const infos: Entry[] = []
+    for await (const [, v] of db.iterator({ gt: 'i!', lt: 'i"' })) infos.push(parse<Entry>(v))
+    infos.sort((a, b) => a.seq - b.seq)
+    const pending = await db.get(PENDING_GAPS)
+    const gaps = pending === undefined ? [] : parse<GapRecord[]>(pending)
+    let batches = 0
+    let flows = 0
+    let lost = 0
+    for (const info of infos) {
+      const gz = await db.get(key('b', info.seq))
+      let body: Buffer | undefined
+      if (gz !== undefined) {
+        try {
+          const b = decodeBatch(await gunzip(gz))
+          b.agentId = this.config.agentId
+          b.epoch = epoch
+          body = await gzip(encodeBatch(b), { level: this.config.gzipLevel })
+        } catch { /* undecodable: accounted for as a gap below */ }
+      }
+      if (body === undefined) {
+        for (const g of info.carried) addGap(gaps, g)
+        for (const g of gapsForBatch(info.contents, old.epoch, info.seq, SPOOL_ERROR, 'a spooled batch could not be read when the agent was enrolled again')) addGap(gaps, g)
+        await this.write(db, [{ type: 'del', key: key('b', info.seq) }, { type: 'del', key: key('i', info.seq) }, { type: 'put', key: PENDING_GAPS, value: json(gaps) }])
+        lost++
+        continue
+      }
+      await this.write(db, [{ type: 'put', key: key('b', info.seq), value: body }, { type: 'put', key: key('i', info.seq), value: json({ ...info, bytes: body.length }) }])
+      batches++
+      flows += info.contents.flows
+    }
+    const ops: Op[] = []
+    for await (const k of db.keys({ gt: 'p!', lt: 'p"' })) ops.push({ type: 'del', key: k })
+    const m = this.meta(epoch, old.nextSeq)
+    ops.push({ type: 'put', key: META, value: json(m) })
+    await this.write(db, ops)
+    this.counters.inc('spool_resealed_batches_total', batches)
+    this.log?.info({ old: old.agentId, now: this.config.agentId, batches, flows, unreadable: lost, parkedDeleted: ops.length - 1 },
+      'agent enrolled again on this machine: the spooled batches are sealed again under the new identity and will be sent')
+    return m
   }
 
   /** Resolves at the next append (or stop). */

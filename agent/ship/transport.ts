@@ -10,6 +10,12 @@ export type SendResult =
   | { kind: 'retryable'; status?: number; reason: string; retryAfterMs?: number }
   /** Final: the collector refused this request (a 4xx other than 408/429, or an unusable answer). */
   | { kind: 'rejected'; status: number; reason: string }
+  /**
+   * The collector refused the agent's credential, not the batch (401, or 403 for a revoked
+   * agent or token): the batch is fine and stays in the spool until the agent is enrolled
+   * again (see credential-refusal.ts).
+   */
+  | { kind: 'refused'; status: number; reason: string }
 
 export interface BatchRequest {
   /** gzipped Batch bytes. */
