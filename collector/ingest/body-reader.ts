@@ -66,10 +66,13 @@ export function readRaw(stream: Readable, contentLength: number | undefined, lim
  * Bodies up to this size (as sent) are inflated on the event loop: ~0.3 ms per 1000 flows
  * (~50 kB gzipped; an agent's full 512 kB batch is ~200 kB), where a zlib stream on the
  * thread pool cost about twice the CPU in stream set-up and hand-offs. Larger bodies go to
- * the pool. What a small body may inflate to is capped by maxOutputLength as before: a small
- * gzip bomb from an enrolled agent holds the loop while it inflates up to that cap.
+ * the pool. On the loop a body may inflate to at most INFLATE_ON_LOOP_RATIO times its size
+ * (at least 1 MiB; agents' batches inflate about 3×): one that inflates further — a small gzip
+ * bomb from an enrolled agent — is inflated again on the pool with the full cap, so it never
+ * holds the loop for more than ~1 ms per 100 kB sent.
  */
 const INFLATE_ON_LOOP_MAX = 256 * 1024
+const INFLATE_ON_LOOP_RATIO = 16
 
 function inflateError(err: Error, maxOut: number): CollectorError {
   const code = (err as NodeJS.ErrnoException).code
@@ -82,10 +85,13 @@ function inflateError(err: Error, maxOut: number): CollectorError {
 /** Inflates gzip with an output cap. */
 export function inflateCapped(raw: Buffer, maxOut: number): Promise<Buffer> {
   if (raw.length <= INFLATE_ON_LOOP_MAX) {
+    const loopCap = Math.min(maxOut, Math.max(1 << 20, raw.length * INFLATE_ON_LOOP_RATIO))
     try {
-      return Promise.resolve(gunzipSync(raw, { maxOutputLength: maxOut }))
+      return Promise.resolve(gunzipSync(raw, { maxOutputLength: loopCap }))
     } catch (err) {
-      return Promise.reject(inflateError(err as Error, maxOut))
+      const e = inflateError(err as Error, maxOut)
+      // Past the loop's cap but maybe within the configured one: the pool decides.
+      if (!(e.code === 'COLLECTOR_ERR_DECOMPRESSED_TOO_LARGE' && loopCap < maxOut)) return Promise.reject(e)
     }
   }
   return new Promise((resolve, reject) => {
