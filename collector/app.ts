@@ -18,6 +18,7 @@ import { CollectorStore } from './storage/index.js'
 import { createRootLogger, type Logger } from './util/logger.js'
 import { registerApi, type ApiParts } from './api/register-api.js'
 import { readFileSync } from 'node:fs'
+import { RateLimitedLog } from './util/rate-limited-log.js'
 import { wireDetection, type DetectionWiring } from './detection/detection-wiring.js'
 
 export interface BuildAppOptions {
@@ -55,6 +56,11 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   const log = opts.log ?? createRootLogger({ level: config.log.level, pretty: config.log.pretty })
   const store = new CollectorStore({ dataDir: config.data_dir, sync: config.storage.sync })
   const ingest = new IngestService(store, { maxFlowsPerBatch: config.ingest.max_flows_per_batch, maxEntriesPerBatch: config.ingest.max_entries_per_batch })
+  const clockLog = new RateLimitedLog(3_600_000)
+  const ingestLog = log.child({ component: 'ingest' })
+  ingest.onClockOffset = (agent, offsetMs) => clockLog.hit(agent, (suppressed) => {
+    ingestLog.warn({ agent, offsetMs, suppressed }, `agent ${agent}'s clock is ${Math.round(Math.abs(offsetMs) / 1000)} s ${offsetMs > 0 ? 'ahead of' : 'behind'} the collector's: its flow and event times are as it stamped them (fix its time sync; logged once an hour)`)
+  })
   const app = Fastify({
     loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),

@@ -38,6 +38,13 @@ export class CollectorMetrics {
       },
     })
     new Gauge({
+      name: 'telltale_agent_clock_offset_seconds', help: 'the agent\'s clock minus the collector\'s at its last batch (from the send-time header; includes the network delay)', labelNames: ['agent'], registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const a of await store.agents.list()) if (a.revokedAt === undefined && a.clockOffsetMs !== undefined) this.set({ agent: a.id }, a.clockOffsetMs / 1000)
+      },
+    })
+    new Gauge({
       name: 'telltale_agent_online', help: '1 when the agent sent a batch within the online window', labelNames: ['agent'], registers: [this.registry],
       async collect() {
         this.reset()

@@ -68,6 +68,12 @@ export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf'
 
 /** The ingest route, relative to the collector's base URL. */
 export const INGEST_PATH = '/api/v1/ingest'
+/**
+ * Request header with the agent's clock (µs since the Unix epoch) when it sends an ingest
+ * request: the batch's own sent_at is its sealing time, which may be long before a send
+ * from the spool. The collector derives the agent's clock offset from it.
+ */
+export const SENT_AT_HEADER = 'x-telltale-sent-at-us'
 
 /** One agent batch (flows, events, host observations, inventory, stats, gaps). */
 export type Batch = Types.v1.Batch

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Pool } from 'undici'
-import { Ack, INGEST_PATH, PROTOBUF_CONTENT_TYPE, PROTOCOL_VERSION } from '../../protocol/index.js'
+import { Ack, INGEST_PATH, PROTOBUF_CONTENT_TYPE, PROTOCOL_VERSION, SENT_AT_HEADER } from '../../protocol/index.js'
 import { Counters } from '../util/counters.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import { isCredentialRefusal, isRetryableStatus, parseRetryAfter } from './retry-policy.js'
@@ -100,6 +100,7 @@ export class HttpTransport implements BatchTransport {
           'authorization': this.cfg.authorization,
           'user-agent': this.cfg.userAgent,
           'accept': PROTOBUF_CONTENT_TYPE,
+          [SENT_AT_HEADER]: String(Date.now() * 1000),
         },
         body: req.body,
         ...(signal ? { signal } : {}),

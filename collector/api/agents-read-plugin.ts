@@ -19,7 +19,7 @@ export async function agentSummary(ctx: ApiContext, a: AgentRecord, now = Date.n
   for (const c of st?.capture ?? []) drops += (c.dropped ?? 0) + (c.ifDropped ?? 0)
   return {
     id: a.id, hostname: a.hostname ?? null, version: st?.version || a.version || null, enrolled_at: a.enrolledAt,
-    last_heartbeat: a.lastSeenAt ?? null, online: a.revokedAt === undefined && last !== undefined && now - last <= ctx.limits.onlineAfterMs,
+    last_heartbeat: a.lastSeenAt ?? null, clock_offset_ms: a.clockOffsetMs ?? null, online: a.revokedAt === undefined && last !== undefined && now - last <= ctx.limits.onlineAfterMs,
     revoked_at: a.revokedAt ?? null, batches: a.batches, flows: a.flows, events: a.events, observations: a.observations,
     gap_records: a.gapRecords, capture_drops: drops,
     capture: (st?.capture ?? []).map((c) => ({ iface: c.iface, received: c.received, dropped: c.dropped, if_dropped: c.ifDropped })),

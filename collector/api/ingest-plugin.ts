@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
-import { INGEST_PATH, PROTOBUF_CONTENT_TYPE } from '../../protocol/index.js'
+import { INGEST_PATH, PROTOBUF_CONTENT_TYPE, SENT_AT_HEADER } from '../../protocol/index.js'
 import { requireRole } from '../auth/authenticate.js'
 import { CollectorError, errorBody } from '../errors.js'
 import { bodyEncoding, readBody, type BodyLimits } from '../ingest/body-reader.js'
@@ -21,6 +21,14 @@ export interface IngestPluginOptions {
   service: IngestService
   limits: BodyLimits
   log: Logger
+}
+
+/** The agent's send time from its header (µs), or undefined when absent or not a plausible time (older agents send none). */
+export function sentAtHeaderUs(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v
+  if (s === undefined || !/^\d{1,16}$/.test(s)) return undefined
+  const us = Number(s)
+  return us > 0 && us <= Number.MAX_SAFE_INTEGER ? us : undefined
 }
 
 /** Seconds agents are asked to wait after a failed store write. */
@@ -67,7 +75,7 @@ export const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (app,
       const stream = req.body as Readable | undefined
       if (stream === undefined || stream === null) throw new CollectorError('EMPTY_BODY')
       const body = await readBody(stream, cl === undefined ? undefined : Number(cl), enc, limits)
-      const result = await service.ingest(agent, body)
+      const result = await service.ingest(agent, body, Date.now(), sentAtHeaderUs(req.headers[SENT_AT_HEADER]))
       return reply.code(200).header('content-type', PROTOBUF_CONTENT_TYPE).send(Buffer.from(result.ack))
     } catch (err) {
       if (err instanceof CollectorError) {

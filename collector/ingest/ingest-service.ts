@@ -44,12 +44,17 @@ export interface StoredBatch {
 
 export interface IngestResult { ack: Uint8Array; duplicate: boolean; n: number; flows: number }
 
+/** An agent clock further off than this is reported (onClockOffset: logged once an hour per agent). */
+export const CLOCK_OFFSET_WARN_MS = 60_000
+
 const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations'> = { 1: 'flows', 2: 'events', 3: 'observations' }
 
 export class IngestService {
   readonly counters = new Counters<IngestCounter>()
   private readonly inFlight = new Map<string, Promise<IngestResult>>()
   private readonly storedListeners: ((b: StoredBatch) => void | Promise<void>)[] = []
+  /** Called for a batch whose agent's clock is more than CLOCK_OFFSET_WARN_MS off (set by the entry point to log it, rate-limited). */
+  onClockOffset: ((agentId: string, offsetMs: number) => void) | undefined
 
   constructor(private readonly store: CollectorStore, private readonly limits: IngestLimits) {}
 
@@ -68,7 +73,11 @@ export class IngestService {
     this.counters.inc(`ingest_rejected_${err.code.slice('COLLECTOR_ERR_'.length).toLowerCase()}_total`)
   }
 
-  async ingest(agent: AgentRecord, body: Buffer, nowMs = Date.now()): Promise<IngestResult> {
+  /**
+   * Verifies, stores and acks one batch. `sentAtUs`: the agent's clock when it sent the
+   * request (SENT_AT_HEADER), recorded as the agent's clock offset.
+   */
+  async ingest(agent: AgentRecord, body: Buffer, nowMs = Date.now(), sentAtUs?: number): Promise<IngestResult> {
     if (body.length === 0) throw new CollectorError('EMPTY_BODY')
     let header: BatchHeader
     try {
@@ -90,7 +99,7 @@ export class IngestService {
       this.counters.inc('ingest_duplicates_total')
       return { ...first, duplicate: true, ack: this.ack(agent.id, header.epoch, header.seq, true, Date.now()) }
     }
-    const p = this.store.lock.run(`agent:${agent.id}`, () => this.process(agent.id, header.epoch, header.seq, body, nowMs))
+    const p = this.store.lock.run(`agent:${agent.id}`, () => this.process(agent.id, header.epoch, header.seq, body, nowMs, sentAtUs))
     this.inFlight.set(key, p)
     try {
       return await p
@@ -103,7 +112,7 @@ export class IngestService {
     return encodeAck({ agentId, epoch, seq, duplicate, serverTimeUs: nowMs * 1000, protocolVersion: PROTOCOL_VERSION })
   }
 
-  private async process(agentId: string, epoch: number, seq: number, body: Buffer, nowMs: number): Promise<IngestResult> {
+  private async process(agentId: string, epoch: number, seq: number, body: Buffer, nowMs: number, sentAtUs: number | undefined): Promise<IngestResult> {
     const stored = await this.store.batches.findStored(agentId, epoch, seq)
     if (stored !== undefined) {
       this.counters.inc('ingest_duplicates_total')
@@ -148,6 +157,10 @@ export class IngestService {
       gapRecords,
     }
     if (rest.stats?.version) updated.version = rest.stats.version
+    if (sentAtUs !== undefined) {
+      updated.clockOffsetMs = Math.round(sentAtUs / 1000 - nowMs)
+      if (Math.abs(updated.clockOffsetMs) > CLOCK_OFFSET_WARN_MS) this.onClockOffset?.(agentId, updated.clockOffsetMs)
+    }
     const stats = rest.stats ? Buffer.from(AgentStats.encode(rest.stats).finish()) : undefined
     const inventory = rest.inventory ? Buffer.from(Inventory.encode(rest.inventory).finish()) : undefined
     const extraOps = (n: number): WriteOp[] => {

@@ -41,6 +41,8 @@ export interface AgentRecord {
   version?: string
   revokedAt?: string
   lastSeenAt?: string
+  /** The agent's clock minus the collector's at its last batch (ms; from the send-time header, includes the network delay). */
+  clockOffsetMs?: number
   /** Last batch stored from this agent. */
   lastBatch?: { epoch: number; seq: number; n: number }
   /** Totals stored from this agent. */

@@ -3,7 +3,7 @@
  * tests. It gunzips and decodes each Batch, remembers it by (epoch, seq) and answers with
  * an Ack; `script` can make it answer with other statuses first.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import { Ack, Batch, INGEST_PATH, PROTOCOL_VERSION } from '../../protocol/index.js'
@@ -14,6 +14,8 @@ export interface FakeCollector {
   url: string
   batches: Map<string, Batch>
   requests: Array<{ seq: number; status: number; auth: string | undefined; encoding: string | undefined; type: string | undefined }>
+  /** The request headers of every ingest request, in order. */
+  headers: IncomingHttpHeaders[]
   /** Replies used (in order) before the normal ack behaviour. */
   script: FakeReply[]
   /** Delay before answering, ms (per request). */
@@ -23,13 +25,14 @@ export interface FakeCollector {
 
 export async function startFakeCollector(): Promise<FakeCollector> {
   const fc: FakeCollector = {
-    url: '', batches: new Map(), requests: [], script: [], delayMs: 0,
+    url: '', batches: new Map(), requests: [], headers: [], script: [], delayMs: 0,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
     if (req.url !== INGEST_PATH || req.method !== 'POST') { res.statusCode = 404; res.end(); return }
+    fc.headers.push(req.headers)
     let batch: Batch
     try {
       batch = Batch.decode(gunzipSync(Buffer.concat(chunks)))
