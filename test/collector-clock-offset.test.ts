@@ -2,7 +2,8 @@
  * The agent's clock offset: agents send their clock in the x-telltale-sent-at-us header at
  * send time (a spooled batch's sent_at is its sealing time); the collector records the
  * offset per agent (GET /api/v1/agents, telltale_agent_clock_offset_seconds) and logs an
- * agent more than a minute off once an hour. A missing or bad header changes nothing.
+ * agent more than a minute off once an hour. A missing or bad header changes nothing. The
+ * agent compares its clock with each ack's server time and logs the same once an hour.
  */
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,6 +16,8 @@ import { sentAtHeaderUs } from '../collector/api/ingest-plugin.js'
 import { loadConfig } from '../collector/config/load-config.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
 import { HttpTransport } from '../agent/ship/http-transport.js'
+import { RetryingTransport } from '../agent/ship/retrying-transport.js'
+import type { SendResult } from '../agent/ship/transport.js'
 import { encodeBatch, PROTOCOL_VERSION, SENT_AT_HEADER } from '../protocol/index.js'
 import { gzipSync } from 'node:zlib'
 import { ADMIN, batch, enrollAgent, gz, post } from './collector-fixtures.js'
@@ -74,4 +77,31 @@ t.test('the agent sends its clock with every request', async (t) => {
   const sent = srv.headers[0]?.[SENT_AT_HEADER] as string | undefined
   const us = Number(sent)
   t.ok(us >= before && us <= Date.now() * 1000, `sent at ${sent}`)
+})
+
+t.test('the agent compares its clock with the ack and logs more than a minute off once an hour', async (t) => {
+  const warns: string[] = []
+  const log = { warn: (_o: unknown, m: string) => { warns.push(m) }, error: () => undefined } as never
+  let now = 10_000_000
+  let serverUs = now * 1000
+  const ok = (): SendResult => ({ kind: 'ok', status: 200, ack: { agentId: 'a', epoch: 1, seq: 1, duplicate: false, serverTimeUs: serverUs, protocolVersion: 1 } as never })
+  const r = new RetryingTransport({ send: async () => ok() }, {}, { log, now: () => now })
+  const req = { body: new Uint8Array(0), epoch: 1, seq: 1 }
+  await r.send(req)
+  t.equal(r.clockOffsetMs, 0)
+  t.equal(warns.length, 0, 'in sync: silent')
+  serverUs = (now - 90_000) * 1000
+  await r.send(req)
+  t.equal(r.clockOffsetMs, 90_000)
+  t.equal(warns.length, 1)
+  t.match(warns[0], /this machine's clock is 90 s ahead of the collector's/)
+  now += 60_000
+  serverUs = (now - 90_000) * 1000
+  await r.send(req)
+  t.equal(warns.length, 1, 'not again within the hour')
+  now += 3_600_000
+  serverUs = (now + 3_600_000) * 1000
+  await r.send(req)
+  t.equal(warns.length, 2)
+  t.match(warns[1], /3600 s behind the collector's/)
 })

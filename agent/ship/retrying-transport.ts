@@ -13,6 +13,9 @@ import type { CredentialRefusal } from './credential-refusal.js'
 import { RETRY_DEFAULTS, retryDelayMs, type RetryPolicyConfig } from './retry-policy.js'
 import type { BatchRequest, BatchTransport, SendResult } from './transport.js'
 
+/** A clock further off the collector's than this is logged (once an hour). */
+const CLOCK_OFFSET_WARN_MS = 60_000
+
 export type RetryCounter = 'retry_attempts_total' | 'retry_retries_total' | 'retry_gave_up_total' | 'retry_credential_refused_total'
 
 export interface RetryingTransportDeps {
@@ -33,6 +36,9 @@ export class RetryingTransport implements BatchTransport {
   private readonly deps: Required<Pick<RetryingTransportDeps, 'rand' | 'sleep' | 'now'>> & RetryingTransportDeps
   private lastLogMs = 0
   private lastRefusalLogMs = -Infinity
+  private lastClockLogMs = -Infinity
+  /** This machine's clock minus the collector's at the last ack (ms; includes the answer's network delay). */
+  clockOffsetMs: number | undefined
 
   constructor(inner: BatchTransport, policy: Partial<RetryPolicyConfig & { giveUpAfterMs: number }>, deps: RetryingTransportDeps = {}) {
     this.inner = inner
@@ -45,7 +51,10 @@ export class RetryingTransport implements BatchTransport {
     for (let attempt = 1; ; attempt++) {
       this.counters.inc('retry_attempts_total')
       const res = await this.inner.send(req, signal)
-      if (res.kind === 'ok') this.deps.credential?.accepted()
+      if (res.kind === 'ok') {
+        this.deps.credential?.accepted()
+        this.checkClock(res.ack.serverTimeUs)
+      }
       if (res.kind === 'refused') {
         this.counters.inc('retry_credential_refused_total')
         this.deps.credential?.refused(res.status, res.reason, this.deps.now())
@@ -73,6 +82,19 @@ export class RetryingTransport implements BatchTransport {
         return res
       }
     }
+  }
+
+  /** Compares this machine's clock with the ack's server time; more than a minute off is logged once an hour. */
+  private checkClock(serverTimeUs: number | null | undefined): void {
+    const server = Number(serverTimeUs ?? 0) / 1000
+    if (!(server > 0)) return
+    const now = this.deps.now()
+    const offset = Math.round(now - server)
+    this.clockOffsetMs = offset
+    if (Math.abs(offset) <= CLOCK_OFFSET_WARN_MS || now - this.lastClockLogMs < 3_600_000) return
+    this.lastClockLogMs = now
+    this.deps.log?.warn({ offsetMs: offset },
+      `this machine's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} the collector's; flow and event times are stamped with it: fix its time sync (logged once an hour)`)
   }
 
   private logRefusal(req: BatchRequest, reason: string): void {
