@@ -188,7 +188,10 @@ class AgentDaemon {
     if (this.ship) {
       await this.ship.batcher.flush()
       // Give the collector a moment to take what is spooled; the rest waits in the spool.
-      await Promise.race([this.ship.drain(), new Promise((r) => setTimeout(r, SHUTDOWN_DELIVERY_MS).unref())])
+      // Not while it refuses the credential: waiting would only delay the stop.
+      if (this.ship.credential.current === undefined) {
+        await Promise.race([this.ship.drain(), this.ship.credential.whenRefused(), new Promise((r) => setTimeout(r, SHUTDOWN_DELIVERY_MS).unref())])
+      }
       await this.ship.stop()
     }
     this.log.info('agent stopped')
