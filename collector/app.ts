@@ -96,6 +96,10 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   api.ctx.alerts = detection.alerts.events
   api.ctx.alertQuery = (q) => detection.alerts.query(q)
   api.ctx.alertCount = () => detection.alerts.query({ limit: Number.MAX_SAFE_INTEGER }).length
+  // Every series from the start (at 0), so an alert rule on a drop sees the series before the first one.
+  const detectionZeros = Object.fromEntries(['detection_findings_total', 'detection_dropped_batches_total', 'detection_errors_total',
+    'webhook_sent_total', 'webhook_failed_total', 'webhook_retries_total', 'webhook_dropped_total'].map((k) => [k, 0]))
+  api.ctx.detectionFigures = () => ({ ...detectionZeros, queue_batches: detection.detection.backlog, ...detection.detection.counters.snapshot(), ...detection.webhooks.counters.snapshot() })
   api.retention.expireAlertsWith(detection.alerts)
   return { app, store, ingest, detection, api }
 }

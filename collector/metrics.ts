@@ -10,7 +10,7 @@ export class CollectorMetrics {
   readonly http: Histogram<'method' | 'route' | 'status'>
   readonly ingestBatch: Histogram<'status'>
 
-  constructor(ctx: Pick<ApiContext, 'store' | 'topology' | 'ingest'>, onlineAfterMs: number) {
+  constructor(ctx: Pick<ApiContext, 'store' | 'topology' | 'ingest' | 'detectionFigures'>, onlineAfterMs: number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'telltale_collector_' })
     this.http = new Histogram({ name: 'telltale_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [this.registry] })
     this.ingestBatch = new Histogram({ name: 'telltale_ingest_batch_duration_seconds', help: 'ingest request latency (receive, check, durable write, ack)', labelNames: ['status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] })
@@ -49,6 +49,12 @@ export class CollectorMetrics {
       async collect() {
         this.reset()
         for (const a of await store.agents.list()) if (a.revokedAt === undefined) this.set({ agent: a.id }, a.lastSeenAt !== undefined && Date.now() - Date.parse(a.lastSeenAt) <= onlineAfterMs ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'telltale_detection', help: 'detection backlog (queue_batches: batches acked but not yet examined) and counters (findings, dropped batches, errors, webhooks)', labelNames: ['what'], registers: [this.registry],
+      collect() {
+        for (const [k, v] of Object.entries(ctx.detectionFigures?.() ?? {})) this.set({ what: k }, v)
       },
     })
     const topo = ctx.topology

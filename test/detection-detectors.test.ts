@@ -147,6 +147,22 @@ t.test('arp_spoof and new_device from flow MACs; rogue_dhcp after learning', asy
   t.same(types, ['arp_spoof:10.0.0.1', 'new_device:10.0.0.1', 'new_device:10.0.0.11', 'new_device:10.0.0.12', 'rogue_dhcp:10.0.0.12'])
 })
 
+t.test('arp_spoof: bindings are per sensor (a MAC means something only on the segment one agent sees)', async (t) => {
+  const c = cfg()
+  const a = (agentId: string, mac: string, s: number, vlan?: number) => flow({ agentId, origH: '10.0.0.35', respH: '10.0.0.1', respP: 53, proto: 'udp', origMac: mac, respMac: '02:00:00:00:01:01', tsUs: T0 + s * S, ...(vlan !== undefined ? { vlan } : {}) })
+  // Two sites reusing 10.0.0.0/24: each sensor sees its own host behind 10.0.0.35.
+  const twoSites = run(c, [a('site-a', '02:10:00:00:22:01', 0), a('site-b', '02:00:00:00:00:23', 5), a('site-a', '02:10:00:00:22:01', 10), a('site-b', '02:00:00:00:00:23', 15)])
+  t.same(twoSites.filter((f) => f.type === 'arp_spoof'), [], 'no spoof across sensors')
+  // One sensor sees the address flip between two MACs: a spoof, keyed by that sensor.
+  const flip = run(c, [a('site-a', '02:10:00:00:22:01', 0), a('site-b', '02:00:00:00:00:23', 1), a('site-a', '02:66:66:66:66:66', 5)]).filter((f) => f.type === 'arp_spoof')
+  t.equal(flip.length, 1)
+  t.equal(flip[0]?.key, 'site-a|0|10.0.0.35')
+  t.same(flip[0]?.agents, ['site-a'])
+  // Many agents (past the 512 that get numeric keys) and VLANs keep their bindings apart too.
+  const many = Array.from({ length: 600 }, (_, i) => a(`agent-${i}`, `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, i * 0.01, i % 3 === 0 ? 10 : undefined))
+  t.same(run(c, many).filter((f) => f.type === 'arp_spoof'), [], '600 sensors, each with its own MAC for the address: no spoof')
+})
+
 t.test('new_device: a DNS answer naming an address is not a device, a DHCP sighting is', async (t) => {
   const e = new DetectionEngine(cfg((c) => { c.new_device.learning_s = 60 }))
   const out: Finding[] = []

@@ -16,6 +16,8 @@ export interface ApiContext {
   /** Alerts by host and their count; set by buildApp once detection is wired. */
   alertQuery?: (q: { host?: string; limit?: number }) => unknown[]
   alertCount?: () => number
+  /** Detection and webhook figures for /metrics (backlog, findings, drops, errors); set by buildApp once detection is wired. */
+  detectionFigures?: () => Record<string, number>
   /** /api/v1/topology answer cache (topology-answers.ts): staleness bound, background refresh age, build slice (ms). */
   topologyAnswers?: { maxStalenessMs: number; refreshMs: number; sliceMs: number }
   limits: {

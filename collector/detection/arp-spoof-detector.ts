@@ -3,7 +3,11 @@
  * (seen within `rebind_grace_s`) — the signature of ARP cache poisoning. Bindings come
  * from host observations (ARP replies, DHCP ACKs) and, optionally, from flows' MAC
  * addresses for local addresses. A claim on a configured gateway is critical. One incident
- * per (VLAN, IP); later flips between the MACs update it.
+ * per (agent, VLAN, IP); later flips between the MACs update it.
+ *
+ * Bindings are kept per agent: a MAC is meaningful only on the layer-2 segment one sensor
+ * sees. Two sensors on different segments (other sites reusing the same private range, or
+ * a router's MAC on the far side) seeing different MACs for one address is not a spoof.
  */
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
@@ -20,9 +24,15 @@ interface Binding { mac: number; last: number; macs: Set<number>; fired: boolean
 
 export class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof'
-  /** (VLAN, IPv4) as the address | 0 on VLAN 0, else vlan·2^32 + address, or 'vlan|ipv6' text → binding. */
+  /**
+   * (agent, VLAN, IPv4) → binding. The agent's number g = agentIndex·4096 + VLAN: for g = 0
+   * the address | 0, else g·2^32 + address (exact below 2^53: the first 512 agents); other
+   * agents and IPv6 as 'agent|vlan|ip' text.
+   */
   private readonly bindings: BoundedMap<number | string, Binding>
   private readonly gateways: Set<string>
+  /** Agent id → small number for the binding keys (agents are few; never evicted). */
+  private readonly agentIndex = new Map<string, number>()
 
   constructor(private readonly c: ArpSpoofConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
     this.bindings = new BoundedMap(maxKeys)
@@ -41,9 +51,12 @@ export class ArpSpoofDetector implements Detector {
 
   private bind(vlan: number, ip: string, v4: number, mac: number, ts: number, agent: string, emit: Emit, uid: string): void {
     if (isGroupMacN(mac) || v4 === 0 || v4 === 0xffffffff) return
-    // VLAN 0 (most bindings): the IPv4 as a signed 32-bit number, a small integer; other VLANs
-    // vlan·2^32 + address (≥ 2^32, so never equal to a VLAN 0 key); IPv6 as text.
-    const key = v4 >= 0 ? (vlan === 0 ? v4 | 0 : vlan * 0x1_0000_0000 + v4) : `${vlan}|${ip}`
+    let ai = this.agentIndex.get(agent)
+    if (ai === undefined) { ai = this.agentIndex.size; this.agentIndex.set(agent, ai) }
+    // The first agent on VLAN 0 (most bindings): the IPv4 as a signed 32-bit number, a small
+    // integer; others g·2^32 + address (≥ 2^32, never equal to a g = 0 key); the rest as text.
+    const g = ai * 4096 + (vlan & 4095)
+    const key = v4 >= 0 && ai < 512 ? (g === 0 ? v4 | 0 : g * 0x1_0000_0000 + v4) : `${agent}|${vlan}|${ip}`
     const b = this.bindings.touch(key)
     if (b === undefined) {
       this.bindings.set(key, { mac, last: ts, macs: new Set([mac]), fired: false, first: ts })
@@ -61,7 +74,7 @@ export class ArpSpoofDetector implements Detector {
     if (!b.fired) b.first = ts
     b.fired = true
     emit({
-      type: 'arp_spoof', key: `${vlan}|${ip}`, severity: gw ? 'critical' : 'high', score: gw ? 95 : 80, confidence: uid === '' ? 0.9 : 0.75, mitre: MITRE.arp_spoof,
+      type: 'arp_spoof', key: `${agent}|${vlan}|${ip}`, severity: gw ? 'critical' : 'high', score: gw ? 95 : 80, confidence: uid === '' ? 0.9 : 0.75, mitre: MITRE.arp_spoof,
       src: ip, dst: '', port: 0, firstSeenUs: b.first, lastSeenUs: ts, count,
       summary: `${[...b.macs].map(macStr).join(' and ')} both claim ${ip}${gw ? ' (a gateway)' : ''}; now ${macStr(mac)}, before ${macStr(previous)}`,
       evidence: uid === '' ? {} : { flowUids: [uid] }, agents: [agent],

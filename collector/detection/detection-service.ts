@@ -38,6 +38,7 @@ export class DetectionService {
   private running: Promise<void> | undefined
   private stopped = true
   private idleWaiters: Array<() => void> = []
+  private inProcess = 0
 
   constructor(private readonly cfg: DetectionConfig, private readonly alerts: AlertManager, deps: EngineDeps, private readonly log: Logger) {
     this.engine = new DetectionEngine(cfg, deps)
@@ -52,6 +53,8 @@ export class DetectionService {
   }
 
   get pending(): number { return this.queue.length }
+  /** Batches queued or being processed (the /metrics backlog: 0 means detection has seen everything acked). */
+  get backlog(): number { return this.queue.length + this.inProcess }
 
   enqueue(b: DetectionInput): void {
     if (this.stopped || !this.cfg.enabled) return
@@ -73,12 +76,15 @@ export class DetectionService {
     try {
       while (this.queue.length > 0) {
         const b = this.queue.shift()!
+        this.inProcess = 1
         await new Promise<void>((r) => setImmediate(r))
         try {
           await this.process(b)
         } catch (err) {
           this.counters.inc('detection_errors_total')
           this.log.error({ err: (err as Error).message, batch: b.n }, 'detection failed for a batch')
+        } finally {
+          this.inProcess = 0
         }
       }
     } finally {
