@@ -132,6 +132,14 @@ t.test('AgentService: READY/RELOADING/STOPPING, status document over the socket,
   t.match(bad?.stdout, /UNHEALTHY: flow-pipeline: no progress for 45 s/)
   loop.beat(clock.now())
 
+  // The collector refuses the credential: degraded, exit 1, and what to do shown.
+  const healthy = figures
+  figures = { ...healthy, counters: { ...healthy.counters, ship_credential_refused: 1 } }
+  const refused = await run(process.execPath, [AGENT_BIN, 'status', '--socket', sock]).then(() => undefined, (e: { code: number; stdout: string }) => e)
+  t.equal(refused?.code, 1, 'a refused credential: exit 1')
+  t.match(refused?.stdout, /REFUSES this agent's credential/)
+  figures = healthy
+
   svc.reloading()
   svc.reloaded(new Error('invalid configuration:\n  agent.yaml:3: x'))
   t.match(notifier.sent.slice(-2), [{ RELOADING: 1, MONOTONIC_USEC: /^\d+$/ }, { READY: 1, STATUS: /^reload failed/ }])

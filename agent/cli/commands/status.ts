@@ -46,8 +46,9 @@ Examples:
   telltale-agent status --instance eth1          # telltale-agent@eth1.service
   telltale-agent status --json | jq .capture
 
-Exit codes: 0 running and healthy, 1 running but unhealthy (stalled loop or collector
-unreachable), 3 not running, 4 permission denied (run as root or in group telltale).`)
+Exit codes: 0 running and healthy, 1 running but unhealthy (stalled loop, collector
+unreachable, or refusing this agent's credential), 3 not running, 4 permission denied (run as
+root or in group telltale).`)
     .action(async (opts: { config: string; instance?: string; socket?: string; stateDir?: string; json?: boolean; timeout: string }, cmd: Command) => {
       const timeout = Number(opts.timeout)
       if (!/^\d+$/.test(opts.timeout) || timeout < 100 || timeout > 600_000) throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `--timeout expects milliseconds from 100 to 600000, got "${opts.timeout}"`)
@@ -60,7 +61,7 @@ unreachable), 3 not running, 4 permission denied (run as root or in group tellta
       }
       const doc = r.document as AgentStatusDoc
       process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : formatAgentStatus(doc))
-      const degraded = !doc.healthy || doc.collector?.reachable === false
+      const degraded = !doc.healthy || doc.collector?.reachable === false || doc.collector?.credential_refused === true
       process.exitCode = degraded ? STATUS_EXIT.DEGRADED : STATUS_EXIT.HEALTHY
     })
 }
