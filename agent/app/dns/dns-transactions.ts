@@ -137,8 +137,18 @@ export class DnsTransactions {
     return n
   }
 
+  /**
+   * A record with every field present from the start (unset ones undefined, read the same as
+   * absent): one object of a single shape, not one that grows a property store as the
+   * query and reply fill it (was ~30 MB of garbage on the bench capture's 26k DNS flows).
+   */
   private newSession(ts: number, id: number): DnsInfo {
-    return { ts, transId: id, AA: false, TC: false, RD: false, RA: false, Z: 0, rejected: false, sawQuery: false, sawReply: false }
+    return {
+      ts, transId: id, rtt: undefined, query: undefined, qclass: undefined, qclassName: undefined, qtype: undefined,
+      qtypeName: undefined, rcode: undefined, rcodeName: undefined, AA: false, TC: false, RD: false, RA: false, Z: 0,
+      answers: undefined, TTLs: undefined, rejected: false, opcode: undefined, opcodeName: undefined,
+      totalAnswers: undefined, totalReplies: undefined, sawQuery: false, sawReply: false,
+    }
   }
 
   private setSession(msg: DnsMessage, ts: number): void {

@@ -68,12 +68,20 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput, private readonly cfg: HttpAnalyzerConfig = DEFAULT_HTTP_CONFIG) {
     this.readers = [new HttpLineReader(cfg.maxLineBytes), new HttpLineReader(cfg.maxLineBytes)]
-    this.tx = new HttpTransactions(conn, cfg, (row) => out.log('http', row), (w) => out.anomaly(w))
-    this.sinks = [
-      { line: (l, t) => this.requestLine(l, t), plain: (d) => this.request?.plain(d) },
-      { line: (l, t) => this.replyLine(l, t), plain: (d) => this.replyPlain(d) },
-    ]
+    this.tx = new HttpTransactions(conn, cfg, out)
+    // One small object per direction, not an object and two closures (each carried into old
+    // space by every HTTP connection that lives past a young-generation cycle).
+    this.sinks = [new RequestSink(this), new ReplySink(this)]
   }
+
+  /** @internal The originator's line reader output (RequestSink). */
+  requestSinkLine(line: Buffer, truncated: boolean): void { this.requestLine(line, truncated) }
+  /** @internal */
+  requestSinkPlain(data: Buffer): void { this.request?.plain(data) }
+  /** @internal The responder's line reader output (ReplySink). */
+  replySinkLine(line: Buffer, truncated: boolean): void { this.replyLine(line, truncated) }
+  /** @internal */
+  replySinkPlain(data: Buffer): void { this.replyPlain(data) }
 
   deliver(isOrig: boolean, data: Buffer, ts: number): void {
     this.ts = ts > 0 ? ts : this.ts > 0 ? this.ts : this.conn.ts
@@ -345,4 +353,18 @@ export function hostName(value: Buffer): string | undefined {
   s = s.replace(/:\d*$/, '').replace(/\.$/, '')
   if (s === '' || !/^[a-z0-9_.-]+$/.test(s) || /^\d+\.\d+\.\d+\.\d+$/.test(s)) return undefined
   return s
+}
+
+/** The originator's LineSink: forwards to its analyzer. */
+class RequestSink implements LineSink {
+  constructor(private readonly a: HttpAnalyzer) {}
+  line(line: Buffer, truncated: boolean): void { this.a.requestSinkLine(line, truncated) }
+  plain(data: Buffer): void { this.a.requestSinkPlain(data) }
+}
+
+/** The responder's LineSink: forwards to its analyzer. */
+class ReplySink implements LineSink {
+  constructor(private readonly a: HttpAnalyzer) {}
+  line(line: Buffer, truncated: boolean): void { this.a.replySinkLine(line, truncated) }
+  plain(data: Buffer): void { this.a.replySinkPlain(data) }
 }

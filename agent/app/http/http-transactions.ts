@@ -71,6 +71,15 @@ const fuidCodes: number[] = [0x46, ...new Array<number>(17).fill(0)]
 /** UTF-16 codes of the text a file id is derived from (uid, '/', counter: well under 64; longer ones get their own array). */
 const fuidText = new Uint16Array(64)
 
+/** Where a connection's transactions report (an AppOutput). */
+export interface TransactionOutput {
+  log(path: string, row: Record<string, unknown>): void
+  anomaly(name: string): void
+}
+
+/** The tags column: always empty (shared, never changed). */
+const NO_TAGS: readonly string[] = Object.freeze([])
+
 export class HttpTransactions {
   private readonly pending = new Map<number, HttpInfo>()
   private currentRequest = 0
@@ -79,12 +88,20 @@ export class HttpTransactions {
   private http: HttpInfo | undefined
   private fuidSeq = 0
 
+  /** `out` gets the http.log rows and the weirds (the analyzer's AppOutput: no closures per connection). */
   constructor(
     private readonly conn: AppConnInfo,
     private readonly cfg: TransactionConfig,
-    private readonly write: (row: Record<string, unknown>) => void,
-    private readonly weird: (name: string) => void,
+    private readonly out: TransactionOutput,
   ) {}
+
+  private write(row: Record<string, unknown>): void {
+    this.out.log('http', row)
+  }
+
+  private weird(name: string): void {
+    this.out.anomaly(name)
+  }
 
   private newInfo(ts: number): HttpInfo {
     return { ts, trans_depth: ++this.transDepth, request_body_len: 0, response_body_len: 0 }
@@ -229,7 +246,7 @@ export class HttpTransactions {
       status_msg: textValue(info.status_msg),
       info_code: info.info_code,
       info_msg: textValue(info.info_msg),
-      tags: [],
+      tags: NO_TAGS,
       username: textValue(info.username),
       password: textValue(info.password),
       proxied: info.proxied?.map((p) => textValue(p)),
