@@ -15,12 +15,13 @@ export interface HttpInfo {
   ts: number
   trans_depth: number
   method?: Buffer
-  host?: Buffer
+  /** Header values as their log text (textValue) when they come: no copy of the bytes kept. */
+  host?: string | Uint8Array
   uri?: Buffer
-  referrer?: Buffer
+  referrer?: string | Uint8Array
   version?: string
-  user_agent?: Buffer
-  origin?: Buffer
+  user_agent?: string | Uint8Array
+  origin?: string | Uint8Array
   request_body_len: number
   response_body_len: number
   status_code?: number
@@ -149,12 +150,13 @@ export class HttpTransactions {
   header(isOrig: boolean, h: HttpHeader, ts: number): void {
     const info = this.setState(isOrig, ts)
     if (!isOrig) return
-    // Values kept until the row is written are copied: h.value may be a view into the packet.
+    // Values kept until the row is written are made into their log text now (textValue makes
+    // a string or a copy): h.value may be a view into the packet.
     switch (h.upper) {
-      case 'REFERER': info.referrer = Buffer.from(h.value); return
-      case 'HOST': info.host = Buffer.from(h.value); return
-      case 'ORIGIN': info.origin = Buffer.from(h.value); return
-      case 'USER-AGENT': info.user_agent = Buffer.from(h.value); return
+      case 'REFERER': info.referrer = textValue(h.value); return
+      case 'HOST': info.host = textValue(h.value); return
+      case 'ORIGIN': info.origin = textValue(h.value); return
+      case 'USER-AGENT': info.user_agent = textValue(h.value); return
       default: break
     }
     if (PROXY_HEADERS.has(h.upper)) {
@@ -234,12 +236,12 @@ export class HttpTransactions {
       'id.resp_p': c.respP,
       trans_depth: info.trans_depth,
       method: textValue(info.method),
-      host: textValue(info.host),
+      host: info.host,
       uri: textValue(info.uri),
-      referrer: textValue(info.referrer),
+      referrer: info.referrer,
       version: info.version,
-      user_agent: textValue(info.user_agent),
-      origin: textValue(info.origin),
+      user_agent: info.user_agent,
+      origin: info.origin,
       request_body_len: info.request_body_len,
       response_body_len: info.response_body_len,
       status_code: info.status_code,
