@@ -104,7 +104,7 @@ export class ZeekAsciiWriter {
     const out = this.sink.reserve(max)
     if (out === undefined) { this.write(this.fields.map((f) => row[f.name])); return }
     const start = this.sink.offset
-    let end = enc.encode(row, out, start)
+    let end = enc.encode(out, start)
     if (out[start] === 0x23) {
       out.copyWithin(start + 4, start + 1, end)
       out[start] = 0x5c; out[start + 1] = 0x78; out[start + 2] = 0x32; out[start + 3] = 0x33

@@ -7,8 +7,8 @@
  * byte; any other value is rendered by its column's string formatter and copied, so the
  * output stays exactly Zeek's. The equivalence is a property test (test/zeek-row-bytes.test.ts).
  *
- * Use: maxBytes(row) (an upper bound; it also renders the unusual columns), then encode()
- * into a buffer with that much room.
+ * Use: maxBytes(row) (an upper bound; it also reads the row's values and renders the unusual
+ * columns), then encode() of that row into a buffer with that much room.
  */
 import { escapeZeekBytes, escapeZeekString, formatAddrBytes, normalizeAddr, zeekValueFormatter, type ZeekType } from './zeek-value-format.js'
 import { DASH, putCount, putDash, putRaw, putString, putTime, TAB } from './zeek-bytes.js'
@@ -83,12 +83,15 @@ export class ZeekRowEncoder {
   private readonly formatters: Array<(v: unknown) => string>
   /** Per column of the row being written: its text when rendered by the string formatter, else undefined. */
   private readonly texts: Array<string | undefined>
+  /** Per column of the row being written: its value (read once, by maxBytes: a keyed lookup each). */
+  private readonly values: unknown[]
 
   constructor(fields: ReadonlyArray<{ name: string; type: ZeekType }>) {
     this.names = fields.map((f) => f.name)
     this.kinds = fields.map((f) => kindOf(f.type))
     this.formatters = fields.map((f) => zeekValueFormatter(f.type))
     this.texts = new Array<string | undefined>(fields.length).fill(undefined)
+    this.values = new Array<unknown>(fields.length).fill(undefined)
   }
 
   /** Upper bound of the bytes encode(row) writes (with the newline); renders the columns the byte path does not take. */
@@ -96,9 +99,11 @@ export class ZeekRowEncoder {
     const names = this.names
     const kinds = this.kinds
     const texts = this.texts
+    const values = this.values
     let total = 1
     for (let i = 0; i < names.length; i++) {
       const v = row[names[i]!]
+      values[i] = v
       texts[i] = undefined
       if (v === undefined || v === null) { total += 2; continue }
       let room = -1
@@ -144,16 +149,16 @@ export class ZeekRowEncoder {
     return total
   }
 
-  /** Writes the row and its newline at b[p…] (room: maxBytes(row), called just before); returns the end. */
-  encode(row: Readonly<Record<string, unknown>>, b: Buffer, p: number): number {
-    const names = this.names
+  /** Writes the row given to maxBytes just before, and its newline, at b[p…] (room: what maxBytes said); returns the end. */
+  encode(b: Buffer, p: number): number {
     const kinds = this.kinds
     const texts = this.texts
-    for (let i = 0; i < names.length; i++) {
+    const values = this.values
+    for (let i = 0; i < kinds.length; i++) {
       if (i > 0) b[p++] = TAB
       const text = texts[i]
       if (text !== undefined) { p = putRaw(b, p, text); continue }
-      const v = row[names[i]!]
+      const v = values[i]
       if (v === undefined || v === null) { p = putDash(b, p); continue }
       switch (kinds[i]!) {
         case Kind.Time:
@@ -196,6 +201,8 @@ export class ZeekRowEncoder {
       }
     }
     b[p++] = 0x0a
+    // Let go of the row's values (the scratch would otherwise keep the last row alive).
+    values.fill(undefined)
     return p
   }
 }
