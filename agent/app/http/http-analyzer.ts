@@ -35,6 +35,10 @@ const enum ReqState { Line, Message, Nothing }
 const enum RepState { Line, Message, Nothing, Http09 }
 const MAX_UNANSWERED = 64
 const MAX_OBSERVED = 16
+/** Kinds of observed values (firstTime). */
+const OBS_NAME = 0
+const OBS_CLIENT = 1
+const OBS_SERVER = 2
 
 export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents {
   private readonly readers: [HttpLineReader, HttpLineReader]
@@ -64,6 +68,8 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
   private ts = 0
   /** Observations already reported (made on the first one). */
   private observed: string[] | undefined
+  /** The kind (OBS_*) of each observed value. */
+  private observedKinds: number[] | undefined
   private readonly sinks: [LineSink, LineSink]
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput, private readonly cfg: HttpAnalyzerConfig = DEFAULT_HTTP_CONFIG) {
@@ -143,13 +149,13 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     this.tx.header(isOrig, h, this.ts)
     if (isOrig && h.upper === 'HOST') {
       const host = hostName(h.value)
-      if (host && this.firstTime(`n:${host}`)) this.out.observe({ ts: this.ts, ip: this.conn.respH, name: host, nameSource: 'http_host' })
+      if (host && this.firstTime(OBS_NAME, host)) this.out.observe({ ts: this.ts, ip: this.conn.respH, name: host, nameSource: 'http_host' })
     } else if (isOrig && h.upper === 'USER-AGENT') {
       const ua = textValue(h.value)
-      if (typeof ua === 'string' && ua !== '' && this.firstTime(`c:${ua}`)) this.out.observe({ ts: this.ts, ip: this.conn.origH, software: ua, softwareRole: 'client' })
+      if (typeof ua === 'string' && ua !== '' && this.firstTime(OBS_CLIENT, ua)) this.out.observe({ ts: this.ts, ip: this.conn.origH, software: ua, softwareRole: 'client' })
     } else if (!isOrig && h.upper === 'SERVER') {
       const sv = textValue(h.value)
-      if (typeof sv === 'string' && sv !== '' && this.firstTime(`s:${sv}`)) {
+      if (typeof sv === 'string' && sv !== '' && this.firstTime(OBS_SERVER, sv)) {
         this.out.observe({
           ts: this.ts, ip: this.conn.respH, software: sv, softwareRole: 'server',
           service: { port: this.conn.respP, proto: 'tcp', name: 'http' },
@@ -338,10 +344,18 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
    * heavier state to carry through young-generation collections. The observation object is
    * only made when this says yes.
    */
-  private firstTime(key: string): boolean {
+  /**
+   * The first time this (kind, value) is seen on the connection, among at most MAX_OBSERVED.
+   * Kind and value are kept side by side (was one "kind:value" string per header, built and
+   * compared as a new cons string on every request of a keep-alive connection).
+   */
+  private firstTime(kind: number, value: string): boolean {
     const seen = (this.observed ??= [])
-    if (seen.length >= MAX_OBSERVED || seen.includes(key)) return false
-    seen.push(key)
+    const kinds = (this.observedKinds ??= [])
+    if (seen.length >= MAX_OBSERVED) return false
+    for (let i = 0; i < seen.length; i++) if (kinds[i] === kind && seen[i] === value) return false
+    seen.push(value)
+    kinds.push(kind)
     return true
   }
 }
