@@ -97,6 +97,11 @@ export class DnsTransactions {
       }
     }
     if (tracked && h.qr && cur) {
+      // The answers/TTLs lists are made at their final size when this message starts them
+      // (two lists grown by push from empty reserved ~17 slots each per reply).
+      let replies = 0
+      if (cur.answers === undefined) for (const a of msg.answers) if (a.reply !== undefined && a.reply.length > 0) replies++
+      let k = 0
       for (const a of msg.answers) {
         if (cur.query === undefined) cur.query = a.name
         cur.AA = h.aa
@@ -106,8 +111,15 @@ export class DnsTransactions {
           if (rtt !== 0) cur.rtt = rtt
         }
         if (a.reply !== undefined && a.reply.length > 0) {
-          (cur.answers ??= []).push(a.reply)
-          ;(cur.TTLs ??= []).push(a.ttl)
+          if (replies > 0) {
+            if (k === 0) { cur.answers = new Array<Uint8Array | string>(replies); cur.TTLs = new Array<number>(replies) }
+            cur.answers![k] = a.reply
+            cur.TTLs![k] = a.ttl
+            k++
+          } else {
+            cur.answers!.push(a.reply)
+            cur.TTLs!.push(a.ttl)
+          }
         }
       }
     }
