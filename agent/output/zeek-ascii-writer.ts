@@ -8,7 +8,8 @@
  * Output is buffered (see BufferedFileSink); errors are AgentError OUTPUT_UNWRITABLE.
  */
 import { BufferedFileSink } from './buffered-file-sink.js'
-import { formatZeekValue, zeekValueFormatter, ZEEK_EMPTY_FIELD, ZEEK_SEPARATOR, ZEEK_SET_SEPARATOR, ZEEK_UNSET_FIELD, type ZeekType } from './zeek-value-format.js'
+import { ZeekRowEncoder } from './zeek-row-bytes.js'
+import { formatZeekValue, ZEEK_EMPTY_FIELD, ZEEK_SEPARATOR, ZEEK_SET_SEPARATOR, ZEEK_UNSET_FIELD, type ZeekType } from './zeek-value-format.js'
 
 export type { ZeekType } from './zeek-value-format.js'
 
@@ -71,11 +72,8 @@ export class ZeekAsciiWriter {
   private readonly sink: BufferedFileSink
   private readonly now: () => Date
   private count = 0
-  /** Per column: its name and its value formatter (made on the first writeRecord). */
-  private names: string[] | undefined
-  private formatters: Array<(v: unknown) => string> | undefined
-  /** Column texts of the row being written (fixed length: resizing per row reallocated its store). */
-  private texts: string[] | undefined
+  /** Renders writeRecord's rows into bytes (made on the first one). */
+  private encoder: ZeekRowEncoder | undefined
 
   constructor(readonly filePath: string, readonly logPath: string, readonly fields: readonly ZeekField[], opts?: ZeekAsciiWriterOptions) {
     this.now = opts?.now ?? ((): Date => new Date())
@@ -96,28 +94,23 @@ export class ZeekAsciiWriter {
 
   /**
    * A row given as a record keyed by field name (missing = unset): the same line as
-   * write(fields.map((f) => row[f.name])), built without the value array or a type switch per value.
+   * write(fields.map((f) => row[f.name])), rendered straight into the sink's bytes by a
+   * ZeekRowEncoder (no text per column, no row string; zeek-row-bytes.ts).
    */
   writeRecord(row: Readonly<Record<string, unknown>>): void {
-    const names = (this.names ??= this.fields.map((f) => f.name))
-    const fmts = (this.formatters ??= this.fields.map((f) => zeekValueFormatter(f.type)))
-    // One flat row string (join), encoded straight into the sink's bytes with the newline
-    // written as a byte: no cons strings per column and no flattening copy of row + "\n"
-    // (~1.7 KB of garbage per row before).
-    const n = names.length
-    const texts = (this.texts ??= new Array<string>(n).fill(''))
-    for (let i = 0; i < n; i++) texts[i] = fmts[i]!(row[names[i]!])
-    const line = texts.join(ZEEK_SEPARATOR)
-    // UTF-8 is at most 3 bytes per UTF-16 unit; +4 for a leading "#" written as "\\x23" and the newline.
-    const out = this.sink.reserve(3 * line.length + 4)
-    if (out === undefined) { this.writeLine(line); return }
-    let p = this.sink.offset
-    if (line.charCodeAt(0) === 0x23) {
-      out[p++] = 0x5c; out[p++] = 0x78; out[p++] = 0x32; out[p++] = 0x33
-      p += out.write(line.substring(1), p, 'utf8')
-    } else p += out.write(line, p, 'utf8')
-    out[p++] = 0x0a
-    this.sink.commit(p)
+    const enc = (this.encoder ??= new ZeekRowEncoder(this.fields))
+    // +3: a leading "#" is written as "\x23".
+    const max = enc.maxBytes(row) + 3
+    const out = this.sink.reserve(max)
+    if (out === undefined) { this.write(this.fields.map((f) => row[f.name])); return }
+    const start = this.sink.offset
+    let end = enc.encode(out, start)
+    if (out[start] === 0x23) {
+      out.copyWithin(start + 4, start + 1, end)
+      out[start] = 0x5c; out[start + 1] = 0x78; out[start + 2] = 0x32; out[start + 3] = 0x33
+      end += 3
+    }
+    this.sink.commit(end)
     this.count++
   }
 

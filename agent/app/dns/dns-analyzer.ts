@@ -103,7 +103,8 @@ export class DnsAnalyzer implements AppAnalyzer {
       this.confirmed = true
       this.out.confirm('dns')
     }
-    for (const o of dnsObservations(msg, this.conn, isOrig, this.now, this.netbios)) this.out.observe(o)
+    const obs = dnsObservations(msg, this.conn, isOrig, this.now, this.netbios)
+    for (let i = 0; i < obs.length; i++) this.out.observe(obs[i]!)
   }
 }
 

@@ -76,7 +76,8 @@ export function dnsRow(conn: AppConnInfo, i: DnsInfo): Record<string, unknown> {
     RA: i.RA,
     Z: i.Z,
     answers: i.answers?.map(answerText),
-    TTLs: i.TTLs?.slice(),
+    // The record is finished when its row is made (never changed after): its list, not a copy.
+    TTLs: i.TTLs,
     rejected: i.rejected,
     opcode: i.opcode,
     opcode_name: i.opcodeName,

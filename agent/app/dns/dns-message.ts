@@ -46,7 +46,9 @@ export interface DnsAnswer extends RdataResult {
 
 export interface DnsMessage {
   header: DnsHeader
+  /** Read-only (an empty one is shared). */
   questions: DnsQuestion[]
+  /** Read-only (an empty one is shared). */
   answers: DnsAnswer[]
   /** Questions and answers parsed completely: Zeek confirms the protocol. */
   complete: boolean
@@ -75,6 +77,14 @@ export function parseDnsHeader(b: Uint8Array): DnsHeader | undefined {
 }
 
 /**
+ * A message's lists until their first entry (shared, read-only): a query has no answers, and
+ * a list made by its first entry holds just it (an empty list grown by push reserved ~17
+ * slots; two such lists per message were the largest part of the parser's garbage).
+ */
+const NO_QUESTIONS: DnsQuestion[] = Object.freeze([]) as unknown as DnsQuestion[]
+const NO_ANSWERS: DnsAnswer[] = Object.freeze([]) as unknown as DnsAnswer[]
+
+/**
  * The rdata context of the last message, reused while the flag and callback stay the same
  * (the DNS analyzer passes one shared callback): was an object per message.
  */
@@ -90,7 +100,7 @@ export function parseDnsMessage(b: Uint8Array, netbios: boolean, weird: (name: s
     weird('DNS_truncated_len_lt_hdr_len')
     return undefined
   }
-  const msg: DnsMessage = { header, questions: [], answers: [], complete: false, violation: false }
+  const msg: DnsMessage = { header, questions: NO_QUESTIONS, answers: NO_ANSWERS, complete: false, violation: false }
   if (header.qdcount > DNS_MAX_QUERIES) {
     weird('DNS_Conn_count_too_large')
     msg.violation = true
@@ -107,7 +117,9 @@ export function parseDnsMessage(b: Uint8Array, netbios: boolean, weird: (name: s
     }
     const qtype = ex16(c)
     const qclass = ex16(c)
-    msg.questions.push({ name, qtype, qclass })
+    const q: DnsQuestion = { name, qtype, qclass }
+    if (msg.questions === NO_QUESTIONS) msg.questions = [q]
+    else msg.questions.push(q)
   }
   let ctx = lastCtx
   if (ctx.netbios !== netbios || ctx.weird !== weird) ctx = lastCtx = { netbios, weird }
@@ -130,7 +142,9 @@ export function parseDnsMessage(b: Uint8Array, netbios: boolean, weird: (name: s
       return msg
     }
     const r = parseRdata(c, atype, rdlength, name, ctx)
-    msg.answers.push({ ok: r.ok, reply: r.reply, addr: r.addr, target: r.target, name, atype, aclass, ttl })
+    const a: DnsAnswer = { ok: r.ok, reply: r.reply, addr: r.addr, target: r.target, name, atype, aclass, ttl }
+    if (msg.answers === NO_ANSWERS) msg.answers = [a]
+    else msg.answers.push(a)
     if (!r.ok) return msg
   }
   msg.complete = true

@@ -31,6 +31,7 @@ export interface RdataContext {
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1')
 const cat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts)
 const OK_SILENT: RdataResult = { ok: true }
+const v6Scratch = new Uint8Array(16)
 const FAIL: RdataResult = { ok: false }
 
 // Module functions rather than closures made per record (hand-written hot path).
@@ -48,14 +49,20 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
         weird('DNS_RR_bad_length')
         return FAIL
       }
-      const a = exBytes(c, 4)
-      const addr = a.length === 4 ? formatAddrBytes(a) : '0.0.0.0'
+      // The four bytes read in place (exBytes made a view per A record just to print it).
+      const buf = c.buf
+      const p = c.pos
+      const k = Math.max(0, Math.min(c.len, 4))
+      c.pos += k
+      c.len -= k
+      const addr = k === 4 ? `${buf[p]!}.${buf[p + 1]!}.${buf[p + 2]!}.${buf[p + 3]!}` : '0.0.0.0'
       return { ok: true, reply: addr, addr }
     }
     case RR.AAAA:
     case RR.A6: {
       // Four ExtractLong calls regardless of rdlength; a short read yields zero words.
-      const b = new Uint8Array(16)
+      // Shared scratch: formatAddrBytes only reads it (was a new array per record).
+      const b = v6Scratch
       for (let i = 0; i < 4; i++) {
         const w = ex32(c)
         b[i * 4] = w >>> 24

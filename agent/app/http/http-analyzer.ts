@@ -35,6 +35,10 @@ const enum ReqState { Line, Message, Nothing }
 const enum RepState { Line, Message, Nothing, Http09 }
 const MAX_UNANSWERED = 64
 const MAX_OBSERVED = 16
+/** Kinds of observed values (firstTime). */
+const OBS_NAME = 0
+const OBS_CLIENT = 1
+const OBS_SERVER = 2
 
 export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents {
   private readonly readers: [HttpLineReader, HttpLineReader]
@@ -64,16 +68,26 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
   private ts = 0
   /** Observations already reported (made on the first one). */
   private observed: string[] | undefined
+  /** The kind (OBS_*) of each observed value. */
+  private observedKinds: number[] | undefined
   private readonly sinks: [LineSink, LineSink]
 
   constructor(private readonly conn: AppConnInfo, private readonly out: AppOutput, private readonly cfg: HttpAnalyzerConfig = DEFAULT_HTTP_CONFIG) {
     this.readers = [new HttpLineReader(cfg.maxLineBytes), new HttpLineReader(cfg.maxLineBytes)]
-    this.tx = new HttpTransactions(conn, cfg, (row) => out.log('http', row), (w) => out.anomaly(w))
-    this.sinks = [
-      { line: (l, t) => this.requestLine(l, t), plain: (d) => this.request?.plain(d) },
-      { line: (l, t) => this.replyLine(l, t), plain: (d) => this.replyPlain(d) },
-    ]
+    this.tx = new HttpTransactions(conn, cfg, out)
+    // One small object per direction, not an object and two closures (each carried into old
+    // space by every HTTP connection that lives past a young-generation cycle).
+    this.sinks = [new RequestSink(this), new ReplySink(this)]
   }
+
+  /** @internal The originator's line reader output (RequestSink). */
+  requestSinkLine(line: Buffer, truncated: boolean): void { this.requestLine(line, truncated) }
+  /** @internal */
+  requestSinkPlain(data: Buffer): void { this.request?.plain(data) }
+  /** @internal The responder's line reader output (ReplySink). */
+  replySinkLine(line: Buffer, truncated: boolean): void { this.replyLine(line, truncated) }
+  /** @internal */
+  replySinkPlain(data: Buffer): void { this.replyPlain(data) }
 
   deliver(isOrig: boolean, data: Buffer, ts: number): void {
     this.ts = ts > 0 ? ts : this.ts > 0 ? this.ts : this.conn.ts
@@ -135,13 +149,13 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     this.tx.header(isOrig, h, this.ts)
     if (isOrig && h.upper === 'HOST') {
       const host = hostName(h.value)
-      if (host && this.firstTime(`n:${host}`)) this.out.observe({ ts: this.ts, ip: this.conn.respH, name: host, nameSource: 'http_host' })
+      if (host && this.firstTime(OBS_NAME, host)) this.out.observe({ ts: this.ts, ip: this.conn.respH, name: host, nameSource: 'http_host' })
     } else if (isOrig && h.upper === 'USER-AGENT') {
       const ua = textValue(h.value)
-      if (typeof ua === 'string' && ua !== '' && this.firstTime(`c:${ua}`)) this.out.observe({ ts: this.ts, ip: this.conn.origH, software: ua, softwareRole: 'client' })
+      if (typeof ua === 'string' && ua !== '' && this.firstTime(OBS_CLIENT, ua)) this.out.observe({ ts: this.ts, ip: this.conn.origH, software: ua, softwareRole: 'client' })
     } else if (!isOrig && h.upper === 'SERVER') {
       const sv = textValue(h.value)
-      if (typeof sv === 'string' && sv !== '' && this.firstTime(`s:${sv}`)) {
+      if (typeof sv === 'string' && sv !== '' && this.firstTime(OBS_SERVER, sv)) {
         this.out.observe({
           ts: this.ts, ip: this.conn.respH, software: sv, softwareRole: 'server',
           service: { port: this.conn.respP, proto: 'tcp', name: 'http' },
@@ -330,10 +344,18 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
    * heavier state to carry through young-generation collections. The observation object is
    * only made when this says yes.
    */
-  private firstTime(key: string): boolean {
+  /**
+   * The first time this (kind, value) is seen on the connection, among at most MAX_OBSERVED.
+   * Kind and value are kept side by side (was one "kind:value" string per header, built and
+   * compared as a new cons string on every request of a keep-alive connection).
+   */
+  private firstTime(kind: number, value: string): boolean {
     const seen = (this.observed ??= [])
-    if (seen.length >= MAX_OBSERVED || seen.includes(key)) return false
-    seen.push(key)
+    const kinds = (this.observedKinds ??= [])
+    if (seen.length >= MAX_OBSERVED) return false
+    for (let i = 0; i < seen.length; i++) if (kinds[i] === kind && seen[i] === value) return false
+    seen.push(value)
+    kinds.push(kind)
     return true
   }
 }
@@ -345,4 +367,18 @@ export function hostName(value: Buffer): string | undefined {
   s = s.replace(/:\d*$/, '').replace(/\.$/, '')
   if (s === '' || !/^[a-z0-9_.-]+$/.test(s) || /^\d+\.\d+\.\d+\.\d+$/.test(s)) return undefined
   return s
+}
+
+/** The originator's LineSink: forwards to its analyzer. */
+class RequestSink implements LineSink {
+  constructor(private readonly a: HttpAnalyzer) {}
+  line(line: Buffer, truncated: boolean): void { this.a.requestSinkLine(line, truncated) }
+  plain(data: Buffer): void { this.a.requestSinkPlain(data) }
+}
+
+/** The responder's LineSink: forwards to its analyzer. */
+class ReplySink implements LineSink {
+  constructor(private readonly a: HttpAnalyzer) {}
+  line(line: Buffer, truncated: boolean): void { this.a.replySinkLine(line, truncated) }
+  plain(data: Buffer): void { this.a.replySinkPlain(data) }
 }

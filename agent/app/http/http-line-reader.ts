@@ -16,6 +16,7 @@ export interface LineSink {
 }
 
 const NO_PARTS: Buffer[] = Object.freeze([]) as unknown as Buffer[]
+const EMPTY_LINE = Buffer.alloc(0)
 
 export class HttpLineReader {
   /** Bytes still to deliver raw before returning to line mode; Infinity = until the end. */
@@ -60,8 +61,9 @@ export class HttpLineReader {
       }
       const eol = data[i]
       if (this.partLen === 0 && !this.discarding && i - off <= this.maxLine) {
-        // Whole line inside this chunk: hand over a view, no copy.
-        const line = data.subarray(off, i)
+        // Whole line inside this chunk: hand over a view, no copy (the blank line that ends
+        // every header block: one shared empty buffer, not a view of nothing).
+        const line = i === off ? EMPTY_LINE : data.subarray(off, i)
         if (eol === 0x0d) this.skipLF = true
         off = i + 1
         sink.line(line, false)

@@ -11,8 +11,14 @@ export interface HttpVersion { major: number; minor: number }
 export const NO_VERSION: HttpVersion = { major: 0, minor: 0 }
 
 export function versionString(v: HttpVersion): string {
-  return (v.major + v.minor / 10).toFixed(1)
+  const { major, minor } = v
+  if (major >= 0 && major <= 9 && minor >= 0 && minor <= 9 && Number.isInteger(major) && Number.isInteger(minor)) return VERSION_TEXT[major * 10 + minor]!
+  return (major + minor / 10).toFixed(1)
 }
+
+/** versionString of every single-digit version (parsed versions always are: no toFixed per reply). */
+const VERSION_TEXT: string[] = []
+for (let i = 0; i < 100; i++) VERSION_TEXT.push((Math.trunc(i / 10) + (i % 10) / 10).toFixed(1))
 
 export function sameVersion(a: HttpVersion, b: HttpVersion): boolean {
   return a.major === b.major && a.minor === b.minor

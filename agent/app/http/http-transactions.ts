@@ -15,12 +15,13 @@ export interface HttpInfo {
   ts: number
   trans_depth: number
   method?: Buffer
-  host?: Buffer
+  /** Header values as their log text (textValue) when they come: no copy of the bytes kept. */
+  host?: string | Uint8Array
   uri?: Buffer
-  referrer?: Buffer
+  referrer?: string | Uint8Array
   version?: string
-  user_agent?: Buffer
-  origin?: Buffer
+  user_agent?: string | Uint8Array
+  origin?: string | Uint8Array
   request_body_len: number
   response_body_len: number
   status_code?: number
@@ -71,6 +72,15 @@ const fuidCodes: number[] = [0x46, ...new Array<number>(17).fill(0)]
 /** UTF-16 codes of the text a file id is derived from (uid, '/', counter: well under 64; longer ones get their own array). */
 const fuidText = new Uint16Array(64)
 
+/** Where a connection's transactions report (an AppOutput). */
+export interface TransactionOutput {
+  log(path: string, row: Record<string, unknown>): void
+  anomaly(name: string): void
+}
+
+/** The tags column: always empty (shared, never changed). */
+const NO_TAGS: readonly string[] = Object.freeze([])
+
 export class HttpTransactions {
   private readonly pending = new Map<number, HttpInfo>()
   private currentRequest = 0
@@ -79,12 +89,20 @@ export class HttpTransactions {
   private http: HttpInfo | undefined
   private fuidSeq = 0
 
+  /** `out` gets the http.log rows and the weirds (the analyzer's AppOutput: no closures per connection). */
   constructor(
     private readonly conn: AppConnInfo,
     private readonly cfg: TransactionConfig,
-    private readonly write: (row: Record<string, unknown>) => void,
-    private readonly weird: (name: string) => void,
+    private readonly out: TransactionOutput,
   ) {}
+
+  private write(row: Record<string, unknown>): void {
+    this.out.log('http', row)
+  }
+
+  private weird(name: string): void {
+    this.out.anomaly(name)
+  }
 
   private newInfo(ts: number): HttpInfo {
     return { ts, trans_depth: ++this.transDepth, request_body_len: 0, response_body_len: 0 }
@@ -132,12 +150,13 @@ export class HttpTransactions {
   header(isOrig: boolean, h: HttpHeader, ts: number): void {
     const info = this.setState(isOrig, ts)
     if (!isOrig) return
-    // Values kept until the row is written are copied: h.value may be a view into the packet.
+    // Values kept until the row is written are made into their log text now (textValue makes
+    // a string or a copy): h.value may be a view into the packet.
     switch (h.upper) {
-      case 'REFERER': info.referrer = Buffer.from(h.value); return
-      case 'HOST': info.host = Buffer.from(h.value); return
-      case 'ORIGIN': info.origin = Buffer.from(h.value); return
-      case 'USER-AGENT': info.user_agent = Buffer.from(h.value); return
+      case 'REFERER': info.referrer = textValue(h.value); return
+      case 'HOST': info.host = textValue(h.value); return
+      case 'ORIGIN': info.origin = textValue(h.value); return
+      case 'USER-AGENT': info.user_agent = textValue(h.value); return
       default: break
     }
     if (PROXY_HEADERS.has(h.upper)) {
@@ -217,19 +236,19 @@ export class HttpTransactions {
       'id.resp_p': c.respP,
       trans_depth: info.trans_depth,
       method: textValue(info.method),
-      host: textValue(info.host),
+      host: info.host,
       uri: textValue(info.uri),
-      referrer: textValue(info.referrer),
+      referrer: info.referrer,
       version: info.version,
-      user_agent: textValue(info.user_agent),
-      origin: textValue(info.origin),
+      user_agent: info.user_agent,
+      origin: info.origin,
       request_body_len: info.request_body_len,
       response_body_len: info.response_body_len,
       status_code: info.status_code,
       status_msg: textValue(info.status_msg),
       info_code: info.info_code,
       info_msg: textValue(info.info_msg),
-      tags: [],
+      tags: NO_TAGS,
       username: textValue(info.username),
       password: textValue(info.password),
       proxied: info.proxied?.map((p) => textValue(p)),
