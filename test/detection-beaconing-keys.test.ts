@@ -1,0 +1,58 @@
+/**
+ * Beaconing keys IPv4 triples by a hash (no "src|dst|port" text per flow) and falls back to
+ * the text when another triple holds the hash: with hashes that collide all the time the
+ * findings and state are the same as with the real one, also when the key bound evicts.
+ */
+import t from 'tap'
+import { BeaconingDetector, type BeaconConfig } from '../collector/detection/beaconing-detector.js'
+import type { DetectionFlow, Finding } from '../collector/detection/detection-types.js'
+import { parseV4 } from '../collector/detection/net-match.js'
+
+const T0 = 1_700_000_000_000_000
+const S = 1_000_000
+const cfg: BeaconConfig = { minConnections: 6, minSpanS: 300, maxJitter: 0.1, minIntervalS: 1, minScore: 50, history: 12, ignorePorts: [123], externalOnly: false }
+
+function flows(seed: number, n: number): DetectionFlow[] {
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  const hosts = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '192.0.2.9', '2001:db8::1', '2001:db8::2', '198.51.100.7']
+  const out: DetectionFlow[] = []
+  // Periodic pairs (60 s ± 2 %) and noise, merged by time.
+  for (let k = 0; k < 12; k++) {
+    const o = hosts[Math.floor(rnd() * hosts.length)]!
+    const r = hosts[Math.floor(rnd() * hosts.length)]!
+    const p = [443, 8443, 53, 123][Math.floor(rnd() * 4)]!
+    for (let i = 0, ts = T0 + Math.floor(rnd() * 100 * S); i < n; i++, ts += Math.round((60 + (rnd() - 0.5) * 2.4) * S)) out.push(mk(o, r, p, ts, `P${k}-${i}`))
+  }
+  for (let i = 0; i < n * 6; i++) out.push(mk(hosts[Math.floor(rnd() * hosts.length)]!, hosts[Math.floor(rnd() * hosts.length)]!, 1000 + Math.floor(rnd() * 4), T0 + Math.floor(rnd() * n * 60 * S), `N${i}`))
+  return out.sort((a, b) => a.tsUs - b.tsUs)
+}
+
+function mk(origH: string, respH: string, respP: number, tsUs: number, uid: string): DetectionFlow {
+  return {
+    agentId: 'a1', tsUs, endUs: tsUs + 1000, origP: 40000, respP, origV4: parseV4(origH), respV4: parseV4(respH), proto: 'tcp', connState: 'SF', history: 'ShADadFf',
+    durationUs: 1000, origBytes: 500, respBytes: 5000, origPkts: 5, respPkts: 6, service: '', uid, communityId: () => '1:x', origMac: '', respMac: '', origMacN: -1, respMacN: -1,
+    localOrig: undefined, localResp: undefined, vlan: undefined, missedBytes: 0, interim: false, origH, respH,
+  }
+}
+
+function run(input: DetectionFlow[], maxKeys: number, hashOf?: (o: number, r: number, p: number) => number): { found: Finding[]; size: number; evicted: number } {
+  const d = new BeaconingDetector(cfg, maxKeys, () => false, hashOf)
+  const found: Finding[] = []
+  for (const f of input) d.onFlow(f, (x) => found.push(x))
+  d.tick(input[input.length - 1]!.tsUs)
+  return { found, size: d.stateSize(), evicted: d.evictions() }
+}
+
+t.test('the same findings with colliding hashes', (t) => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    for (const maxKeys of [4, 10, 1000]) {
+      const input = flows(seed, 40)
+      const real = run(input, maxKeys)
+      for (const [name, h] of [['one hash for all', () => 7], ['by source', (o: number) => o & 3], ['by port', (_o: number, _r: number, p: number) => p % 3]] as const) {
+        t.same(run(input, maxKeys, h), real, `seed ${seed}, ${maxKeys} keys: ${name}`)
+      }
+      if (maxKeys === 1000 && seed === 1) t.ok(real.found.length > 0, 'some beaconing found')
+    }
+  }
+  t.end()
+})
