@@ -12,6 +12,7 @@
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
+import { HashKeys } from './hash-keys.js'
 
 export interface BeaconConfig {
   minConnections: number
@@ -37,33 +38,19 @@ interface BeaconState {
   agent: string
   median: number
   jitter: number
-  /** The IPv4 triple (source, destination, port) of a state keyed by its hash; -1 when keyed by text. */
+  /** HashKeyed: the IPv4 triple (source, destination, port) of a state keyed by its hash. */
   ko: number
   kr: number
   kp: number
 }
 
-/**
- * 52-bit hash of an IPv4 triple: the state key of IPv4 flows, instead of a "src|dst|port"
- * text built and hashed for every flow. The state holds the triple, so a collision is seen
- * and that triple is keyed by its text instead (stateKey): every triple still has one key.
- */
-function tripleHash(o: number, r: number, p: number): number {
-  let a = Math.imul(o | 0, 0x9e3779b1) ^ (r | 0)
-  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b)
-  let b = Math.imul((r | 0) ^ 0x27d4eb2f, 0xc2b2ae35) ^ Math.imul(p + 1, 0x165667b1) ^ (o | 0)
-  b = Math.imul(b ^ (b >>> 13), 0x27d4eb2f)
-  return (a >>> 0) * 0x100000 + ((b ^ (b >>> 16)) & 0xfffff)
-}
+const tripleText = (f: DetectionFlow): string => `${f.origH}|${f.respH}|${f.respP}`
 
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing'
   /** State by tripleHash (IPv4 triples) or "src|dst|port" text (IPv6, and IPv4 triples whose hash another holds). */
   private readonly keys: BoundedMap<number | string, BeaconState>
-  /** Set once an IPv4 triple was keyed by its text: from then on a miss on a hash also looks for the text key. */
-  private textKeyed = false
-  /** The state stateKey() found (undefined: none yet). */
-  private found: BeaconState | undefined
+  private readonly hashKeys: HashKeys<BeaconState>
   private readonly ignore: Set<number>
   private readonly scratch: Float64Array
   /** Hashes of IPv4 triples seen once (cleared when full: bounded). */
@@ -71,10 +58,11 @@ export class BeaconingDetector implements Detector {
   private readonly maxOnce: number
   private onceResets = 0
 
-  /** `hashOf`: tripleHash (tests pass a worse one to make collisions). */
+  /** `hashOf`: of the state keys (hash-keys.ts; tests pass one that collides). */
   constructor(private readonly c: BeaconConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean,
-    private readonly hashOf: (o: number, r: number, p: number) => number = tripleHash) {
+    hashOf?: (o: number, r: number, p: number) => number) {
     this.keys = new BoundedMap(maxKeys)
+    this.hashKeys = new HashKeys(this.keys, hashOf)
     this.ignore = new Set(c.ignorePorts)
     this.scratch = new Float64Array(c.history)
     this.maxOnce = maxKeys * 4
@@ -94,9 +82,9 @@ export class BeaconingDetector implements Detector {
         return
       }
     }
-    const key = this.stateKey(f)
-    let st = this.found
-    this.found = undefined
+    // "src|dst|port", or for IPv4 a number (hash-keys.ts): no text per flow.
+    const key = this.hashKeys.key(f.origV4, f.respV4, f.respP, f, tripleText)
+    let st = this.hashKeys.found
     if (st === undefined) {
       const hashed = typeof key === 'number'
       st = {
@@ -128,33 +116,6 @@ export class BeaconingDetector implements Detector {
     }
   }
 
-  /**
-   * The key of a flow's triple; its state, when there is one, in `found`. IPv4 triples are
-   * keyed by tripleHash unless another triple holds that hash (then by text, as IPv6 ones):
-   * a triple is inserted under its hash only when its text key holds nothing, and under its
-   * text only when its hash holds another triple, so it never has two states.
-   */
-  private stateKey(f: DetectionFlow): number | string {
-    if (f.origV4 >= 0 && f.respV4 >= 0) {
-      const h = this.hashOf(f.origV4, f.respV4, f.respP)
-      const st = this.keys.touch(h)
-      if (st !== undefined) {
-        if (st.ko === f.origV4 && st.kr === f.respV4 && st.kp === f.respP) { this.found = st; return h }
-        this.textKeyed = true
-        const text = `${f.origH}|${f.respH}|${f.respP}`
-        this.found = this.keys.touch(text)
-        return text
-      }
-      if (!this.textKeyed) return h
-      const text = `${f.origH}|${f.respH}|${f.respP}`
-      this.found = this.keys.touch(text)
-      return this.found !== undefined ? text : h
-    }
-    const text = `${f.origH}|${f.respH}|${f.respP}`
-    this.found = this.keys.touch(text)
-    return text
-  }
-
   /** Median interval, relative MAD and score over the ring's intervals. */
   private regularity(st: BeaconState): { median: number; jitter: number; score: number } {
     const n = st.n
@@ -174,7 +135,7 @@ export class BeaconingDetector implements Detector {
   }
 
   private finding(f: DetectionFlow, stateKey: number | string, st: BeaconState, count: number, score: number, uids: string[], median = 0, jitter = 0) {
-    const key = typeof stateKey === 'string' ? stateKey : `${f.origH}|${f.respH}|${f.respP}`
+    const key = typeof stateKey === 'string' ? stateKey : tripleText(f)
     return {
       type: 'beaconing' as const, key, severity: 'medium' as const, score, confidence: score > 0 ? score / 100 : 0.8, mitre: MITRE.beaconing,
       src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: st.first, lastSeenUs: f.tsUs, count,
