@@ -201,6 +201,7 @@ t.test('capture loss during the evidence period lowers confidence', async (t) =>
   t.equal(out[0]!.confidence, 0.45)
   t.equal(out[0]!.lossy, true)
   const out2: Finding[] = []
-  for (const f of flows) e.flow({ ...f, origH: '10.0.0.9', agentId: 'a2' }, (x) => out2.push(e.loss.adjust(x)))
+  // origV4 with origH: detectors key IPv4 flows by the number (a view has both of one address).
+  for (const f of flows) e.flow({ ...f, origH: '10.0.0.9', origV4: parseV4('10.0.0.9'), agentId: 'a2' }, (x) => out2.push(e.loss.adjust(x)))
   t.equal(out2[0]!.confidence, 0.9, 'another agent without loss keeps its confidence')
 })

@@ -12,6 +12,7 @@
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
+import { HashKeys } from './hash-keys.js'
 
 export interface BeaconConfig {
   minConnections: number
@@ -37,11 +38,19 @@ interface BeaconState {
   agent: string
   median: number
   jitter: number
+  /** HashKeyed: the IPv4 triple (source, destination, port) of a state keyed by its hash. */
+  ko: number
+  kr: number
+  kp: number
 }
+
+const tripleText = (f: DetectionFlow): string => `${f.origH}|${f.respH}|${f.respP}`
 
 export class BeaconingDetector implements Detector {
   readonly name = 'beaconing'
-  private readonly keys: BoundedMap<string, BeaconState>
+  /** State by tripleHash (IPv4 triples) or "src|dst|port" text (IPv6, and IPv4 triples whose hash another holds). */
+  private readonly keys: BoundedMap<number | string, BeaconState>
+  private readonly hashKeys: HashKeys<BeaconState>
   private readonly ignore: Set<number>
   private readonly scratch: Float64Array
   /** Hashes of IPv4 triples seen once (cleared when full: bounded). */
@@ -49,8 +58,11 @@ export class BeaconingDetector implements Detector {
   private readonly maxOnce: number
   private onceResets = 0
 
-  constructor(private readonly c: BeaconConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
+  /** `hashOf`: of the state keys (hash-keys.ts; tests pass one that collides). */
+  constructor(private readonly c: BeaconConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean,
+    hashOf?: (o: number, r: number, p: number) => number) {
     this.keys = new BoundedMap(maxKeys)
+    this.hashKeys = new HashKeys(this.keys, hashOf)
     this.ignore = new Set(c.ignorePorts)
     this.scratch = new Float64Array(c.history)
     this.maxOnce = maxKeys * 4
@@ -70,10 +82,15 @@ export class BeaconingDetector implements Detector {
         return
       }
     }
-    const key = `${f.origH}|${f.respH}|${f.respP}`
-    let st = this.keys.touch(key)
+    // "src|dst|port", or for IPv4 a number (hash-keys.ts): no text per flow.
+    const key = this.hashKeys.key(f.origV4, f.respV4, f.respP, f, tripleText)
+    let st = this.hashKeys.found
     if (st === undefined) {
-      st = { times: [], n: 0, head: 0, last: 0, first: f.tsUs, fired: false, sinceCheck: 0, uids: [], agent: f.agentId, median: 0, jitter: 0 }
+      const hashed = typeof key === 'number'
+      st = {
+        times: [], n: 0, head: 0, last: 0, first: f.tsUs, fired: false, sinceCheck: 0, uids: [], agent: f.agentId, median: 0, jitter: 0,
+        ko: hashed ? f.origV4 : -1, kr: hashed ? f.respV4 : -1, kp: hashed ? f.respP : -1,
+      }
       this.keys.set(key, st)
     }
     if (st.n > 0 && f.tsUs - st.last < this.c.minIntervalS * 1e6) return
@@ -117,7 +134,8 @@ export class BeaconingDetector implements Detector {
     return { median, jitter: mad / median, score: Math.round((100 * within) / iv.length) }
   }
 
-  private finding(f: DetectionFlow, key: string, st: BeaconState, count: number, score: number, uids: string[], median = 0, jitter = 0) {
+  private finding(f: DetectionFlow, stateKey: number | string, st: BeaconState, count: number, score: number, uids: string[], median = 0, jitter = 0) {
+    const key = typeof stateKey === 'string' ? stateKey : tripleText(f)
     return {
       type: 'beaconing' as const, key, severity: 'medium' as const, score, confidence: score > 0 ? score / 100 : 0.8, mitre: MITRE.beaconing,
       src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: st.first, lastSeenUs: f.tsUs, count,

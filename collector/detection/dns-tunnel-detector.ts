@@ -12,6 +12,7 @@
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
+import { HashKeys } from './hash-keys.js'
 import { entropy, registeredDomain } from './dns-names.js'
 
 export interface DnsTunnelConfig {
@@ -25,27 +26,38 @@ export interface DnsTunnelConfig {
   encodedLabels: number
 }
 
-interface VolState { windowStart: number; queries: number; bytes: number; pkts: number; fired: boolean; first: number; last: number; uids: string[]; agent: string }
+/** ko, kr, kp: HashKeyed (the IPv4 pair of a state keyed by its hash, kp 0; -1 when keyed by text). */
+interface VolState { windowStart: number; queries: number; bytes: number; pkts: number; fired: boolean; first: number; last: number; uids: string[]; agent: string; ko: number; kr: number; kp: number }
+
+const pairText = (f: DetectionFlow): string => `${f.origH}|${f.respH}`
 interface NameState { windowStart: number; names: Set<string>; encoded: number; fired: boolean; first: number; last: number; agent: string; sample: string }
 
 export class DnsTunnelDetector implements Detector {
   readonly name = 'dns_tunnel'
-  private readonly vol: BoundedMap<string, VolState>
+  /** By (client, resolver): "orig|resp" text, or for IPv4 a number (hash-keys.ts). */
+  private readonly vol: BoundedMap<number | string, VolState>
+  private readonly volKeys: HashKeys<VolState>
   private readonly names: BoundedMap<string, NameState>
 
-  constructor(private readonly c: DnsTunnelConfig, maxKeys: number) {
+  /** `hashOf`: of the volume state keys (hash-keys.ts; tests pass one that collides). */
+  constructor(private readonly c: DnsTunnelConfig, maxKeys: number, hashOf?: (o: number, r: number, p: number) => number) {
     this.vol = new BoundedMap(maxKeys)
+    this.volKeys = new HashKeys(this.vol, hashOf)
     this.names = new BoundedMap(maxKeys)
   }
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (f.respP !== 53 && !f.service.includes('dns')) return
     if (f.proto !== 'udp' && f.proto !== 'tcp') return
-    const key = `${f.origH}|${f.respH}`
-    let st = this.vol.touch(key)
+    const key = this.volKeys.key(f.origV4, f.respV4, 0, f, pairText)
+    let st = this.volKeys.found
     const w = this.c.windowS * 1e6
     if (st === undefined || (!st.fired && f.tsUs - st.windowStart >= w)) {
-      st = { windowStart: f.tsUs, queries: 0, bytes: 0, pkts: 0, fired: st?.fired ?? false, first: st?.first ?? f.tsUs, last: 0, uids: [], agent: f.agentId }
+      const hashed = typeof key === 'number'
+      st = {
+        windowStart: f.tsUs, queries: 0, bytes: 0, pkts: 0, fired: st?.fired ?? false, first: st?.first ?? f.tsUs, last: 0, uids: [], agent: f.agentId,
+        ko: hashed ? f.origV4 : -1, kr: hashed ? f.respV4 : -1, kp: hashed ? 0 : -1,
+      }
       this.vol.set(key, st)
     }
     st.queries++
@@ -63,7 +75,8 @@ export class DnsTunnelDetector implements Detector {
     }
   }
 
-  private volFinding(f: DetectionFlow, key: string, st: VolState, count: number, uids: string[]) {
+  private volFinding(f: DetectionFlow, stateKey: number | string, st: VolState, count: number, uids: string[]) {
+    const key = typeof stateKey === 'string' ? stateKey : pairText(f)
     return {
       type: 'dns_tunnel' as const, key: `vol:${key}`, severity: 'high' as const, score: Math.min(100, Math.round(50 + (st.bytes / st.pkts) / 4)),
       confidence: 0.7, mitre: MITRE.dns_tunnel, src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: st.first, lastSeenUs: st.last, count,

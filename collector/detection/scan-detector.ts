@@ -11,6 +11,7 @@ import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
 import { isFailedAttempt } from './failed-attempt.js'
+import { HashKeys } from './hash-keys.js'
 
 export interface ScanThresholds {
   count: number
@@ -26,29 +27,44 @@ interface ScanState {
   uids: string[]
   /** Distinct items ever added (items itself is capped). */
   distinct: number
+  /** HashKeyed (hash-keys.ts): the IPv4 numbers of a state keyed by their hash; -1 when keyed by text. */
+  ko: number
+  kr: number
+  kp: number
 }
+
+/** Transport names of flow views as numbers (address_scan's hash key); other names are keyed by text. */
+const PROTO_NUMBER: Record<string, number> = { '': 0, tcp: 1, udp: 2, icmp: 3 }
 
 abstract class ScanDetectorBase implements Detector {
   abstract readonly name: string
-  protected readonly keys: BoundedMap<string, ScanState>
+  /** By the detector's key text, or for IPv4 a number (hash-keys.ts): no text per flow. */
+  protected readonly keys: BoundedMap<number | string, ScanState>
+  protected readonly hashKeys: HashKeys<ScanState>
   private readonly cap: number
 
-  constructor(protected readonly t: ScanThresholds, maxKeys: number) {
+  /** `hashOf`: of the state keys (hash-keys.ts; tests pass one that collides). */
+  constructor(protected readonly t: ScanThresholds, maxKeys: number, hashOf?: (o: number, r: number, p: number) => number) {
     this.keys = new BoundedMap(maxKeys)
+    this.hashKeys = new HashKeys(this.keys, hashOf)
     this.cap = Math.max(t.count, t.slowCount) * 2
   }
 
+  /** The key text of a flow's state. */
   protected abstract keyOf(f: DetectionFlow): string
+  /** The state key of a flow (this.hashKeys.key: the state in hashKeys.found). */
+  protected abstract stateKey(f: DetectionFlow): number | string
   protected abstract itemOf(f: DetectionFlow): string | number
   protected abstract finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (!isFailedAttempt(f)) return
-    const key = this.keyOf(f)
-    let st = this.keys.touch(key)
+    const sk = this.stateKey(f)
+    let st = this.hashKeys.found
     if (st === undefined) {
-      st = { items: new Map(), fired: false, lastUs: 0, uids: [], distinct: 0 }
-      this.keys.set(key, st)
+      const h = typeof sk === 'number'
+      st = { items: new Map(), fired: false, lastUs: 0, uids: [], distinct: 0, ko: h ? this.hashKeys.o : -1, kr: h ? this.hashKeys.r : -1, kp: h ? this.hashKeys.p : -1 }
+      this.keys.set(sk, st)
     }
     const item = this.itemOf(f)
     const isNew = !st.items.has(item)
@@ -63,7 +79,7 @@ abstract class ScanDetectorBase implements Detector {
     }
     if (!isNew) return
     if (st.fired) {
-      this.finding(f, key, st, emit, 1, false)
+      this.finding(f, typeof sk === 'string' ? sk : this.keyOf(f), st, emit, 1, false)
       return
     }
     if (st.items.size < Math.min(this.t.count, this.t.slowCount)) return
@@ -76,7 +92,7 @@ abstract class ScanDetectorBase implements Detector {
     }
     if (fast >= this.t.count || slow >= this.t.slowCount) {
       st.fired = true
-      this.finding(f, key, st, emit, Math.max(fast, slow), fast < this.t.count)
+      this.finding(f, typeof sk === 'string' ? sk : this.keyOf(f), st, emit, Math.max(fast, slow), fast < this.t.count)
     }
   }
 
@@ -89,9 +105,13 @@ abstract class ScanDetectorBase implements Detector {
   evictions(): number { return this.keys.evicted }
 }
 
+const portScanText = (f: DetectionFlow): string => `${f.origH}|${f.respH}`
+const addressScanText = (f: DetectionFlow): string => `${f.origH}|${f.proto}/${f.respP}`
+
 export class PortScanDetector extends ScanDetectorBase {
   readonly name = 'port_scan'
   protected keyOf(f: DetectionFlow): string { return `${f.origH}|${f.respH}` }
+  protected stateKey(f: DetectionFlow): number | string { return this.hashKeys.key(f.origV4, f.respV4, 0, f, portScanText) }
   protected itemOf(f: DetectionFlow): number { return (f.proto === 'udp' ? 65536 : 0) + f.respP }
   protected finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void {
     const first = st.items.values().next().value ?? f.tsUs
@@ -107,7 +127,12 @@ export class PortScanDetector extends ScanDetectorBase {
 export class AddressScanDetector extends ScanDetectorBase {
   readonly name = 'address_scan'
   protected keyOf(f: DetectionFlow): string { return `${f.origH}|${f.proto}/${f.respP}` }
-  protected itemOf(f: DetectionFlow): string { return f.respH }
+  protected stateKey(f: DetectionFlow): number | string {
+    const proto = PROTO_NUMBER[f.proto] ?? -1
+    return this.hashKeys.key(proto < 0 ? -1 : f.origV4, proto * 65536 + f.respP, 1, f, addressScanText)
+  }
+  /** The responder: IPv4 as its number (no text per flow), else its text; one-to-one either way. */
+  protected itemOf(f: DetectionFlow): string | number { return f.respV4 >= 0 ? f.respV4 : f.respH }
   protected finding(f: DetectionFlow, key: string, st: ScanState, emit: Emit, n: number, slow: boolean): void {
     const first = st.items.values().next().value ?? f.tsUs
     emit({

@@ -18,15 +18,12 @@ export interface RollupRow extends RollupCounts { resolution: number; bucketUs: 
 /** An hour roll-up row of /flows/top (`rt`): group 0 talkers, 1 services, 2 ports. */
 export interface TopRollupRow extends RollupCounts { bucketUs: number; group: number; key: string }
 
-function varints(vals: number[]): Buffer {
-  const out = Buffer.allocUnsafe(vals.length * 8)
-  let p = 0
-  for (let v of vals) {
-    v = Math.max(0, Math.floor(v))
-    while (v >= 0x80) { out[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80) }
-    out[p++] = v
-  }
-  return out.subarray(0, p)
+/** varints() of one value, written at `p` (at most 8 bytes for values below 2^56); the position after it. */
+function varint(out: Buffer, p: number, v: number): number {
+  v = Math.max(0, Math.floor(v))
+  while (v >= 0x80) { out[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80) }
+  out[p++] = v
+  return p
 }
 
 function readVarints(b: Uint8Array, n: number): number[] | undefined {
@@ -79,14 +76,54 @@ export function decodeRollup(v: Uint8Array): RollupCounts {
  * watermark always agree.
  */
 export class TopologyFlushBatch {
+  /**
+   * Where the key and value of a host, edge or /flows/top row are built: level's chained
+   * batch copies a put's bytes into the native batch at once, so one buffer serves every put
+   * (a flush writes tens of thousands of records under load: no key Buffer, value Buffer or
+   * key builder per record). The same bytes as keys.host / keys.edge / keys.topRollup and
+   * the UTF-8 (or varint) value; tested. Hand-written hot path.
+   */
+  private scratch = Buffer.allocUnsafe(4096)
+
   constructor(private readonly b: LevelBatch) {}
 
-  host(id: string, json: string): void { this.b.putText(keys.host(id), json) }
-  edge(id: string, json: string): void { this.b.putText(keys.edge(id), json) }
+  /** The scratch buffer with room for `bytes`. */
+  private room(bytes: number): Buffer {
+    if (bytes > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(bytes, this.scratch.length * 2))
+    return this.scratch
+  }
+
+  /** put(prefix 0x00 keyText, UTF-8 of value). */
+  private putTexts(p0: number, p1: number, keyText: string, value: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    const s = this.room(3 + 3 * (keyText.length + value.length))
+    s[0] = p0; s[1] = p1; s[2] = 0
+    const kl = 3 + s.write(keyText, 3, 'utf8')
+    const vl = s.write(value, kl, 'utf8')
+    this.b.put(s.subarray(0, kl), s.subarray(kl, kl + vl))
+  }
+
+  host(id: string, json: string): void { this.putTexts(0x68, 0x73, id, json) } // 'hs'
+  edge(id: string, json: string): void { this.putTexts(0x65, 0x64, id, json) } // 'ed'
   deleteHost(id: string): void { this.b.del(keys.host(id)) }
   deleteEdge(id: string): void { this.b.del(keys.edge(id)) }
   rollup(r: RollupRow): void { this.b.put(keys.rollup(r.resolution, r.bucketUs, r.dim), encodeRollup(r)) }
-  topRollup(r: TopRollupRow): void { this.b.put(keys.topRollup(r.bucketUs, r.group, r.key), varints([r.flows, r.bytes, r.packets])) }
+
+  /** put(keys.topRollup(bucketUs, group, key), varints([flows, bytes, packets])) of a /flows/top row, built in the scratch buffer. */
+  topRollup(bucketUs: number, group: number, key: string, c: RollupCounts): void {
+    const s = this.room(12 + 3 * key.length + 30)
+    s[0] = 0x72; s[1] = 0x74; s[2] = 0 // 'rt'
+    const b = bucketUs > 0 ? bucketUs : 0
+    const hi = Math.floor(b / 0x1_0000_0000)
+    s.writeUInt32BE(hi >>> 0, 3)
+    s.writeUInt32BE((b - hi * 0x1_0000_0000) >>> 0, 7)
+    s[11] = group & 0xff
+    const kl = 12 + s.write(key, 12, 'utf8')
+    let p = varint(s, kl, c.flows)
+    p = varint(s, p, c.bytes)
+    p = varint(s, p, c.packets)
+    this.b.put(s.subarray(0, kl), s.subarray(kl, p))
+  }
   lossPeriod(p: LossPeriodRecord): void { this.b.putText(keys.lossPeriod(p.agentId, p.fromUs, p.toUs), JSON.stringify(p)) }
 
   /**

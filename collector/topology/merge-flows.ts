@@ -14,6 +14,7 @@ import type { TopologyModel } from './topology-model.js'
 const parts = newFlowParts()
 
 export function mergeFlows(m: TopologyModel, tops: TopRollups, agentId: string, flows: readonly FlowRecord[], from = 0, to = flows.length): void {
+  agentId = m.agentText(agentId)
   for (let i = from; i < to; i++) {
     const f = flows[i]!
     if (flowView(agentId, f, parts)) {

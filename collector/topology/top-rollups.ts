@@ -11,7 +11,7 @@
  * the few most recent buckets (so a flush does not re-read them). Reads see the store,
  * i.e. the state of the last flush (topology.flush_interval_ms, 1 s by default).
  */
-import type { CollectorStore, TopRollupRow } from '../storage/index.js'
+import type { CollectorStore } from '../storage/index.js'
 import { l4Of } from './flow-view.js'
 
 export const HOUR_US = 3_600_000_000
@@ -91,28 +91,32 @@ export class TopRollups {
   }
 
   /**
-   * The rows to write for taken deltas: stored (or remembered) totals plus the deltas.
-   * Flushes are serialised, so the store holds the previous flush's values. Call
-   * `flushed()` with the result once the write is durable. `maybeYield` is awaited every 256
-   * rows (the caller's slicing).
+   * Hands `put` the rows to write for taken deltas: stored (or remembered) totals plus the
+   * deltas, as (bucket, group, key, totals); `put` must not keep `totals` (it is the running
+   * count, changed by later flushes). Flushes are serialised, so the store holds the previous
+   * flush's values. Call `remember()` with the returned totals once the write is durable.
+   * `maybeYield` is awaited every 256 rows (the caller's slicing). No row object per row: a
+   * busy flush has tens of thousands.
    */
-  async rows(deltas: Map<number, Tables>, maybeYield: () => Promise<void> = async () => undefined): Promise<{ rows: TopRollupRow[]; totals: Map<number, Tables> }> {
-    const rows: TopRollupRow[] = []
+  async rows(deltas: Map<number, Tables>, put: (bucketUs: number, group: number, key: string, totals: Counts) => void, maybeYield: () => Promise<void> = async () => undefined): Promise<Map<number, Tables>> {
     const totals = new Map<number, Tables>()
+    let n = 0
     for (const [bucketUs, d] of deltas) {
       const base = this.flushed.get(bucketUs) ?? await this.storedTables(bucketUs)
       for (let g = 0; g < 3; g++) {
         const t = base[g as 0 | 1 | 2]
-        for (const [key, c] of d[g as 0 | 1 | 2]) {
-          add(t, key, c.bytes, c.packets, c.flows)
-          const tot = t.get(key)!
-          rows.push({ bucketUs, group: g, key, flows: tot.flows, bytes: tot.bytes, packets: tot.packets })
-          if ((rows.length & 255) === 0) await maybeYield()
+        for (const key of d[g as 0 | 1 | 2].keys()) {
+          const c = d[g as 0 | 1 | 2].get(key)!
+          let tot = t.get(key)
+          if (tot === undefined) t.set(key, tot = { flows: c.flows, bytes: c.bytes, packets: c.packets })
+          else { tot.flows += c.flows; tot.bytes += c.bytes; tot.packets += c.packets }
+          put(bucketUs, g, key, tot)
+          if ((++n & 255) === 0) await maybeYield()
         }
       }
       totals.set(bucketUs, base)
     }
-    return { rows, totals }
+    return totals
   }
 
   /** After the write: remembers the totals of the most recent buckets. */

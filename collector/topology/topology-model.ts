@@ -14,7 +14,7 @@
  */
 import { compareViews, FlowDedup, type Contribution } from './flow-dedup.js'
 import { LossTracker } from './loss-tracker.js'
-import { edgeId, type EdgeRecord, type FlowView, type HostRecord, type L4, type LossPeriod, type ObservationView } from './types.js'
+import { edgeId, type EdgeRecord, type FlowView, type HostRecord, type HostService, type L4, type LossPeriod, type ObservationView } from './types.js'
 import { isPrivateIp } from './addresses.js'
 import { vendorOfMac } from './vendor.js'
 
@@ -95,6 +95,21 @@ export class TopologyModel {
    */
   private readonly hearsay = new Map<string, Array<{ name: string; source: string }>>()
   onChange: ((c: TopologyChange) => void) | undefined
+
+  /**
+   * One string object per agent id (bounded): the merge compares a flow's agent with the
+   * agents listed on its hosts and edge (addBounded) for every flow, and equal texts that are
+   * the same object compare by identity; an agent id arrives as a new string with each batch.
+   */
+  private readonly agentTexts = new Map<string, string>()
+
+  /** The model's own string for an agent id (see agentTexts). */
+  agentText(agentId: string): string {
+    const known = this.agentTexts.get(agentId)
+    if (known !== undefined) return known
+    if (this.agentTexts.size < 10_000) this.agentTexts.set(agentId, agentId)
+    return agentId
+  }
 
   constructor(readonly opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS) {
     this.dedup = new FlowDedup(opts.dedupWindowUs, opts.dedupEntries)
@@ -422,7 +437,10 @@ export class TopologyModel {
     addBounded(e.agents, f.agentId, LIMITS.agents)
     if (f.service !== '') addBounded(e.services, f.service, LIMITS.edgeServices)
     if (established && f.proto !== 'icmp' && f.proto !== 'other') {
-      const cur = dst.services.find((x) => x.port === f.respPort && x.proto === f.proto)
+      // A loop, not find() with a closure: once per established flow.
+      let cur: HostService | undefined
+      const list = dst.services
+      for (let i = 0; i < list.length; i++) { const x = list[i]!; if (x.port === f.respPort && x.proto === f.proto) { cur = x; break } }
       if (cur === undefined) pushBounded(dst.services, { port: f.respPort, proto: f.proto, name: f.service }, LIMITS.services, () => false)
       else if (cur.name === '' && f.service !== '') cur.name = f.service
     }

@@ -300,8 +300,7 @@ export class TopologyService {
         const cur = await this.store.topology.rollup(d.resolution, d.bucketUs, d.dim)
         w.rollup({ resolution: d.resolution, bucketUs: d.bucketUs, dim: d.dim, flows: (cur?.flows ?? 0) + d.flows, bytes: (cur?.bytes ?? 0) + d.bytes, packets: (cur?.packets ?? 0) + d.packets })
       }
-      const tops = await this.tops.rows(topDeltas, yieldIfDue)
-      for (const r of tops.rows) { w.topRollup(r); if ((++k & 255) === 0) await yieldIfDue() }
+      const topTotals = await this.tops.rows(topDeltas, (bucketUs, group, key, c) => w.topRollup(bucketUs, group, key, c), yieldIfDue)
       for (const p of lossPeriods) w.lossPeriod(p)
       try {
         await w.write(this.watermark, above)
@@ -309,7 +308,7 @@ export class TopologyService {
         this.tops.forget()
         throw err
       }
-      this.tops.remember(tops.totals)
+      this.tops.remember(topTotals)
       this.persistedMarks = marks
       this.counters.flushes++
     } finally {
