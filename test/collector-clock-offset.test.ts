@@ -20,7 +20,7 @@ import { RetryingTransport } from '../agent/ship/retrying-transport.js'
 import type { SendResult } from '../agent/ship/transport.js'
 import { encodeBatch, PROTOCOL_VERSION, SENT_AT_HEADER } from '../protocol/index.js'
 import { gzipSync } from 'node:zlib'
-import { ADMIN, batch, enrollAgent, gz, post } from './collector-fixtures.js'
+import { ADMIN, batch, enrollAgent, flow, gz, post, startCollector } from './collector-fixtures.js'
 import { KEEP_OLD_RECORDS_FLAGS } from './helpers/keep-old-records.js'
 import { startFakeCollector } from './helpers/ship-fake-collector.js'
 
@@ -104,4 +104,30 @@ t.test('the agent compares its clock with the ack and logs more than a minute of
   await r.send(req)
   t.equal(warns.length, 2)
   t.match(warns[1], /3600 s behind the collector's/)
+})
+
+t.test('an agent clock running ahead does not pin hosts and edges in the future; the flow keeps its own time', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c, 4, 'nonce-dddddddddddddddd')
+  const yearUs = 365 * 24 * 3_600_000_000
+  const futureUs = Date.now() * 1000 + yearUs
+  const before = Date.now() * 1000
+  const r = await post(c, a.secret, gz(batch(a.agentId, 1, 0, { flows: [flow(1, futureUs)], hostObservations: [{ tsUs: futureUs, ip: Buffer.from([10, 9, 9, 9]), name: 'printer.example', nameSource: 1 }] })), { 'content-encoding': 'gzip' })
+  t.equal(r.statusCode, 200, r.body)
+  await c.api.topology.flush()
+  const auth = { authorization: `Bearer ${ADMIN}` }
+  const limit = Date.now() * 1000 + 5 * 60 * 1_000_000
+  const hosts = (await c.app.inject({ method: 'GET', url: '/api/v1/hosts?limit=100', headers: auth })).json() as { hosts: Array<{ ips: string[]; first_seen_us: number; last_seen_us: number }> }
+  t.equal(hosts.hosts.length, 3, 'both ends of the flow and the named host')
+  for (const h of hosts.hosts) {
+    t.ok(h.last_seen_us <= limit && h.last_seen_us >= before, `${h.ips[0]}: last seen ${h.last_seen_us} held to the receive time (+5 min), not a year ahead`)
+    t.ok(h.first_seen_us <= limit, `${h.ips[0]}: first seen held too`)
+  }
+  const topo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology', headers: auth })).json() as { edges: Array<{ last_seen_us?: number; last_seen?: string }> }
+  t.equal(topo.edges.length, 1)
+  const edgeLast = topo.edges[0]!.last_seen_us ?? Date.parse(topo.edges[0]!.last_seen ?? '') * 1000
+  t.ok(edgeLast <= limit, `edge last seen ${edgeLast} held too`)
+  const flows = (await c.app.inject({ method: 'GET', url: `/api/v1/flows?from=${new Date(futureUs / 1000 - 60_000).toISOString()}&to=${new Date(futureUs / 1000 + 60_000).toISOString()}`, headers: auth })).json() as { flows: Array<{ ts_us?: number; ts?: string }> }
+  t.equal(flows.flows.length, 1, 'the stored flow keeps the time the agent stamped')
 })

@@ -35,6 +35,13 @@ export interface TopologyServiceOptions extends TopologyOptions {
   sliceMs?: number
 }
 
+/**
+ * How far past its batch's receive time a flow or observation may move a host's or edge's
+ * first/last seen (an agent clock running ahead; the collector logs such agents, see
+ * IngestService.onClockOffset). Generous enough for ordinary drift and slow delivery.
+ */
+const FUTURE_TOLERANCE_US = 5 * 60 * 1_000_000
+
 /** Flows merged between two looks at the clock. */
 const SLICE_CHECK_FLOWS = 128
 
@@ -181,11 +188,11 @@ export class TopologyService {
         for (const c of rest.stats.capture ?? []) dropped += (c.dropped ?? 0) + (c.ifDropped ?? 0)
         m.captureDrops(agentId, rest.stats.collectedAtUs ?? receivedAtUs, dropped)
       }
-      for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o))
+      for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o, receivedAtUs + FUTURE_TOLERANCE_US))
     }
     let t0 = performance.now()
     for (let i = 0; i < flows.length; i += SLICE_CHECK_FLOWS) {
-      mergeFlows(m, this.tops, agentId, flows, i, Math.min(flows.length, i + SLICE_CHECK_FLOWS))
+      mergeFlows(m, this.tops, agentId, flows, i, Math.min(flows.length, i + SLICE_CHECK_FLOWS), receivedAtUs + FUTURE_TOLERANCE_US)
       if (i + SLICE_CHECK_FLOWS < flows.length && performance.now() - t0 >= this.sliceMs) {
         this.generation++
         this.counters.merge_yields++
