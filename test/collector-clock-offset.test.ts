@@ -63,6 +63,7 @@ t.test('the collector records each agent\'s clock offset and logs a large one on
   const metrics = (await c.app.inject({ method: 'GET', url: '/metrics', headers: auth })).body
   t.match(metrics, new RegExp(`telltale_agent_clock_offset_seconds\\{agent="${ahead.agentId}"\\} 7[12]\\d\\d`))
   t.notMatch(metrics, new RegExp(`telltale_agent_clock_offset_seconds\\{agent="${old.agentId}"\\}`))
+  t.match(metrics, /telltale_ingest_total\{counter="ingest_bad_sent_at_header_total"\} 1\n/, 'the malformed header is counted')
 })
 
 t.test('the agent sends its clock with every request', async (t) => {

@@ -129,13 +129,13 @@ export class HttpTransport implements BatchTransport {
       this.counters.inc('transport_ok_total')
       return { kind: 'ok', status, ack }
     }
-    const text = errorText(body)
+    const { text, code } = errorInfo(body)
     if (isRetryableStatus(status)) {
       this.counters.inc('transport_retryable_status_total')
       const ra = parseRetryAfter(headers['retry-after'], Date.now())
       return ra === undefined ? { kind: 'retryable', status, reason: `HTTP ${status}${text}` } : { kind: 'retryable', status, reason: `HTTP ${status}${text}`, retryAfterMs: ra }
     }
-    if (isCredentialRefusal(status, errorCode(body))) {
+    if (isCredentialRefusal(status, code)) {
       this.counters.inc('transport_credential_refused_total')
       return { kind: 'refused', status, reason: `HTTP ${status}${text}` }
     }
@@ -144,25 +144,19 @@ export class HttpTransport implements BatchTransport {
   }
 }
 
-/** The `code` of a collector JSON error body, if there is one. */
-function errorCode(body: Buffer): string | undefined {
-  if (body.length === 0 || body.length > 4096) return undefined
-  try {
-    const o = JSON.parse(body.toString('utf8')) as Record<string, unknown>
-    return typeof o.code === 'string' ? o.code : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** A short, printable excerpt of an error body (JSON `message`/`error` when present). */
-function errorText(body: Buffer): string {
-  if (body.length === 0) return ''
+/**
+ * A short, printable excerpt of an error body (JSON `message`/`error` when present) and the
+ * collector's error `code` when the body is its JSON error.
+ */
+function errorInfo(body: Buffer): { text: string; code: string | undefined } {
+  if (body.length === 0) return { text: '', code: undefined }
   const s = body.subarray(0, 2048).toString('utf8')
   try {
     const o = JSON.parse(s) as Record<string, unknown>
+    const code = typeof o.code === 'string' ? o.code : undefined
     const m = o.message ?? o.error
-    if (typeof m === 'string') return `: ${m}${typeof o.code === 'string' ? ` (${o.code})` : ''}`
+    if (typeof m === 'string') return { text: `: ${m}${code !== undefined ? ` (${code})` : ''}`, code }
+    return { text: `: ${s.replace(/\s+/g, ' ').slice(0, 200)}`, code }
   } catch { /* not JSON */ }
-  return `: ${s.replace(/\s+/g, ' ').slice(0, 200)}`
+  return { text: `: ${s.replace(/\s+/g, ' ').slice(0, 200)}`, code: undefined }
 }

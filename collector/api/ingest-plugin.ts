@@ -75,7 +75,11 @@ export const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (app,
       const stream = req.body as Readable | undefined
       if (stream === undefined || stream === null) throw new CollectorError('EMPTY_BODY')
       const body = await readBody(stream, cl === undefined ? undefined : Number(cl), enc, limits)
-      const result = await service.ingest(agent, body, Date.now(), sentAtHeaderUs(req.headers[SENT_AT_HEADER]))
+      const sentAtHeader = req.headers[SENT_AT_HEADER]
+      const sentAtUs = sentAtHeaderUs(sentAtHeader)
+      // A malformed clock header does not refuse the batch (it is advisory): counted, ignored.
+      if (sentAtHeader !== undefined && sentAtUs === undefined) service.counters.inc('ingest_bad_sent_at_header_total')
+      const result = await service.ingest(agent, body, Date.now(), sentAtUs)
       return reply.code(200).header('content-type', PROTOBUF_CONTENT_TYPE).send(Buffer.from(result.ack))
     } catch (err) {
       if (err instanceof CollectorError) {

@@ -26,7 +26,7 @@ export interface IngestLimits {
 export type IngestCounter =
   | 'ingest_batches_total' | 'ingest_duplicates_total' | 'ingest_flows_total' | 'ingest_events_total'
   | 'ingest_observations_total' | 'ingest_gaps_total' | 'ingest_bytes_total' | 'ingest_rejected_total'
-  | 'ingest_listener_errors_total' | `ingest_rejected_${string}_total`
+  | 'ingest_listener_errors_total' | 'ingest_bad_sent_at_header_total' | `ingest_rejected_${string}_total`
 
 /** A batch once durable: what listeners (the topology merge) receive. */
 export interface StoredBatch {
