@@ -119,6 +119,11 @@ export type AgentStatsProperties = Types.v1.AgentStats.$Properties
 export const AgentStats = v1.AgentStats
 export type CaptureStats = Types.v1.CaptureStats
 
+/** One application-log row (dns, http, ssl, x509, ssh, dhcp, ftp, …) as Zeek JSON plus its index keys (app.proto). */
+export type AppRecord = Types.v1.AppRecord
+export type AppRecordProperties = Types.v1.AppRecord.$Properties
+export const AppRecord = v1.AppRecord
+
 export type LogEvent = Types.v1.LogEvent
 export type LogEventProperties = Types.v1.LogEvent.$Properties
 export const LogEvent = v1.LogEvent
