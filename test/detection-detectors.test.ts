@@ -107,7 +107,7 @@ t.test('dns_tunnel: names with long high-entropy labels under one domain; normal
   t.equal(registeredDomain('a.b.example.co.uk'), 'example.co.uk')
   t.equal(registeredDomain('x.y.example.com.'), 'example.com')
   t.ok(entropy('aGVsbG8gd29ybGQgdGhpcyBpcyBleGZpbHRyYXRlZA') > 3.5)
-  const d = new DnsTunnelDetector({ windowS: 3600, minQueries: 300, minQueryBytes: 90, minVolumeBytes: 100_000, uniqueSubdomains: 200, longLabel: 40, entropy: 3.5, encodedLabels: 30 }, 1000)
+  const d = new DnsTunnelDetector({ windowS: 3600, minQueries: 300, minQueryBytes: 90, minVolumeBytes: 100_000, uniqueSubdomains: 200, longLabel: 40, entropy: 3.5, encodedLabels: 30, txtQueries: 50 }, 1000)
   const out: Finding[] = []
   for (let i = 0; i < 100; i++) d.onName(`www${i % 5}.example.com`, T0 + i * S, 'a', (x) => out.push(x))
   t.equal(out.length, 0)

@@ -62,7 +62,7 @@ t.test('beaconing: the same findings with colliding hashes', (t) => {
 
 t.test('dns_tunnel volume: the same findings with colliding hashes', (t) => {
   const hosts = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '192.0.2.9', '2001:db8::1', '198.51.100.7']
-  const dc = { windowS: 600, minQueries: 5, minQueryBytes: 60, minVolumeBytes: 500, uniqueSubdomains: 200, longLabel: 40, entropy: 3.5, encodedLabels: 30 }
+  const dc = { windowS: 600, minQueries: 5, minQueryBytes: 60, minVolumeBytes: 500, uniqueSubdomains: 200, longLabel: 40, entropy: 3.5, encodedLabels: 30, txtQueries: 50 }
   for (const seed of [1, 2, 3, 4]) {
     let s = seed
     const rnd = (): number => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 }

@@ -2,15 +2,22 @@
  * `cleartext_credentials`: a login protocol that sends credentials in clear (FTP USER/PASS,
  * telnet, POP3 USER/PASS, IMAP LOGIN, rlogin), spoken over an established connection with
  * client data and not upgraded to TLS (the flow's service would then name ssl). One
- * incident per (client, server, protocol). From flows: what protocol v1 carries (service,
- * port, sizes); the agent's own FTP/HTTP analyzers see the commands, but their log rows
- * are not shipped yet, so HTTP basic auth cannot be seen here (docs/detection.md).
+ * incident per (client, server, protocol), from two sources:
+ *   * flows: service (or port) and client data — the login is inferred;
+ *   * the agent's ftp and http rows: an FTP login's user name (guest logins, which Zeek's
+ *     ftp.log marks by logging their password, are not credentials), and HTTP Basic
+ *     credentials (http.log `username`), which flows cannot show at all. The alert names the
+ *     user; the password never leaves the agent unless the agent is set to log it, and is
+ *     never put in an alert.
  */
-import type { DetectionFlow, Detector, Emit } from './detection-types.js'
+import type { DetectionAppRecord, DetectionFlow, Detector, Emit } from './detection-types.js'
 import { MITRE } from './detection-types.js'
 import { isEstablished } from './failed-attempt.js'
 
-export interface CleartextConfig { ports: readonly number[]; services: readonly string[]; minClientBytes: number }
+export interface CleartextConfig { ports: readonly number[]; services: readonly string[]; minClientBytes: number; httpBasicAuth?: boolean }
+
+/** Zeek's FTP::guest_ids: logins that are not credentials. */
+const FTP_GUESTS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest'])
 
 const PORT_NAMES: Record<number, string> = { 21: 'ftp', 23: 'telnet', 110: 'pop3', 143: 'imap', 513: 'rlogin' }
 
@@ -39,6 +46,32 @@ export class CleartextCredentialsDetector implements Detector {
       mitre: MITRE.cleartext_credentials, src: f.origH, dst: f.respH, port: f.respP, firstSeenUs: f.tsUs, lastSeenUs: f.endUs, count: 1,
       summary: `${f.origH} logged in to ${proto} on ${f.respH}:${f.respP} in clear text`,
       evidence: { flowUids: [f.uid] }, agents: [f.agentId],
+    })
+  }
+
+  onAppRecord(r: DetectionAppRecord, emit: Emit): void {
+    let proto: string
+    let user: string
+    if (r.log === 'ftp') {
+      if (!this.services.has('ftp')) return
+      user = r.str('user')
+      // Zeek's ftp.log keeps the password of guest (anonymous) logins only: those expose nothing.
+      const pass = r.str('password')
+      if (user === '' || user === '<unknown>' || FTP_GUESTS.has(user.toLowerCase()) || (pass !== '' && pass !== '<hidden>')) return
+      proto = 'ftp'
+    } else if (r.log === 'http') {
+      if (this.c.httpBasicAuth !== true) return
+      user = r.str('username')
+      if (user === '') return
+      proto = 'http'
+    } else return
+    if (r.origH === '' || r.respH === '') return
+    const shown = JSON.stringify(user.length > 64 ? `${user.slice(0, 64)}…` : user)
+    emit({
+      type: 'cleartext_credentials', key: `${r.origH}|${r.respH}|${proto}`, severity: 'medium', score: 70, confidence: 0.95,
+      mitre: MITRE.cleartext_credentials, src: r.origH, dst: r.respH, port: r.respP, firstSeenUs: r.tsUs, lastSeenUs: r.tsUs, count: 1,
+      summary: `${r.origH} sent the credentials of user ${shown} to ${proto === 'http' ? 'HTTP Basic authentication' : 'FTP'} on ${r.respH}:${r.respP} in clear text`,
+      evidence: r.uid !== '' ? { flowUids: [r.uid] } : {}, agents: [r.agentId],
     })
   }
 

@@ -61,7 +61,8 @@ export const DetectionConfigSchema = obj({
     unique_subdomains: int(200, 2, 'distinct names under one registered domain in the window'),
     long_label: int(40, 1, 'label length counted as long'),
     entropy: num(3.5, 0, 'Shannon entropy (bits/char) of a long label counted as encoded data'),
-    encoded_labels: int(30, 1, 'long high-entropy labels under one registered domain in the window'),
+    encoded_labels: int(30, 1, 'distinct long high-entropy labels under one registered domain in the window'),
+    txt_queries: int(50, 1, 'TXT or NULL queries from one client for distinct names under one registered domain in the window (from the agent\'s dns rows)'),
   }),
   exfiltration: obj({
     enabled: bool(true),
@@ -93,6 +94,7 @@ export const DetectionConfigSchema = obj({
     ports: ints([21, 23, 110, 143, 513], 'ports of clear-text login protocols (FTP, telnet, POP3, IMAP, rlogin)'),
     services: strings(['ftp', 'telnet', 'pop3', 'imap', 'rlogin'], 'service names (from the flow) of clear-text login protocols'),
     min_client_bytes: int(8, 0, 'client payload needed to count as a login attempt'),
+    http_basic_auth: bool(true, 'HTTP requests with Basic credentials (http rows with a username) count as clear-text logins'),
   }),
   intel_match: obj({ enabled: bool(true) }),
   policy_violation: obj({ enabled: bool(true) }),

@@ -5,7 +5,7 @@
  * Detectors run on the collector's merged view, so evidence from several agents (several
  * segments) accumulates in the same detector state.
  */
-import type { AgentStats, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
+import type { AgentStats, AppRecord, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
 import type { FlowRecord } from '../ingest/flow-decode.js'
 import { PolicyDetector } from '../policy/policy-detector.js'
 import type { PolicyConfig } from '../policy/policy-config.js'
@@ -15,13 +15,13 @@ import { BruteforceDetector } from './bruteforce-detector.js'
 import { CaptureLossTracker } from './capture-loss.js'
 import { CleartextCredentialsDetector } from './cleartext-credentials-detector.js'
 import type { DetectionConfig } from './detection-config.js'
-import type { DetectionEvent, DetectionFlow, DetectionObservation, Detector, Emit, Finding } from './detection-types.js'
+import type { DetectionAppRecord, DetectionEvent, DetectionFlow, DetectionObservation, Detector, Emit, Finding } from './detection-types.js'
 import { DnsTunnelDetector } from './dns-tunnel-detector.js'
 import { ExfiltrationDetector } from './exfiltration-detector.js'
 import { IntelMatchDetector, type IntelLookup } from './intel-match-detector.js'
 import { CidrSet, hasAddr } from './net-match.js'
 import { NewDeviceDetector } from './new-device-detector.js'
-import { eventView, flowView, observationView } from './record-views.js'
+import { appRecordView, eventView, flowView, observationView } from './record-views.js'
 import { RogueDhcpDetector } from './rogue-dhcp-detector.js'
 import { AddressScanDetector, PortScanDetector } from './scan-detector.js'
 
@@ -36,12 +36,14 @@ export interface DecodedBatch {
   events: readonly LogEvent[]
   observations: readonly HostObservation[]
   gaps: readonly Gap[]
+  /** Application-log rows (Batch.app_records); absent = none. */
+  appRecords?: readonly AppRecord[]
   stats?: AgentStats | null
   /** Prefix for event ids when the event carries none ("n:index"). */
   batchRef?: string
 }
 
-type Rec = { t: 0; ts: number; v: DetectionFlow } | { t: 1; ts: number; v: DetectionEvent } | { t: 2; ts: number; v: DetectionObservation }
+type Rec = { t: 0; ts: number; v: DetectionFlow } | { t: 1; ts: number; v: DetectionEvent } | { t: 2; ts: number; v: DetectionObservation } | { t: 3; ts: number; v: DetectionAppRecord }
 
 export class DetectionEngine {
   readonly detectors: Detector[] = []
@@ -53,6 +55,7 @@ export class DetectionEngine {
   private readonly flowDetectors: Detector[]
   private readonly eventDetectors: Detector[]
   private readonly obsDetectors: Detector[]
+  private readonly appDetectors: Detector[]
 
   constructor(readonly cfg: DetectionConfig, deps: EngineDeps = {}) {
     this.local = new CidrSet(cfg.local_nets)
@@ -74,7 +77,7 @@ export class DetectionEngine {
     const bc = cfg.beaconing
     if (bc.enabled) d.push(new BeaconingDetector({ minConnections: bc.min_connections, minSpanS: bc.min_span_s, maxJitter: bc.max_jitter, minIntervalS: bc.min_interval_s, minScore: bc.min_score, history: bc.history, ignorePorts: bc.ignore_ports, externalOnly: bc.external_only }, max, isLocal))
     const dn = cfg.dns_tunnel
-    if (dn.enabled) d.push(new DnsTunnelDetector({ windowS: dn.window_s, minQueries: dn.min_queries, minQueryBytes: dn.min_query_bytes, minVolumeBytes: dn.min_volume_bytes, uniqueSubdomains: dn.unique_subdomains, longLabel: dn.long_label, entropy: dn.entropy, encodedLabels: dn.encoded_labels }, max))
+    if (dn.enabled) d.push(new DnsTunnelDetector({ windowS: dn.window_s, minQueries: dn.min_queries, minQueryBytes: dn.min_query_bytes, minVolumeBytes: dn.min_volume_bytes, uniqueSubdomains: dn.unique_subdomains, longLabel: dn.long_label, entropy: dn.entropy, encodedLabels: dn.encoded_labels, txtQueries: dn.txt_queries }, max))
     const ex = cfg.exfiltration
     if (ex.enabled) d.push(new ExfiltrationDetector({ windowS: ex.window_s, absoluteBytes: ex.absolute_bytes, minBytes: ex.min_bytes, baselineFactor: ex.baseline_factor, baselineWindows: ex.baseline_windows }, max, isLocal))
     if (cfg.arp_spoof.enabled) d.push(new ArpSpoofDetector({ gateways: cfg.arp_spoof.gateways, rebindGraceS: cfg.arp_spoof.rebind_grace_s, useFlowMacs: cfg.arp_spoof.use_flow_macs }, max, isLocal))
@@ -82,7 +85,7 @@ export class DetectionEngine {
     const nd = cfg.new_device
     if (nd.enabled) d.push(new NewDeviceDetector({ learningS: nd.learning_s, maxDevices: nd.max_devices }, nd.watched_nets.length > 0 ? new CidrSet(nd.watched_nets) : this.local))
     const cc = cfg.cleartext_credentials
-    if (cc.enabled) d.push(new CleartextCredentialsDetector({ ports: cc.ports, services: cc.services, minClientBytes: cc.min_client_bytes }))
+    if (cc.enabled) d.push(new CleartextCredentialsDetector({ ports: cc.ports, services: cc.services, minClientBytes: cc.min_client_bytes, httpBasicAuth: cc.http_basic_auth }))
     if (cfg.intel_match.enabled && deps.intel) d.push(new IntelMatchDetector(deps.intel, max))
     if (cfg.policy_violation.enabled && deps.policy && deps.policy.mode !== 'off') {
       this.policy = new PolicyDetector(deps.policy)
@@ -91,6 +94,7 @@ export class DetectionEngine {
     this.flowDetectors = d.filter((x) => x.onFlow)
     this.eventDetectors = d.filter((x) => x.onEvent)
     this.obsDetectors = d.filter((x) => x.onObservation)
+    this.appDetectors = d.filter((x) => x.onAppRecord)
   }
 
   /** Data time: the largest record time seen. */
@@ -114,12 +118,19 @@ export class DetectionEngine {
     }
     // Flows only (the common batch): no wrapper per record.
     let recs: Rec[] | undefined
-    if (b.events.length === 0 && b.observations.length === 0) {
+    const apps = b.appRecords ?? []
+    if (apps.length > 0) {
+      const logs = new Set<string>()
+      for (const a of apps) logs.add(a.log)
+      for (const d of this.detectors) d.appLogsOf?.(b.agentId, logs)
+    }
+    if (b.events.length === 0 && b.observations.length === 0 && apps.length === 0) {
       if (!flowsSorted) views.sort((x, y) => x.tsUs - y.tsUs)
     } else {
       recs = views.map((v) => ({ t: 0 as const, ts: v.tsUs, v }))
       b.events.forEach((e, i) => { const v = eventView(b.agentId, e, `${b.batchRef ?? b.agentId}:${i}`); recs!.push({ t: 1, ts: v.tsUs, v }) })
       for (const o of b.observations) { const v = observationView(b.agentId, o); recs.push({ t: 2, ts: v.tsUs, v }) }
+      for (const a of apps) { const v = appRecordView(b.agentId, a); recs.push({ t: 3, ts: v.tsUs, v }) }
       recs.sort((x, y) => x.ts - y.ts)
     }
     const adj: Emit = (f: Finding) => {
@@ -135,7 +146,8 @@ export class DetectionEngine {
     } else {
       for (const r of recs) {
         if (r.t === 0) { this.current = r.v; this.flow(r.v, adj) } else if (r.t === 1) for (const d of this.eventDetectors) d.onEvent!(r.v, adj)
-        else for (const d of this.obsDetectors) d.onObservation!(r.v, adj)
+        else if (r.t === 2) for (const d of this.obsDetectors) d.onObservation!(r.v, adj)
+        else for (const d of this.appDetectors) d.onAppRecord!(r.v, adj)
         if (r.ts > this.nowUs) this.nowUs = r.ts
       }
     }

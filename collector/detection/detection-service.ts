@@ -5,7 +5,7 @@
  * counted — ingest is never slowed down by detection) is drained on the event loop in
  * order: decode the flow segment, run the engine, apply the findings to the alert manager.
  */
-import type { AgentStats, Batch, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
+import type { AgentStats, AppRecord, Batch, Gap, HostObservation, LogEvent } from '../../protocol/index.js'
 import { decodeFlowSegment, type FlowRecord } from '../ingest/flow-decode.js'
 import type { AlertManager } from '../alerts/alert-manager.js'
 import { Counters } from '../util/counters.js'
@@ -28,7 +28,7 @@ export interface DetectionInput {
 const SLICE_FLOWS = 500
 
 export type DetectionCounter =
-  | 'detection_batches_total' | 'detection_flows_total' | 'detection_events_total' | 'detection_observations_total'
+  | 'detection_batches_total' | 'detection_flows_total' | 'detection_events_total' | 'detection_observations_total' | 'detection_app_records_total'
   | 'detection_findings_total' | 'detection_dropped_batches_total' | 'detection_errors_total'
 
 export class DetectionService {
@@ -98,7 +98,7 @@ export class DetectionService {
   private async process(b: DetectionInput): Promise<void> {
     // Decoded messages are instances of the generated classes (the typings name their $Properties).
     const flows = b.flows !== undefined ? b.flows() : decodeFlowSegment(b.flowSegment)
-    const r = b.rest as unknown as { events: LogEvent[]; hostObservations: HostObservation[]; gaps: Gap[]; stats?: AgentStats | null }
+    const r = b.rest as unknown as { events: LogEvent[]; hostObservations: HostObservation[]; gaps: Gap[]; appRecords?: AppRecord[]; stats?: AgentStats | null }
     const findings: Finding[] = []
     const push = (f: Finding): void => { findings.push(f) }
     // A large batch is run in parts of SLICE_FLOWS flows with a yield to the event loop in
@@ -109,7 +109,7 @@ export class DetectionService {
       const first = i === 0
       this.engine.processBatch({
         agentId: b.agentId, flows: flows.length <= SLICE_FLOWS ? flows : flows.slice(i, i + SLICE_FLOWS),
-        events: first ? r.events : [], observations: first ? r.hostObservations : [], gaps: first ? r.gaps : [],
+        events: first ? r.events : [], observations: first ? r.hostObservations : [], gaps: first ? r.gaps : [], appRecords: first ? r.appRecords ?? [] : [],
         stats: first ? r.stats ?? null : null, batchRef: `${b.agentId}:${b.n}`,
       }, push)
     }
@@ -117,6 +117,7 @@ export class DetectionService {
     this.counters.inc('detection_flows_total', flows.length)
     this.counters.inc('detection_events_total', r.events.length)
     this.counters.inc('detection_observations_total', r.hostObservations.length)
+    this.counters.inc('detection_app_records_total', r.appRecords?.length ?? 0)
     this.counters.inc('detection_findings_total', findings.length)
     if (findings.length > 0) await this.alerts.apply(findings)
   }

@@ -80,6 +80,28 @@ export interface DetectionObservation {
   iface: string
 }
 
+/**
+ * An application-log row the agent's analyzers wrote (AppRecord: dns, http, ssl, x509, ssh,
+ * dhcp, ftp, …). Index keys are plain fields; the row's other columns (Zeek's field names:
+ * `query`, `qtype_name`, `server_name`, `ja3`, `username`, …) are read with `str`/`strs`,
+ * which parse the row's Zeek JSON on first use. A value of another type reads as '' / [].
+ */
+export interface DetectionAppRecord {
+  agentId: string
+  /** Zeek log path ('dns', 'http', 'ssl', …). */
+  log: string
+  tsUs: number
+  uid: string
+  /** id.orig_h / id.resp_h as text ('' when the row has none). */
+  origH: string
+  respH: string
+  respP: number
+  /** A string column ('' when unset or not a string). */
+  str(field: string): string
+  /** A set/vector-of-strings column ([] when unset). */
+  strs(field: string): readonly string[]
+}
+
 export type AlertType =
   | 'port_scan' | 'address_scan' | 'bruteforce' | 'beaconing' | 'dns_tunnel' | 'exfiltration'
   | 'arp_spoof' | 'rogue_dhcp' | 'new_device' | 'cleartext_credentials' | 'intel_match' | 'policy_violation'
@@ -142,6 +164,12 @@ export interface Detector {
   onFlow?(f: DetectionFlow, emit: Emit): void
   onEvent?(e: DetectionEvent, emit: Emit): void
   onObservation?(o: DetectionObservation, emit: Emit): void
+  onAppRecord?(r: DetectionAppRecord, emit: Emit): void
+  /**
+   * Before a batch's records: the application logs (AppRecord.log) it carries rows of. A
+   * detector that reads both rows and host observations uses it to prefer the rows.
+   */
+  appLogsOf?(agentId: string, logs: ReadonlySet<string>): void
   /** Called with the data time after each batch (expire windows). */
   tick?(nowUs: number, emit: Emit): void
   /** Keys held now (for the bounded-state test and /metrics). */

@@ -3,9 +3,9 @@
  * detectors read. One object per record, addresses rendered once; Community IDs only when
  * a detector asks (evidence), because they cost a SHA-1.
  */
-import { flowCommunityId, type HostObservation, type LogEvent } from '../../protocol/index.js'
+import { flowCommunityId, type AppRecord, type HostObservation, type LogEvent } from '../../protocol/index.js'
 import type { FlowRecord } from '../ingest/flow-decode.js'
-import type { DetectionEvent, DetectionFlow, DetectionObservation } from './detection-types.js'
+import type { DetectionAppRecord, DetectionEvent, DetectionFlow, DetectionObservation } from './detection-types.js'
 import { addrText, addrV4, macNumber, macText } from './net-match.js'
 
 const CONN_STATES = ['', 'S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH']
@@ -116,4 +116,58 @@ export function observationView(agentId: string, o: HostObservation): DetectionO
     nameSource: NAME_SOURCES[o.nameSource] ?? '',
     iface: o.iface,
   }
+}
+
+/** Largest row text parsed for detection; a longer one (an agent's cap is 64 KiB) reads as empty. */
+const MAX_ROW_JSON = 256 * 1024
+const NO_ROW: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/** The app-record view: index keys copied, the Zeek JSON row parsed on the first column read. */
+class LazyAppRecordView implements DetectionAppRecord {
+  readonly log: string
+  readonly tsUs: number
+  readonly uid: string
+  readonly respP: number
+  private oh: string | undefined
+  private rh: string | undefined
+  private row: Readonly<Record<string, unknown>> | undefined
+
+  constructor(readonly agentId: string, private readonly r: AppRecord) {
+    this.log = r.log
+    this.tsUs = r.tsUs
+    this.uid = r.uid
+    this.respP = r.respP
+  }
+
+  get origH(): string { return (this.oh ??= addrText(this.r.origH)) }
+  get respH(): string { return (this.rh ??= addrText(this.r.respH)) }
+
+  private fields(): Readonly<Record<string, unknown>> {
+    if (this.row !== undefined) return this.row
+    let row = NO_ROW
+    const text = this.r.zeekJson
+    if (text.length <= MAX_ROW_JSON) {
+      try {
+        const v: unknown = JSON.parse(text)
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) row = v as Record<string, unknown>
+      } catch {
+        // not JSON (a hostile or broken sender): no columns
+      }
+    }
+    return (this.row = row)
+  }
+
+  str(field: string): string {
+    const v = this.fields()[field]
+    return typeof v === 'string' ? v : ''
+  }
+
+  strs(field: string): readonly string[] {
+    const v = this.fields()[field]
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+  }
+}
+
+export function appRecordView(agentId: string, r: AppRecord): DetectionAppRecord {
+  return new LazyAppRecordView(agentId, r)
 }
