@@ -3,8 +3,8 @@
  * rejected/unanswered, DNS, one-sided UDP, ICMP, IPv6 and VLAN-tagged traffic), replay it
  * through the agent's pipeline exactly as `telltale-agent replay` does, and print what it found.
  * Then the whole system: a collector, an agent that enrolls and ships that capture, and a
- * second sensor that ships an hour of office traffic with six attacks in it; the collector's
- * detection must name each attack (ground truth from the scenario generator the detection
+ * second sensor that ships an hour of office traffic with eight attacks in it (two of them
+ * visible only in the agent's application rows); the collector's detection must name each attack (ground truth from the scenario generator the detection
  * tests use). Logs are left in ./data/demo for a closer look.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -131,12 +131,13 @@ async function runCollectorDemo(): Promise<void> {
 
 /**
  * Part three: a second sensor (its own identity: another machine id) ships an hour of office
- * traffic with six attacks in it; the collector's detection must raise an alert for each,
+ * traffic with eight attacks in it; the collector's detection must raise an alert for each,
  * naming the attacker (and the target where there is one).
  */
 async function detectionDemo(base: string, auth: Record<string, string>, agentBin: string): Promise<boolean> {
-  // Attacks that need no site configuration (policy, gateways, intel feeds, learning periods).
-  const names = ['port_scan', 'address_scan', 'bruteforce', 'dns_tunnel', 'beaconing', 'cleartext_credentials']
+  // Attacks that need no site configuration (policy, gateways, intel feeds, learning periods);
+  // the last two show only in the agent's application rows (a TXT-record tunnel, HTTP Basic).
+  const names = ['port_scan', 'address_scan', 'bruteforce', 'dns_tunnel', 'beaconing', 'cleartext_credentials', 'dns_txt_tunnel', 'http_basic_auth']
   const attacks = ATTACKS.filter((a) => names.includes(a.name))
   const truth: GroundTruth[] = attacks.map((a) => a.truth)
   const frames = mergeByTime(benignTraffic({ seed: 7 }), ...attacks.map((a) => a.frames()))

@@ -8,6 +8,7 @@ import type { AlertType } from '../../collector/detection/detection-types.js'
 import type { CaptureFrame } from './pcap-writer.js'
 import { BROADCAST_MAC, CLIENTS, dnsLookup, ep, FTP_SERVER, GW, macOf, PortAllocator, rng, SSH_SERVER, T0 } from './scenario-network.js'
 import { tcpConversation, udpExchange } from './traffic.js'
+import { dnsMessage, rdTxt } from './dns-builder.js'
 
 export interface GroundTruth {
   type: AlertType
@@ -19,7 +20,8 @@ export interface GroundTruth {
 }
 
 export interface Attack {
-  name: AlertType
+  /** The scenario's name: the alert type, or a variant only the agent's app rows reveal. */
+  name: string
   frames: () => CaptureFrame[]
   truth: GroundTruth
 }
@@ -99,6 +101,38 @@ function cleartextCredentials(): CaptureFrame[] {
   })
 }
 
+/**
+ * A slow DNS tunnel over TXT records, with real DNS messages: 80 queries for distinct
+ * 26-character base32 labels under one domain, one every 15 s. Too few and too small for the
+ * volume rule (300 queries, 90 bytes each), too few names for the names rule (200) and no
+ * label long enough to count as encoded (40): only the TXT/NULL rule on the agent's dns rows
+ * sees it.
+ */
+function dnsTxtTunnel(): CaptureFrame[] {
+  const r = rng(13)
+  const b32 = 'abcdefghijklmnopqrstuvwxyz234567'
+  const out: CaptureFrame[][] = []
+  for (let i = 0; i < 80; i++) {
+    const label = Array.from({ length: 26 }, () => b32[Math.floor(r() * 32)]).join('')
+    const name = `${label}.${i}.t.cdn-sync.net`
+    const id = 0x4000 + i
+    const query = dnsMessage({ id, flags: 0x0100, questions: [{ name, type: 16 }] })
+    const reply = dnsMessage({ id, flags: 0x8180, questions: [{ name, type: 16 }], answers: [{ name, type: 16, ttl: 0, rdata: rdTxt(Array.from({ length: 40 }, () => b32[Math.floor(r() * 32)]).join('')) }] })
+    out.push(udpExchange({ client: ep('10.0.0.32', ports.get()), server: ep(GW, 53), t0: at(900) + i * 15, exchanges: [{ from: 'orig', bytes: query.length, data: query }, { from: 'resp', bytes: reply.length, data: reply }] }))
+  }
+  return out.flat()
+}
+
+/**
+ * HTTP Basic credentials sent in clear to a web admin page outside: port 80 and service http
+ * are not login protocols to the flow-based rule; only the agent's http row (username) shows it.
+ */
+function httpBasicAuth(): CaptureFrame[] {
+  const req = Buffer.from('GET /admin/ HTTP/1.1\r\nHost: router-admin.example.com\r\nUser-Agent: curl/8.5.0\r\nAuthorization: Basic YWRtaW46aHVudGVyMg==\r\nAccept: */*\r\n\r\n', 'latin1')
+  const res = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<p>admin</p>\n', 'latin1')
+  return tcpConversation({ client: ep('10.0.0.33', ports.get()), server: ep('198.51.100.20', 80), t0: at(2300), rttUs: 20_000, exchanges: [{ from: 'orig', bytes: req.length, data: req }, { from: 'resp', bytes: res.length, data: res }] })
+}
+
 export const INTEL_BAD_IP = '185.220.101.5'
 
 function intelMatch(): CaptureFrame[] {
@@ -121,5 +155,7 @@ export const ATTACKS: Attack[] = [
   { name: 'new_device', frames: newDevice, truth: { type: 'new_device', src: '10.0.0.99', startS: 1800, endS: 1900 } },
   { name: 'cleartext_credentials', frames: cleartextCredentials, truth: { type: 'cleartext_credentials', src: '10.0.0.29', dst: FTP_SERVER, startS: 2000, endS: 2001 } },
   { name: 'intel_match', frames: intelMatch, truth: { type: 'intel_match', src: '10.0.0.30', dst: INTEL_BAD_IP, startS: 2200, endS: 2270 } },
+  { name: 'dns_txt_tunnel', frames: dnsTxtTunnel, truth: { type: 'dns_tunnel', src: '10.0.0.32', dst: GW, startS: 900, endS: 2100 } },
+  { name: 'http_basic_auth', frames: httpBasicAuth, truth: { type: 'cleartext_credentials', src: '10.0.0.33', dst: '198.51.100.20', startS: 2300, endS: 2301 } },
   { name: 'policy_violation', frames: policyViolation, truth: { type: 'policy_violation', src: '10.0.0.31', dst: SSH_SERVER, startS: 2600, endS: 2700 } },
 ]
