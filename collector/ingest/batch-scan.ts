@@ -203,9 +203,10 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
     if (field === BATCH_FIELD.events && wt === 2) eventEntries.push(r)
     else if (field === BATCH_FIELD.observations && wt === 2) observationEntries.push(r)
     else if (field === BATCH_FIELD.gaps && wt === 2) gapEntries.push(r)
+    // A run of its own: `r` itself is in an entry list, and extending the run must not stretch it.
     const last = restParts[restParts.length - 1]
     if (last !== undefined && last.end === fieldStart) last.end = next
-    else restParts.push(r)
+    else restParts.push({ start: fieldStart, end: next })
   }
   // Pass 2: each flow.
   const flows = newFlows(flowEntries.length)
