@@ -70,6 +70,7 @@ t.test('ingest stores app records with the batch; counts, gaps, counter, listene
   t.equal(stored, 8)
   const ag = (await c.app.inject({ method: 'GET', url: `/api/v1/agents/${a.agentId}`, headers: H })).json() as Record<string, unknown>
   t.match(ag, { app_records: 8, gap_records: { flows: 0, events: 3, observations: 0, app_records: 77 } })
+  t.equal(((await c.app.inject({ method: 'GET', url: '/api/v1/stats', headers: H })).json() as { app_records: number }).app_records, 8, '/stats counts them')
   const m = await c.app.inject({ method: 'GET', url: '/metrics', headers: H })
   t.match(m.body, /telltale_ingest_total\{counter="ingest_app_records_total"\} 8\n/)
 })
