@@ -8,8 +8,8 @@ import type { LevelDb, WriteOp } from './level-db.js'
 import type { AgentRecord, ConflictRecord } from './records.js'
 
 /**
- * An agent record as stored, with the totals added since it may have been written filled
- * in (records from before app records lack `appRecords` and `gapRecords.appRecords`).
+ * An agent record as stored, with totals added to the record since then filled in as 0
+ * (records written before app records lack `appRecords` and `gapRecords.appRecords`).
  */
 export function parseAgentRecord(v: Buffer): AgentRecord {
   const rec = JSON.parse(v.toString('utf8')) as AgentRecord
