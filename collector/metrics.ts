@@ -16,7 +16,7 @@ export class CollectorMetrics {
     this.ingestBatch = new Histogram({ name: 'telltale_ingest_batch_duration_seconds', help: 'ingest request latency (receive, check, durable write, ack)', labelNames: ['status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] })
     const ingest = ctx.ingest
     new Counter({
-      name: 'telltale_ingest_total', help: 'ingest counters (batches, flows, events, observations, gaps, bytes, rejected)', labelNames: ['counter'], registers: [this.registry],
+      name: 'telltale_ingest_total', help: 'ingest counters (batches, flows, events, observations, app records, gaps, bytes, rejected)', labelNames: ['counter'], registers: [this.registry],
       collect() { this.reset(); for (const [k, v] of Object.entries(ingest.counters.snapshot())) this.inc({ counter: k }, v) },
     })
     const store = ctx.store

@@ -74,6 +74,27 @@ t.test('events, observations, gaps, stats and inventory are stored with the batc
   t.equal(events, 1)
 })
 
+t.test('several events, observations and gaps after the flows are each stored once', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c)
+  const b = batch(a.agentId, 1, 4, {
+    events: [0, 1, 2].map((i) => ({ timestampMs: 1_700_000_000_000 + i, eventDataset: 'sshd', message: `m${i}` })),
+    hostObservations: [0, 1, 2].map((i) => ({ tsUs: 1_700_000_000_000_000 + i, ip: Buffer.from([10, 0, 0, i]), name: `h${i}`, nameSource: 1 })),
+    gaps: [0, 1, 2].map((i) => ({ kind: GapKind.GAP_KIND_FLOWS, count: 10 + i, reason: GapReason.GAP_REASON_QUEUE_FULL })),
+  })
+  t.equal((await post(c, a.secret, gz(b), GZ)).statusCode, 200)
+  const events: string[] = []
+  for await (const s of c.store.batches.eventSegments()) for (const e of Batch.decode(s).events) events.push(e.message ?? '')
+  t.same(events, ['m0', 'm1', 'm2'], 'a run of entries is not stretched by the rest run it starts')
+  const names: string[] = []
+  for await (const s of c.store.batches.observationSegments()) for (const o of Batch.decode(s).hostObservations) names.push(o.name ?? '')
+  t.same(names, ['h0', 'h1', 'h2'])
+  const gaps: number[] = []
+  for await (const g of c.store.batches.gapsOf(a.agentId)) for (const x of Batch.decode(g).gaps) gaps.push(x.count ?? 0)
+  t.same(gaps, [10, 11, 12])
+})
+
 t.test('a batch already stored is acked as duplicate and stored once (also when concurrent)', async (t) => {
   const c = await startCollector()
   t.teardown(() => c.close())

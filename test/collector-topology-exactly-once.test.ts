@@ -16,7 +16,7 @@ import { batch } from './collector-fixtures.js'
 
 const AGENT: AgentRecord = {
   id: 'agt_exactly_once', machineIdHash: 'm', nonceHash: 'n', tokenId: 'tok', enrolledWith: 'enr', enrolledAt: new Date(0).toISOString(),
-  batches: 0, flows: 0, events: 0, observations: 0, gapRecords: { flows: 0, events: 0, observations: 0 },
+  batches: 0, flows: 0, events: 0, observations: 0, appRecords: 0, gapRecords: { flows: 0, events: 0, observations: 0, appRecords: 0 },
 }
 const OPTS = { scopeByVlan: false, dedupWindowUs: 60_000_000, dedupEntries: 100_000, maxHosts: 100_000, maxEdges: 100_000, flushIntervalMs: 3_600_000, sliceMs: 5 }
 const log = pino({ level: 'silent' })
@@ -35,7 +35,7 @@ function failingWrite(store: CollectorStore, seq: number, error: string): Promis
     agentId: AGENT.id, epoch: 1, seq, sentAtUs: 0, receivedAtUs: 0, flowSegment: empty, flowChunks: [], flowCount: 0,
     flowIndex: { minTsUs: 0, maxTsUs: 0, hosts: new Map(), services: new Map(), ports: new Map() },
     eventSegment: empty, eventCount: 0, eventMinTsUs: 0, observationSegment: empty, observationCount: 0, observationMinTsUs: 0,
-    gapSegment: empty, gapCount: 0, extraOps: () => { throw new Error(error) },
+    gapSegment: empty, gapCount: 0, appSegment: empty, appCount: 0, appMinTsUs: 0, appMaxTsUs: 0, extraOps: () => { throw new Error(error) },
   })
 }
 

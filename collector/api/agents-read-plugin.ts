@@ -20,8 +20,8 @@ export async function agentSummary(ctx: ApiContext, a: AgentRecord, now = Date.n
   return {
     id: a.id, hostname: a.hostname ?? null, version: st?.version || a.version || null, enrolled_at: a.enrolledAt,
     last_heartbeat: a.lastSeenAt ?? null, clock_offset_ms: a.clockOffsetMs ?? null, online: a.revokedAt === undefined && last !== undefined && now - last <= ctx.limits.onlineAfterMs,
-    revoked_at: a.revokedAt ?? null, batches: a.batches, flows: a.flows, events: a.events, observations: a.observations,
-    gap_records: a.gapRecords, capture_drops: drops,
+    revoked_at: a.revokedAt ?? null, batches: a.batches, flows: a.flows, events: a.events, observations: a.observations, app_records: a.appRecords,
+    gap_records: { flows: a.gapRecords.flows, events: a.gapRecords.events, observations: a.gapRecords.observations, app_records: a.gapRecords.appRecords }, capture_drops: drops,
     capture: (st?.capture ?? []).map((c) => ({ iface: c.iface, received: c.received, dropped: c.dropped, if_dropped: c.ifDropped })),
     spool_backlog: st === undefined ? null : { bytes: st.spoolBytes, batches: st.spoolBatches, oldest_age_ms: st.spoolOldestAgeMs },
     log_lag: st === undefined ? null : { bytes: st.logLagBytes, ms: st.logLagMs },

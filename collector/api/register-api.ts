@@ -20,6 +20,7 @@ import type { Logger } from '../util/logger.js'
 import type { ApiContext } from './api-context.js'
 import { rejectUnknownQuery } from './query-schemas.js'
 import { agentsReadPlugin } from './agents-read-plugin.js'
+import { appRecordsPlugin } from './app-records-plugin.js'
 import { registerDocs } from './docs-plugin.js'
 import { eventsPlugin } from './events-plugin.js'
 import { flowsPlugin } from './flows-plugin.js'
@@ -85,6 +86,7 @@ export function registerApi(app: FastifyInstance, opts: { config: Readonly<Colle
     await root.register(topologyPlugin, { ctx })
     await root.register(hostsPlugin, { ctx })
     await root.register(eventsPlugin, { ctx })
+    await root.register(appRecordsPlugin, { ctx })
     await root.register(agentsReadPlugin, { ctx })
     await root.register(statsPlugin, { ctx })
     await root.register(tokensPlugin, { ctx })

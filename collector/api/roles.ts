@@ -1,7 +1,7 @@
 /**
  * Who may call what (the RBAC matrix; docs/api.md renders the same table and the RBAC test
  * walks it). `viewer` sees aggregates (topology, hosts, stats, agents, time series, the live
- * stream); `analyst` also reads raw records (flows, top, events); `admin` everything,
+ * stream); `analyst` also reads raw records (flows, top, events, app records); `admin` everything,
  * including tokens, the audit log, agent revocation and topology rebuilds. `agent` and
  * `enroll` tokens are for ingest and enrollment only.
  */
@@ -17,6 +17,7 @@ export const ROUTE_ROLES: ReadonlyArray<{ method: 'GET' | 'POST' | 'DELETE'; url
   { method: 'GET', url: '/api/v1/flows/top', roles: READ_RECORDS },
   { method: 'GET', url: '/api/v1/timeseries', roles: READ_AGGREGATES },
   { method: 'GET', url: '/api/v1/events', roles: READ_RECORDS },
+  { method: 'GET', url: '/api/v1/app-records', roles: READ_RECORDS },
   { method: 'GET', url: '/api/v1/hosts', roles: READ_AGGREGATES },
   { method: 'GET', url: '/api/v1/hosts/:id', roles: READ_AGGREGATES },
   { method: 'GET', url: '/api/v1/topology', roles: READ_AGGREGATES },

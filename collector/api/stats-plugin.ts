@@ -1,4 +1,4 @@
-/** `GET /api/v1/stats`: counts of flows, hosts, edges, events, alerts, agents. */
+/** `GET /api/v1/stats`: counts of flows, hosts, edges, events, app records, alerts, agents. */
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
@@ -10,6 +10,7 @@ const Stats = Type.Object({
   flows: Type.Integer({ description: 'flow records stored (every agent\'s record)' }),
   hosts: Type.Integer(), edges: Type.Integer(),
   events: Type.Integer({ description: 'log events received (agent totals)' }),
+  app_records: Type.Integer({ description: 'application-log rows received (agent totals)' }),
   alerts: Type.Integer({ description: 'alerts held (any status)' }),
   agents: Type.Integer({ description: 'enrolled, not revoked' }),
   unique_flows: Type.Integer({ description: 'flows counted in the topology (cross-agent duplicates once)' }),
@@ -28,7 +29,7 @@ export const statsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
     const m = topology.model
     return {
       flows: cached.flows, hosts: m.hosts.size, edges: m.edges.size,
-      events: agents.reduce((s, a) => s + a.events, 0), alerts: ctx.alertCount?.() ?? 0,
+      events: agents.reduce((s, a) => s + a.events, 0), app_records: agents.reduce((s, a) => s + a.appRecords, 0), alerts: ctx.alertCount?.() ?? 0,
       agents: agents.filter((a) => a.revokedAt === undefined).length,
       unique_flows: m.counters.flows, store_bytes: await store.flows.approximateBytes(),
     }

@@ -23,7 +23,7 @@ export const ConfigSchema = Type.Object({
     max_body_bytes: Type.Integer({ minimum: 1024, maximum: 1024 * MiB, default: 16 * MiB, description: 'largest ingest body as sent (compressed)' }),
     max_decompressed_bytes: Type.Integer({ minimum: 1024, maximum: 1024 * MiB, default: 64 * MiB, description: 'largest ingest body after gzip decompression' }),
     max_flows_per_batch: Type.Integer({ minimum: 1, default: 200_000 }),
-    max_entries_per_batch: Type.Integer({ minimum: 1, default: 500_000, description: 'flows + events + observations + gaps + other top-level fields' }),
+    max_entries_per_batch: Type.Integer({ minimum: 1, default: 500_000, description: 'flows + events + observations + app records + gaps + other top-level fields' }),
   }, { additionalProperties: false, default: {} }),
   storage: Type.Object({
     sync: Type.Boolean({ default: true, description: 'fsync every write before acking (durable acks); false only for tests and benches' }),
@@ -48,6 +48,7 @@ export const ConfigSchema = Type.Object({
     schedule: Type.String({ default: '17 * * * *', description: 'cron expression of the retention job (node-cron)' }),
     flows_days: Type.Number({ exclusiveMinimum: 0, default: 7 }),
     events_days: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+    app_records_days: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'application-log rows (dns, http, ssl, …): an app segment goes when its newest row is older' }),
     topology_days: Type.Number({ exclusiveMinimum: 0, default: 90 }),
     alerts_days: Type.Number({ exclusiveMinimum: 0, default: 90 }),
     rollup_minute_days: Type.Number({ exclusiveMinimum: 0, default: 30 }),

@@ -96,7 +96,7 @@ export async function enroll(store: CollectorStore, req: EnrollRequest, now = Da
       } else {
         agent = {
           id: newId('agt'), machineIdHash: req.machineIdHash, nonceHash, tokenId: cred.id, enrolledWith: tok.id, enrolledAt: at,
-          batches: 0, flows: 0, events: 0, observations: 0, gapRecords: { flows: 0, events: 0, observations: 0 },
+          batches: 0, flows: 0, events: 0, observations: 0, appRecords: 0, gapRecords: { flows: 0, events: 0, observations: 0, appRecords: 0 },
         }
       }
       if (req.hostname !== undefined) agent.hostname = req.hostname

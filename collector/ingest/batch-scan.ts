@@ -5,14 +5,16 @@
  * never decoded into objects here: each `flows = 6` entry is walked field by field (wire
  * types checked against flow.proto, lengths bounds-checked) and only what the indexes need
  * is read (ts, addresses, responder port, transport, service). Everything else in the batch
- * (events, observations, stats, inventory, gaps) is small and copied into `rest`, which the
- * caller decodes with the generated Batch decoder.
+ * (events, observations, app records, stats, inventory, gaps) is small and copied into `rest`,
+ * which the caller decodes with the generated Batch decoder. App records (`app_records = 12`)
+ * are checked field by field for wire types first (app.proto), since the generated decoder
+ * does not check them and would read a mistyped field as garbage.
  *
  * Pure: never throws on bad bytes; returns `{ ok: false, reason }` with the first problem.
  */
 
 /** Field numbers of telltale.v1.Batch that this scanner treats specially. */
-export const BATCH_FIELD = { flows: 6, events: 7, observations: 8, gaps: 11 } as const
+export const BATCH_FIELD = { flows: 6, events: 7, observations: 8, gaps: 11, appRecords: 12 } as const
 
 /** Expected wire type per Flow field number (flow.proto); absent = a field this build does not know. */
 const FLOW_WIRE: readonly (number | undefined)[] = (() => {
@@ -23,6 +25,9 @@ const FLOW_WIRE: readonly (number | undefined)[] = (() => {
   for (const f of len) w[f] = 2
   return w
 })()
+
+/** Expected wire type per AppRecord field number (app.proto). */
+const APP_RECORD_WIRE: readonly (number | undefined)[] = [undefined, 2, 0, 2, 2, 2, 0, 2]
 
 /** What the indexes need from one flow. Addresses are [start, end) offsets into the body. */
 export interface ScannedFlows {
@@ -46,10 +51,11 @@ export interface BatchScan {
   /** Each `flows` entry: the whole field (tag + length + message), in order. */
   flowEntries: Range[]
   flows: ScannedFlows
-  /** Each `events` / `host_observations` / `gaps` entry (tag + length + message). */
+  /** Each `events` / `host_observations` / `gaps` / `app_records` entry (tag + length + message). */
   eventEntries: Range[]
   observationEntries: Range[]
   gapEntries: Range[]
+  appRecordEntries: Range[]
   /** Every field except the flows, in order: decode with Batch.decode. */
   rest: Buffer
 }
@@ -170,6 +176,28 @@ function scanFlow(b: Uint8Array, start: number, end: number, out: ScannedFlows, 
   return null
 }
 
+/**
+ * Checks the wire type of every field of one AppRecord in b[start, end) against app.proto
+ * (values are not judged: odd times, ports or address lengths are stored and clamped by the
+ * reader). Returns an error text or null.
+ */
+function scanAppRecord(b: Uint8Array, start: number, end: number): string | null {
+  let pos = start
+  while (pos < end) {
+    if (!readVarint(b, pos, end)) return 'truncated field tag'
+    const field = Math.floor(vval / 8)
+    const wt = vval & 7
+    pos = vpos
+    if (field === 0) return 'field number 0'
+    const expected = field < APP_RECORD_WIRE.length ? APP_RECORD_WIRE[field] : undefined
+    if (expected !== undefined && expected !== wt) return `field ${field} has wire type ${wt}, expected ${expected}`
+    const next = skipValue(b, pos, end, wt)
+    if (next < 0) return `bad value of wire type ${wt} in field ${field}`
+    pos = next
+  }
+  return null
+}
+
 /** Scans a decompressed Batch. */
 export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFailure {
   const end = body.length
@@ -177,6 +205,7 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
   const eventEntries: Range[] = []
   const observationEntries: Range[] = []
   const gapEntries: Range[] = []
+  const appRecordEntries: Range[] = []
   const restParts: Range[] = []
   let entries = 0
   let pos = 0
@@ -203,9 +232,14 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
     if (field === BATCH_FIELD.events && wt === 2) eventEntries.push(r)
     else if (field === BATCH_FIELD.observations && wt === 2) observationEntries.push(r)
     else if (field === BATCH_FIELD.gaps && wt === 2) gapEntries.push(r)
+    else if (field === BATCH_FIELD.appRecords) {
+      if (wt !== 2) return { ok: false, kind: 'malformed', reason: `app_records entry with wire type ${wt}` }
+      appRecordEntries.push(r)
+    }
+    // A run of its own: `r` itself is in an entry list, and extending the run must not stretch it.
     const last = restParts[restParts.length - 1]
     if (last !== undefined && last.end === fieldStart) last.end = next
-    else restParts.push(r)
+    else restParts.push({ start: fieldStart, end: next })
   }
   // Pass 2: each flow.
   const flows = newFlows(flowEntries.length)
@@ -217,10 +251,18 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
     if (err !== null) return { ok: false, kind: 'malformed', reason: `flow ${i}: ${err}` }
   }
   flows.count = flowEntries.length
+  // Pass 3: each app record's field wire types.
+  for (let i = 0; i < appRecordEntries.length; i++) {
+    const e = appRecordEntries[i]!
+    readVarint(body, e.start, e.end) // tag (checked in pass 1)
+    readVarint(body, vpos, e.end) // length (checked in pass 1)
+    const err = scanAppRecord(body, vpos, e.end)
+    if (err !== null) return { ok: false, kind: 'malformed', reason: `app record ${i}: ${err}` }
+  }
   const rest = restParts.length === 1
     ? body.subarray(restParts[0]!.start, restParts[0]!.end)
     : Buffer.concat(restParts.map((p) => body.subarray(p.start, p.end)))
-  return { ok: true, flowEntries, flows, eventEntries, observationEntries, gapEntries, rest }
+  return { ok: true, flowEntries, flows, eventEntries, observationEntries, gapEntries, appRecordEntries, rest }
 }
 
 /** Concatenation of entries (contiguous runs are one subarray, no copy). */

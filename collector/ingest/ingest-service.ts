@@ -15,17 +15,18 @@ import { joinEntries, scanBatch } from './batch-scan.js'
 import { decodeFlowSegment, type FlowRecord } from './flow-decode.js'
 import { buildFlowIndex } from './flow-index.js'
 import { eventQueryTimeUs } from '../query/event-query.js'
+import { appRecordTimeUs } from '../query/app-record-query.js'
 
 
 export interface IngestLimits {
   maxFlowsPerBatch: number
-  /** Top-level entries (flows + events + observations + …) per batch. */
+  /** Top-level entries (flows + events + observations + app records + …) per batch. */
   maxEntriesPerBatch: number
 }
 
 export type IngestCounter =
   | 'ingest_batches_total' | 'ingest_duplicates_total' | 'ingest_flows_total' | 'ingest_events_total'
-  | 'ingest_observations_total' | 'ingest_gaps_total' | 'ingest_bytes_total' | 'ingest_rejected_total'
+  | 'ingest_observations_total' | 'ingest_app_records_total' | 'ingest_gaps_total' | 'ingest_bytes_total' | 'ingest_rejected_total'
   | 'ingest_listener_errors_total' | 'ingest_bad_sent_at_header_total' | `ingest_rejected_${string}_total`
 
 /** A batch once durable: what listeners (the topology merge) receive. */
@@ -38,7 +39,7 @@ export interface StoredBatch {
   flowSegment: Buffer
   /** The flow segment decoded once, on first call, for every listener (do not mutate). */
   flows: () => FlowRecord[]
-  /** Everything else, decoded (events, observations, stats, inventory, gaps). */
+  /** Everything else, decoded (events, observations, app records, stats, inventory, gaps). */
   rest: Batch
 }
 
@@ -47,7 +48,7 @@ export interface IngestResult { ack: Uint8Array; duplicate: boolean; n: number; 
 /** An agent clock further off than this is reported (onClockOffset: logged once an hour per agent). */
 export const CLOCK_OFFSET_WARN_MS = 60_000
 
-const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations'> = { 1: 'flows', 2: 'events', 3: 'observations' }
+const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations' | 'appRecords'> = { 1: 'flows', 2: 'events', 3: 'observations', 4: 'appRecords' }
 
 export class IngestService {
   readonly counters = new Counters<IngestCounter>()
@@ -141,6 +142,9 @@ export class IngestService {
     for (const e of rest.events) { const t = eventQueryTimeUs(e.timestampMs); if (t < eventMin) eventMin = t }
     let obsMin = Infinity
     for (const o of rest.hostObservations) { const t = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, o.tsUs ?? 0)); if (t < obsMin) obsMin = t }
+    let appMin = Infinity
+    let appMax = 0
+    for (const a of rest.appRecords) { const t = appRecordTimeUs(a.tsUs); if (t < appMin) appMin = t; if (t > appMax) appMax = t }
     const gapRecords = { ...agent.gapRecords }
     for (const g of rest.gaps) {
       const kind = GAP_KIND_FIELD[g.kind ?? 0]
@@ -154,6 +158,7 @@ export class IngestService {
       flows: agent.flows + flowCount,
       events: agent.events + rest.events.length,
       observations: agent.observations + rest.hostObservations.length,
+      appRecords: agent.appRecords + rest.appRecords.length,
       gapRecords,
     }
     if (rest.stats?.version) updated.version = rest.stats.version
@@ -181,6 +186,8 @@ export class IngestService {
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Infinity ? 0 : obsMin,
       gapSegment: joinEntries(body, scan.gapEntries), gapCount: rest.gaps.length,
+      appSegment: joinEntries(body, scan.appRecordEntries), appCount: rest.appRecords.length,
+      appMinTsUs: appMin === Infinity ? 0 : appMin, appMaxTsUs: appMax,
       extraOps,
     })
     this.store.agents.remember(updated)
@@ -199,6 +206,7 @@ export class IngestService {
     this.counters.inc('ingest_flows_total', flowCount)
     this.counters.inc('ingest_events_total', rest.events.length)
     this.counters.inc('ingest_observations_total', rest.hostObservations.length)
+    this.counters.inc('ingest_app_records_total', rest.appRecords.length)
     this.counters.inc('ingest_gaps_total', rest.gaps.length)
     this.counters.inc('ingest_bytes_total', body.length)
     return { ack: this.ack(agentId, epoch, seq, false, Date.now()), duplicate: false, n, flows: flowCount }

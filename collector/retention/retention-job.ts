@@ -1,6 +1,6 @@
 /**
  * The retention job: a node-cron schedule (default hourly) that expires detail per kind —
- * flows (with their indexes and host observations), events, minute/hour roll-ups, topology
+ * flows (with their indexes and host observations), events, app records, minute/hour roll-ups, topology
  * hosts and edges, loss periods, alerts (when an alert store is attached: `expireAlertsWith`),
  * and batch/dedup records after the longest of them.
  * Component shape: inert constructor, start()/stop(), runOnce() for tests and tools.
@@ -14,13 +14,14 @@ export interface RetentionConfig {
   schedule: string
   flows_days: number
   events_days: number
+  app_records_days: number
   topology_days: number
   alerts_days: number
   rollup_minute_days: number
   rollup_hour_days: number
 }
 
-export interface RetentionRun { flows: number; events: number; rollups: number; hosts: number; edges: number; loss_periods: number; alerts: number; batches: number }
+export interface RetentionRun { flows: number; events: number; app_records: number; rollups: number; hosts: number; edges: number; loss_periods: number; alerts: number; batches: number }
 
 /** What expires alerts (collector/alerts/alert-manager.ts); attached in the entry point. */
 export interface AlertExpiry { expire(cutoffUs: number): Promise<number> }
@@ -63,13 +64,14 @@ export class RetentionJob {
       const r = this.store.retention
       const flows = await r.expireFlows(nowUs - c.flows_days * DAY_US)
       const events = await r.expireEvents(nowUs - c.events_days * DAY_US)
+      const appRecords = await r.expireAppRecords(nowUs - c.app_records_days * DAY_US)
       const rollups = await r.expireRollups(ROLLUP_MINUTE, nowUs - c.rollup_minute_days * DAY_US) + await r.expireRollups(ROLLUP_HOUR, nowUs - c.rollup_hour_days * DAY_US) +
         await r.expireTopRollups(nowUs - c.rollup_minute_days * DAY_US)
       const topo = await this.topology.expire(nowUs - c.topology_days * DAY_US)
       const loss = await r.expireLossPeriods(nowUs - c.topology_days * DAY_US)
       const alerts = this.alerts === undefined ? 0 : await this.alerts.expire(nowUs - c.alerts_days * DAY_US)
-      const batches = await r.expireBatches(nowUs - Math.max(c.flows_days, c.events_days) * DAY_US)
-      const run: RetentionRun = { flows, events, rollups, hosts: topo.hosts, edges: topo.edges, loss_periods: loss, alerts, batches }
+      const batches = await r.expireBatches(nowUs - Math.max(c.flows_days, c.events_days, c.app_records_days) * DAY_US)
+      const run: RetentionRun = { flows, events, app_records: appRecords, rollups, hosts: topo.hosts, edges: topo.edges, loss_periods: loss, alerts, batches }
       this.runs++
       this.log.info(run, 'retention: expired old records')
       return run

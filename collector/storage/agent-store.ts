@@ -7,6 +7,17 @@ import { keys, prefixRange, KEY_PREFIX } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
 import type { AgentRecord, ConflictRecord } from './records.js'
 
+/**
+ * An agent record as stored, with totals added to the record since then filled in as 0
+ * (records written before app records lack `appRecords` and `gapRecords.appRecords`).
+ */
+export function parseAgentRecord(v: Buffer): AgentRecord {
+  const rec = JSON.parse(v.toString('utf8')) as AgentRecord
+  rec.appRecords ??= 0
+  rec.gapRecords.appRecords ??= 0
+  return rec
+}
+
 export class AgentStore {
   private readonly cache = new Map<string, AgentRecord>()
 
@@ -17,7 +28,7 @@ export class AgentStore {
     if (cached !== undefined) return cached
     const v = await this.db.get(keys.agent(id))
     if (v === undefined) return undefined
-    const rec = JSON.parse(v.toString('utf8')) as AgentRecord
+    const rec = parseAgentRecord(v)
     this.cache.set(id, rec)
     return rec
   }
@@ -53,7 +64,7 @@ export class AgentStore {
 
   async list(): Promise<AgentRecord[]> {
     const out: AgentRecord[] = []
-    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.agent))) out.push(JSON.parse(v.toString('utf8')) as AgentRecord)
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.agent))) out.push(parseAgentRecord(v))
     return out
   }
 

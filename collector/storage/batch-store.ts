@@ -1,11 +1,12 @@
 /**
- * Ingested batches: the dedup record, the flow/event/observation segments, the flow
+ * Ingested batches: the dedup record, the flow/event/observation/app-record segments, the flow
  * indexes and the batch record, all written in ONE atomic level batch (keys.ts explains
  * the layout). Reading back is here too, for tests, tools and the query side (issue 6).
  */
 import { keys, prefixRange, KEY_PREFIX, readU64, batchNumberOfKey, minTsOfSegmentKey, subRange } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
 import { decodeFlowChunk } from './flow-chunks.js'
+import { appSegmentEntries, encodeAppSegment } from './app-segment.js'
 import { decodePostings, encodePostings } from './postings.js'
 import type { BatchRecord, FlowMetaRecord } from './records.js'
 
@@ -41,6 +42,11 @@ export interface BatchWrite {
   observationMinTsUs: number
   gapSegment: Buffer
   gapCount: number
+  /** `app_records = 12` entries as sent, how many, and their times (ts_us clamped to 0..2^53-1). */
+  appSegment: Buffer
+  appCount: number
+  appMinTsUs: number
+  appMaxTsUs: number
   /** More operations for the same atomic batch (agent record, latest stats/inventory), given the batch number. */
   extraOps: (n: number) => WriteOp[]
 }
@@ -54,10 +60,19 @@ export interface StoredFlowSegment {
 }
 
 const SPAN_KEY = 'max_segment_span_us'
+const APP_SPAN_KEY = 'max_app_span_us'
+
+const u64Value = (v: number): Buffer => {
+  const b = Buffer.alloc(8)
+  b.writeUInt32BE(Math.floor(v / 0x1_0000_0000), 0)
+  b.writeUInt32BE(v >>> 0, 4)
+  return b
+}
 
 export class BatchStore {
   private nextN = 1
   private maxSpanUs = 0
+  private maxAppSpanUs = 0
   private readonly abandonedListeners: ((n: number) => void)[] = []
   /** Numbers whose write has not finished yet. */
   private readonly writing = new Set<number>()
@@ -69,9 +84,14 @@ export class BatchStore {
     for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.batch), reverse: true, limit: 1 })) this.nextN = batchNumberOfKey(k) + 1
     const span = await this.db.get(keys.meta(SPAN_KEY))
     this.maxSpanUs = span === undefined ? 0 : readU64(span, 0)
+    const appSpan = await this.db.get(keys.meta(APP_SPAN_KEY))
+    this.maxAppSpanUs = appSpan === undefined ? 0 : readU64(appSpan, 0)
   }
 
   get maxSegmentSpanUs(): number { return this.maxSpanUs }
+
+  /** The largest max_ts − min_ts of any app-record segment written (`mt max_app_span_us`). */
+  get maxAppSegmentSpanUs(): number { return this.maxAppSpanUs }
 
   /**
    * The highest batch number handed out, and those of them still being written: every other
@@ -127,7 +147,7 @@ export class BatchStore {
     ops.push({ type: 'put', key: keys.dedup(w.agentId, w.epoch, w.seq), value: nBuf })
     const rec: BatchRecord = {
       n, agentId: w.agentId, epoch: w.epoch, seq: w.seq, receivedAtUs: w.receivedAtUs, sentAtUs: w.sentAtUs,
-      flows: w.flowCount, events: w.eventCount, observations: w.observationCount, gaps: w.gapCount,
+      flows: w.flowCount, events: w.eventCount, observations: w.observationCount, gaps: w.gapCount, appRecords: w.appCount,
     }
     let newSpan = 0
     if (w.flowCount > 0) {
@@ -158,6 +178,18 @@ export class BatchStore {
     if (w.observationCount > 0) {
       rec.observationMinTsUs = w.observationMinTsUs
       ops.push({ type: 'put', key: keys.observationSegment(w.observationMinTsUs, n), value: w.observationSegment })
+    }
+    if (w.appCount > 0) {
+      rec.appMinTsUs = w.appMinTsUs
+      rec.appMaxTsUs = w.appMaxTsUs
+      ops.push({ type: 'put', key: keys.appSegment(w.appMinTsUs, n), value: encodeAppSegment(w.appMaxTsUs, w.appSegment) })
+      const span = w.appMaxTsUs - w.appMinTsUs
+      if (span > this.maxAppSpanUs) {
+        // Raised before the write, so a batch written concurrently with a smaller span does
+        // not overwrite this one's `mt` value (a failed write only leaves scans a bit wider).
+        this.maxAppSpanUs = span
+        ops.push({ type: 'put', key: keys.meta(APP_SPAN_KEY), value: u64Value(span) })
+      }
     }
     if (w.gapCount > 0) ops.push({ type: 'put', key: keys.gaps(w.agentId, n), value: w.gapSegment })
     ops.push({ type: 'put', key: keys.batch(n), value: Buffer.from(JSON.stringify(rec)) })
@@ -214,6 +246,11 @@ export class BatchStore {
   /** Event segments in storage-key order (Batch-compatible bytes). */
   async *eventSegments(): AsyncGenerator<Buffer> {
     for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.eventSegment))) yield v
+  }
+
+  /** App-record segments in storage-key order (Batch-compatible bytes). */
+  async *appSegments(): AsyncGenerator<Buffer> {
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.appSegment))) yield appSegmentEntries(v)
   }
 
   /** Host-observation segments in storage-key order (Batch-compatible bytes). */

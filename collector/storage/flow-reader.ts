@@ -8,6 +8,7 @@ import type { LevelDb } from './level-db.js'
 import { readFlowSegment } from './batch-store.js'
 import { decodeFlowChunk } from './flow-chunks.js'
 import { decodePostings } from './postings.js'
+import { appSegmentEntries, appSegmentMaxTsUs } from './app-segment.js'
 import type { FlowMetaRecord } from './records.js'
 
 const MAX_N = Number.MAX_SAFE_INTEGER
@@ -34,7 +35,7 @@ export class FlowReader {
   private readonly chunkCache = new Map<string, Buffer>()
   private chunkBytes = 0
 
-  constructor(private readonly db: LevelDb, private readonly maxSpanUs: () => number) {}
+  constructor(private readonly db: LevelDb, private readonly maxSpanUs: () => number, private readonly maxAppSpanUs: () => number = () => 0) {}
 
   /** The lower bound of segment min_ts for a query starting at fromUs. */
   startOf(fromUs: number): number { return Math.max(0, fromUs - this.maxSpanUs()) }
@@ -155,6 +156,23 @@ export class FlowReader {
       ? { gt: keys.eventSegment(after.minTsUs, after.n), lte: keys.eventSegment(toUs, MAX_N) }
       : { gte, lte: keys.eventSegment(toUs, MAX_N) }
     for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), bytes: v }
+  }
+
+  /**
+   * App-record segments that may hold a record in [fromUs, toUs]: min_ts in
+   * [fromUs − largest app segment span, toUs] and max_ts ≥ fromUs, in (min_ts, n) order,
+   * from `after` (exclusive) on. `bytes`: Batch-decodable `app_records` entries.
+   */
+  async *appSegments(fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { maxTsUs: number; bytes: Buffer }> {
+    const gte = keys.appSegment(Math.max(0, fromUs - this.maxAppSpanUs()), 0)
+    const range = after !== undefined && Buffer.compare(keys.appSegment(after.minTsUs, after.n), gte) >= 0
+      ? { gt: keys.appSegment(after.minTsUs, after.n), lte: keys.appSegment(toUs, MAX_N) }
+      : { gte, lte: keys.appSegment(toUs, MAX_N) }
+    for await (const [k, v] of this.db.entries(range)) {
+      const maxTsUs = appSegmentMaxTsUs(v)
+      if (maxTsUs < fromUs) continue
+      yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), maxTsUs, bytes: appSegmentEntries(v) }
+    }
   }
 
   /** How many keys a table holds (a full key scan; for stats on small tables). */

@@ -38,6 +38,13 @@
  *                                            events = 7` entries, as sent
  *   ho  min_ts n                           → host-observation segment: `repeated
  *                                            HostObservation host_observations = 8`, as sent
+ *   ap  min_ts n                           → app-record segment: max_ts (u64: the newest
+ *                                            record's time), then the batch's `repeated
+ *                                            AppRecord app_records = 12` entries as sent.
+ *                                            Times are ts_us clamped to 0..2^53-1 (a record
+ *                                            outside is stored, and listed at 1970 / 2255).
+ *                                            Added 2026-12-07 (format 2 still: a store
+ *                                            without `ap` keys simply has none)
  *   gp  agent_id 0 n                       → the batch's gaps (`repeated Gap gaps = 11`)
  *   ag  agent_id                           → agent record (JSON; see agent-record.ts)
  *   am  machine_id_hash                    → agent_id: one live agent per machine identity
@@ -79,10 +86,11 @@
  *
  * Time ranges: segments are keyed by the smallest `ts` they hold; `fm` holds the largest.
  * A query for [a, b] scans `fm` from (a − max segment span) to b; the store keeps the
- * largest span ever written in `mt max_segment_span_us` (same level batch).
+ * largest span ever written in `mt max_segment_span_us` (same level batch). App-record
+ * segments work the same way with `mt max_app_span_us` and the max_ts in front of the value.
  *
- * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`) and events
- * (`ev`) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
+ * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`), events
+ * (`ev`) and app records (`ap`, by max_ts) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
  * roll-ups' retention); topology hosts and edges
  * by last seen; `lp` by its end; `bt`/`dd`/`gp` with the longest data retention.
  */
@@ -97,6 +105,7 @@ export const KEY_PREFIX = {
   flowByPort: 'fp',
   eventSegment: 'ev',
   observationSegment: 'ho',
+  appSegment: 'ap',
   gaps: 'gp',
   agent: 'ag',
   agentByMachine: 'am',
@@ -207,6 +216,7 @@ export const keys = {
     k(KEY_PREFIX.flowByPort, 19).u8(transport).u16(port).u64(minTs).u64(n).done(),
   eventSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.eventSegment, 16).u64(minTs).u64(n).done(),
   observationSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.observationSegment, 16).u64(minTs).u64(n).done(),
+  appSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.appSegment, 16).u64(minTs).u64(n).done(),
   gaps: (agentId: string, n: number): Buffer => k(KEY_PREFIX.gaps, textCap(agentId) + 8).text(agentId, true).u64(n).done(),
   agent: (agentId: string): Buffer => k(KEY_PREFIX.agent, textCap(agentId)).text(agentId, false).done(),
   agentByMachine: (machineIdHash: string): Buffer => k(KEY_PREFIX.agentByMachine, textCap(machineIdHash)).text(machineIdHash, false).done(),
@@ -254,7 +264,7 @@ export function readU64(buf: Uint8Array, off: number): number {
   return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4)
 }
 
-/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
+/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `ap`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
 export function batchNumberOfKey(key: Uint8Array): number {
   return readU64(key, key.length - 8)
 }
@@ -269,7 +279,7 @@ export function addressOfHostPostingsKey(key: Uint8Array): Buffer {
   return Buffer.from(key.buffer, key.byteOffset + 3, 16)
 }
 
-/** The `min_ts` of an `fs`, `fm`, `ev` or `ho` key. */
+/** The `min_ts` of an `fs`, `fm`, `ev`, `ho` or `ap` key. */
 export function minTsOfSegmentKey(key: Uint8Array): number {
   return readU64(key, 3)
 }

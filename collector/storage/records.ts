@@ -50,8 +50,10 @@ export interface AgentRecord {
   flows: number
   events: number
   observations: number
+  /** App records (Batch.app_records); agent-store.ts fills 0 into records written before them. */
+  appRecords: number
   /** Records the agent reported dropped (Gap.count summed per kind). */
-  gapRecords: { flows: number; events: number; observations: number }
+  gapRecords: { flows: number; events: number; observations: number; appRecords: number }
 }
 
 /** Why an enrollment was refused while another agent holds the machine identity. */
@@ -89,10 +91,14 @@ export interface BatchRecord {
   events: number
   observations: number
   gaps: number
+  /** Absent in records written before app records were stored. */
+  appRecords?: number
   flowMinTsUs?: number
   flowMaxTsUs?: number
   eventMinTsUs?: number
   observationMinTsUs?: number
+  appMinTsUs?: number
+  appMaxTsUs?: number
 }
 
 /** `fm` record: one flow segment's summary. */

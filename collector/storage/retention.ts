@@ -8,11 +8,14 @@
  * their segment). Host observations (`ho`) and gap records (`gp`) follow the flows.
  * Events: an `ev` segment goes when its oldest event is older than the cutoff minus one
  * hour (event segments record only their oldest time; an agent batch spans seconds).
+ * App records: an `ap` segment goes when its newest record (the max_ts in front of the
+ * value) is older than the cutoff.
  * Roll-ups: buckets older than the cutoff of their resolution.
  */
 import { keys, prefixRange, KEY_PREFIX, minTsOfSegmentKey, batchNumberOfKey, minTsOfPostingsKey, readU64 } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
 import type { FlowMetaRecord, BatchRecord } from './records.js'
+import { appSegmentMaxTsUs } from './app-segment.js'
 
 const CHUNK = 10_000
 const EVENT_SLACK_US = 3_600_000_000
@@ -69,6 +72,16 @@ export class Retention {
   async expireEvents(cutoffUs: number): Promise<number> {
     const d = new Deleter(this.db)
     for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.eventSegment), lt: keys.eventSegment(Math.max(0, cutoffUs - EVENT_SLACK_US), 0) })) await d.del(k)
+    await d.flush()
+    return d.deleted
+  }
+
+  /** Deletes app-record segments whose newest record is older than cutoffUs. */
+  async expireAppRecords(cutoffUs: number): Promise<number> {
+    const d = new Deleter(this.db)
+    for await (const [k, v] of this.db.entries({ ...prefixRange(KEY_PREFIX.appSegment), lt: keys.appSegment(cutoffUs, 0) })) {
+      if (appSegmentMaxTsUs(v) < cutoffUs) await d.del(k)
+    }
     await d.flush()
     return d.deleted
   }

@@ -49,7 +49,7 @@ export class CollectorStore {
     this.audit = new AuditStore(this.db)
     this.batches = new BatchStore(this.db)
     this.topology = new TopologyStore(this.db)
-    this.flows = new FlowReader(this.db, () => this.batches.maxSegmentSpanUs)
+    this.flows = new FlowReader(this.db, () => this.batches.maxSegmentSpanUs, () => this.batches.maxAppSegmentSpanUs)
     this.retention = new Retention(this.db, () => this.flows.clearCaches())
     this.alerts = new AlertStore(this.db)
     this.intelFeeds = new IntelFeedStore(this.db)

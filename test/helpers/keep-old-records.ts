@@ -5,7 +5,7 @@
  * job's minute (default `17 * * * *`) sees its flows deleted under it.
  */
 const KEEP_DAYS = 36_500
-const KINDS = ['flows_days', 'events_days', 'topology_days', 'alerts_days', 'rollup_minute_days', 'rollup_hour_days']
+const KINDS = ['flows_days', 'events_days', 'app_records_days', 'topology_days', 'alerts_days', 'rollup_minute_days', 'rollup_hour_days']
 
 /** As `loadConfig` flags (an in-process collector). */
 export const KEEP_OLD_RECORDS_FLAGS: Record<string, number> = Object.fromEntries(KINDS.map((k) => [`retention.${k}`, KEEP_DAYS]))
