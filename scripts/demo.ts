@@ -91,7 +91,7 @@ async function runCollectorDemo(): Promise<void> {
   const collectorBin = join(root, 'dist', 'collector', 'cli', 'main.js')
   // Retention goes by the records' own time and the demo capture is dated 2023: with the
   // defaults, a demo collector left running would expire everything at minute 17.
-  const keepDemoRecords = Object.fromEntries(['FLOWS', 'EVENTS', 'TOPOLOGY', 'ALERTS', 'ROLLUP_MINUTE', 'ROLLUP_HOUR'].map((k) => [`TELLTALE_RETENTION_${k}_DAYS`, '36500']))
+  const keepDemoRecords = Object.fromEntries(['FLOWS', 'EVENTS', 'APP_RECORDS', 'TOPOLOGY', 'ALERTS', 'ROLLUP_MINUTE', 'ROLLUP_HOUR'].map((k) => [`TELLTALE_RETENTION_${k}_DAYS`, '36500']))
   const agentBin = join(root, 'dist', 'agent', 'cli', 'main.js')
   const collector = spawn(process.execPath, [collectorBin, 'serve', '--data-dir', cdir, '--listen', `127.0.0.1:${port}`],
     { env: { ...process.env, ...keepDemoRecords, TELLTALE_ADMIN_TOKEN: admin }, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -108,7 +108,8 @@ async function runCollectorDemo(): Promise<void> {
     process.stdout.write(`${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '').map((l) => `  ${l}\n`).join(''))
     if (r.status !== 0) throw new Error(`agent replay exited ${r.status}: ${r.stderr.slice(-500)}`)
     const stats = await api<Record<string, unknown>>(`${base}/api/v1/stats`, 'GET', auth)
-    console.log(`Collector holds: ${['flows', 'hosts', 'edges', 'events', 'alerts', 'agents'].map((k) => `${k} ${JSON.stringify(stats[k])}`).join(', ')}`)
+    console.log(`Collector holds: ${['flows', 'app_records', 'hosts', 'edges', 'events', 'alerts', 'agents'].map((k) => `${k} ${JSON.stringify(stats[k])}`).join(', ')}`)
+    await appRecordsDemo(base, auth)
     const topo = await api<{ edges: Array<{ source: string; target: string; proto: string; port: number; services: string[]; flows: number; bytes: number }>; nodes: Array<{ id: string; ips?: string[]; ip?: string }> }>(
       `${base}/api/v1/topology?limit=5`, 'GET', auth)
     const name = (id: string): string => { const n = topo.nodes.find((x) => x.id === id); return n?.ips?.[0] ?? n?.ip ?? id }
@@ -126,6 +127,24 @@ async function runCollectorDemo(): Promise<void> {
     }
   } finally {
     stop()
+  }
+}
+
+/**
+ * The agent's application rows as the collector serves them (GET /api/v1/app-records): a few
+ * TLS handshakes with their fingerprints and a few DNS answers, the same rows as ssl.log and
+ * dns.log in the replay's log directory.
+ */
+async function appRecordsDemo(base: string, auth: Record<string, string>): Promise<void> {
+  type Row = Record<string, unknown>
+  const rows = async (qs: string): Promise<Row[]> => (await api<{ app_records: Row[] }>(`${base}/api/v1/app-records?${qs}`, 'GET', auth)).app_records
+  const text = (v: unknown): string => (Array.isArray(v) ? v.join(',') : v === undefined || v === null ? '-' : String(v))
+  console.log('Application rows at the collector (GET /api/v1/app-records), e.g.:')
+  for (const r of await rows('log=ssl&limit=3')) {
+    console.log(`  ssl  ${text(r['id.orig_h'])} → ${text(r['id.resp_h'])}:${text(r['id.resp_p'])} ${text(r.version)} sni=${text(r.server_name)} ja3=${text(r.ja3)} ja4=${text(r.ja4)}`)
+  }
+  for (const r of await rows('log=dns&limit=3')) {
+    console.log(`  dns  ${text(r['id.orig_h'])} asked ${text(r.query)} ${text(r.qtype_name)} → ${text(r.rcode_name)} ${text(r.answers)}`)
   }
 }
 
