@@ -69,6 +69,24 @@ const u64Value = (v: number): Buffer => {
   return b
 }
 
+/**
+ * A span is a running maximum kept as one key per increase, `<name>@<16 hex digits>`, never
+ * overwritten: two batches written at once (LevelDB may apply their writes in either order)
+ * cannot leave the smaller value behind, and the largest is the last key. Stores written
+ * before this kept one `<name>` key; it is still read.
+ */
+const spanKey = (name: string, span: number): Buffer => keys.meta(`${name}@${span.toString(16).padStart(16, '0')}`)
+
+async function loadSpan(db: LevelDb, name: string): Promise<number> {
+  const old = await db.get(keys.meta(name))
+  let max = old === undefined ? 0 : readU64(old, 0)
+  for await (const k of db.keys({ ...subRange(keys.meta(`${name}@`)), reverse: true, limit: 1 })) {
+    const v = Number.parseInt(k.subarray(k.length - 16).toString('latin1'), 16)
+    if (Number.isSafeInteger(v) && v > max) max = v
+  }
+  return max
+}
+
 export class BatchStore {
   private nextN = 1
   private maxSpanUs = 0
@@ -82,10 +100,8 @@ export class BatchStore {
   /** Recovers the batch counter and the largest segment span. Called by CollectorStore.open. */
   async load(): Promise<void> {
     for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.batch), reverse: true, limit: 1 })) this.nextN = batchNumberOfKey(k) + 1
-    const span = await this.db.get(keys.meta(SPAN_KEY))
-    this.maxSpanUs = span === undefined ? 0 : readU64(span, 0)
-    const appSpan = await this.db.get(keys.meta(APP_SPAN_KEY))
-    this.maxAppSpanUs = appSpan === undefined ? 0 : readU64(appSpan, 0)
+    this.maxSpanUs = await loadSpan(this.db, SPAN_KEY)
+    this.maxAppSpanUs = await loadSpan(this.db, APP_SPAN_KEY)
   }
 
   get maxSegmentSpanUs(): number { return this.maxSpanUs }
@@ -149,7 +165,6 @@ export class BatchStore {
       n, agentId: w.agentId, epoch: w.epoch, seq: w.seq, receivedAtUs: w.receivedAtUs, sentAtUs: w.sentAtUs,
       flows: w.flowCount, events: w.eventCount, observations: w.observationCount, gaps: w.gapCount, appRecords: w.appCount,
     }
-    let newSpan = 0
     if (w.flowCount > 0) {
       const fi = w.flowIndex
       const t = fi.minTsUs
@@ -164,11 +179,9 @@ export class BatchStore {
       for (const [tp, ids] of fi.ports) ops.push({ type: 'put', key: keys.flowByPort(tp >>> 16, tp & 0xffff, t, n), value: encodePostings(ids) })
       const span = fi.maxTsUs - t
       if (span > this.maxSpanUs) {
-        newSpan = span
-        const v = Buffer.alloc(8)
-        v.writeUInt32BE(Math.floor(span / 0x1_0000_0000), 0)
-        v.writeUInt32BE(span >>> 0, 4)
-        ops.push({ type: 'put', key: keys.meta(SPAN_KEY), value: v })
+        // Raised before the write (a failed write only leaves scans a bit wider); spanKey says why a key per increase.
+        this.maxSpanUs = span
+        ops.push({ type: 'put', key: spanKey(SPAN_KEY, span), value: u64Value(span) })
       }
     }
     if (w.eventCount > 0) {
@@ -185,17 +198,14 @@ export class BatchStore {
       ops.push({ type: 'put', key: keys.appSegment(w.appMinTsUs, n), value: encodeAppSegment(w.appMaxTsUs, w.appSegment) })
       const span = w.appMaxTsUs - w.appMinTsUs
       if (span > this.maxAppSpanUs) {
-        // Raised before the write, so a batch written concurrently with a smaller span does
-        // not overwrite this one's `mt` value (a failed write only leaves scans a bit wider).
         this.maxAppSpanUs = span
-        ops.push({ type: 'put', key: keys.meta(APP_SPAN_KEY), value: u64Value(span) })
+        ops.push({ type: 'put', key: spanKey(APP_SPAN_KEY, span), value: u64Value(span) })
       }
     }
     if (w.gapCount > 0) ops.push({ type: 'put', key: keys.gaps(w.agentId, n), value: w.gapSegment })
     ops.push({ type: 'put', key: keys.batch(n), value: Buffer.from(JSON.stringify(rec)) })
     for (const op of w.extraOps(n)) ops.push(op)
     await this.db.write(ops)
-    if (newSpan > this.maxSpanUs) this.maxSpanUs = newSpan
   }
 
   async batchRecord(n: number): Promise<BatchRecord | undefined> {

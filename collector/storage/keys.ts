@@ -86,8 +86,11 @@
  *
  * Time ranges: segments are keyed by the smallest `ts` they hold; `fm` holds the largest.
  * A query for [a, b] scans `fm` from (a − max segment span) to b; the store keeps the
- * largest span ever written in `mt max_segment_span_us` (same level batch). App-record
- * segments work the same way with `mt max_app_span_us` and the max_ts in front of the value.
+ * largest span ever written as `mt max_segment_span_us@<16 hex digits>`, one key per
+ * increase in the same level batch, never overwritten (two batches written at once may land
+ * in either order; the largest is the last key; a store from before has one
+ * `mt max_segment_span_us`, still read). App-record segments work the same way with
+ * `mt max_app_span_us@…` and the max_ts in front of the value.
  *
  * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`), events
  * (`ev`) and app records (`ap`, by max_ts) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
