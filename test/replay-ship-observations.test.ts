@@ -90,7 +90,7 @@ t.test('--wait-timeout gives up with the batches kept; the next replay sends the
   const r = await run(['replay', second, '--collector', url, '--state-dir', state])
   t.equal(r.status, 0, r.stderr)
   t.match(r.stdout, /: 1 flows produced, 2 acknowledged/, r.stdout)
-  t.match(r.stdout, /include 1 flows and \d+ host observations in \d+ batches an earlier, interrupted run left in the spool/, r.stdout)
+  t.match(r.stdout, /include 1 flows, \d+ host observations and \d+ app records in \d+ batches an earlier, interrupted run left in the spool/, r.stdout)
   const flows = (await c.app.inject({ method: 'GET', url: '/api/v1/flows?limit=10', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { flows: Array<{ orig_h: string }> }
   t.same(flows.flows.map((f) => f.orig_h).sort(), ['10.30.0.1', '10.30.0.3'], 'the collector holds both runs\' flows, once each')
 })

@@ -1,15 +1,16 @@
 /**
  * Batcher + batch encoder: batches close by size, by record count and by time; the bytes
  * the spool stores decode with Batch.decode into exactly the records added (flows, events,
- * observations, stats, gaps); log-source acks run only after the durable hand-off; a full
- * memory queue drops the newest batch and records a gap.
+ * observations, app records, stats, gaps); log-source acks run only after the durable
+ * hand-off; a full memory queue drops the newest batch and records a gap (app records
+ * included, as GAP_KIND_APP_RECORDS); app rows that cannot ship are counted.
  */
 import t from 'tap'
 import { Batch, type Flow, GapKind, GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
-import { BatchBodyWriter, encodeBatchHeader, joinBatch } from '../agent/ship/batch-encoder.js'
+import { BatchBodyWriter, encodeBatchHeader, joinBatch, normalizeContents, type BatchContents } from '../agent/ship/batch-encoder.js'
 import { Batcher } from '../agent/ship/batcher.js'
 import { connRecordToFlow, flowToConnRecord } from '../agent/ship/flow-encoding.js'
-import type { GapRecord } from '../agent/ship/spool-gaps.js'
+import { gapsForBatch, type GapRecord } from '../agent/ship/spool-gaps.js'
 import type { AppendInput } from '../agent/ship/spool.js'
 import { makeConn } from './helpers/ship-records.js'
 
@@ -137,4 +138,89 @@ t.test('a spool that cannot write (disk full): records counted as dropped, an ex
   await b.flush()
   t.equal(appended.length, 1, 'space is back: the next batch is spooled')
   t.equal(b.counters.get('batcher_flows_dropped_total'), 30, 'nothing more dropped')
+})
+
+const appRow = (i: number): Record<string, unknown> => ({
+  ts: 1_700_000_100 + i, uid: `C${i}`, 'id.orig_h': '10.0.0.10', 'id.orig_p': 40000 + i, 'id.resp_h': '10.0.0.1', 'id.resp_p': 53, query: `host${i}.example`,
+})
+
+t.test('app records: encoded into the batch, counted in its records, in order', async (t) => {
+  const c = collecting()
+  const b = new Batcher({ maxBatchRecords: 4, maxDelayMs: 60_000 }, c)
+  b.addConn(makeConn(1))
+  for (let i = 1; i <= 5; i++) b.addAppRecord('dns', appRow(i))
+  await b.flush()
+  t.same(c.appended.map((a) => [a.contents.flows, a.contents.appRecords]), [[1, 3], [0, 2]], 'the record limit counts app records')
+  t.equal(c.appended[0]!.contents.firstAppRecordUs, 1_700_000_101_000_000)
+  t.equal(c.appended[0]!.contents.lastAppRecordUs, 1_700_000_103_000_000)
+  const recs = c.appended.flatMap((a) => Batch.decode(a.body).appRecords)
+  t.same(recs.map((r) => r.uid), ['C1', 'C2', 'C3', 'C4', 'C5'])
+  t.equal(recs[0]!.log, 'dns')
+  t.same(JSON.parse(String(recs[0]!.zeekJson)), appRow(1), 'the whole row as Zeek JSON')
+  t.equal(b.counters.get('batcher_app_records_received_total'), 5)
+  const c2 = collecting()
+  const big = new Batcher({ maxBatchBytes: 4096, maxDelayMs: 60_000 }, c2)
+  big.addAppRecord('http', { ts: 1, uri: 'x'.repeat(5000) })
+  big.addAppRecord('http', { ts: 2, uri: 'y'.repeat(5000) })
+  await big.flush()
+  t.same(c2.appended.map((a) => a.contents.appRecords), [1, 1], 'the encoded size closes a batch too')
+})
+
+t.test('app records that cannot ship are counted, not batched', async (t) => {
+  const c = collecting()
+  const b = new Batcher({ maxDelayMs: 60_000 }, c)
+  b.addAppRecord('http', { ts: 1, uri: 'x'.repeat(70 * 1024) })
+  b.addAppRecord('http', { ts: 1, n: 1n })
+  b.addAppRecord('http', { ts: 1, uri: '/' })
+  await b.flush()
+  t.equal(b.counters.get('batcher_app_records_received_total'), 3)
+  t.equal(b.counters.get('batcher_app_records_oversized_total'), 1)
+  t.equal(b.counters.get('batcher_app_records_unencodable_total'), 1)
+  t.equal(c.appended.length, 1)
+  t.equal(c.appended[0]!.contents.appRecords, 1)
+  t.equal(Batch.decode(c.appended[0]!.body).appRecords.length, 1)
+})
+
+t.test('dropped batches with app records: APP_RECORDS gaps with exact counts and time range', async (t) => {
+  const c = collecting({ delayMs: 30 })
+  const b = new Batcher({ maxBatchRecords: 10, maxPendingBytes: 1 }, c)
+  for (let i = 1; i <= 35; i++) b.addAppRecord('dns', appRow(i))
+  await b.flush()
+  const spooled = c.appended.flatMap((a) => Batch.decode(a.body).appRecords.map((r) => Number(r.tsUs)))
+  const gaps = c.gaps.filter((g) => g.kind === GapKind.GAP_KIND_APP_RECORDS && g.reason === GapReason.GAP_REASON_QUEUE_FULL)
+  const dropped = gaps.reduce((n, g) => n + g.count, 0)
+  t.ok(dropped > 0, `dropped ${dropped}`)
+  t.equal(spooled.length + dropped, 35, 'spooled + gaps = produced')
+  t.equal(b.counters.get('batcher_app_records_dropped_total'), dropped)
+  const all = Array.from({ length: 35 }, (_, i) => (1_700_000_101 + i) * 1e6)
+  const lost = all.filter((ts) => !spooled.includes(ts))
+  t.equal(Math.min(...gaps.map((g) => g.firstTsUs)), lost[0], 'gaps start at the first lost row')
+  t.equal(Math.max(...gaps.map((g) => g.lastTsUs)), lost[lost.length - 1], 'and end at the last')
+
+  const gaps2: GapRecord[] = []
+  const failing = new Batcher({ maxBatchRecords: 10, maxDelayMs: 60_000 }, { append: async () => { throw new Error('No space left on device') }, addGap: async (g) => { gaps2.push(g) } })
+  for (let i = 1; i <= 12; i++) failing.addAppRecord('dns', appRow(i))
+  failing.addConn(makeConn(1))
+  await failing.flush()
+  t.same(gaps2.filter((g) => g.kind === GapKind.GAP_KIND_APP_RECORDS).map((g) => [g.count, g.reason, g.firstTsUs, g.lastTsUs]),
+    [[10, GapReason.GAP_REASON_SPOOL_ERROR, 1_700_000_101e6, 1_700_000_110e6], [2, GapReason.GAP_REASON_SPOOL_ERROR, 1_700_000_111e6, 1_700_000_112e6]], 'a spool that cannot write: one gap per failed batch')
+  t.equal(failing.counters.get('batcher_app_records_dropped_total'), 12)
+})
+
+t.test('gapsForBatch accounts for app records; spool entries of an older agent read as none', async (t) => {
+  const w = new BatchBodyWriter()
+  w.addFlow(connRecordToFlow(makeConn(1)))
+  w.addAppRecord({ log: 'dns', tsUs: 5_000_000, uid: 'C1' })
+  w.addAppRecord({ log: 'ssl', tsUs: 7_000_000, uid: 'C2' })
+  t.equal(w.items, 3)
+  const gaps = gapsForBatch(w.contents, 9, 4, GapReason.GAP_REASON_SPOOL_FULL, 'full')
+  t.same(gaps.map((g) => [g.kind, g.count, g.firstTsUs, g.lastTsUs, g.firstSeq]), [
+    [GapKind.GAP_KIND_FLOWS, 1, w.contents.firstFlowUs, w.contents.lastFlowUs, 4],
+    [GapKind.GAP_KIND_APP_RECORDS, 2, 5_000_000, 7_000_000, 4],
+  ])
+  const old = { flows: 2, events: 0, observations: 1, firstFlowUs: 1, lastFlowUs: 2, firstEventUs: 0, lastEventUs: 0, firstObservationUs: 3, lastObservationUs: 3 }
+  const n = normalizeContents(old as Partial<BatchContents>)
+  t.equal(n.appRecords, 0)
+  t.equal(n.flows, 2)
+  t.same(gapsForBatch(n, 1, 1, GapReason.GAP_REASON_SPOOL_FULL, '').map((g) => g.kind), [GapKind.GAP_KIND_FLOWS, GapKind.GAP_KIND_OBSERVATIONS], 'no NaN-count app-record gap')
 })

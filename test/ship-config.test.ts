@@ -169,3 +169,13 @@ t.test('a YAML alias bomb is a config problem, not a crash or an OOM', async (t)
   t.equal(problems.length, 1)
   t.match(problems[0]?.message ?? '', /^YAML: Excessive alias count/)
 })
+
+t.test('flows.app_logs: default all the analyzers\' logs, [] none, an unknown log named with its key', async (t) => {
+  t.same(loadConfig('a.yaml', { text: '', env: {} }).config.flows.app_logs, ['dns', 'http', 'ssl', 'x509', 'ssh', 'dhcp', 'ftp'])
+  t.same(loadConfig('a.yaml', { text: 'flows:\n  app_logs: []\n', env: {} }).config.flows.app_logs, [])
+  t.same(loadConfig('a.yaml', { text: 'flows:\n  app_logs: [dns]\n', env: { TELLTALE_FLOWS_APP_LOGS: '[ssl, x509]' } }).config.flows.app_logs, ['ssl', 'x509'], 'the environment overrides the file')
+  t.same(loadConfig('a.yaml', { text: '', env: {}, flags: { flowsAppLogs: '[]' } }).config.flows.app_logs, [], 'and the flag does too')
+  const bad = loadConfig('a.yaml', { text: 'flows:\n  app_logs:\n    - dns\n    - smtp\n', env: {} })
+  t.same(bad.problems.map((p) => [p.key, p.where]), [['flows.app_logs.1', 'a.yaml:4']])
+  t.match(bad.problems[0]!.message, /expected one of dns, http, ssl, x509, ssh, dhcp, ftp, got "smtp"/)
+})

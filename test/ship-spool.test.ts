@@ -194,3 +194,31 @@ t.test('a spool that does not open says why: damaged, refused, or held by anothe
   const held = { message: 'Database failed to open', cause: { code: 'LEVEL_LOCKED', message: 'IO error: lock /x/spool/LOCK: Resource temporarily unavailable' } }
   t.match(spoolOpenFailure('/x/spool', held), /in use by another process \(another agent with the same state directory\?\)/)
 })
+
+t.test('app records: dropped batches become APP_RECORDS gaps; carried over after a reopen', async (t) => {
+  const dir = tmp()
+  const s = new Spool(cfg(dir, { maxBytes: 6000, protectHead: 1 }))
+  await s.start()
+  let produced = 0
+  for (let i = 0; i < 30; i++) {
+    const w = new BatchBodyWriter()
+    for (let j = 0; j < 10; j++) w.addAppRecord({ log: 'dns', tsUs: (1_700_000_000 + produced) * 1e6, uid: `C${produced++}`, zeekJson: `{"n":${produced},"pad":"${'z'.repeat(20 + ((produced * 7919) % 200))}"}` })
+    await s.append({ contents: { ...w.contents }, body: w.finish() })
+  }
+  t.ok(s.counters.get('spool_app_records_dropped_total') > 0, 'some dropped for room')
+  await s.stop()
+  const s2 = new Spool(cfg(dir, { maxBytes: 6000, protectHead: 1 }))
+  await s2.start()
+  t.equal(s2.carriedOver.appRecords, s2.seqsAfter(0, 1e9).length * 10, 'what is left is counted as carried over')
+  if (s2.pendingGapCount > 0) await s2.append({ body: new Uint8Array(0), contents: new BatchBodyWriter().contents })
+  let delivered = 0
+  let gapped = 0
+  for (const seq of s2.seqsAfter(0, 1e9)) {
+    const b = Batch.decode(gunzipSync((await s2.read(seq))!.body))
+    delivered += b.appRecords.length
+    for (const g of b.gaps) if (g.kind === GapKind.GAP_KIND_APP_RECORDS) gapped += Number(g.count)
+    await s2.ack(seq)
+  }
+  t.equal(delivered + gapped, produced, `delivered ${delivered} + gaps ${gapped} = produced ${produced}`)
+  await s2.stop()
+})

@@ -6,6 +6,7 @@
  * see config-overrides.ts. docs/agent.md is the reference for each key.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { APP_LOG_NAMES } from '../app/app-log-names.js'
 import { LOG_TYPES } from '../logs/parse/parse-line.js'
 
 const obj = <T extends Record<string, TSchema>>(props: T, description: string) =>
@@ -51,6 +52,10 @@ export const AgentConfigSchema = Type.Object({
     active_timeout_s: int(300, 0, 86_400, 'interim records every N s for long-lived flows (the collector replaces them by the final record); 0 = off'),
     app: bool(true, 'application-layer analysis (dns, http, tls, ssh…)'),
     observations: bool(true, 'ship host observations'),
+    app_logs: Type.Array(Type.Union(APP_LOG_NAMES.map((v) => Type.Literal(v))), {
+      default: [...APP_LOG_NAMES],
+      description: `application logs whose rows are shipped (AppRecords): any of ${APP_LOG_NAMES.join(', ')}; default all, [] = none`,
+    }),
   }, 'flow table'),
   logs: obj({
     files: Type.Array(logFile, { default: [], description: 'file log sources; reloaded on SIGHUP' }),

@@ -7,10 +7,10 @@
  * valid Batch message (test/ship-batcher.test.ts decodes it with Batch.decode).
  */
 import {
-  AgentStats, Flow, Gap, HostObservation, Inventory, LogEvent, PROTOCOL_VERSION, Writer,
+  AgentStats, AppRecord, Flow, Gap, HostObservation, Inventory, LogEvent, PROTOCOL_VERSION, Writer,
 } from '../../protocol/index.js'
 import type {
-  AgentStatsProperties, FlowProperties, GapProperties, HostObservationProperties, InventoryProperties, LogEventProperties,
+  AgentStatsProperties, AppRecordProperties, FlowProperties, GapProperties, HostObservationProperties, InventoryProperties, LogEventProperties,
 } from '../../protocol/index.js'
 
 /** Tags (field number << 3 | wire type) of Batch's fields, as in protocol/telltale/v1/batch.proto. */
@@ -25,22 +25,34 @@ const TAG_HOST_OBSERVATIONS = (8 << 3) | 2
 const TAG_INVENTORY = (9 << 3) | 2
 const TAG_STATS = (10 << 3) | 2
 const TAG_GAPS = (11 << 3) | 2
+const TAG_APP_RECORDS = (12 << 3) | 2
 
 /** What a batch holds, for gap accounting when it is dropped. Times in µs; 0 = none. */
 export interface BatchContents {
   flows: number
   events: number
   observations: number
+  appRecords: number
   firstFlowUs: number
   lastFlowUs: number
   firstEventUs: number
   lastEventUs: number
   firstObservationUs: number
   lastObservationUs: number
+  firstAppRecordUs: number
+  lastAppRecordUs: number
 }
 
 export function emptyContents(): BatchContents {
-  return { flows: 0, events: 0, observations: 0, firstFlowUs: 0, lastFlowUs: 0, firstEventUs: 0, lastEventUs: 0, firstObservationUs: 0, lastObservationUs: 0 }
+  return {
+    flows: 0, events: 0, observations: 0, appRecords: 0, firstFlowUs: 0, lastFlowUs: 0, firstEventUs: 0, lastEventUs: 0,
+    firstObservationUs: 0, lastObservationUs: 0, firstAppRecordUs: 0, lastAppRecordUs: 0,
+  }
+}
+
+/** Contents as stored by an older agent (no app-record fields): the missing counts are 0. */
+export function normalizeContents(c: Partial<BatchContents> | undefined): BatchContents {
+  return { ...emptyContents(), ...c }
 }
 
 function widen(first: number, last: number, t: number): [number, number] {
@@ -58,7 +70,7 @@ export class BatchBodyWriter {
   }
 
   get items(): number {
-    return this.contents.flows + this.contents.events + this.contents.observations
+    return this.contents.flows + this.contents.events + this.contents.observations + this.contents.appRecords
   }
 
   addFlow(flow: FlowProperties): void {
@@ -80,6 +92,13 @@ export class BatchBodyWriter {
     const c = this.contents
     c.observations++;
     [c.firstObservationUs, c.lastObservationUs] = widen(c.firstObservationUs, c.lastObservationUs, obs.tsUs ?? 0)
+  }
+
+  addAppRecord(rec: AppRecordProperties): void {
+    AppRecord.encode(rec, this.w.uint32(TAG_APP_RECORDS).fork()).ldelim()
+    const c = this.contents
+    c.appRecords++;
+    [c.firstAppRecordUs, c.lastAppRecordUs] = widen(c.firstAppRecordUs, c.lastAppRecordUs, rec.tsUs ?? 0)
   }
 
   addInventory(inv: InventoryProperties): void {

@@ -1,5 +1,5 @@
 /**
- * Gathers flows, log events and host observations into batches, closed by size (encoded
+ * Gathers flows, log events, host observations and application-log rows (AppRecords) into batches, closed by size (encoded
  * bytes or record count) or by time (the first record of a batch waits at most
  * `maxDelayMs`), and hands each closed batch to the spool.
  *
@@ -17,6 +17,7 @@ import type { LogEvent as AgentLogEvent } from '../logs/log-event.js'
 import { Counters } from '../util/counters.js'
 import type { Logger } from '../util/logger.js'
 import { BatchBodyWriter, type BatchContents } from './batch-encoder.js'
+import { appRowToWire } from './app-record-wire.js'
 import { connRecordToFlow, type FlowEncodingAnomaly } from './flow-encoding.js'
 import { gapForRecords, QUEUE_FULL, SPOOL_ERROR, type GapRecord } from './spool-gaps.js'
 import type { AppendInput } from './spool.js'
@@ -44,6 +45,8 @@ export type BatcherCounter =
   | 'batcher_flows_received_total' | 'batcher_events_received_total' | 'batcher_observations_received_total'
   | 'batcher_batches_closed_total' | 'batcher_batches_spooled_total' | 'batcher_batches_dropped_total'
   | 'batcher_flows_dropped_total' | 'batcher_events_dropped_total' | 'batcher_observations_dropped_total'
+  | 'batcher_app_records_received_total' | 'batcher_app_records_dropped_total'
+  | 'batcher_app_records_oversized_total' | 'batcher_app_records_unencodable_total'
   | 'batcher_spool_errors_total'
 
 export interface BatcherDeps {
@@ -101,6 +104,22 @@ export class Batcher {
   addObservation(obs: AppObservation, iface = ''): void {
     this.counters.inc('batcher_observations_received_total')
     this.body.addObservation(observationToWire(obs, iface))
+    this.after()
+  }
+
+  /**
+   * One application-log row (`log` is its Zeek path: dns, http, ssl…). A row that cannot be
+   * shipped (JSON over APP_RECORD_MAX_JSON_BYTES, or not renderable) is counted
+   * (batcher_app_records_oversized_total / _unencodable_total) and left out.
+   */
+  addAppRecord(log: string, row: Record<string, unknown>): void {
+    this.counters.inc('batcher_app_records_received_total')
+    const r = appRowToWire(log, row)
+    if (!r.ok) {
+      this.counters.inc(r.reason === 'oversized' ? 'batcher_app_records_oversized_total' : 'batcher_app_records_unencodable_total')
+      return
+    }
+    this.body.addAppRecord(r.record)
     this.after()
   }
 
@@ -210,6 +229,7 @@ export class Batcher {
     if (c.flows) gaps.push(gapForRecords(GapKind.GAP_KIND_FLOWS, c.flows, c.firstFlowUs, c.lastFlowUs, reason, detail))
     if (c.events) gaps.push(gapForRecords(GapKind.GAP_KIND_EVENTS, c.events, c.firstEventUs, c.lastEventUs, reason, detail))
     if (c.observations) gaps.push(gapForRecords(GapKind.GAP_KIND_OBSERVATIONS, c.observations, c.firstObservationUs, c.lastObservationUs, reason, detail))
+    if (c.appRecords) gaps.push(gapForRecords(GapKind.GAP_KIND_APP_RECORDS, c.appRecords, c.firstAppRecordUs, c.lastAppRecordUs, reason, detail))
     return gaps
   }
 
@@ -229,5 +249,6 @@ export class Batcher {
     this.counters.inc('batcher_flows_dropped_total', c.flows)
     this.counters.inc('batcher_events_dropped_total', c.events)
     this.counters.inc('batcher_observations_dropped_total', c.observations)
+    this.counters.inc('batcher_app_records_dropped_total', c.appRecords)
   }
 }

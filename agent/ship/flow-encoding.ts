@@ -75,13 +75,15 @@ function parseIPv4(s: string): Uint8Array | undefined {
   return out
 }
 
+/** Address text → its 4 (IPv4) or 16 (IPv6) bytes; undefined when it is neither (app-record-wire.ts uses it too). */
+export function addressBytes(s: string): Uint8Array | undefined {
+  if (s.includes(':')) return ipaddr.IPv6.isValid(s) ? Uint8Array.from(ipaddr.IPv6.parse(s).toByteArray()) : undefined
+  return parseIPv4(s)
+}
+
 function addressToBytes(s: string, anomalies: Counters<FlowEncodingAnomaly> | undefined): Uint8Array {
-  if (s.includes(':')) {
-    if (ipaddr.IPv6.isValid(s)) return Uint8Array.from(ipaddr.IPv6.parse(s).toByteArray())
-  } else {
-    const v4 = parseIPv4(s)
-    if (v4 !== undefined) return v4
-  }
+  const b = addressBytes(s)
+  if (b !== undefined) return b
   anomalies?.inc('flow_encoding_bad_address')
   return EMPTY
 }

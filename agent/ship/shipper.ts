@@ -18,9 +18,9 @@ export interface ShipperConfig {
 export type ShipperCounter =
   | 'shipper_batches_sent_total' | 'shipper_batches_acked_total' | 'shipper_batches_duplicate_total'
   | 'shipper_batches_parked_total' | 'shipper_flows_acked_total' | 'shipper_events_acked_total'
-  | 'shipper_observations_acked_total' | 'shipper_errors_total'
+  | 'shipper_observations_acked_total' | 'shipper_app_records_acked_total' | 'shipper_errors_total'
 
-interface Slot { seq: number; result?: SendResult; flows: number; events: number; observations: number }
+interface Slot { seq: number; result?: SendResult; flows: number; events: number; observations: number; appRecords: number }
 
 export class Shipper {
   readonly counters = new Counters<ShipperCounter>()
@@ -89,7 +89,7 @@ export class Shipper {
 
   private dispatch(seq: number): void {
     this.lastDispatched = seq
-    const slot: Slot = { seq, flows: 0, events: 0, observations: 0 }
+    const slot: Slot = { seq, flows: 0, events: 0, observations: 0, appRecords: 0 }
     this.inFlight.push(slot)
     void this.sendOne(slot).then((result) => {
       slot.result = result
@@ -106,6 +106,7 @@ export class Shipper {
     slot.flows = b.contents.flows
     slot.events = b.contents.events
     slot.observations = b.contents.observations
+    slot.appRecords = b.contents.appRecords
     this.counters.inc('shipper_batches_sent_total')
     return this.transport.send({ body: b.body, epoch: b.epoch, seq: b.seq }, this.abort.signal)
   }
@@ -127,6 +128,7 @@ export class Shipper {
           this.counters.inc('shipper_flows_acked_total', slot.flows)
           this.counters.inc('shipper_events_acked_total', slot.events)
           this.counters.inc('shipper_observations_acked_total', slot.observations)
+          this.counters.inc('shipper_app_records_acked_total', slot.appRecords)
         } else if (r.kind === 'rejected' && r.status !== 0) {
           await this.spool.park(slot.seq, r.reason)
           this.counters.inc('shipper_batches_parked_total')

@@ -31,6 +31,7 @@ export function gapsForBatch(c: BatchContents, epoch: number, seq: number, reaso
   if (c.flows > 0) out.push({ kind: GapKind.GAP_KIND_FLOWS, count: c.flows, firstTsUs: c.firstFlowUs, lastTsUs: c.lastFlowUs, ...base })
   if (c.events > 0) out.push({ kind: GapKind.GAP_KIND_EVENTS, count: c.events, firstTsUs: c.firstEventUs, lastTsUs: c.lastEventUs, ...base })
   if (c.observations > 0) out.push({ kind: GapKind.GAP_KIND_OBSERVATIONS, count: c.observations, firstTsUs: c.firstObservationUs, lastTsUs: c.lastObservationUs, ...base })
+  if (c.appRecords > 0) out.push({ kind: GapKind.GAP_KIND_APP_RECORDS, count: c.appRecords, firstTsUs: c.firstAppRecordUs, lastTsUs: c.lastAppRecordUs, ...base })
   // A batch with no records (heartbeat, inventory) still had a seq: say that it is gone.
   if (out.length === 0) out.push({ kind: GapKind.GAP_KIND_UNSPECIFIED, count: 0, firstTsUs: 0, lastTsUs: 0, ...base })
   return out

@@ -37,7 +37,7 @@ import { Level } from 'level'
 import { Counters } from '../util/counters.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
-import { encodeBatchHeader, joinBatch, type BatchContents } from './batch-encoder.js'
+import { encodeBatchHeader, joinBatch, normalizeContents, type BatchContents } from './batch-encoder.js'
 import { decodeBatch, encodeBatch, type AgentStatsProperties } from '../../protocol/index.js'
 import { addGap, gapToWire, gapsForBatch, REJECTED, SPOOL_ERROR, SPOOL_FULL, type GapRecord } from './spool-gaps.js'
 
@@ -66,7 +66,7 @@ export interface SpoolConfig {
 export type SpoolCounter =
   | 'spool_batches_appended_total' | 'spool_batches_acked_total' | 'spool_batches_dropped_total'
   | 'spool_batches_parked_total' | 'spool_bytes_appended_total' | 'spool_flows_dropped_total'
-  | 'spool_events_dropped_total' | 'spool_observations_dropped_total' | 'spool_gaps_sent_total'
+  | 'spool_events_dropped_total' | 'spool_observations_dropped_total' | 'spool_app_records_dropped_total' | 'spool_gaps_sent_total'
   | 'spool_resets_total' | 'spool_resealed_batches_total' | 'spool_over_limit_total' | 'spool_errors_total'
 
 interface Entry {
@@ -129,7 +129,7 @@ export class Spool {
   get parkedBatches(): number { return this.parked }
   get pendingGapCount(): number { return this.pendingGaps.length }
   /** What the unacknowledged batches found at start() held: an earlier run's, sent by this one. */
-  carriedOver = { batches: 0, flows: 0, events: 0, observations: 0 }
+  carriedOver = { batches: 0, flows: 0, events: 0, observations: 0, appRecords: 0 }
   oldestAgeMs(): number {
     const e = this.entries[0]
     return e ? Math.max(0, this.now() - e.createdAtMs) : 0
@@ -167,12 +167,15 @@ export class Spool {
     this.nextSeq = m.nextSeq
     for await (const [, v] of db.iterator({ gt: 'i!', lt: 'i"' })) {
       const info = parse<Omit<Entry, 'seq'> & { seq: number }>(v)
+      info.contents = normalizeContents(info.contents)
       this.entries.push(info)
       this.totalBytes += info.bytes
     }
     this.entries.sort((a, b) => a.seq - b.seq)
-    const carried = { batches: this.entries.length, flows: 0, events: 0, observations: 0 }
-    for (const e of this.entries) { carried.flows += e.contents.flows; carried.events += e.contents.events; carried.observations += e.contents.observations }
+    const carried = { batches: this.entries.length, flows: 0, events: 0, observations: 0, appRecords: 0 }
+    for (const e of this.entries) {
+      carried.flows += e.contents.flows; carried.events += e.contents.events; carried.observations += e.contents.observations; carried.appRecords += e.contents.appRecords
+    }
     this.carriedOver = carried
     for await (const _ of db.keys({ gt: 'p!', lt: 'p"' })) this.parked++
     const pg = await db.get(PENDING_GAPS)
@@ -242,6 +245,7 @@ export class Spool {
         this.counters.inc('spool_flows_dropped_total', v.contents.flows)
         this.counters.inc('spool_events_dropped_total', v.contents.events)
         this.counters.inc('spool_observations_dropped_total', v.contents.observations)
+        this.counters.inc('spool_app_records_dropped_total', v.contents.appRecords)
       }
       this.counters.inc('spool_batches_appended_total')
       this.counters.inc('spool_bytes_appended_total', gz.length)
@@ -327,7 +331,11 @@ export class Spool {
   private async reseal(db: Level<string, Uint8Array>, old: SpoolMeta): Promise<SpoolMeta> {
     const epoch = this.now()
     const infos: Entry[] = []
-    for await (const [, v] of db.iterator({ gt: 'i!', lt: 'i"' })) infos.push(parse<Entry>(v))
+    for await (const [, v] of db.iterator({ gt: 'i!', lt: 'i"' })) {
+      const info = parse<Entry>(v)
+      info.contents = normalizeContents(info.contents)
+      infos.push(info)
+    }
     infos.sort((a, b) => a.seq - b.seq)
     const pending = await db.get(PENDING_GAPS)
     const gaps = pending === undefined ? [] : parse<GapRecord[]>(pending)

@@ -211,7 +211,7 @@ export function registerReplay(program: Command): void {
     .option('--active-timeout <seconds>', 'emit interim records for flows active longer than this (off by default, as Zeek)')
     .option('--no-app', 'flows only: no application-layer analyzers (dns.log, http.log, ssl.log, … and conn.log service)')
     .option('-q, --quiet', 'do not print the summary')
-    .option('--collector <url>', 'ship the flows to this collector and wait until all are acknowledged')
+    .option('--collector <url>', 'ship the flows, host observations and application-log rows to this collector and wait until all are acknowledged')
     .option('--enroll-token <token>', 'enroll with this token when the state directory holds no identity')
     .option('--state-dir <dir>', 'agent state (identity, spool) when shipping', './data/agent')
     .option('--ca-file <pem>', 'CA the collector certificate must chain to')
@@ -239,7 +239,7 @@ Examples:
           ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}),
           ...(opts.certFile ? { certFile: opts.certFile } : {}), ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
           ...(opts.waitTimeout !== undefined ? { waitTimeoutS: positiveInt(opts.waitTimeout, '--wait-timeout') } : {}),
-        }, (onConn, onObservation) => replayFiles(files, { ...opts, quiet: true }, { onConn, onObservation }))
+        }, ({ onConn, onObservation, onAppLog }) => replayFiles(files, { ...opts, quiet: true }, { onConn, onObservation, ...(onAppLog ? { onAppLog } : {}) }))
         process.stdout.write(`${checkReplayShipped(r)}\n`)
         return
       }

@@ -6,6 +6,7 @@ import { fileSourceConfig } from '../../logs/tail/file-source-config.js'
 import { JournaldSource } from '../../logs/tail/journald-source.js'
 import { FlowPipeline } from '../../pipeline/flow-pipeline.js'
 import { buildAgentStats } from '../../ship/agent-stats.js'
+import { appLogSink } from '../../ship/app-log-sink.js'
 import { ensureIdentity } from '../../ship/ensure-identity.js'
 import { Heartbeat } from '../../ship/heartbeat.js'
 import { LogPump } from '../../ship/log-pump.js'
@@ -74,6 +75,8 @@ class AgentDaemon {
     const ship = new ShipStack(shipConfig(c, this.version), { identity, log: this.root, stats: () => this.stats() })
     this.ship = ship
     await ship.start()
+    // Rows of the application logs in flows.app_logs ship as AppRecords (only when the analyzers run).
+    const onAppLog = c.flows.app ? appLogSink(c.flows.app_logs, (path, row) => ship.batcher.addAppRecord(path, row)) : undefined
     this.pipeline = new FlowPipeline({
       ignoreChecksums: c.capture.ignore_checksums, localNets: [...c.flows.local_nets], maxFlows: c.flows.max_flows,
       activeTimeout: c.flows.active_timeout_s, app: c.flows.app,
@@ -81,6 +84,7 @@ class AgentDaemon {
       log: this.root.child({ component: 'pipeline' }),
       onConn: (r) => ship.batcher.addConn(r),
       ...(c.flows.observations ? { onObservation: (o) => ship.batcher.addObservation(o) } : {}),
+      ...(onAppLog ? { onAppLog } : {}),
     })
     this.startCapture()
     await this.startLogs()
