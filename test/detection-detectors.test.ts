@@ -173,6 +173,21 @@ t.test('new_device: a DNS answer naming an address is not a device, a DHCP sight
   t.same(out.filter((f) => f.type === 'new_device').map((f) => f.src), ['10.0.0.8'], 'dns_a and dns_ptr answers are ignored, dhcp counts')
 })
 
+t.test('new_device: an observation without a MAC from an agent whose flows carry MACs is not a device of its own', async (t) => {
+  const e = new DetectionEngine(cfg((c) => { c.new_device.learning_s = 60 }))
+  const out: Finding[] = []
+  const ua = (agentId: string, ip: number[], tsUs: number) => e.processBatch({ agentId, flows: [], events: [], gaps: [],
+    observations: [{ tsUs, ip: Buffer.from(ip), mac: Buffer.alloc(0), name: '', nameSource: 0, software: 'curl/8.5.0', softwareRole: 2 } as unknown as HostObservation] }, (x) => out.push(x))
+  // Agent "lan" sees MACs: 10.0.0.33's device is its MAC, learned from a flow during learning.
+  for (const f of [flow({ agentId: 'lan', origH: '10.0.0.33', respH: '10.0.0.1', origMac: '02:00:00:00:00:21', respMac: '02:00:00:00:01:01', tsUs: T0 })]) e.flow(f, (x) => out.push(x))
+  ua('lan', [10, 0, 0, 33], T0 + 120 * S)
+  t.same(out.filter((f) => f.type === 'new_device'), [], 'its first banner after learning is no new device')
+  // Agent "tun" sees no MACs (raw IP capture): addresses are its devices.
+  e.flow(flow({ agentId: 'tun', origH: '10.0.0.40', respH: '10.0.0.1', tsUs: T0 + 1 * S }), (x) => out.push(x))
+  ua('tun', [10, 0, 0, 41], T0 + 130 * S)
+  t.same(out.filter((f) => f.type === 'new_device').map((f) => f.src), ['10.0.0.41'], 'without MACs an address is still a device')
+})
+
 t.test('cleartext_credentials: FTP/telnet in clear alert, FTP over TLS does not', async (t) => {
   const f = run(cfg(), [
     flow({ origH: '10.0.0.20', respH: '10.0.0.6', respP: 21, service: 'ftp', origBytes: 30, respBytes: 100 }),

@@ -2,6 +2,11 @@
  * `new_device`: a device (MAC address; the IP address when the capture has no MACs) on a
  * watched network that was never seen before, once the learning period (data time after
  * the first record) is over. Known devices: a bounded set (`max_devices`).
+ *
+ * Host observations without a MAC (a user agent, an SNI, a server banner) come from packets
+ * of flows the same agent reports: when that agent's flows carry MACs, the device is the
+ * flow's MAC and the observation is no sighting of its own (it would otherwise read as a
+ * new "device" keyed by address for every host whose first banner comes after learning).
  */
 import { BoundedMap } from './bounded-map.js'
 import type { DetectionFlow, DetectionObservation, Detector, Emit } from './detection-types.js'
@@ -15,9 +20,13 @@ export class NewDeviceDetector implements Detector {
   /** MAC as a 48-bit number, or the address (IPv4 number + 2^48, IPv6 text) when there is no MAC. */
   private readonly known: BoundedMap<number | string, number>
   private startUs = -1
+  /** Agents whose flows have carried a unicast MAC (bounded like the devices). */
+  private readonly macAgents: BoundedMap<string, true>
+  private lastMacAgent = ''
 
   constructor(private readonly c: NewDeviceConfig, private readonly watched: CidrSet) {
     this.known = new BoundedMap(c.maxDevices)
+    this.macAgents = new BoundedMap(Math.min(c.maxDevices, 100_000))
   }
 
   onFlow(f: DetectionFlow, emit: Emit): void {
@@ -30,6 +39,7 @@ export class NewDeviceDetector implements Detector {
     if (this.startUs < 0) this.startUs = o.tsUs
     // A DNS answer naming an address is not a sighting of a device (the topology treats it alike).
     if (o.mac === '' && (o.nameSource === 'dns_a' || o.nameSource === 'dns_ptr')) return
+    if (o.mac === '' && this.macAgents.get(o.agentId) !== undefined) return
     if (o.ip !== '') this.sighting(o.ip, parseV4(o.ip), macTextNumber(o.mac), () => o.mac, o.tsUs, o.agentId, emit, '')
   }
 
@@ -39,6 +49,10 @@ export class NewDeviceDetector implements Detector {
     const ip = v4 >= 0 ? '' : orig ? f.origH : f.respH
     if (v4 >= 0 ? (v4 === 0 || v4 === 0xffffffff) : ip === '') return
     const macN = orig ? f.origMacN : f.respMacN
+    if (f.agentId !== this.lastMacAgent && !isGroupMacN(macN)) {
+      this.lastMacAgent = f.agentId
+      this.macAgents.set(f.agentId, true)
+    }
     if (!(v4 >= 0 ? this.watched.hasV4(v4) : this.watchedV6(f, orig, ip))) return
     const id: number | string = !isGroupMacN(macN) ? macN : v4 >= 0 ? 0x1_0000_0000_0000 + v4 : ip
     if (this.known.touch(id) !== undefined) return
@@ -69,6 +83,6 @@ export class NewDeviceDetector implements Detector {
     })
   }
 
-  stateSize(): number { return this.known.size }
-  evictions(): number { return this.known.evicted }
+  stateSize(): number { return this.known.size + this.macAgents.size }
+  evictions(): number { return this.known.evicted + this.macAgents.evicted }
 }
