@@ -13,6 +13,10 @@
  *   * bytes on disk per stored flow (LevelDB files after a compaction-free run).
  * The client shares the process (and its one JS thread) with the collector in the HTTP case,
  * so that figure is a lower bound of the collector alone.
+ *
+ * Application rows (AppRecord: dns, http, ssl, … as Zeek JSON) from the same capture's
+ * analyzers, shipped in their own batches of APP_BATCH rows: bytes per row on the wire, the
+ * agent's conversion rate (row → AppRecord) and the collector's ingest rate (store + detection).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,13 +26,15 @@ import { pino } from 'pino'
 import { Pool } from 'undici'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
 import { connRecordToFlow } from '../agent/ship/flow-encoding.js'
+import { appRowToWire } from '../agent/ship/app-record-wire.js'
 import { buildApp } from '../collector/app.js'
 import { loadConfig } from '../collector/config/load-config.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
-import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { encodeBatch, PROTOCOL_VERSION, type AppRecordProperties, type FlowProperties } from '../protocol/index.js'
 import { generateCapture } from './generate-capture.js'
 
 const BATCH = 1000
+const APP_BATCH = 1000
 
 export interface IngestBenchResult {
   flowsPerBatch: number
@@ -44,14 +50,20 @@ export interface IngestBenchResult {
 }
 
 export async function realFlows(count: number): Promise<FlowProperties[]> {
+  return (await realRecords(count, false)).flows
+}
+
+/** The flows of a generated mixed capture and, with `app`, its analyzers' rows (log, row). */
+export async function realRecords(count: number, app: boolean): Promise<{ flows: FlowProperties[]; rows: Array<[string, Record<string, unknown>]> }> {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-ingest-bench-'))
   try {
     const path = join(dir, 'mix.pcap')
     generateCapture(path, { profile: 'mix', flows: count, seed: 7 })
     const { replayFiles } = await import('../agent/cli/commands/replay.js')
     const recs: ConnRecord[] = []
-    await replayFiles([path], { quiet: true }, { onConn: (r) => recs.push(r) })
-    return recs.map((r) => connRecordToFlow(r))
+    const rows: Array<[string, Record<string, unknown>]> = []
+    await replayFiles([path], { quiet: true }, { onConn: (r) => recs.push(r), ...(app ? { onAppLog: (log: string, row: Record<string, unknown>) => { rows.push([log, row]) } } : {}) })
+    return { flows: recs.map((r) => connRecordToFlow(r)), rows }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -74,13 +86,14 @@ async function runPool<T>(items: T[], inFlight: number, fn: (item: T) => Promise
 }
 
 export async function benchIngest(opts: { conversations?: number; batchesPerRun?: number } = {}): Promise<string> {
-  const flows = await realFlows(opts.conversations ?? 20_000)
+  const real = await realRecords(opts.conversations ?? 20_000, true)
+  const flows = real.flows
   const perRun = opts.batchesPerRun ?? 100
   const dataDir = mkdtempSync(join(tmpdir(), 'telltale-ingest-bench-store-'))
   const cfg = loadConfig({ env: {}, flags: { data_dir: dataDir, listen: '127.0.0.1:0', 'storage.sync': true } })
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
   const admin = 'tt_admin_bench-0123456789abcdef'
-  const { app, store } = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: admin })
+  const { app, store, detection } = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: admin })
   try {
     await app.ready()
     const tok = (await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${admin}` }, payload: {} })).json() as { token: string }
@@ -143,6 +156,28 @@ export async function benchIngest(opts: { conversations?: number; batchesPerRun?
       if (r.statusCode !== 200) throw new Error(`ingest ${r.statusCode}`)
     }))
     await pool.close()
+    // Application rows: the agent's conversion, then their own batches through the collector.
+    const conv0 = process.cpuUsage()
+    const appRecs: AppRecordProperties[] = []
+    for (const [log, row] of real.rows) { const w = appRowToWire(log, row); if (w.ok) appRecs.push(w.record) }
+    const convCpu = process.cpuUsage(conv0)
+    const appSlices: AppRecordProperties[][] = []
+    for (let i = 0; i + APP_BATCH <= appRecs.length; i += APP_BATCH) appSlices.push(appRecs.slice(i, i + APP_BATCH))
+    let appRaw = 0; let appGz = 0
+    const appBodies: Body[] = appSlices.map((appRecords) => {
+      const a = agents[0]!
+      const r = encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: a.agent_id, epoch: 1, seq: ++a.seq, sentAtUs: Date.now() * 1000, appRecords, stats: { version: '0.1.0' } })
+      const body = gzipSync(r)
+      appRaw += r.length; appGz += body.length
+      return { body, secret: a.secret }
+    })
+    const appLogs = new Map<string, number>()
+    for (const r of appRecs) appLogs.set(r.log ?? '', (appLogs.get(r.log ?? '') ?? 0) + 1)
+    const a0 = process.cpuUsage()
+    await runPool(appBodies, 1, injectOne)
+    await detection.detection.idle()
+    const aCpu = process.cpuUsage(a0)
+    const appRows = appSlices.length * APP_BATCH
     let stored = 0
     for await (const s of store.batches.flowSegments()) stored += s.meta.count
     await app.close()
@@ -160,6 +195,11 @@ export async function benchIngest(opts: { conversations?: number; batchesPerRun?
       `ingest via inject, 4 agents in flight     ${f(res.inject4FlowsPerSec / 1e3, 0)} k flows/s wall, ${f(res.cpuFlowsPerSec[1]! / 1e3, 0)} k per CPU second   (target ≥ 200k)`,
       `ingest via undici HTTP, 4 agents          ${f(res.http4FlowsPerSec / 1e3, 0)} k flows/s wall, ${f(res.cpuFlowsPerSec[2]! / 1e3, 0)} k per CPU second (client in the same process)`,
       `disk per stored flow (LevelDB files)       ${f(res.diskBytesPerFlow)} B   (${res.storedFlows} flows stored)`,
+      `\n== app rows (AppRecord, Zeek JSON) from the same capture's analyzers: ${appRecs.length} rows (${[...appLogs].map(([l, n]) => `${l} ${n}`).join(', ')}), batches of ${APP_BATCH}`,
+      `bytes per row on the wire, raw Batch       ${f(appRows > 0 ? appRaw / appRows : 0)}`,
+      `bytes per row on the wire, gzip -6         ${f(appRows > 0 ? appGz / appRows : 0)}`,
+      `agent: row → AppRecord                     ${f(real.rows.length / ((convCpu.user + convCpu.system) / 1e6) / 1e3, 0)} k rows per CPU second`,
+      `ingest via inject + detection, 1 agent     ${f(appRows / ((aCpu.user + aCpu.system) / 1e6) / 1e3, 0)} k rows per CPU second (${appRows} rows)`,
     ].join('\n')
   } finally {
     if (app.server.listening) await app.close().catch(() => undefined)

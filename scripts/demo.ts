@@ -120,6 +120,7 @@ async function runCollectorDemo(): Promise<void> {
     console.log(`  curl -H 'Authorization: Bearer ${admin}' ${base}/api/v1/hosts?limit=5`)
     console.log(`  curl -H 'Authorization: Bearer ${admin}' '${base}/api/v1/topology?format=graphml' > topology.graphml`)
     console.log(`  curl -H 'Authorization: Bearer ${admin}' ${base}/api/v1/alerts`)
+    console.log(`  curl -H 'Authorization: Bearer ${admin}' '${base}/api/v1/app-records?log=dns&limit=5'`)
     console.log(`  API docs: ${base}/docs`)
     if (process.stdin.isTTY) {
       console.log('\nThe collector keeps running; press Ctrl-C to stop it.')
