@@ -10,6 +10,7 @@
 import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
 import { CollectorError } from '../errors.js'
 import { encodeFlowChunksAsync, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
+import { encodeAppPayloadAsync } from '../storage/app-segment.js'
 import { Counters } from '../util/counters.js'
 import { joinEntries, scanBatch } from './batch-scan.js'
 import { decodeFlowSegment, type FlowRecord } from './flow-decode.js'
@@ -178,6 +179,8 @@ export class IngestService {
     const flowSegment = joinEntries(body, scan.flowEntries)
     // Compressed off the event loop, before the store numbers the batch (write() stays in order).
     const flowChunks = flowCount > 0 ? await encodeFlowChunksAsync(flowSegment) : []
+    const appSegment = joinEntries(body, scan.appRecordEntries)
+    const appPayload = rest.appRecords.length > 0 ? await encodeAppPayloadAsync(appSegment) : undefined
     const n = await this.store.batches.write({
       agentId, epoch, seq,
       sentAtUs: rest.sentAtUs, receivedAtUs: nowMs * 1000,
@@ -186,7 +189,7 @@ export class IngestService {
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Infinity ? 0 : obsMin,
       gapSegment: joinEntries(body, scan.gapEntries), gapCount: rest.gaps.length,
-      appSegment: joinEntries(body, scan.appRecordEntries), appCount: rest.appRecords.length,
+      appSegment, ...(appPayload !== undefined ? { appPayload } : {}), appCount: rest.appRecords.length,
       appMinTsUs: appMin === Infinity ? 0 : appMin, appMaxTsUs: appMax,
       extraOps,
     })

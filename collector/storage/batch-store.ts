@@ -44,6 +44,8 @@ export interface BatchWrite {
   gapCount: number
   /** `app_records = 12` entries as sent, how many, and their times (ts_us clamped to 0..2^53-1). */
   appSegment: Buffer
+  /** appSegment compressed (encodeAppPayloadAsync, off the event loop); stored raw when absent. */
+  appPayload?: Buffer
   appCount: number
   appMinTsUs: number
   appMaxTsUs: number
@@ -195,7 +197,7 @@ export class BatchStore {
     if (w.appCount > 0) {
       rec.appMinTsUs = w.appMinTsUs
       rec.appMaxTsUs = w.appMaxTsUs
-      ops.push({ type: 'put', key: keys.appSegment(w.appMinTsUs, n), value: encodeAppSegment(w.appMaxTsUs, w.appSegment) })
+      ops.push({ type: 'put', key: keys.appSegment(w.appMinTsUs, n), value: encodeAppSegment(w.appMaxTsUs, w.appSegment, w.appPayload) })
       const span = w.appMaxTsUs - w.appMinTsUs
       if (span > this.maxAppSpanUs) {
         this.maxAppSpanUs = span
@@ -260,7 +262,10 @@ export class BatchStore {
 
   /** App-record segments in storage-key order (Batch-compatible bytes). */
   async *appSegments(): AsyncGenerator<Buffer> {
-    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.appSegment))) yield appSegmentEntries(v)
+    for await (const [, v] of this.db.entries(prefixRange(KEY_PREFIX.appSegment))) {
+      const entries = appSegmentEntries(v)
+      if (entries !== undefined) yield entries
+    }
   }
 
   /** Host-observation segments in storage-key order (Batch-compatible bytes). */

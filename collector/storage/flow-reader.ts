@@ -171,7 +171,9 @@ export class FlowReader {
     for await (const [k, v] of this.db.entries(range)) {
       const maxTsUs = appSegmentMaxTsUs(v)
       if (maxTsUs < fromUs) continue
-      yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), maxTsUs, bytes: appSegmentEntries(v) }
+      const bytes = appSegmentEntries(v)
+      // A corrupt segment (disk damage) is skipped like an unreadable flow chunk.
+      if (bytes !== undefined) yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), maxTsUs, bytes }
     }
   }
 

@@ -39,8 +39,10 @@
  *   ho  min_ts n                           → host-observation segment: `repeated
  *                                            HostObservation host_observations = 8`, as sent
  *   ap  min_ts n                           → app-record segment: max_ts (u64: the newest
- *                                            record's time), then the batch's `repeated
- *                                            AppRecord app_records = 12` entries as sent.
+ *                                            record's time), a codec byte (0 raw, 1 raw
+ *                                            DEFLATE), then the batch's `repeated
+ *                                            AppRecord app_records = 12` entries as sent
+ *                                            (storage/app-segment.ts).
  *                                            Times are ts_us clamped to 0..2^53-1 (a record
  *                                            outside is stored, and listed at 1970 / 2255).
  *                                            Added 2026-12-07 (format 2 still: a store
