@@ -218,7 +218,7 @@ export async function benchDetection(): Promise<string> {
   })
   await section('precision / recall', async () => {
     const pr = await benchPrecisionRecall()
-    lines.push('precision / recall per type (3 benign hours + 12 labelled attacks, agent replay → collector):')
+    lines.push(`precision / recall per type (3 benign hours + ${SCENARIO_NAMES.length} labelled attacks, agent replay → collector):`)
     for (const r of pr) lines.push(`  ${r.type.padEnd(22)} tp ${r.tp}  fp ${r.fp}  fn ${r.fn}  precision ${r.precision}  recall ${r.recall}`)
   })
   return lines.join('\n')
