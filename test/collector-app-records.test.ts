@@ -249,8 +249,11 @@ t.test('retention expires app segments whose newest row is older than app_record
   for (const recs of batches) t.equal((await post(c, a.secret, gz(batch(a.agentId, ++seq, 0, { appRecords: recs })), GZ)).statusCode, 200)
   t.equal((await page(c, '')).app_records.length, 4)
   const run = await c.api.retention.runOnce(now)
-  t.equal(run.app_records, 1, 'one segment deleted')
+  const ahKeys = async (): Promise<number> => { let n = 0; for await (const _ of c.store.db.keys({ gte: Buffer.from('ah'), lt: Buffer.from('ai') })) n++; return n }
+  t.equal(run.app_records, 3, 'one segment deleted, with its two host postings (10.0.0.1, 10.0.0.53)')
+  t.equal(await ahKeys(), 4, 'the postings of the two segments left')
   t.same(uids(await page(c, '')), ['ColdButSegmentRecent', 'CsameSegment', 'Crecent'], 'a segment goes with its newest row')
+  t.same(uids(await page(c, 'host=10.0.0.53')), ['ColdButSegmentRecent', 'CsameSegment', 'Crecent'], 'and the host index with it')
   t.equal((await c.api.retention.runOnce(now)).app_records, 0)
 })
 
@@ -301,4 +304,33 @@ t.test('segments are stored DEFLATEd; a corrupt stored segment is skipped, not a
   const after = await c.app.inject({ method: 'GET', url: '/api/v1/app-records?log=dns&limit=1000', headers: H })
   t.equal(after.statusCode, 200)
   t.equal((after.json() as Page).app_records.length, 200, 'the corrupt segment is skipped')
+})
+
+t.test('a host filter reads only the segments its postings name (no scan of the time range)', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c)
+  let seq = 0
+  // 30 batches: the host 10.9.9.9 is in two rows of batch 7 and one of batch 21.
+  for (let b = 0; b < 30; b++) {
+    const recs = Array.from({ length: 20 }, (_, i) => row('dns', T0 + b * 1_000_000 + i, `C${b}-${i}`, v4(10, 0, 1, i), v4(10, 0, 0, 53), 53, { query: `q${i}.example` }))
+    if (b === 7) { recs[3] = row('dns', T0 + b * 1_000_000 + 3, 'Chit1', v4(10, 9, 9, 9), v4(10, 0, 0, 53), 53, {}); recs[15] = row('http', T0 + b * 1_000_000 + 15, 'Chit2', v4(10, 0, 1, 1), v4(10, 9, 9, 9), 80, {}) }
+    if (b === 21) recs[0] = row('ssl', T0 + b * 1_000_000, 'Chit3', v6(9), v4(10, 9, 9, 9), 443, {})
+    t.equal((await post(c, a.secret, gz(batch(a.agentId, ++seq, 0, { appRecords: recs })), GZ)).statusCode, 200)
+  }
+  let scans = 0
+  const scan = c.store.flows.appSegments.bind(c.store.flows)
+  c.store.flows.appSegments = (...args: Parameters<typeof scan>) => { scans++; return scan(...args) }
+  const reads: Buffer[] = []
+  const get = c.store.db.get.bind(c.store.db)
+  c.store.db.get = async (k: Buffer) => { if (k.subarray(0, 2).toString() === 'ap') reads.push(k); return get(k) }
+  t.same(uids(await page(c, 'host=10.9.9.9')), ['Chit1', 'Chit2', 'Chit3'])
+  t.equal(scans, 0, 'the time-range scan is not used')
+  t.equal(reads.length, 2, 'two segments read of thirty')
+  // Paging through the index keeps the cursor's order.
+  const p1 = await page(c, 'host=10.9.9.9&limit=2')
+  t.same(uids(p1), ['Chit1', 'Chit2'])
+  t.same(uids(await page(c, `host=10.9.9.9&limit=2&cursor=${p1.next_cursor}`)), ['Chit3'])
+  t.same(uids(await page(c, 'host=10.9.9.9&log=http')), ['Chit2'], 'with another filter')
+  t.equal(uids(await page(c, 'host=10.0.1.3')).length, 29, 'a host in every batch but one')
 })

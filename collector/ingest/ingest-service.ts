@@ -8,6 +8,7 @@
  * as duplicates; batches of one agent are written one at a time (exact agent totals).
  */
 import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
+import { ip16 } from '../storage/keys.js'
 import { CollectorError } from '../errors.js'
 import { encodeFlowChunksAsync, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
 import { encodeAppPayloadAsync } from '../storage/app-segment.js'
@@ -50,6 +51,22 @@ export interface IngestResult { ack: Uint8Array; duplicate: boolean; n: number; 
 export const CLOCK_OFFSET_WARN_MS = 60_000
 
 const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations' | 'appRecords'> = { 1: 'flows', 2: 'events', 3: 'observations', 4: 'appRecords' }
+
+/** The `ah` postings of a batch's app rows: each address (16-byte form) → the rows naming it as id.orig_h or id.resp_h. */
+function appHostIndex(records: readonly { origH?: Uint8Array | null; respH?: Uint8Array | null }[]): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  const post = (a: Uint8Array | null | undefined, i: number): void => {
+    if (a === null || a === undefined) return
+    const a16 = ip16(a)
+    if (a16 === null) return
+    const k = a16.toString('latin1')
+    const list = out.get(k)
+    if (list === undefined) out.set(k, [i])
+    else if (list[list.length - 1] !== i) list.push(i)
+  }
+  for (let i = 0; i < records.length; i++) { post(records[i]!.origH, i); post(records[i]!.respH, i) }
+  return out
+}
 
 export class IngestService {
   readonly counters = new Counters<IngestCounter>()
@@ -189,7 +206,7 @@ export class IngestService {
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Infinity ? 0 : obsMin,
       gapSegment: joinEntries(body, scan.gapEntries), gapCount: rest.gaps.length,
-      appSegment, ...(appPayload !== undefined ? { appPayload } : {}), appCount: rest.appRecords.length,
+      appSegment, ...(appPayload !== undefined ? { appPayload, appHosts: appHostIndex(rest.appRecords) } : {}), appCount: rest.appRecords.length,
       appMinTsUs: appMin === Infinity ? 0 : appMin, appMaxTsUs: appMax,
       extraOps,
     })

@@ -67,10 +67,17 @@ function matches(r: AppRecord, f: AppRecordFilter, qLower: string | undefined): 
   return true
 }
 
+/**
+ * Matching rows in (segment, row) order from `after` on. A `host` filter reads only the
+ * segments the `ah` postings name for that address (and only their posted rows); every
+ * other filter scans the segments of the time range.
+ */
 export async function* queryAppRecords(store: CollectorStore, f: AppRecordFilter, after?: Cursor): AsyncGenerator<AppRecordHit> {
   const agentOf = new Map<number, string>()
   const qLower = f.q?.toLowerCase()
-  for await (const s of store.flows.appSegments(f.fromUs, f.toUs, after === undefined ? undefined : { minTsUs: after.minTsUs, n: after.n - 1 })) {
+  const from = after === undefined ? undefined : { minTsUs: after.minTsUs, n: after.n - 1 }
+  const segments = f.host16 !== undefined ? store.flows.appSegmentsOfHost(f.host16, f.fromUs, f.toUs, from) : store.flows.appSegments(f.fromUs, f.toUs, from)
+  for await (const s of segments) {
     let agentId = agentOf.get(s.n)
     if (agentId === undefined) {
       agentId = (await store.batches.batchRecord(s.n))?.agentId ?? ''
@@ -79,10 +86,13 @@ export async function* queryAppRecords(store: CollectorStore, f: AppRecordFilter
     if (f.agent !== undefined && agentId !== f.agent) continue
     const records = Batch.decode(s.bytes).appRecords as AppRecord[]
     const same = after !== undefined && after.minTsUs === s.minTsUs && after.n === s.n
-    for (let i = 0; i < records.length; i++) {
+    const rows: readonly number[] | undefined = 'indexes' in s ? (s as { indexes: number[] }).indexes : undefined
+    const count = rows === undefined ? records.length : rows.length
+    for (let j = 0; j < count; j++) {
+      const i = rows === undefined ? j : rows[j]!
       if (same && i <= after.i) continue
-      const r = records[i]!
-      if (matches(r, f, qLower)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, record: appRecordJson(agentId, r) }
+      const r = records[i]
+      if (r !== undefined && matches(r, f, qLower)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, record: appRecordJson(agentId, r) }
     }
   }
 }

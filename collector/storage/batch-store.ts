@@ -46,6 +46,8 @@ export interface BatchWrite {
   appSegment: Buffer
   /** appSegment compressed (encodeAppPayloadAsync, off the event loop); stored raw when absent. */
   appPayload?: Buffer
+  /** 16-byte address (latin1 string) → ascending indexes of the app rows with it as id.orig_h or id.resp_h. */
+  appHosts?: Map<string, number[]>
   appCount: number
   appMinTsUs: number
   appMaxTsUs: number
@@ -198,6 +200,7 @@ export class BatchStore {
       rec.appMinTsUs = w.appMinTsUs
       rec.appMaxTsUs = w.appMaxTsUs
       ops.push({ type: 'put', key: keys.appSegment(w.appMinTsUs, n), value: encodeAppSegment(w.appMaxTsUs, w.appSegment, w.appPayload) })
+      if (w.appHosts !== undefined) for (const [addr, ids] of w.appHosts) ops.push({ type: 'put', key: keys.appByHost(Buffer.from(addr, 'latin1'), w.appMinTsUs, n), value: encodePostings(ids) })
       const span = w.appMaxTsUs - w.appMinTsUs
       if (span > this.maxAppSpanUs) {
         this.maxAppSpanUs = span

@@ -177,6 +177,28 @@ export class FlowReader {
     }
   }
 
+  /**
+   * The app-record segments with rows naming `host16` as id.orig_h or id.resp_h (`ah`
+   * postings), with the same range, order and `after` as appSegments; `indexes`: those rows.
+   * Only the host's segments are read, whatever else the store holds.
+   */
+  async *appSegmentsOfHost(host16: Buffer, fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { maxTsUs: number; bytes: Buffer; indexes: number[] }> {
+    const gte = keys.appByHost(host16, Math.max(0, fromUs - this.maxAppSpanUs()), 0)
+    const lte = keys.appByHost(host16, toUs, MAX_N)
+    const afterKey = after === undefined ? undefined : keys.appByHost(host16, after.minTsUs, after.n)
+    const range = afterKey !== undefined && Buffer.compare(afterKey, gte) >= 0 ? { gt: afterKey, lte } : { gte, lte }
+    for await (const [k, v] of this.db.entries(range)) {
+      const minTsUs = minTsOfPostingsKey(k)
+      const n = batchNumberOfKey(k)
+      const seg = await this.db.get(keys.appSegment(minTsUs, n))
+      if (seg === undefined) continue
+      const maxTsUs = appSegmentMaxTsUs(seg)
+      if (maxTsUs < fromUs) continue
+      const bytes = appSegmentEntries(seg)
+      if (bytes !== undefined) yield { minTsUs, n, maxTsUs, bytes, indexes: decodePostings(v) }
+    }
+  }
+
   /** How many keys a table holds (a full key scan; for stats on small tables). */
   async countKeys(prefix: (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]): Promise<number> {
     let n = 0

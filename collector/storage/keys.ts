@@ -43,6 +43,9 @@
  *                                            DEFLATE), then the batch's `repeated
  *                                            AppRecord app_records = 12` entries as sent
  *                                            (storage/app-segment.ts).
+ *   ah  addr16 min_ts n                    → postings: indexes of the app rows of segment
+ *                                            (min_ts, n) whose id.orig_h or id.resp_h is
+ *                                            addr16 (IPv4 as ::ffff:a.b.c.d), as `fh`
  *                                            Times are ts_us clamped to 0..2^53-1 (a record
  *                                            outside is stored, and listed at 1970 / 2255).
  *                                            Added 2026-12-07 (format 2 still: a store
@@ -111,6 +114,7 @@ export const KEY_PREFIX = {
   eventSegment: 'ev',
   observationSegment: 'ho',
   appSegment: 'ap',
+  appByHost: 'ah',
   gaps: 'gp',
   agent: 'ag',
   agentByMachine: 'am',
@@ -222,6 +226,7 @@ export const keys = {
   eventSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.eventSegment, 16).u64(minTs).u64(n).done(),
   observationSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.observationSegment, 16).u64(minTs).u64(n).done(),
   appSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.appSegment, 16).u64(minTs).u64(n).done(),
+  appByHost: (addr16: Uint8Array, minTs: number, n: number): Buffer => k(KEY_PREFIX.appByHost, 32).bytes(addr16).u64(minTs).u64(n).done(),
   gaps: (agentId: string, n: number): Buffer => k(KEY_PREFIX.gaps, textCap(agentId) + 8).text(agentId, true).u64(n).done(),
   agent: (agentId: string): Buffer => k(KEY_PREFIX.agent, textCap(agentId)).text(agentId, false).done(),
   agentByMachine: (machineIdHash: string): Buffer => k(KEY_PREFIX.agentByMachine, textCap(machineIdHash)).text(machineIdHash, false).done(),

@@ -76,11 +76,22 @@ export class Retention {
     return d.deleted
   }
 
-  /** Deletes app-record segments whose newest record is older than cutoffUs. */
+  /** Deletes app-record segments whose newest record is older than cutoffUs, and their `ah` postings. */
   async expireAppRecords(cutoffUs: number): Promise<number> {
     const d = new Deleter(this.db)
+    const gone = new Set<number>()
+    let newestGone = 0
     for await (const [k, v] of this.db.entries({ ...prefixRange(KEY_PREFIX.appSegment), lt: keys.appSegment(cutoffUs, 0) })) {
-      if (appSegmentMaxTsUs(v) < cutoffUs) await d.del(k)
+      if (appSegmentMaxTsUs(v) >= cutoffUs) continue
+      gone.add(batchNumberOfKey(k))
+      const minTs = minTsOfSegmentKey(k)
+      if (minTs > newestGone) newestGone = minTs
+      await d.del(k)
+    }
+    if (gone.size > 0) {
+      for await (const k of this.db.keys(prefixRange(KEY_PREFIX.appByHost))) {
+        if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
+      }
     }
     await d.flush()
     return d.deleted
