@@ -3,7 +3,8 @@
  * filtered, in segment order with a cursor. Each hit is the row's own Zeek JSON object with
  * `_log` (the Zeek log path) and `_agent` (the agent id) set by the collector.
  */
-import { Batch, type AppRecord } from '../../protocol/index.js'
+import { AppRecord, Batch } from '../../protocol/index.js'
+import { appRecordSpans } from '../storage/app-segment.js'
 import type { CollectorStore } from '../storage/index.js'
 import { ip16 } from '../storage/keys.js'
 import type { Cursor } from './time-params.js'
@@ -84,15 +85,30 @@ export async function* queryAppRecords(store: CollectorStore, f: AppRecordFilter
       agentOf.set(s.n, agentId)
     }
     if (f.agent !== undefined && agentId !== f.agent) continue
-    const records = Batch.decode(s.bytes).appRecords as AppRecord[]
     const same = after !== undefined && after.minTsUs === s.minTsUs && after.n === s.n
     const rows: readonly number[] | undefined = 'indexes' in s ? (s as { indexes: number[] }).indexes : undefined
-    const count = rows === undefined ? records.length : rows.length
-    for (let j = 0; j < count; j++) {
-      const i = rows === undefined ? j : rows[j]!
+    if (rows === undefined) {
+      const records = Batch.decode(s.bytes).appRecords as AppRecord[]
+      for (let i = 0; i < records.length; i++) {
+        if (same && i <= after.i) continue
+        const r = records[i]!
+        if (matches(r, f, qLower)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, record: appRecordJson(agentId, r) }
+      }
+      continue
+    }
+    // The index named these rows: decode only them.
+    const spans = appRecordSpans(s.bytes)
+    for (const i of rows) {
       if (same && i <= after.i) continue
-      const r = records[i]
-      if (r !== undefined && matches(r, f, qLower)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, record: appRecordJson(agentId, r) }
+      const span = spans[i]
+      if (span === undefined) continue
+      let r: AppRecord
+      try {
+        r = AppRecord.decode(s.bytes.subarray(span[0], span[1]))
+      } catch {
+        continue // disk damage: ingest checked every entry's wire types
+      }
+      if (matches(r, f, qLower)) yield { cursor: { minTsUs: s.minTsUs, n: s.n, i }, agentId, record: appRecordJson(agentId, r) }
     }
   }
 }

@@ -51,3 +51,30 @@ export function appSegmentEntries(value: Buffer): Buffer | undefined {
     return undefined
   }
 }
+
+/**
+ * Where each AppRecord message of a segment's entries lies: [start, end) of the message bytes
+ * of each `app_records = 12` entry (tag 0x62), in order; stops at the first malformed entry
+ * (ingest checked them, so that only happens on disk damage). Lets a query decode the few
+ * rows an index names instead of the whole segment.
+ */
+export function appRecordSpans(entries: Uint8Array): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  let pos = 0
+  while (pos < entries.length && entries[pos] === 0x62) {
+    let p = pos + 1
+    let len = 0
+    let mul = 1
+    let b: number
+    do {
+      if (p >= entries.length || mul > 2 ** 28) return out
+      b = entries[p++]!
+      len += (b & 0x7f) * mul
+      mul *= 128
+    } while (b & 0x80)
+    if (p + len > entries.length) return out
+    out.push([p, p + len])
+    pos = p + len
+  }
+  return out
+}
