@@ -2,13 +2,13 @@
  * `GET /api/v1/app-records`: the agents' application-log rows (Zeek dns, http, ssl, x509,
  * ssh, dhcp, ftp, …) with filters, cursor pages or NDJSON export, as /api/v1/events.
  */
-import { Readable } from 'node:stream'
+import { cursorPage } from './cursor-pages.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
 import { CollectorError } from '../errors.js'
 import { queryAppRecords, type AppRecordFilter } from '../query/app-record-query.js'
-import { decodeCursor, encodeCursor, timeRange } from '../query/time-params.js'
+import { decodeCursor, timeRange } from '../query/time-params.js'
 import { ip16OfText } from '../topology/addresses.js'
 import type { ApiContext } from './api-context.js'
 import { READ_RECORDS } from './roles.js'
@@ -59,25 +59,6 @@ export const appRecordsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (
     const q = req.query as Static<typeof Query>
     const f = appRecordFilter(q, Date.now() * 1000)
     const after = decodeCursor(q.cursor)
-    if ((req.headers.accept ?? '').includes('application/x-ndjson')) {
-      const max = Math.min(q.limit ?? limits.maxExport, limits.maxExport)
-      async function* lines(): AsyncGenerator<string> {
-        let n = 0
-        for await (const h of queryAppRecords(store, f, after)) {
-          yield `${JSON.stringify(h.record)}\n`
-          if (++n >= max) { yield `${JSON.stringify({ next_cursor: encodeCursor(h.cursor) })}\n`; return }
-        }
-      }
-      return reply.type('application/x-ndjson').send(Readable.from(lines()))
-    }
-    const limit = q.limit ?? 100
-    if (limit > limits.maxPage) throw new CollectorError('BAD_REQUEST', `query parameter "limit": at most ${limits.maxPage} as JSON; use Accept: application/x-ndjson for larger exports`)
-    const records = []
-    let next: string | null = null
-    for await (const h of queryAppRecords(store, f, after)) {
-      records.push(h.record)
-      if (records.length >= limit) { next = encodeCursor(h.cursor); break }
-    }
-    return { app_records: records, next_cursor: next }
+    return cursorPage(req, reply, limits, q.limit, 'app_records', () => queryAppRecords(store, f, after), (h) => h.record)
   })
 }

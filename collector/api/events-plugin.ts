@@ -1,11 +1,10 @@
 /** `GET /api/v1/events`: normalised log events with filters, cursor pages or NDJSON export. */
-import { Readable } from 'node:stream'
+import { cursorPage } from './cursor-pages.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
-import { CollectorError } from '../errors.js'
 import { queryEvents, type EventFilter } from '../query/event-query.js'
-import { decodeCursor, encodeCursor, timeRange } from '../query/time-params.js'
+import { decodeCursor, timeRange } from '../query/time-params.js'
 import type { ApiContext } from './api-context.js'
 import { READ_RECORDS } from './roles.js'
 import { PageQuery, TimeQuery } from './query-schemas.js'
@@ -30,25 +29,6 @@ export const eventsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
     const map: Array<[keyof typeof q, keyof EventFilter]> = [['dataset', 'dataset'], ['category', 'category'], ['action', 'action'], ['outcome', 'outcome'], ['source_ip', 'sourceIp'], ['destination_ip', 'destinationIp'], ['user', 'user'], ['host_name', 'hostName'], ['agent', 'agent'], ['q', 'q']]
     for (const [a, b] of map) if (q[a] !== undefined) (f as unknown as Record<string, unknown>)[b] = q[a]
     const after = decodeCursor(q.cursor)
-    if ((req.headers.accept ?? '').includes('application/x-ndjson')) {
-      const max = Math.min(q.limit ?? limits.maxExport, limits.maxExport)
-      async function* lines(): AsyncGenerator<string> {
-        let n = 0
-        for await (const h of queryEvents(store, f, after)) {
-          yield `${JSON.stringify(h.event)}\n`
-          if (++n >= max) { yield `${JSON.stringify({ next_cursor: encodeCursor(h.cursor) })}\n`; return }
-        }
-      }
-      return reply.type('application/x-ndjson').send(Readable.from(lines()))
-    }
-    const limit = q.limit ?? 100
-    if (limit > limits.maxPage) throw new CollectorError('BAD_REQUEST', `query parameter "limit": at most ${limits.maxPage} as JSON; use Accept: application/x-ndjson for larger exports`)
-    const events = []
-    let next: string | null = null
-    for await (const h of queryEvents(store, f, after)) {
-      events.push(h.event)
-      if (events.length >= limit) { next = encodeCursor(h.cursor); break }
-    }
-    return { events, next_cursor: next }
+    return cursorPage(req, reply, limits, q.limit, 'events', () => queryEvents(store, f, after), (h) => h.event)
   })
 }

@@ -2,14 +2,13 @@
  * `GET /api/v1/flows` (filters, cursor pages, NDJSON export with Accept: application/x-ndjson),
  * `GET /api/v1/flows/top` and `GET /api/v1/timeseries`.
  */
-import { Readable } from 'node:stream'
+import { cursorPage } from './cursor-pages.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
-import { CollectorError } from '../errors.js'
 import { flowJson } from '../query/flow-json.js'
 import { compileFilter, queryFlows, type FlowFilter } from '../query/flow-query.js'
-import { decodeCursor, encodeCursor, timeRange } from '../query/time-params.js'
+import { decodeCursor, timeRange } from '../query/time-params.js'
 import { topFlows } from '../query/top.js'
 import { timeSeries } from '../query/timeseries.js'
 import type { ApiContext } from './api-context.js'
@@ -59,27 +58,7 @@ export const flowsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
     const q = req.query as Static<typeof FlowsQuery>
     const f = flowFilter(q, Date.now() * 1000)
     const after = decodeCursor(q.cursor)
-    const ndjson = (req.headers.accept ?? '').includes('application/x-ndjson')
-    if (ndjson) {
-      const max = Math.min(q.limit ?? limits.maxExport, limits.maxExport)
-      async function* lines(): AsyncGenerator<string> {
-        let n = 0
-        for await (const h of queryFlows(store, cache, f, after)) {
-          yield `${JSON.stringify(flowJson(`${h.cursor.n}:${h.cursor.i}`, h.agentId, h.flow))}\n`
-          if (++n >= max) { yield `${JSON.stringify({ next_cursor: encodeCursor(h.cursor) })}\n`; return }
-        }
-      }
-      return reply.type('application/x-ndjson').send(Readable.from(lines()))
-    }
-    const limit = q.limit ?? 100
-    if (limit > limits.maxPage) throw new CollectorError('BAD_REQUEST', `query parameter "limit": at most ${limits.maxPage} as JSON; use Accept: application/x-ndjson for larger exports`)
-    const flows = []
-    let next: string | null = null
-    for await (const h of queryFlows(store, cache, f, after)) {
-      flows.push(flowJson(`${h.cursor.n}:${h.cursor.i}`, h.agentId, h.flow))
-      if (flows.length >= limit) { next = encodeCursor(h.cursor); break }
-    }
-    return { flows, next_cursor: next }
+    return cursorPage(req, reply, limits, q.limit, 'flows', () => queryFlows(store, cache, f, after), (h) => flowJson(`${h.cursor.n}:${h.cursor.i}`, h.agentId, h.flow))
   })
 
   app.get('/api/v1/flows/top', {
