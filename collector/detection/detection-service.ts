@@ -24,7 +24,7 @@ export interface DetectionInput {
   rest: Batch
 }
 
-/** Flows run through the engine between two yields to the event loop (~5 ms of work). */
+/** Flows (and app rows) run through the engine between two yields to the event loop (~5 ms of work). */
 const SLICE_FLOWS = 500
 
 export type DetectionCounter =
@@ -101,15 +101,19 @@ export class DetectionService {
     const r = b.rest as unknown as { events: LogEvent[]; hostObservations: HostObservation[]; gaps: Gap[]; appRecords?: AppRecord[]; stats?: AgentStats | null }
     const findings: Finding[] = []
     const push = (f: Finding): void => { findings.push(f) }
-    // A large batch is run in parts of SLICE_FLOWS flows with a yield to the event loop in
-    // between (as if the agent had sent smaller batches), so detection never holds requests
-    // for a whole batch; the first part carries the batch's events, observations, gaps, stats.
-    for (let i = 0; i === 0 || i < flows.length; i += SLICE_FLOWS) {
+    // A large batch is run in parts of SLICE_FLOWS flows and SLICE_FLOWS app rows, with a
+    // yield to the event loop in between (as if the agent had sent smaller batches), so
+    // detection never holds requests for a whole batch; the first part carries the batch's
+    // events, observations, gaps, stats.
+    const apps = r.appRecords ?? []
+    const parts = Math.max(flows.length, apps.length)
+    const part = <T>(all: readonly T[], i: number): readonly T[] => (all.length <= SLICE_FLOWS ? (i === 0 ? all : []) : all.slice(i, i + SLICE_FLOWS))
+    for (let i = 0; i === 0 || i < parts; i += SLICE_FLOWS) {
       if (i > 0) await new Promise<void>((r) => setImmediate(r))
       const first = i === 0
       this.engine.processBatch({
-        agentId: b.agentId, flows: flows.length <= SLICE_FLOWS ? flows : flows.slice(i, i + SLICE_FLOWS),
-        events: first ? r.events : [], observations: first ? r.hostObservations : [], gaps: first ? r.gaps : [], appRecords: first ? r.appRecords ?? [] : [],
+        agentId: b.agentId, flows: part(flows, i), appRecords: part(apps, i),
+        events: first ? r.events : [], observations: first ? r.hostObservations : [], gaps: first ? r.gaps : [],
         stats: first ? r.stats ?? null : null, batchRef: `${b.agentId}:${b.n}`,
       }, push)
     }
@@ -117,7 +121,7 @@ export class DetectionService {
     this.counters.inc('detection_flows_total', flows.length)
     this.counters.inc('detection_events_total', r.events.length)
     this.counters.inc('detection_observations_total', r.hostObservations.length)
-    this.counters.inc('detection_app_records_total', r.appRecords?.length ?? 0)
+    this.counters.inc('detection_app_records_total', apps.length)
     this.counters.inc('detection_findings_total', findings.length)
     if (findings.length > 0) await this.alerts.apply(findings)
   }
