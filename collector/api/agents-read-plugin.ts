@@ -18,7 +18,7 @@ export async function agentSummary(ctx: ApiContext, a: AgentRecord, now = Date.n
   let drops = 0
   for (const c of st?.capture ?? []) drops += (c.dropped ?? 0) + (c.ifDropped ?? 0)
   return {
-    id: a.id, hostname: a.hostname ?? null, version: st?.version || a.version || null, enrolled_at: a.enrolledAt,
+    id: a.id, hostname: a.hostname ?? null, site: a.site ?? null, version: st?.version || a.version || null, enrolled_at: a.enrolledAt,
     last_heartbeat: a.lastSeenAt ?? null, clock_offset_ms: a.clockOffsetMs ?? null, online: a.revokedAt === undefined && last !== undefined && now - last <= ctx.limits.onlineAfterMs,
     revoked_at: a.revokedAt ?? null, batches: a.batches, flows: a.flows, events: a.events, observations: a.observations, app_records: a.appRecords,
     gap_records: { flows: a.gapRecords.flows, events: a.gapRecords.events, observations: a.gapRecords.observations, app_records: a.gapRecords.appRecords }, capture_drops: drops,

@@ -5,6 +5,7 @@ import { requireRole } from '../auth/authenticate.js'
 import { parseDurationSeconds } from '../auth/secrets.js'
 import { CollectorError } from '../errors.js'
 import { createToken } from '../enroll/enrollment.js'
+import { SITE_PATTERN, siteNameProblem } from '../enroll/site-name.js'
 import type { CollectorStore } from '../storage/index.js'
 import { ErrorSchema } from './schemas.js'
 
@@ -12,6 +13,7 @@ const Body = Type.Object({
   expires_in: Type.Optional(Type.String({ pattern: '^\\d+\\s*[smhd]?$', description: 'lifetime: "45m", "1h", "7d" or seconds; default 24h' })),
   uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'how many agents may enroll with it; default unlimited' })),
   note: Type.Optional(Type.String({ maxLength: 200 })),
+  site: Type.Optional(Type.String({ pattern: SITE_PATTERN, description: 'the site of every agent enrolled with it: their private addresses are told apart from other sites\' in the topology' })),
 }, { additionalProperties: false })
 
 const Created = Type.Object({
@@ -20,6 +22,7 @@ const Created = Type.Object({
   role: Type.Literal('enroll'),
   expires_at: Type.String(),
   uses: Type.Union([Type.Integer(), Type.Null()]),
+  site: Type.Union([Type.String(), Type.Null()]),
 })
 
 export const DEFAULT_ENROLL_TTL_S = 24 * 3600
@@ -35,7 +38,12 @@ export const enrollmentTokensPlugin: FastifyPluginAsync<{ store: CollectorStore 
     const opts: Parameters<typeof createToken>[1] = { role: 'enroll', createdBy: req.principal!.token.id, ttlSeconds: ttl }
     if (body.uses !== undefined) opts.maxUses = body.uses
     if (body.note !== undefined) opts.note = body.note
+    if (body.site !== undefined) {
+      const problem = siteNameProblem(body.site)
+      if (problem !== undefined) throw new CollectorError('BAD_REQUEST', `body parameter "site": ${problem}`)
+      opts.site = body.site
+    }
     const { secret, record } = await createToken(store, opts)
-    return reply.code(201).send({ id: record.id, token: secret, role: 'enroll' as const, expires_at: record.expiresAt!, uses: record.maxUses ?? null })
+    return reply.code(201).send({ id: record.id, token: secret, role: 'enroll' as const, expires_at: record.expiresAt!, uses: record.maxUses ?? null, site: record.site ?? null })
   })
 }

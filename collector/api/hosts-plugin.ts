@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
 import { CollectorError } from '../errors.js'
+import { SITE_PATTERN } from '../enroll/site-name.js'
 import { parseCidr16 } from '../topology/addresses.js'
 import type { HostRecord } from '../topology/types.js'
 import type { ApiContext } from './api-context.js'
@@ -17,6 +18,7 @@ const ListQuery = Type.Object({
   service: Type.Optional(Type.String({ maxLength: 64, description: 'hosts offering this service (name or port/proto, e.g. ssh or 22/tcp)' })),
   name: Type.Optional(Type.String({ maxLength: 255, description: 'substring of a host name' })),
   agent: Type.Optional(Type.String({ maxLength: 64, description: 'hosts seen by this agent' })),
+  site: Type.Optional(Type.String({ pattern: SITE_PATTERN, description: 'hosts with a private address scoped to this site (public addresses belong to no site)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'default 100' })),
   cursor: Type.Optional(Type.String({ maxLength: 300, description: 'next_cursor of the previous page' })),
 }, { additionalProperties: false })
@@ -40,6 +42,7 @@ export const hostsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
       if (h.last_seen_us < fromUs || h.first_seen_us > toUs) return false
       if (cidr !== undefined && !h.ips.some((ip) => cidr.contains(ip))) return false
       if (q.agent !== undefined && !h.agents.includes(q.agent)) return false
+      if (q.site !== undefined && h.scope !== q.site && !h.scope.startsWith(`${q.site}/`)) return false
       if (q.name !== undefined && !h.names.some((n) => n.name.toLowerCase().includes(q.name!.toLowerCase()))) return false
       if (q.service !== undefined && !h.services.some((s) => svc ? s.port === Number(svc[1]) && s.proto === svc[2] : s.name.split(',').includes(q.service!))) return false
       return true

@@ -17,17 +17,18 @@ import type { AgentRecord, CollectorStore, ConflictRecord, TokenRecord, TokenRol
 
 export interface NewToken { secret: string; record: TokenRecord }
 
-export async function createToken(store: CollectorStore, opts: { role: TokenRole; createdBy: string; ttlSeconds?: number; maxUses?: number; note?: string; secret?: string; now?: number }): Promise<NewToken> {
+export async function createToken(store: CollectorStore, opts: { role: TokenRole; createdBy: string; ttlSeconds?: number; maxUses?: number; note?: string; site?: string; secret?: string; now?: number }): Promise<NewToken> {
   const now = opts.now ?? Date.now()
   const secret = opts.secret ?? newSecret(opts.role)
   const record: TokenRecord = { id: newId('tok'), role: opts.role, createdAt: new Date(now).toISOString(), createdBy: opts.createdBy, uses: 0 }
   if (opts.ttlSeconds !== undefined) record.expiresAt = new Date(now + opts.ttlSeconds * 1000).toISOString()
   if (opts.maxUses !== undefined) record.maxUses = opts.maxUses
   if (opts.note !== undefined) record.note = opts.note
+  if (opts.site !== undefined) record.site = opts.site
   const hash = hashSecret(secret)
   await store.commit([
     ...store.tokens.putOps(hash, record),
-    ...store.audit.appendOps({ at: record.createdAt, actor: opts.createdBy, action: 'token.create', target: record.id, details: { role: record.role, expiresAt: record.expiresAt, maxUses: record.maxUses } }),
+    ...store.audit.appendOps({ at: record.createdAt, actor: opts.createdBy, action: 'token.create', target: record.id, details: { role: record.role, expiresAt: record.expiresAt, maxUses: record.maxUses, site: record.site } }),
   ])
   store.tokens.remember(hash, record)
   return { secret, record }
@@ -101,13 +102,16 @@ export async function enroll(store: CollectorStore, req: EnrollRequest, now = Da
       }
       if (req.hostname !== undefined) agent.hostname = req.hostname
       if (req.version !== undefined) agent.version = req.version
+      // A token's site is the agent's (a re-enrollment with a site token moves it there);
+      // a token without one leaves a re-enrolled agent's site as it was.
+      if (tok.site !== undefined) agent.site = tok.site
       cred.agentId = agent.id
       const usedTok: TokenRecord = { ...tok, uses: tok.uses + 1 }
       ops.push(
         ...store.tokens.putOps(credHash, cred),
         ...store.tokens.putOps(tokHash, usedTok),
         ...store.agents.putOps(agent),
-        ...store.audit.appendOps({ at, actor: tok.id, action: reenrolled ? 'agent.reenroll' : 'agent.enroll', target: agent.id, details: { hostname: req.hostname, remoteAddress: req.remoteAddress } }),
+        ...store.audit.appendOps({ at, actor: tok.id, action: reenrolled ? 'agent.reenroll' : 'agent.enroll', target: agent.id, details: { hostname: req.hostname, remoteAddress: req.remoteAddress, site: agent.site } }),
       )
       await store.commit(ops)
       // Caches follow the committed state.
@@ -136,5 +140,25 @@ export async function revokeAgent(store: CollectorStore, agentId: string, actor:
     store.agents.remember(revoked)
     if (cred !== undefined && revokedCred !== undefined) store.tokens.remember(cred.hash, revokedCred)
     return revoked
+  })
+}
+
+/**
+ * Moves an agent to a site (null: to none). The topology scopes the private addresses of the
+ * batches merged from then on; hosts merged before keep their ids. Undefined when there is no
+ * such agent.
+ */
+export async function setAgentSite(store: CollectorStore, agentId: string, site: string | null, actor: string, now = Date.now()): Promise<AgentRecord | undefined> {
+  return store.lock.run(`agent:${agentId}`, async () => {
+    const agent = await store.agents.get(agentId)
+    if (agent === undefined) return undefined
+    if ((agent.site ?? null) === site) return agent
+    const moved: AgentRecord = { ...agent }
+    if (site === null) delete moved.site
+    else moved.site = site
+    const at = new Date(now).toISOString()
+    await store.commit([...store.agents.putOps(moved), ...store.audit.appendOps({ at, actor, action: 'agent.site', target: agentId, details: { from: agent.site ?? null, to: site } })])
+    store.agents.remember(moved)
+    return moved
   })
 }

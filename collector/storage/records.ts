@@ -23,6 +23,8 @@ export interface TokenRecord {
   uses: number
   revokedAt?: string
   note?: string
+  /** Role `enroll`: the site every agent enrolled with it belongs to (site-name.ts). */
+  site?: string
 }
 
 /** An enrolled agent. */
@@ -39,6 +41,11 @@ export interface AgentRecord {
   enrolledAt: string
   hostname?: string
   version?: string
+  /**
+   * The agent's site (site-name.ts): its private addresses are told apart from the same
+   * addresses at other sites in the topology. From the enrollment token, or set by an admin.
+   */
+  site?: string
   revokedAt?: string
   lastSeenAt?: string
   /** The agent's clock minus the collector's at its last batch (ms; from the send-time header, includes the network delay). */

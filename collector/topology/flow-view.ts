@@ -39,7 +39,7 @@ export function flowDedupKey(f: Pick<Flow, 'communityId' | 'communityIdDerived' 
 /** Parts to fill (flowView); the merge keeps one and refills it for every flow. */
 export function newFlowParts(): FlowParts {
   return {
-    view: { agentId: '', tsUs: 0, endUs: 0, orig: '', resp: '', vlan: undefined, proto: 'other', respPort: 0, service: '', bytes: 0, packets: 0, missedBytes: 0, dedupKey: '', interim: false },
+    view: { agentId: '', tsUs: 0, endUs: 0, orig: '', resp: '', vlan: undefined, proto: 'other', respPort: 0, service: '', bytes: 0, packets: 0, missedBytes: 0, dedupKey: '', interim: false, site: '' },
     established: false, origBytes: 0, respBytes: 0,
   }
 }
@@ -68,13 +68,13 @@ export function flowView(agentId: string, f: FlowRecord, out: FlowParts): boolea
   return true
 }
 
-export function observationView(agentId: string, o: HostObservation, notAfterUs = Number.MAX_SAFE_INTEGER): ObservationView {
+export function observationView(agentId: string, o: HostObservation, notAfterUs = Number.MAX_SAFE_INTEGER, site = ''): ObservationView {
   const s = o.service
   return {
     // A time outside 0..2^53-1 µs (a broken or hostile agent) would pin the host's first or
     // last seen where expiry and queries never reach: held to that range, and to `notAfterUs`
     // (the batch's receive time plus a tolerance: an agent clock running ahead).
-    agentId, tsUs: Math.min(notAfterUs, Number.MAX_SAFE_INTEGER, Math.max(0, o.tsUs)), ip: ipText(o.ip), mac: macText(o.mac), name: o.name, nameSource: NAME_SOURCE[o.nameSource] ?? 'other',
+    agentId, site, tsUs: Math.min(notAfterUs, Number.MAX_SAFE_INTEGER, Math.max(0, o.tsUs)), ip: ipText(o.ip), mac: macText(o.mac), name: o.name, nameSource: NAME_SOURCE[o.nameSource] ?? 'other',
     software: o.software, service: s ? { port: s.port ?? 0, proto: l4Of(s.proto ?? 0), name: s.name ?? '' } : undefined, osHint: o.osHint,
     dhcpVendorClass: o.dhcpVendorClass,
   }

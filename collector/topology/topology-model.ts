@@ -2,8 +2,10 @@
  * The merged topology of every agent, in memory (pure: no I/O, no fastify). The service
  * (topology-service.ts) feeds it batches after they are durable and persists what changed.
  *
- * Host identity: an address within its scope ("" = global; "vlan<N>" for private addresses
- * when VLAN scoping is on) names one host. Observations that pair an address with a MAC
+ * Host identity: an address within its scope names one host. The scope is "" (global) for
+ * public addresses; a private address is scoped by its VLAN when VLAN scoping is on
+ * ("vlan<N>") and by the reporting agent's site when it has one ("berlin", "berlin/vlan7"),
+ * so branch offices that use the same private ranges are not merged into one another. Observations that pair an address with a MAC
  * (DHCP, ARP) bind the address to the host of that MAC: a host whose DHCP lease changes
  * keeps its identity, and an address-only host that turns out to be a known MAC is merged
  * into it. MACs of flow frames are not used (off-segment they are the router's).
@@ -45,6 +47,7 @@ const LIMITS = { ips: 16, macs: 8, names: 16, services: 64, osHints: 16, softwar
 const HEARSAY_SOURCES = new Set(['dns_a', 'dns_ptr'])
 /** Addresses whose DNS-answer names are held until a host appears. */
 const HEARSAY_MAX = 100_000
+const PRIVATE_CACHE_MAX = 65_536
 
 function pushBounded<T>(list: T[], v: T, max: number, same: (a: T) => boolean): boolean {
   if (list.some(same)) return false
@@ -117,8 +120,24 @@ export class TopologyModel {
 
   // ── identity ────────────────────────────────────────────────────────────────────────
 
-  scopeOf(ip: string, vlan: number | undefined): string {
-    return this.opts.scopeByVlan && vlan !== undefined && isPrivateIp(ip) ? `vlan${vlan}` : ''
+  /** Private or not, by address text (bounded: emptied when full): ipaddr's parse is ~1 µs, and a scope is asked twice per flow. */
+  private readonly privateIps = new Map<string, boolean>()
+
+  private isPrivate(ip: string): boolean {
+    let p = this.privateIps.get(ip)
+    if (p === undefined) {
+      p = isPrivateIp(ip)
+      if (this.privateIps.size >= PRIVATE_CACHE_MAX) this.privateIps.clear()
+      this.privateIps.set(ip, p)
+    }
+    return p
+  }
+
+  scopeOf(ip: string, vlan: number | undefined, site = ''): string {
+    const byVlan = this.opts.scopeByVlan && vlan !== undefined
+    if ((!byVlan && site === '') || !this.isPrivate(ip)) return ''
+    if (!byVlan) return site
+    return site === '' ? `vlan${vlan}` : `${site}/vlan${vlan}`
   }
 
   /** A host by id, merged id, address (global scope) or MAC. */
@@ -186,8 +205,8 @@ export class TopologyModel {
   }
 
   /** The host of an address (created when unknown). */
-  private hostOfIp(ip: string, vlan: number | undefined, tsUs: number): HostRecord | undefined {
-    const scope = this.scopeOf(ip, vlan)
+  private hostOfIp(ip: string, vlan: number | undefined, site: string, tsUs: number): HostRecord | undefined {
+    const scope = this.scopeOf(ip, vlan, site)
     const key = ipKey(scope, ip)
     const known = this.byIp.get(key)
     if (known !== undefined) return known
@@ -250,7 +269,7 @@ export class TopologyModel {
     this.counters.observations++
     if (o.ip === '') return
     if (o.mac === '' && HEARSAY_SOURCES.has(o.nameSource) && o.service === undefined && o.software === '' && o.osHint === '' && o.dhcpVendorClass === '') {
-      const key = ipKey(this.scopeOf(o.ip, o.vlan), o.ip)
+      const key = ipKey(this.scopeOf(o.ip, o.vlan, o.site), o.ip)
       const known = this.byIp.get(key)
       if (known === undefined) { if (o.name !== '') this.holdName(key, o.name, o.nameSource); return }
       if (o.name !== '' && pushBounded(known.names, { name: o.name, source: o.nameSource }, LIMITS.names, (x) => x.name === o.name && x.source === o.nameSource)) this.dirtyHosts.add(known.id)
@@ -258,7 +277,7 @@ export class TopologyModel {
     }
     let h: HostRecord | undefined
     if (o.mac !== '') {
-      const scope = this.scopeOf(o.ip, o.vlan)
+      const scope = this.scopeOf(o.ip, o.vlan, o.site)
       const key = ipKey(scope, o.ip)
       const mac = o.mac.toLowerCase()
       const hm = this.hosts.get(this.byMac.get(mac) ?? '')
@@ -287,7 +306,7 @@ export class TopologyModel {
         if (h.vendor === undefined) { const v = vendorOfMac(mac); if (v !== undefined) h.vendor = v }
       }
     } else {
-      h = this.hostOfIp(o.ip, o.vlan, o.tsUs)
+      h = this.hostOfIp(o.ip, o.vlan, o.site, o.tsUs)
       if (h === undefined) return
     }
     this.touch(h, o.agentId, o.tsUs, o.tsUs)
@@ -425,8 +444,8 @@ export class TopologyModel {
 
   /** One flow record of one agent. */
   flow(f: FlowView, established: boolean, origBytes: number, respBytes: number): void {
-    const src = this.hostOfIp(f.orig, f.vlan, f.tsUs)
-    const dst = this.hostOfIp(f.resp, f.vlan, f.tsUs)
+    const src = this.hostOfIp(f.orig, f.vlan, f.site, f.tsUs)
+    const dst = this.hostOfIp(f.resp, f.vlan, f.site, f.tsUs)
     if (src === undefined || dst === undefined) return
     this.touch(src, f.agentId, f.tsUs, f.endUs)
     this.touch(dst, f.agentId, f.tsUs, f.endUs)
@@ -450,7 +469,9 @@ export class TopologyModel {
       agentId: f.agentId, tsUs: f.tsUs, edgeId: e.id, src: src.id, dst: dst.id, bytesOut: origBytes, bytesIn: respBytes,
       packets: f.packets, missedBytes: f.missedBytes, degraded, observers: undefined, dims,
     }
-    const prev = f.dedupKey === '' ? undefined : this.dedup.find(f.dedupKey, f.tsUs)
+    // Two sites' flows are never one flow: the same five-tuple there joins other hosts.
+    const dedupKey = f.site === '' || f.dedupKey === '' ? f.dedupKey : `${f.site}\u0000${f.dedupKey}`
+    const prev = dedupKey === '' ? undefined : this.dedup.find(dedupKey, f.tsUs)
     if (prev !== undefined && (prev.agentId !== f.agentId || prev.tsUs === f.tsUs)) {
       const sameAgentUpdate = prev.agentId === f.agentId
       if (sameAgentUpdate) this.counters.updated_flows++
@@ -472,7 +493,7 @@ export class TopologyModel {
     }
     this.counters.flows++
     if (degraded) this.counters.degraded_flows++
-    if (f.dedupKey !== '') this.dedup.add(f.dedupKey, c)
+    if (dedupKey !== '') this.dedup.add(dedupKey, c)
     this.applyNew(c, e)
   }
 

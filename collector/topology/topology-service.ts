@@ -181,6 +181,8 @@ export class TopologyService {
   private async merge(agentId: string, n: number, flows: readonly FlowRecord[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
     if (this.isMerged(n)) { this.counters.batches_merged_already++; return }
     const m = this.model
+    // The agent's site now (a site set later applies to the batches merged from then on).
+    const site = (await this.store.agents.get(agentId))?.site ?? ''
     if (rest !== undefined) {
       for (const g of rest.gaps as Gap[]) { const p = gapLoss(agentId, g, rest.sentAtUs || receivedAtUs); if (p !== undefined) m.addLoss(p) }
       if (rest.stats) {
@@ -188,11 +190,11 @@ export class TopologyService {
         for (const c of rest.stats.capture ?? []) dropped += (c.dropped ?? 0) + (c.ifDropped ?? 0)
         m.captureDrops(agentId, rest.stats.collectedAtUs ?? receivedAtUs, dropped)
       }
-      for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o, receivedAtUs + FUTURE_TOLERANCE_US))
+      for (const o of rest.hostObservations as HostObservation[]) m.observe(observationView(agentId, o, receivedAtUs + FUTURE_TOLERANCE_US, site))
     }
     let t0 = performance.now()
     for (let i = 0; i < flows.length; i += SLICE_CHECK_FLOWS) {
-      mergeFlows(m, this.tops, agentId, flows, i, Math.min(flows.length, i + SLICE_CHECK_FLOWS), receivedAtUs + FUTURE_TOLERANCE_US)
+      mergeFlows(m, this.tops, agentId, flows, i, Math.min(flows.length, i + SLICE_CHECK_FLOWS), receivedAtUs + FUTURE_TOLERANCE_US, site)
       if (i + SLICE_CHECK_FLOWS < flows.length && performance.now() - t0 >= this.sliceMs) {
         this.generation++
         this.counters.merge_yields++

@@ -9,9 +9,12 @@ export interface HostName { name: string; source: string }
 export interface HostService { port: number; proto: L4; name: string }
 
 export interface HostRecord {
-  /** Stable id: the first identity the host was known by ("10.0.0.5", "10.0.0.5%vlan7", "mac:aa:bb:…"). */
+  /** Stable id: the first identity the host was known by ("10.0.0.5", "10.0.0.5%vlan7", "10.0.0.5%berlin", "mac:aa:bb:…"). */
   id: string
-  /** "" (global) or "vlan<N>" for private addresses when VLAN scoping is on. */
+  /**
+   * "" (global), or for a private address: "vlan<N>" when VLAN scoping is on, the reporting
+   * agent's site ("berlin"), or both ("berlin/vlan7").
+   */
   scope: string
   /** Addresses currently bound to this host (most recent last). */
   ips: string[]
@@ -71,11 +74,15 @@ export interface FlowView {
   /** De-duplication key (flow-view.ts flowDedupKey): equal exactly when the Community IDs are; "" when none. */
   dedupKey: string
   interim: boolean
+  /** The reporting agent's site ("" = none): scopes private addresses (enroll/site-name.ts). */
+  site: string
 }
 
 /** What the merge needs of one host observation. */
 export interface ObservationView {
   agentId: string
+  /** The reporting agent's site ("" = none): scopes private addresses (enroll/site-name.ts). */
+  site: string
   tsUs: number
   ip: string
   mac: string

@@ -1,5 +1,5 @@
 /**
- * `telltale-collector token create --role enroll [--expires 1h] [--uses N] --data-dir DIR`:
+ * `telltale-collector token create --role enroll [--expires 1h] [--uses N] [--site NAME] --data-dir DIR`:
  * creates a token offline, in the store of a collector that is NOT running (level allows
  * one process per store; with a running collector use POST /api/v1/enrollment-tokens).
  * Prints the secret (once) on stdout.
@@ -7,10 +7,11 @@
 import type { Command } from 'commander'
 import { parseDurationSeconds } from '../../auth/secrets.js'
 import { createToken } from '../../enroll/enrollment.js'
+import { siteNameProblem } from '../../enroll/site-name.js'
 import { CollectorStore, isStoreLocked, storeOpenProblem, TOKEN_ROLES, type TokenRole } from '../../storage/index.js'
 import { addConfigFlags, configOrExit, type ConfigFlags } from './config-options.js'
 
-interface TokenFlags extends ConfigFlags { role: string; expires?: string; uses?: string; note?: string; json?: boolean }
+interface TokenFlags extends ConfigFlags { role: string; expires?: string; uses?: string; note?: string; site?: string; json?: boolean }
 
 export function register(program: Command): void {
   const token = program.command('token').description('manage API and enrollment tokens offline (collector stopped)')
@@ -20,7 +21,8 @@ export function register(program: Command): void {
     .option('--expires <duration>', 'lifetime, e.g. 45m, 1h, 7d (enroll default 24h, others never)')
     .option('--uses <n>', 'how many times an enrollment token may be used')
     .option('--note <text>', 'a note stored with the token')
-    .option('--json', 'print {id, token, role, expires_at, uses} as JSON'))
+    .option('--site <name>', 'enroll tokens: the site of the agents enrolled with it (their private addresses are told apart from other sites\' in the topology)')
+    .option('--json', 'print {id, token, role, expires_at, uses, site} as JSON'))
     .action(async (o: TokenFlags) => {
       const role = o.role as TokenRole
       if (!TOKEN_ROLES.includes(role) || role === 'agent') {
@@ -46,6 +48,14 @@ export function register(program: Command): void {
         process.exitCode = 2
         return
       }
+      if (o.site !== undefined) {
+        const problem = role === 'enroll' ? siteNameProblem(o.site) : `only enroll tokens have a site (this one is ${role})`
+        if (problem !== undefined) {
+          process.stderr.write(`telltale-collector: --site: ${problem}\n`)
+          process.exitCode = 2
+          return
+        }
+      }
       const r = configOrExit(o)
       if (r === undefined) return
       const store = new CollectorStore({ dataDir: r.config.data_dir, sync: true })
@@ -63,10 +73,11 @@ export function register(program: Command): void {
         if (ttl !== undefined) opts.ttlSeconds = ttl
         if (uses !== undefined) opts.maxUses = uses
         if (o.note !== undefined) opts.note = o.note
+        if (o.site !== undefined) opts.site = o.site
         const { secret, record } = await createToken(store, opts)
-        if (o.json === true) process.stdout.write(`${JSON.stringify({ id: record.id, token: secret, role, expires_at: record.expiresAt ?? null, uses: record.maxUses ?? null })}\n`)
+        if (o.json === true) process.stdout.write(`${JSON.stringify({ id: record.id, token: secret, role, expires_at: record.expiresAt ?? null, uses: record.maxUses ?? null, site: record.site ?? null })}\n`)
         else process.stdout.write(`${secret}\n`)
-        process.stderr.write(`created ${role} token ${record.id}${record.expiresAt ? `, expires ${record.expiresAt}` : ''}${record.maxUses ? `, ${record.maxUses} uses` : ''}\n`)
+        process.stderr.write(`created ${role} token ${record.id}${record.expiresAt ? `, expires ${record.expiresAt}` : ''}${record.maxUses ? `, ${record.maxUses} uses` : ''}${record.site ? `, site ${record.site}` : ''}\n`)
       } finally {
         await store.close()
       }
