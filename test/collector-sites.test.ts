@@ -79,6 +79,8 @@ t.test('two sites with the same private addresses give two sets of hosts; a publ
   const topo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100', headers: auth })).json() as { edges: { duplicate_flows: number; flows: number }[] }
   t.equal(topo.edges.length, 4, 'an edge per office and peer')
   t.equal(topo.edges.reduce((s, e) => s + e.duplicate_flows, 0), 0, 'no flow counted as another site\'s duplicate')
+  const parisTopo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100&site=paris', headers: auth })).json() as { edges: { source: string; target: string }[] }
+  t.same(parisTopo.edges.map((e) => `${e.source}>${e.target}`).sort(), ['192.168.1.10%paris>192.168.1.1%paris', '192.168.1.10%paris>198.51.100.7'], 'topology?site= keeps the edges touching the site')
 })
 
 t.test('agents of one site share its hosts and de-duplicate each other', async (t) => {

@@ -18,6 +18,7 @@ import type { TopologyQuery } from '../topology/topology-view.js'
 import type { ApiContext } from './api-context.js'
 import { ADMIN_ONLY, READ_AGGREGATES } from './roles.js'
 import { TimeQuery } from './query-schemas.js'
+import { SITE_PATTERN } from '../enroll/site-name.js'
 import { ErrorSchema } from './schemas.js'
 
 const Query = Type.Object({
@@ -26,6 +27,7 @@ const Query = Type.Object({
   service: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'edges carrying this service' })),
   min_bytes: Type.Optional(Type.Integer({ minimum: 0, description: 'edges with at least this many bytes' })),
   agent: Type.Optional(Type.String({ maxLength: 64, description: 'edges seen by this agent' })),
+  site: Type.Optional(Type.String({ pattern: SITE_PATTERN, description: 'edges with either end a private host of this site' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'busiest edges returned; default 1000' })),
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('graphml')], { description: 'json (default) or graphml' })),
 }, { additionalProperties: false })
@@ -55,6 +57,7 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
       if (q.cidr !== undefined) tq.cidr = q.cidr
       if (q.service !== undefined) tq.service = q.service
       if (q.agent !== undefined) tq.agent = q.agent
+      if (q.site !== undefined) tq.site = q.site
       return tq
     }
     const meta = (): { generation: number; asOfMs: number } => ({ generation: topology.generation, asOfMs: answers.now() })

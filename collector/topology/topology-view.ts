@@ -1,6 +1,6 @@
 /**
  * Selecting and shaping the topology for the API (pure): filters (CIDR, service, window,
- * minimum bytes, agent), the busiest edges first up to a limit, nodes of those edges, each
+ * minimum bytes, agent, site), the busiest edges first up to a limit, nodes of those edges, each
  * edge's confidence, and the loss periods that make "no traffic" conclusions uncertain.
  */
 import { topK } from '../query/top-k.js'
@@ -15,6 +15,8 @@ export interface TopologyQuery {
   toUs: number
   minBytes: number
   agent?: string
+  /** Edges with either end scoped to this site (a private host of the site). */
+  site?: string
   limit: number
 }
 
@@ -113,8 +115,8 @@ export function busiest(edges: readonly EdgeRecord[], limit: number): EdgeRecord
 }
 
 /**
- * A topology query's edge filter (min bytes, time window, service, agent, CIDR on either
- * end), shared by the sliced build and the reference; each host's CIDR membership is
+ * A topology query's edge filter (min bytes, time window, service, agent, CIDR or site on
+ * either end), shared by the sliced build and the reference; each host's CIDR membership is
  * looked up once per query.
  */
 export function edgeFilter(m: TopologyModel, q: TopologyQuery, cidr: ReturnType<typeof parseCidr16>): (e: EdgeRecord) => boolean {
@@ -124,11 +126,17 @@ export function edgeFilter(m: TopologyModel, q: TopologyQuery, cidr: ReturnType<
     if (v === undefined) { v = (m.hosts.get(id)?.ips ?? []).some((ip) => cidr!.contains(ip)); inCidr.set(id, v) }
     return v
   }
+  const site = q.site
+  const atSite = (id: string): boolean => {
+    const scope = m.hosts.get(id)?.scope ?? ''
+    return scope === site || scope.startsWith(`${site}/`)
+  }
   return (e) => {
     if (e.bytes < q.minBytes) return false
     if (e.last_seen_us < q.fromUs || e.first_seen_us > q.toUs) return false
     if (q.service !== undefined && !e.services.includes(q.service)) return false
     if (q.agent !== undefined && !e.agents.includes(q.agent)) return false
+    if (q.site !== undefined && !atSite(e.src) && !atSite(e.dst)) return false
     return cidr === undefined || hostIn(e.src) || hostIn(e.dst)
   }
 }
