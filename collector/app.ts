@@ -98,8 +98,9 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
   api.ctx.alertCount = () => detection.alerts.query({ limit: Number.MAX_SAFE_INTEGER }).length
   // Every series from the start (at 0), so an alert rule on a drop sees the series before the first one.
   const detectionZeros = Object.fromEntries(['detection_findings_total', 'detection_dropped_batches_total', 'detection_errors_total',
-    'webhook_sent_total', 'webhook_failed_total', 'webhook_retries_total', 'webhook_dropped_total'].map((k) => [k, 0]))
-  api.ctx.detectionFigures = () => ({ ...detectionZeros, queue_batches: detection.detection.backlog, ...detection.detection.counters.snapshot(), ...detection.webhooks.counters.snapshot() })
+    'webhook_sent_total', 'webhook_failed_total', 'webhook_retries_total', 'webhook_dropped_total',
+    'detector_state_saves_total', 'detector_state_save_errors_total', 'detector_state_restored_total', 'detector_state_ignored_total'].map((k) => [k, 0]))
+  api.ctx.detectionFigures = () => ({ ...detectionZeros, queue_batches: detection.detection.backlog, ...detection.detection.counters.snapshot(), ...detection.learning.counters.snapshot(), ...detection.webhooks.counters.snapshot() })
   api.retention.expireAlertsWith(detection.alerts)
   return { app, store, ingest, detection, api }
 }

@@ -172,6 +172,14 @@ export interface Detector {
   appLogsOf?(agentId: string, logs: ReadonlySet<string>): void
   /** Called with the data time after each batch (expire windows). */
   tick?(nowUs: number, emit: Emit): void
+  /**
+   * What the detector learned that should outlive a restart (a learning period's baseline),
+   * as JSON-able data; detector-state.ts saves it. Absent: nothing worth keeping (windows of
+   * minutes refill by themselves).
+   */
+  saveState?(): unknown
+  /** Restores saveState's data; false (nothing changed) for data it does not recognise. */
+  loadState?(s: unknown): boolean
   /** Keys held now (for the bounded-state test and /metrics). */
   stateSize(): number
   /** Keys evicted because a bound was reached. */

@@ -18,6 +18,7 @@ import type { CollectorStore } from '../storage/index.js'
 import type { Logger } from '../util/logger.js'
 import type { DetectionConfig } from './detection-config.js'
 import { DetectionService, type DetectionInput } from './detection-service.js'
+import { DetectorStateKeeper } from './detector-state-keeper.js'
 
 export interface DetectionWiringConfig {
   detection: DetectionConfig
@@ -32,6 +33,8 @@ export interface StoredBatchSource { onStored(fn: (b: DetectionInput) => void | 
 export interface DetectionWiring {
   alerts: AlertManager
   detection: DetectionService
+  /** Saves and restores what the detectors learned (detection.state_save_interval_s). */
+  learning: DetectorStateKeeper
   intel: IntelService
   webhooks: WebhookSender
 }
@@ -41,6 +44,7 @@ export function wireDetection(app: FastifyInstance, cfg: DetectionWiringConfig, 
   const alerts = new AlertManager(cfg.alerts, store)
   const webhooks = new WebhookSender(cfg.alerts, log.child({ component: 'webhooks' }))
   const detection = new DetectionService(cfg.detection, alerts, { intel, policy: cfg.policy }, log.child({ component: 'detection' }))
+  const learning = new DetectorStateKeeper({ intervalS: cfg.detection.state_save_interval_s }, store, () => detection.engine.detectors, log.child({ component: 'detector-state' }))
   alerts.events.on('alert', (ev) => webhooks.onAlert(ev))
   ingest.onStored((b) => detection.enqueue(b))
 
@@ -48,16 +52,19 @@ export function wireDetection(app: FastifyInstance, cfg: DetectionWiringConfig, 
     await alerts.start()
     await intel.start()
     webhooks.start()
+    // Restored before the first batch is taken.
+    await learning.start()
     detection.start()
   })
   // preClose: before the store closes (buildApp closes it in onClose).
   app.addHook('preClose', async () => {
     await detection.stop()
+    await learning.stop()
     await webhooks.stop()
     await intel.stop()
   })
   app.register(alertsPlugin, { store, alerts })
   app.register(intelPlugin, { store, intel, maxFeedBytes: cfg.intel.max_feed_bytes })
   app.register(policyPlugin, { store, policy: cfg.policy, detector: () => detection.engine.policy })
-  return { alerts, detection, intel, webhooks }
+  return { alerts, detection, learning, intel, webhooks }
 }

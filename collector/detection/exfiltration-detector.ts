@@ -114,6 +114,31 @@ export class ExfiltrationDetector implements Detector {
     this.hosts.expireWhile((s) => s.last < cut)
   }
 
+  /**
+   * Each host's baseline: window, bytes so far in it, mean, windows counted, window start,
+   * last seen, agent. Per-destination volumes of the current window and open incidents are
+   * not kept (a destination counts from zero again after a restart).
+   */
+  saveState(): unknown {
+    const hosts: unknown[] = []
+    for (const [k, s] of this.hosts.entries()) hosts.push([k, s.window, s.total, s.mean, s.windows, s.windowStartUs, s.last, s.agent])
+    return { v: 1, windowS: this.c.windowS, hosts }
+  }
+
+  loadState(s: unknown): boolean {
+    const st = s as { v?: unknown; windowS?: unknown; hosts?: unknown } | null
+    // Windows of another length are another baseline: not restored.
+    if (st === null || typeof st !== 'object' || st.v !== 1 || st.windowS !== this.c.windowS || !Array.isArray(st.hosts)) return false
+    for (const e of st.hosts) {
+      if (!Array.isArray(e) || e.length !== 8 || (typeof e[0] !== 'number' && typeof e[0] !== 'string') || typeof e[7] !== 'string') continue
+      const [k, window, total, mean, windows, windowStartUs, last, agent] = e as [number | string, unknown, unknown, unknown, unknown, unknown, unknown, string]
+      if (![window, total, mean, windows, windowStartUs, last].every((x) => typeof x === 'number' && Number.isFinite(x))) continue
+      if (this.hosts.get(k) !== undefined) continue
+      this.hosts.set(k, { window: window as number, total: total as number, mean: mean as number, windows: windows as number, bytesTo: new Map(), fired: new Map(), windowStartUs: windowStartUs as number, last: last as number, agent })
+    }
+    return true
+  }
+
   stateSize(): number { return this.hosts.size + this.seen.size }
   evictions(): number { return this.hosts.evicted + this.seen.evicted }
 }

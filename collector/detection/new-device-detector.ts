@@ -83,6 +83,22 @@ export class NewDeviceDetector implements Detector {
     })
   }
 
+  /** Known devices (oldest first, with the time each was first seen), the learning start, the agents whose flows carry MACs. */
+  saveState(): unknown {
+    return { v: 1, startUs: this.startUs, known: [...this.known.entries()], macAgents: [...this.macAgents.entries()].map(([a]) => a) }
+  }
+
+  loadState(s: unknown): boolean {
+    const st = s as { v?: unknown; startUs?: unknown; known?: unknown; macAgents?: unknown } | null
+    if (st === null || typeof st !== 'object' || st.v !== 1 || typeof st.startUs !== 'number' || !Array.isArray(st.known) || !Array.isArray(st.macAgents)) return false
+    const known = st.known.filter((e): e is [number | string, number] => Array.isArray(e) && e.length === 2 && (typeof e[0] === 'number' || typeof e[0] === 'string') && typeof e[1] === 'number')
+    // Restored before the first batch; a record seen meanwhile keeps the earlier start.
+    if (this.startUs < 0 || (st.startUs >= 0 && st.startUs < this.startUs)) this.startUs = st.startUs
+    for (const [id, ts] of known) if (this.known.get(id) === undefined) this.known.set(id, ts)
+    for (const a of st.macAgents) if (typeof a === 'string') this.macAgents.set(a, true)
+    return true
+  }
+
   stateSize(): number { return this.known.size + this.macAgents.size }
   evictions(): number { return this.known.evicted + this.macAgents.evicted }
 }

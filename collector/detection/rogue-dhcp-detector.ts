@@ -37,6 +37,21 @@ export class RogueDhcpDetector implements Detector {
     })
   }
 
+  /** The servers learned (not the configured ones: the config stays the source of those) and the learning start. */
+  saveState(): unknown {
+    return { v: 1, startUs: this.startUs, learned: [...this.known.entries()].filter(([s, ts]) => ts > 0 || !this.c.allowedServers.includes(s)) }
+  }
+
+  loadState(s: unknown): boolean {
+    const st = s as { v?: unknown; startUs?: unknown; learned?: unknown } | null
+    if (st === null || typeof st !== 'object' || st.v !== 1 || typeof st.startUs !== 'number' || !Array.isArray(st.learned)) return false
+    if (this.startUs < 0 || (st.startUs >= 0 && st.startUs < this.startUs)) this.startUs = st.startUs
+    for (const e of st.learned) {
+      if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number' && this.known.get(e[0]) === undefined) this.known.set(e[0], e[1])
+    }
+    return true
+  }
+
   stateSize(): number { return this.known.size }
   evictions(): number { return this.known.evicted }
 }

@@ -88,6 +88,9 @@
  *   su  suppression_id                     → alert suppression rule (JSON; issue 7)
  *   if  feed_name                          → threat-intel feed as posted to the API (JSON header
  *                                            line, then the body; issue 7)
+ *   ds  detector_name                      → what a detector learned (gzip of JSON:
+ *                                            detection/detector-state.ts), saved every
+ *                                            detection.state_save_interval_s and at stop
  *
  * Time ranges: segments are keyed by the smallest `ts` they hold; `fm` holds the largest.
  * A query for [a, b] scans `fm` from (a − max segment span) to b; the store keeps the
@@ -133,6 +136,7 @@ export const KEY_PREFIX = {
   alert: 'al',
   suppression: 'su',
   intelFeed: 'if',
+  detectorState: 'ds',
 } as const
 
 export type KeyPrefix = (typeof KEY_PREFIX)[keyof typeof KEY_PREFIX]
@@ -237,6 +241,7 @@ export const keys = {
   tokenById: (tokenId: string): Buffer => k(KEY_PREFIX.tokenById, textCap(tokenId)).text(tokenId, false).done(),
   audit: (tsUs: number, seq: number): Buffer => k(KEY_PREFIX.audit, 12).u64(tsUs).u32(seq).done(),
   meta: (name: string): Buffer => k(KEY_PREFIX.meta, textCap(name)).text(name, false).done(),
+  detectorState: (name: string): Buffer => k(KEY_PREFIX.detectorState, textCap(name)).text(name, false).done(),
   host: (hostId: string): Buffer => k(KEY_PREFIX.host, textCap(hostId)).text(hostId, false).done(),
   edge: (edgeId: string): Buffer => k(KEY_PREFIX.edge, textCap(edgeId)).text(edgeId, false).done(),
   rollup: (resolution: number, bucketUs: number, dim: string): Buffer =>

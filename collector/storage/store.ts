@@ -2,6 +2,7 @@
  * The collector's store: one level database under `<data-dir>/store`, shared by the
  * per-table stores below. Component shape: inert constructor, open()/close().
  */
+import { DetectorStateStore } from './detector-state-store.js'
 import { makeDataDir } from '../util/make-dir.js'
 import { join } from 'node:path'
 import { AlertStore, IntelFeedStore } from './alert-store.js'
@@ -39,6 +40,8 @@ export class CollectorStore {
   readonly alerts: AlertStore
   /** Threat-intel feeds posted to the API (issue 7). */
   readonly intelFeeds: IntelFeedStore
+  /** What detectors learned (issue 7's learning periods survive a restart). */
+  readonly detectorStates: DetectorStateStore
   /** Serialises read-modify-write of one record (token uses, agent totals) by key. */
   readonly lock = new KeyedLock()
 
@@ -53,6 +56,7 @@ export class CollectorStore {
     this.retention = new Retention(this.db, () => this.flows.clearCaches())
     this.alerts = new AlertStore(this.db)
     this.intelFeeds = new IntelFeedStore(this.db)
+    this.detectorStates = new DetectorStateStore(this.db)
   }
 
   get isOpen(): boolean { return this.db.status === 'open' }
