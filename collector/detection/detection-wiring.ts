@@ -43,8 +43,8 @@ export function wireDetection(app: FastifyInstance, cfg: DetectionWiringConfig, 
   const intel = new IntelService({ files: cfg.intel.files, reloadIntervalS: cfg.intel.reload_interval_s, maxFeeds: cfg.intel.max_feeds }, store.intelFeeds, log.child({ component: 'intel' }))
   const alerts = new AlertManager(cfg.alerts, store)
   const webhooks = new WebhookSender(cfg.alerts, log.child({ component: 'webhooks' }))
-  const detection = new DetectionService(cfg.detection, alerts, { intel, policy: cfg.policy }, log.child({ component: 'detection' }))
-  const learning = new DetectorStateKeeper({ intervalS: cfg.detection.state_save_interval_s }, store, () => detection.engine.detectors, log.child({ component: 'detector-state' }))
+  const detection = new DetectionService(cfg.detection, alerts, { intel, policy: cfg.policy }, log.child({ component: 'detection' }), store)
+  const learning = new DetectorStateKeeper({ intervalS: cfg.detection.state_save_interval_s }, store, detection, log.child({ component: 'detector-state' }))
   alerts.events.on('alert', (ev) => webhooks.onAlert(ev))
   ingest.onStored((b) => detection.enqueue(b))
 
@@ -52,9 +52,8 @@ export function wireDetection(app: FastifyInstance, cfg: DetectionWiringConfig, 
     await alerts.start()
     await intel.start()
     webhooks.start()
-    // Restored before the first batch is taken.
-    await learning.start()
-    detection.start()
+    // Restored before the first batch is taken; then the batches stored since the save are read back.
+    detection.start(await learning.start())
   })
   // preClose: before the store closes (buildApp closes it in onClose).
   app.addHook('preClose', async () => {

@@ -92,6 +92,16 @@ export class FlowReader {
     return this.db.get(keys.observationSegment(ref.minTsUs, ref.n))
   }
 
+  async eventSegment(ref: SegmentRef): Promise<Buffer | undefined> {
+    return this.db.get(keys.eventSegment(ref.minTsUs, ref.n))
+  }
+
+  /** A batch's app rows as Batch-decodable `app_records` entries; undefined when absent or damaged. */
+  async appSegment(ref: SegmentRef): Promise<Buffer | undefined> {
+    const v = await this.db.get(keys.appSegment(ref.minTsUs, ref.n))
+    return v === undefined ? undefined : appSegmentEntries(v)
+  }
+
   async gapSegment(agentId: string, n: number): Promise<Buffer | undefined> {
     return this.db.get(keys.gaps(agentId, n))
   }

@@ -1,0 +1,42 @@
+/**
+ * Which stored batches detection has examined, by batch number: every number up to
+ * `watermark`, plus the numbers in `above` (batches finish out of order across agents).
+ * Numbers that will never be stored (a failed write, retention) are passed like examined ones.
+ */
+export class ExaminedBatches {
+  watermark = 0
+  readonly above = new Set<number>()
+
+  has(n: number): boolean {
+    return n <= this.watermark || this.above.has(n)
+  }
+
+  mark(n: number): void {
+    if (this.has(n)) return
+    if (n !== this.watermark + 1) { this.above.add(n); return }
+    this.watermark = n
+    while (this.above.delete(this.watermark + 1)) this.watermark++
+  }
+
+  /** Every number up to `n` (a new start point: nothing below it is owed). */
+  markUpTo(n: number): void {
+    if (n <= this.watermark) return
+    this.watermark = n
+    for (const a of this.above) if (a <= n) this.above.delete(a)
+    while (this.above.delete(this.watermark + 1)) this.watermark++
+  }
+
+  toJSON(): { watermark: number; above: number[] } {
+    return { watermark: this.watermark, above: [...this.above].sort((a, b) => a - b) }
+  }
+
+  /** Restores toJSON's data; false (unchanged) when it is not that. */
+  load(d: unknown): boolean {
+    const v = d as { watermark?: unknown; above?: unknown } | null
+    if (v === null || typeof v !== 'object' || !Number.isSafeInteger(v.watermark) || (v.watermark as number) < 0 || !Array.isArray(v.above)) return false
+    this.watermark = v.watermark as number
+    this.above.clear()
+    for (const a of v.above) if (Number.isSafeInteger(a) && a > this.watermark) this.above.add(a as number)
+    return true
+  }
+}
