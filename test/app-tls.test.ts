@@ -139,6 +139,24 @@ t.test('serial numbers, host names', async (t) => {
   t.equal(parseCertificate(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00])), undefined)
 })
 
+t.test('parseCertificate: certificates of the same length and ending are told apart; views are safe to reuse', async (t) => {
+  // Same length, same signature bytes at the end: only the serial differs (the cache key is
+  // the length and the last bytes, so only the full comparison can tell these apart).
+  const a = cert({ serial: Buffer.from('0a0b0c0d', 'hex') })
+  const b = cert({ serial: Buffer.from('01020304', 'hex') })
+  t.equal(a.length, b.length)
+  t.same(a.subarray(a.length - 40), b.subarray(b.length - 40))
+  t.equal(parseCertificate(a)?.serial, '0A0B0C0D')
+  t.equal(parseCertificate(b)?.serial, '01020304')
+  t.equal(parseCertificate(a)?.serial, '0A0B0C0D')
+  // A view into a buffer that is then overwritten (a record buffer reused): the cache keeps
+  // a copy, not the view, so the new bytes are not taken for the certificate cached first.
+  const scratch = cert({ serial: Buffer.from('05060708', 'hex') })
+  t.equal(parseCertificate(scratch.subarray(0))?.serial, '05060708')
+  b.copy(scratch)
+  t.equal(parseCertificate(scratch)?.serial, '01020304')
+})
+
 t.test('XMPP STARTTLS hands over to TLS only after <starttls> then <proceed>', async (t) => {
   const c = collect()
   const x = XMPP_ANALYZER.create(conn, c.out)

@@ -241,7 +241,10 @@ export function parseServerHello(body: Buffer): ServerHello | undefined {
   return h
 }
 
-/** The DER certificates of a TLS ≤ 1.2 Certificate message body (empty entries skipped). */
+/**
+ * The DER certificates of a TLS ≤ 1.2 Certificate message body (empty entries skipped), as
+ * views into `body` (parseCertificate keeps a copy of what it caches; nothing else keeps them).
+ */
 export function parseCertificateList(body: Buffer, maxCerts: number): { certs: Buffer[]; ok: boolean; dropped: number } {
   const c = new Cursor(body)
   const total = c.u24()
@@ -253,7 +256,7 @@ export function parseCertificateList(body: Buffer, maxCerts: number): { certs: B
     if (!list.ok) break
     if (der.length === 0) continue
     if (certs.length >= maxCerts) { dropped++; continue }
-    certs.push(Buffer.from(der))
+    certs.push(der)
   }
   return { certs, ok: c.ok && list.ok && total + 3 <= body.length, dropped }
 }

@@ -211,7 +211,7 @@ export class TlsSession implements AppAnalyzer, RecordTarget, HandshakeTarget {
       const cOff = 8 + certLen
       if (ciphLen >= 3 && cOff + 3 <= b.length) s.cipher = cipherName(b.readUIntBE(cOff, 3))
       s.addHistory(false, 's')
-      if (certLen > 0 && 8 + certLen <= b.length) this.certificates(false, [Buffer.from(b.subarray(8, 8 + certLen))])
+      if (certLen > 0 && 8 + certLen <= b.length) this.certificates(false, [b.subarray(8, 8 + certLen)])
       return true
     }
     if (contentType === 302 && isOrig) {
