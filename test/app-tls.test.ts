@@ -8,7 +8,8 @@
 import t from 'tap'
 import type { AppConnInfo } from '../agent/app/app-analyzer.js'
 import { KnownCerts, ja4, parseCertificate, TlsSession } from '../agent/app/tls/index.js'
-import { parseClientHello } from '../agent/app/tls/tls-hello-parse.js'
+import { parseClientHello, parseServerHello } from '../agent/app/tls/tls-hello-parse.js'
+import { ja3s, ja4s, ja4sMemo } from '../agent/app/tls/tls-fingerprints.js'
 import { formatSerial } from '../agent/app/tls/x509-parse.js'
 import { hostnameMatches } from '../agent/app/tls/x509-hostname.js'
 import { XMPP_ANALYZER } from '../agent/app/xmpp/xmpp-analyzer.js'
@@ -155,6 +156,25 @@ t.test('parseCertificate: certificates of the same length and ending are told ap
   t.equal(parseCertificate(scratch.subarray(0))?.serial, '05060708')
   b.copy(scratch)
   t.equal(parseCertificate(scratch)?.serial, '01020304')
+})
+
+t.test('ja4sMemo gives ja4s: hellos with the same JA3S string but another ALPN value or version are told apart', async (t) => {
+  // Same extension list (so the same JA3S string) within each pair; ALPN value or supported version differs.
+  const hellos = [
+    serverHello({ cipher: 0xc02f, alpn: 'h2' }),
+    serverHello({ cipher: 0xc02f, alpn: 'ab' }),
+    serverHello({ cipher: 0xc02f, alpn: '' }),
+    serverHello({ cipher: 0xc02f }),
+    serverHello({ cipher: 0x1301, version: 0x0304 }),
+    serverHello({ cipher: 0x1301, version: 0x0303 }),
+    serverHello({ cipher: 0x1301, version: 0x0304, alpn: 'http/1.1' }),
+  ]
+  for (let round = 0; round < 2; round++) {
+    for (const b of hellos) {
+      const sh = parseServerHello(b)!
+      t.equal(ja4sMemo(sh, ja3s(sh).string), ja4s(sh), `${ja4s(sh)}${round === 1 ? ' (remembered)' : ''}`)
+    }
+  }
 })
 
 t.test('XMPP STARTTLS hands over to TLS only after <starttls> then <proceed>', async (t) => {
