@@ -190,8 +190,11 @@ export function parseClientHello(body: Buffer): ClientHello | undefined {
   const random = c.bytes(32)
   const sessionId = c.bytes(c.u8())
   const cipherBytes = c.bytes(c.u16())
-  const compressionMethods = [...c.bytes(c.u8())]
+  const cm = c.bytes(c.u8())
   if (!c.ok) return undefined
+  // A loop, not [...cm]: the spread made an iterator and a result object per byte when unoptimised.
+  const compressionMethods: number[] = []
+  for (let i = 0; i < cm.length; i++) compressionMethods.push(cm[i]!)
   const ciphers: number[] = []
   for (let i = 0; i + 1 < cipherBytes.length; i += 2) ciphers.push(cipherBytes.readUInt16BE(i))
   const h: ClientHello = {
