@@ -117,6 +117,32 @@ t.test('settled detectors: not asked again, and detection ends (bytes freed) onc
   t.notOk(d.active(s), 'no analyzer and nothing to detect: the session can go')
 })
 
+t.test('a session keeps its own detection bytes only from its first kept chunk; the shared empty buffer is never written', async (t) => {
+  const seen: Seen = { events: [], outs: [] }
+  const got: string[] = []
+  const f = factory('late', { detect: (isOrig, b) => !isOrig && b.toString().startsWith('OK') }, seen)
+  const d = new AppDispatcher({ dpdBufferBytes: 64 }, { factories: [f], onLog: () => {} })
+  const a = d.open(conn('tcp', 7000), 1)
+  const b = d.open(conn('tcp', 7001), 1)
+  const c = d.open(conn('tcp', 7002), 1)
+  t.notOk(a.dpdDone, 'detection is on from the start')
+  t.equal(a.dpd, b.dpd, 'no payload yet: one shared (empty) buffer')
+  c.flip()
+  t.equal(c.dpd, a.dpd, 'a flip before any payload changes nothing')
+  d.tcpPayload(a, true, 1, Buffer.from('hello'), 2)
+  t.not(a.dpd, b.dpd, 'a chunk kept for detection: the session has its own buffer now')
+  t.equal(a.dpd!.bytes(true), 5)
+  t.equal(b.dpd!.bytes(true), 0, 'the shared buffer kept nothing')
+  t.equal(b.dpd!.bytes(false), 0)
+  d.tcpPayload(b, false, 1, Buffer.from('xyz'), 3)
+  t.equal(c.dpd!.bytes(false) + c.dpd!.bytes(true), 0, 'still nothing in the shared one')
+  // The earlier originator chunk is replayed to the analyzer detection attaches later.
+  d.tcpPayload(a, false, 1, Buffer.from('OK go'), 4)
+  got.push(...seen.events)
+  t.same(got, ['late:o:hello', 'late:r:OK go'])
+  t.ok(a.dpdDone)
+})
+
 t.test('UDP: no detection state; a violation detaches and the session goes inactive', async (t) => {
   const seen: Seen = { events: [], outs: [] }
   const f = factory('u', { ports: [53], transports: ['udp'], onData: (out) => out.violation('no') }, seen)

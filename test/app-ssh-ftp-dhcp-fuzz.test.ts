@@ -108,6 +108,23 @@ t.test('ssh: auth heuristic and version rules', async (t) => {
   t.equal(findAlg('a,b', 'c'), 'Algorithm negotiation failed')
 })
 
+t.test('ssh: findAlg remembers answers by the exact (client, server) pair', async (t) => {
+  // Pairs whose plain concatenation is the same text must not share an answer.
+  t.equal(findAlg('x,ab', 'c'), 'Algorithm negotiation failed')
+  t.equal(findAlg('x,a', 'bc'), 'Algorithm negotiation failed')
+  t.equal(findAlg('x', ',abc'), 'Algorithm negotiation failed')
+  t.equal(findAlg('x,', 'abc'), 'Algorithm negotiation failed')
+  t.equal(findAlg('ab', 'ab'), 'ab')
+  t.equal(findAlg('a', 'bab'), 'Algorithm negotiation failed')
+  t.equal(findAlg('a', 'b,a'), 'a')
+  t.equal(findAlg('a,', 'b,a'), 'a')
+  t.equal(findAlg(',b', 'b'), 'b')
+  for (let round = 0; round < 2; round++) {
+    t.equal(findAlg('aes256-ctr,aes128-ctr', 'aes128-ctr,aes256-ctr'), 'aes256-ctr', 'first client preference the server lists')
+    t.equal(findAlg('aes256-ctr,aes128-ct', 'raes128-ctr'), 'Algorithm negotiation failed')
+  }
+})
+
 t.test('ssh fuzz: random and mutated streams never throw', async () => {
   fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 300 })), { maxLength: 12 }), (chunks) => {
     runSsh(chunks.map(([o, b]) => [o, Buffer.from(b)]))

@@ -8,7 +8,8 @@
 import t from 'tap'
 import type { AppConnInfo } from '../agent/app/app-analyzer.js'
 import { KnownCerts, ja4, parseCertificate, TlsSession } from '../agent/app/tls/index.js'
-import { parseClientHello } from '../agent/app/tls/tls-hello-parse.js'
+import { parseClientHello, parseServerHello } from '../agent/app/tls/tls-hello-parse.js'
+import { ja3s, ja4s, ja4sMemo } from '../agent/app/tls/tls-fingerprints.js'
 import { formatSerial } from '../agent/app/tls/x509-parse.js'
 import { hostnameMatches } from '../agent/app/tls/x509-hostname.js'
 import { XMPP_ANALYZER } from '../agent/app/xmpp/xmpp-analyzer.js'
@@ -137,6 +138,43 @@ t.test('serial numbers, host names', async (t) => {
   t.notOk(hostnameMatches('a.b.gstatic.com', '*.gstatic.com'))
   t.ok(hostnameMatches('WWW.Example.org', 'www.example.ORG'))
   t.equal(parseCertificate(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00])), undefined)
+})
+
+t.test('parseCertificate: certificates of the same length and ending are told apart; views are safe to reuse', async (t) => {
+  // Same length, same signature bytes at the end: only the serial differs (the cache key is
+  // the length and the last bytes, so only the full comparison can tell these apart).
+  const a = cert({ serial: Buffer.from('0a0b0c0d', 'hex') })
+  const b = cert({ serial: Buffer.from('01020304', 'hex') })
+  t.equal(a.length, b.length)
+  t.same(a.subarray(a.length - 40), b.subarray(b.length - 40))
+  t.equal(parseCertificate(a)?.serial, '0A0B0C0D')
+  t.equal(parseCertificate(b)?.serial, '01020304')
+  t.equal(parseCertificate(a)?.serial, '0A0B0C0D')
+  // A view into a buffer that is then overwritten (a record buffer reused): the cache keeps
+  // a copy, not the view, so the new bytes are not taken for the certificate cached first.
+  const scratch = cert({ serial: Buffer.from('05060708', 'hex') })
+  t.equal(parseCertificate(scratch.subarray(0))?.serial, '05060708')
+  b.copy(scratch)
+  t.equal(parseCertificate(scratch)?.serial, '01020304')
+})
+
+t.test('ja4sMemo gives ja4s: hellos with the same JA3S string but another ALPN value or version are told apart', async (t) => {
+  // Same extension list (so the same JA3S string) within each pair; ALPN value or supported version differs.
+  const hellos = [
+    serverHello({ cipher: 0xc02f, alpn: 'h2' }),
+    serverHello({ cipher: 0xc02f, alpn: 'ab' }),
+    serverHello({ cipher: 0xc02f, alpn: '' }),
+    serverHello({ cipher: 0xc02f }),
+    serverHello({ cipher: 0x1301, version: 0x0304 }),
+    serverHello({ cipher: 0x1301, version: 0x0303 }),
+    serverHello({ cipher: 0x1301, version: 0x0304, alpn: 'http/1.1' }),
+  ]
+  for (let round = 0; round < 2; round++) {
+    for (const b of hellos) {
+      const sh = parseServerHello(b)!
+      t.equal(ja4sMemo(sh, ja3s(sh).string), ja4s(sh), `${ja4s(sh)}${round === 1 ? ' (remembered)' : ''}`)
+    }
+  }
 })
 
 t.test('XMPP STARTTLS hands over to TLS only after <starttls> then <proceed>', async (t) => {

@@ -59,9 +59,19 @@ export class AppDispatcher implements SessionOwner {
   /** Latest packet time seen, for expectation lifetimes. */
   private now = 0
   readonly cfg: AppDispatcherConfig
+  /**
+   * The detection buffer of every session that has kept nothing yet: shared, never written
+   * (deliver swaps in a session's own buffer the first time it keeps a chunk). Most TCP
+   * connections confirm on their first chunk, which detection looks at in place, or never
+   * carry payload (rejected, SYN only): they never need one. A buffer per connection from
+   * its first packet lived as long as detection (often past a young-generation collection);
+   * the session objects promoted on the bench's 300k-packet subset went 4.8 → 4.3 MB.
+   */
+  private readonly noDpd: DpdBuffer
 
   constructor(cfg: Partial<AppDispatcherConfig>, readonly deps: AppDispatcherDeps) {
     this.cfg = { ...DEFAULT_APP_DISPATCHER_CONFIG, ...cfg }
+    this.noDpd = new DpdBuffer(this.cfg.dpdBufferBytes)
     for (const f of deps.factories) {
       if (this.cfg.disabled.includes(f.name)) continue
       this.byName.set(f.name, f)
@@ -92,10 +102,12 @@ export class AppDispatcher implements SessionOwner {
       return s
     }
     // Detection only where some detector could still attach (none for UDP: nothing to keep).
-    if (this.detectors[conn.proto].length > 0) s.dpd = new DpdBuffer(this.cfg.dpdBufferBytes)
+    if (this.detectors[conn.proto].length > 0) s.dpd = this.noDpd
     const list = this.byPort.get(portKey(conn.proto, conn.respP))
     if (list) {
-      for (const f of list) { this.attach(s, f); this.counters.inc('analyzers_by_port') }
+      // Indexed loops in the per-connection paths (open, close): for-of made an iterator and a
+      // result object per step wherever it ran unoptimised (~1.3 MB on the 300k-packet subset).
+      for (let i = 0; i < list.length; i++) { this.attach(s, list[i]!); this.counters.inc('analyzers_by_port') }
     }
     return s
   }
@@ -130,7 +142,9 @@ export class AppDispatcher implements SessionOwner {
       this.counters.inc('stream_bytes_dropped', s.streams[0].dropped + s.streams[1].dropped)
     }
     s.closed = true
-    for (const a of s.analyzers) {
+    const list = s.analyzers
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!
       if (a.detached) continue
       try { a.analyzer.finish(ts) } catch { this.counters.inc('analyzer_exceptions') }
     }
@@ -169,7 +183,7 @@ export class AppDispatcher implements SessionOwner {
         a.detach()
       }
     }
-    if (keep && s.dpd === dpd) dpd.add(isOrig, data, ts)
+    if (keep && s.dpd === dpd) (dpd === this.noDpd ? (s.dpd = new DpdBuffer(this.cfg.dpdBufferBytes)) : dpd).add(isOrig, data, ts)
   }
 
   private gap(s: AppSession, isOrig: boolean, len: number): void {

@@ -61,6 +61,8 @@ export class DpdBuffer {
 
   /** The connection's roles were swapped. */
   flip(): void {
+    // Nothing kept, nothing to swap (and the dispatcher's shared empty buffer is never written).
+    if (this.chunks === NO_CHUNKS) return
     const b = this.orig
     this.orig = this.resp
     this.resp = b

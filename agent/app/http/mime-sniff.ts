@@ -107,6 +107,6 @@ export function sniffMime(bof: Buffer): string | undefined {
 /** sniffMime of the first bytes already as latin1 text (at most SNIFF_BYTES characters). */
 export function sniffMimeText(s: string): string | undefined {
   if (s.length === 0) return undefined
-  for (const g of BY_STRENGTH) if (g.re.test(s)) return g.mime
+  for (let i = 0; i < BY_STRENGTH.length; i++) if (BY_STRENGTH[i]!.re.test(s)) return BY_STRENGTH[i]!.mime
   return undefined
 }

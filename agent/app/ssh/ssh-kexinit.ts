@@ -46,8 +46,28 @@ export function nameList(s: string): string[] {
 
 export const NEGOTIATION_FAILED = 'Algorithm negotiation failed'
 
+/**
+ * Answers of findAlg by their input (bounded, emptied at FIND_MEMO_MAX): the same client and
+ * server builds meet on every connection, and each answer split both lists and made a Set
+ * (eight per SSH connection).
+ */
+const FIND_MEMO_MAX = 4096
+const findSeen = new Map<string, string>()
+
 /** First client algorithm the server also lists (main.zeek find_alg). */
 export function findAlg(client: string, server: string): string {
+  // The client list's length first: no two (client, server) pairs share a key.
+  const key = `${client.length}:${client}${server}`
+  let r = findSeen.get(key)
+  if (r === undefined) {
+    r = findAlgUncached(client, server)
+    if (findSeen.size >= FIND_MEMO_MAX) findSeen.clear()
+    findSeen.set(key, r)
+  }
+  return r
+}
+
+function findAlgUncached(client: string, server: string): string {
   const srv = new Set(nameList(server))
   for (const a of nameList(client)) if (srv.has(a)) return a
   return NEGOTIATION_FAILED

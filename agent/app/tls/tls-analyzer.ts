@@ -12,8 +12,8 @@ export const SSL_PORTS = [443, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223
 /** dpd_ssl_client: a TLS ClientHello record or an SSLv2 CLIENT-HELLO. */
 export function looksLikeClientHello(b: Buffer): boolean {
   if (b.length >= 11 && b[0] === 0x16 && b[1] === 0x03 && b[2]! <= 3 && b[5] === 0x01 && b[9] === 0x03 && b[10]! <= 3) return true
-  // SSLv2: 2- or 3-byte header, message type 1, version 0x0002 or 0x03xx.
-  for (const h of [2, 3]) {
+  // SSLv2: 2- or 3-byte header, message type 1, version 0x0002 or 0x03xx (h = 2, 3: no array per call).
+  for (let h = 2; h <= 3; h++) {
     if (b.length >= h + 3 && b[h] === 0x01 && (b[h + 1] === 0x00 || b[h + 1] === 0x03) && b[h + 2]! <= 4) {
       if (h === 2 ? (b[0]! & 0x80) !== 0 : (b[0]! & 0xc0) === 0) return true
     }
@@ -30,7 +30,7 @@ export function looksLikeServerHello(b: Buffer): boolean {
     const v2 = b[p + 10]!
     if ((v1 === 0x03 && v2 <= 4) || (v1 === 0x7f && v2 <= 0x50)) return true
   }
-  for (const h of [2, 3]) {
+  for (let h = 2; h <= 3; h++) {
     if (b.length >= h + 4 && b[h] === 0x04 && b[h + 2] === 0x00 && b[h + 3] === 0x02) return true
   }
   return false

@@ -190,8 +190,11 @@ export function parseClientHello(body: Buffer): ClientHello | undefined {
   const random = c.bytes(32)
   const sessionId = c.bytes(c.u8())
   const cipherBytes = c.bytes(c.u16())
-  const compressionMethods = [...c.bytes(c.u8())]
+  const cm = c.bytes(c.u8())
   if (!c.ok) return undefined
+  // A loop, not [...cm]: the spread made an iterator and a result object per byte when unoptimised.
+  const compressionMethods: number[] = []
+  for (let i = 0; i < cm.length; i++) compressionMethods.push(cm[i]!)
   const ciphers: number[] = []
   for (let i = 0; i + 1 < cipherBytes.length; i += 2) ciphers.push(cipherBytes.readUInt16BE(i))
   const h: ClientHello = {
@@ -241,7 +244,10 @@ export function parseServerHello(body: Buffer): ServerHello | undefined {
   return h
 }
 
-/** The DER certificates of a TLS ≤ 1.2 Certificate message body (empty entries skipped). */
+/**
+ * The DER certificates of a TLS ≤ 1.2 Certificate message body (empty entries skipped), as
+ * views into `body` (parseCertificate keeps a copy of what it caches; nothing else keeps them).
+ */
 export function parseCertificateList(body: Buffer, maxCerts: number): { certs: Buffer[]; ok: boolean; dropped: number } {
   const c = new Cursor(body)
   const total = c.u24()
@@ -253,7 +259,7 @@ export function parseCertificateList(body: Buffer, maxCerts: number): { certs: B
     if (!list.ok) break
     if (der.length === 0) continue
     if (certs.length >= maxCerts) { dropped++; continue }
-    certs.push(Buffer.from(der))
+    certs.push(der)
   }
   return { certs, ok: c.ok && list.ok && total + 3 <= body.length, dropped }
 }

@@ -13,7 +13,7 @@ import {
   HRR_RANDOM, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_CLIENT_KEY_EXCHANGE,
   HS_SERVER_HELLO, HS_SERVER_KEY_EXCHANGE, SSLv2, SSLv3, TLSv10, TLSv11, TLSv12, TLSv13, versionName, versionOk,
 } from './tls-constants.js'
-import { ja3, ja3s, ja4Memo, ja4s } from './tls-fingerprints.js'
+import { ja3, ja3s, ja4Memo, ja4sMemo } from './tls-fingerprints.js'
 import {
   parseCertificateList, parseClientHello, parseEcdheServerKeyExchange, parseServerHello, parseV2ClientHello,
   type ClientHello,
@@ -211,7 +211,7 @@ export class TlsSession implements AppAnalyzer, RecordTarget, HandshakeTarget {
       const cOff = 8 + certLen
       if (ciphLen >= 3 && cOff + 3 <= b.length) s.cipher = cipherName(b.readUIntBE(cOff, 3))
       s.addHistory(false, 's')
-      if (certLen > 0 && 8 + certLen <= b.length) this.certificates(false, [Buffer.from(b.subarray(8, 8 + certLen))])
+      if (certLen > 0 && 8 + certLen <= b.length) this.certificates(false, [b.subarray(8, 8 + certLen)])
       return true
     }
     if (contentType === 302 && isOrig) {
@@ -283,12 +283,14 @@ export class TlsSession implements AppAnalyzer, RecordTarget, HandshakeTarget {
         if (sh.random.equals(HRR_RANDOM)) letter = 'j'
         const vn = s.versionNum
         if (s.sessionId !== undefined && s.sessionId === hex(sh.sessionId) && Math.floor(vn / 0xff) !== 0x7f && vn !== TLSv13) s.resumed = true
-        if (s.ja3s === undefined) {
+        if (s.ja3s === undefined || s.ja4s === undefined) {
           const fp = ja3s(sh)
-          s.ja3s = fp.hash
-          s.ja3sString = fp.string
+          if (s.ja3s === undefined) {
+            s.ja3s = fp.hash
+            s.ja3sString = fp.string
+          }
+          s.ja4s ??= ja4sMemo(sh, fp.string)
         }
-        s.ja4s ??= ja4s(sh)
         break
       }
       case HS_CERTIFICATE: {
