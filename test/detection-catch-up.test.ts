@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { keys } from '../collector/storage/index.js'
 import { ADMIN, enrollAgent, post, startCollector, type TestCollector } from './collector-fixtures.js'
 
 const T0 = 1_700_000_000_000_000
@@ -73,12 +74,15 @@ t.test('after a restart, what was acked but not examined before it is read back'
   c2.detection.detection.enqueue = () => {}
   for (let s = 2; s <= 20; s++) t.equal((await post(c2, a.secret, scanBatch(a.agentId, s))).statusCode, 200)
   t.same(await scanAlerts(c2), [], 'nothing examined in that life')
+  // Retention took batch 11 (its record is gone): a number never to be read back.
+  await c2.store.db.write([{ type: 'del', key: keys.batch(11) }])
   await c2.close()
 
   const c3 = await startCollector({}, dir)
   t.teardown(() => c3.close())
   const alerts = await scanAlerts(c3)
-  t.equal(c3.detection.detection.counters.get('detection_caught_up_batches_total'), 19, 'batches 2–20 read back at start')
+  t.equal(c3.detection.detection.counters.get('detection_caught_up_batches_total'), 18, 'batches 2–20 read back at start, but 11')
+  t.equal(c3.detection.detection.counters.get('detection_passed_batches_total'), 1, 'the expired number passed')
   t.equal(alerts.length, 1, 'the scan is found')
   t.equal(c3.detection.detection.examined.watermark, 20)
 
