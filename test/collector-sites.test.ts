@@ -120,6 +120,9 @@ t.test('an agent without a site keeps global hosts; an admin moves it to a site'
   t.equal(after.find((h) => h.id === 'mac:00:1b:21:09:09:09')!.scope, 'berlin', 'an observed device is scoped too')
   const audit = (await c.app.inject({ method: 'GET', url: '/api/v1/audit', headers: auth })).json() as { entries: { action: string; target: string; details?: { to?: string } }[] }
   t.ok(audit.entries.some((e) => e.action === 'agent.site' && e.target === a.agentId && e.details?.to === 'berlin'), 'the move is audited')
+  // A rebuild merges the stored batches again, with the agent's current site.
+  t.equal((await c.app.inject({ method: 'POST', url: '/api/v1/topology/rebuild', headers: auth })).statusCode, 200)
+  t.same((await hosts(c)).map((h) => h.id).sort(), ['10.0.0.1%berlin', '10.0.0.5%berlin', 'mac:00:1b:21:09:09:09'], 'history re-scoped')
   t.equal((await put(null)).json().site, null, 'null takes it out of its site')
 })
 
