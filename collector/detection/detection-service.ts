@@ -62,6 +62,9 @@ export class DetectionService {
   private inProcess = 0
   /** Live batches are not queued: the drain reads them back from the store. */
   private behind = false
+  /** When "behind" was last logged (at most once a minute: an overloaded collector falls behind again and again). */
+  private behindLoggedMs = -Infinity
+  private behindUnlogged = 0
   /** Work to run between two batches (a consistent snapshot of the detectors and marks). */
   private betweenWaiters: Array<() => void> = []
 
@@ -111,7 +114,14 @@ export class DetectionService {
       // Read back from the store once the queue is drained.
       this.behind = true
       this.counters.inc('detection_deferred_batches_total')
-      this.log.warn({ queued: this.queue.length }, 'detection is behind ingest: batches are read back from the store until it has caught up (nothing is skipped)')
+      const now = Date.now()
+      if (now - this.behindLoggedMs >= 60_000) {
+        this.log.warn({ queued: this.queue.length, suppressed: this.behindUnlogged }, 'detection is behind ingest: batches are read back from the store until it has caught up (nothing is skipped; logged at most once a minute)')
+        this.behindLoggedMs = now
+        this.behindUnlogged = 0
+      } else {
+        this.behindUnlogged++
+      }
       return
     }
     this.queue.push(b)
@@ -205,7 +215,7 @@ export class DetectionService {
       if (missing === 0) {
         // Caught up: batches written from now on are handed over live.
         this.behind = false
-        this.log.info({ watermark: this.examined.watermark }, 'detection has caught up with ingest')
+        if (this.behindUnlogged === 0) this.log.info({ watermark: this.examined.watermark }, 'detection has caught up with ingest')
         return
       }
       stalled = progressed ? 0 : stalled + 1
