@@ -66,6 +66,10 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     forceCloseConnections: true,
+    // Start-up loads the stored topology (7 s for 150k hosts and 193k edges on the 2-core
+    // bench machine under load; it grows with the store): fastify's default 10 s per plugin
+    // failed such a collector's start. The bound is systemd's TimeoutStartSec (the unit).
+    pluginTimeout: 0,
     ...httpsOptions(config),
   }) as unknown as FastifyInstance
   installErrorHandlers(app)

@@ -99,6 +99,7 @@ export class TopologyService {
   }
 
   private async load(): Promise<void> {
+    const t0 = performance.now()
     this.model.clear()
     this.resets++
     this.tops.clear()
@@ -125,6 +126,7 @@ export class TopologyService {
     for (const n of this.mergedAbove) if (n > highest) highest = n
     this.store.batches.numberAbove(highest)
     this.persistedMarks = this.marks()
+    this.log.info({ hosts: this.model.hosts.size, edges: this.model.edges.size, ms: Math.round(performance.now() - t0) }, 'topology loaded from the store')
     const replayed = await this.replayAfter(this.watermark)
     if (replayed > 0) this.log.info({ batches: replayed, watermark: this.watermark }, 'topology: merged batches stored after the last flush')
     this.timer = setInterval(() => { void this.flush() }, this.opts.flushIntervalMs)
