@@ -62,6 +62,8 @@ t.test('two sites with the same private addresses give two sets of hosts; a publ
   const paris = await enrollAt(c, 2, 'paris')
   const agents = (await c.app.inject({ method: 'GET', url: '/api/v1/agents', headers: auth })).json() as { agents: { id: string; site: string | null }[] }
   t.same(agents.agents.map((a) => [a.id, a.site]).sort(), [[berlin.agentId, 'berlin'], [paris.agentId, 'paris']].sort(), 'the agents carry their token\'s site')
+  const inParis = (await c.app.inject({ method: 'GET', url: '/api/v1/agents?site=paris', headers: auth })).json() as { agents: { id: string }[] }
+  t.same(inParis.agents.map((a) => a.id), [paris.agentId], 'agents?site= lists a site\'s agents')
 
   // Each office: 192.168.1.10 talks to its own 192.168.1.1 and to the same public server,
   // with the same five-tuples at the same time.

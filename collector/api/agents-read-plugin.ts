@@ -7,9 +7,13 @@ import { CollectorError } from '../errors.js'
 import type { AgentRecord } from '../storage/index.js'
 import type { ApiContext } from './api-context.js'
 import { READ_AGGREGATES } from './roles.js'
+import { SITE_PATTERN } from '../enroll/site-name.js'
 import { ErrorSchema } from './schemas.js'
 
 const Params = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
+const ListQuery = Type.Object({
+  site: Type.Optional(Type.String({ pattern: SITE_PATTERN, description: 'agents of this site' })),
+}, { additionalProperties: false })
 
 export async function agentSummary(ctx: ApiContext, a: AgentRecord, now = Date.now()): Promise<Record<string, unknown>> {
   const statsBuf = await ctx.store.agents.latestStats(a.id)
@@ -33,9 +37,10 @@ export const agentsReadPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (
   const { store } = ctx
   app.get('/api/v1/agents', {
     onRequest: requireRole(store, READ_AGGREGATES),
-    schema: { summary: 'Enrolled agents and their health', response: { 200: Type.Object({ agents: Type.Array(Type.Any()) }), 401: ErrorSchema, 403: ErrorSchema } },
-  }, async () => {
-    const agents = await store.agents.list()
+    schema: { summary: 'Enrolled agents and their health', querystring: ListQuery, response: { 200: Type.Object({ agents: Type.Array(Type.Any()) }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema } },
+  }, async (req) => {
+    const { site } = req.query as Static<typeof ListQuery>
+    const agents = (await store.agents.list()).filter((a) => site === undefined || a.site === site)
     return { agents: await Promise.all(agents.map((a) => agentSummary(ctx, a))) }
   })
   app.get('/api/v1/agents/:id', {
