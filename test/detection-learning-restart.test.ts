@@ -102,8 +102,11 @@ t.test('state a detector does not recognise is ignored and named, never thrown',
   const r = await restoreDetectors(e.detectors, bad)
   t.same(r.restored, [])
   t.same(r.ignored.sort(), ['exfiltration', 'new_device', 'rogue_dhcp'], 'damaged, another version, other window length')
+  t.notOk(e.detectors.find((d) => d.name === 'new_device')!.loadState!({ v: 1, startUs: T0, numeric: 'AAAA', texts: [], macAgents: [] }), 'a numeric run that is not whole pairs is refused')
   // Damaged entries inside a recognised state are skipped, the rest restored.
-  const mixed = new Map([['new_device', gzipSync(JSON.stringify({ v: 1, startUs: T0, known: [[0x02000000000a, T0], [0x020000000101, T0], ['x'], [null, 1], 'junk'], macAgents: ['a1', 7] }))]])
+  const pairs = Buffer.alloc(48)
+  ;[0x02000000000a, T0, 0x020000000101, T0, 0.5, T0].forEach((v, i) => pairs.writeDoubleLE(v, i * 8))
+  const mixed = new Map([['new_device', gzipSync(JSON.stringify({ v: 1, startUs: T0, numeric: pairs.toString('base64'), texts: [['fd00::1', T0], ['x'], [null, 1], 'junk'], macAgents: ['a1', 7] }))]])
   t.same((await restoreDetectors(e.detectors, mixed)).restored, ['new_device'])
   t.same(kinds(feed(e, [dns('10.0.0.10', '02:00:00:00:00:0a', 120), dns('10.0.0.13', '02:00:00:00:00:0d', 121)])), ['new_device:10.0.0.13'], 'the good entry was restored, learning is over')
 })

@@ -84,17 +84,38 @@ export class NewDeviceDetector implements Detector {
   }
 
   /** Known devices (oldest first, with the time each was first seen), the learning start, the agents whose flows carry MACs. */
+  /**
+   * Known devices with numeric ids (MACs, IPv4 addresses: nearly all) go as one base64 run
+   * of float64 pairs (id, first seen): 1M devices stringify in ~0.1 s where an array per
+   * device took 1.3 s, and the save runs on the event loop. IPv6 ids as [text, first seen].
+   * Each group keeps its insertion (eviction) order; text ids come after on restore.
+   */
   saveState(): unknown {
-    return { v: 1, startUs: this.startUs, known: [...this.known.entries()], macAgents: [...this.macAgents.entries()].map(([a]) => a) }
+    const nums = new Float64Array(this.known.size * 2)
+    const texts: [string, number][] = []
+    let k = 0
+    for (const [id, ts] of this.known.entries()) {
+      if (typeof id === 'number') { nums[k++] = id; nums[k++] = ts } else texts.push([id, ts])
+    }
+    const numeric = Buffer.from(nums.buffer, 0, k * 8).toString('base64')
+    return { v: 1, startUs: this.startUs, numeric, texts, macAgents: [...this.macAgents.entries()].map(([a]) => a) }
   }
 
   loadState(s: unknown): boolean {
-    const st = s as { v?: unknown; startUs?: unknown; known?: unknown; macAgents?: unknown } | null
-    if (st === null || typeof st !== 'object' || st.v !== 1 || typeof st.startUs !== 'number' || !Array.isArray(st.known) || !Array.isArray(st.macAgents)) return false
-    const known = st.known.filter((e): e is [number | string, number] => Array.isArray(e) && e.length === 2 && (typeof e[0] === 'number' || typeof e[0] === 'string') && typeof e[1] === 'number')
+    const st = s as { v?: unknown; startUs?: unknown; numeric?: unknown; texts?: unknown; macAgents?: unknown } | null
+    if (st === null || typeof st !== 'object' || st.v !== 1 || typeof st.startUs !== 'number' || typeof st.numeric !== 'string' || !Array.isArray(st.texts) || !Array.isArray(st.macAgents)) return false
+    const raw = Buffer.from(st.numeric, 'base64')
+    if (raw.length % 16 !== 0) return false
     // Restored before the first batch; a record seen meanwhile keeps the earlier start.
     if (this.startUs < 0 || (st.startUs >= 0 && st.startUs < this.startUs)) this.startUs = st.startUs
-    for (const [id, ts] of known) if (this.known.get(id) === undefined) this.known.set(id, ts)
+    for (let o = 0; o < raw.length; o += 16) {
+      const id = raw.readDoubleLE(o)
+      const ts = raw.readDoubleLE(o + 8)
+      if (Number.isSafeInteger(id) && Number.isFinite(ts) && this.known.get(id) === undefined) this.known.set(id, ts)
+    }
+    for (const e of st.texts) {
+      if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number' && this.known.get(e[0]) === undefined) this.known.set(e[0], e[1])
+    }
     for (const a of st.macAgents) if (typeof a === 'string') this.macAgents.set(a, true)
     return true
   }
