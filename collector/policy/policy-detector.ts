@@ -28,8 +28,9 @@ export class PolicyDetector implements Detector {
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (this.cfg.mode === 'off') return
-    const from = this.zones.zoneOf(f.origH, f.origV4, f.vlan)
-    const to = this.zones.zoneOf(f.respH, f.respV4, f.vlan)
+    // IPv4 by number: no address text unless the flow is reported.
+    const from = this.zones.zoneOf(f.origV4 >= 0 ? '' : f.origH, f.origV4, f.vlan)
+    const to = this.zones.zoneOf(f.respV4 >= 0 ? '' : f.respH, f.respV4, f.vlan)
     const edge: Edge = { from, to, proto: f.proto, port: f.respP, service: f.service }
     if (this.cfg.mode === 'learn') {
       const answered = isEstablished(f) || (f.proto !== 'tcp' && f.respPkts > 0)
