@@ -249,3 +249,29 @@ t.test('an IPv4 flow between known local hosts builds no address text; intel mat
   t.same(hits.map((f) => [f.evidence.indicator, f.src, f.dst]), [['203.0.113.9', '10.0.0.21', '203.0.113.9'], ['198.51.100.0/24', '10.0.0.21', '198.51.100.77']])
   t.same(hits.map((f) => f.key), ['203.0.113.9|10.0.0.21', '198.51.100.0/24|10.0.0.21'])
 })
+
+t.test('arp_spoof: the incident names the MACs since the last re-assignment, in the order they claimed the address', async (t) => {
+  const c = cfg()
+  const claim = (mac: string, s: number) => flow({ origH: '10.0.0.35', respH: '10.0.0.1', respP: 53, proto: 'udp', origMac: mac, respMac: '02:00:00:00:01:01', tsUs: T0 + s * S })
+  const flips = run(c, [claim('02:00:00:00:00:01', 0), claim('02:00:00:00:00:02', 1), claim('02:00:00:00:00:03', 2), claim('02:00:00:00:00:01', 3)]).filter((f) => f.type === 'arp_spoof')
+  t.same(flips.map((f) => f.summary.split(' both')[0]), [
+    '02:00:00:00:00:01 and 02:00:00:00:00:02',
+    '02:00:00:00:00:01 and 02:00:00:00:00:02 and 02:00:00:00:00:03',
+    '02:00:00:00:00:01 and 02:00:00:00:00:02 and 02:00:00:00:00:03',
+  ])
+  t.match(flips[2]!.summary, /now 02:00:00:00:00:01, before 02:00:00:00:00:03$/)
+  // A new MAC after rebind_grace_s (600 s) is a re-assignment: the next conflict starts from it.
+  const moved = run(c, [claim('02:00:00:00:00:01', 0), claim('02:00:00:00:00:02', 700), claim('02:00:00:00:00:03', 701)]).filter((f) => f.type === 'arp_spoof')
+  t.same(moved.map((f) => f.summary.split(' both')[0]), ['02:00:00:00:00:02 and 02:00:00:00:00:03'])
+})
+
+t.test('exfiltration: a destination that alerted keeps adding to its incident; others of the host still count on their own', async (t) => {
+  const c = cfg((c) => { c.exfiltration.absolute_bytes = 1_000_000 })
+  const up = (dst: string, bytes: number, s: number) => flow({ origH: '10.0.0.50', respH: dst, origBytes: bytes, tsUs: T0 + s * S })
+  const f = run(c, [up('198.51.100.1', 600_000, 0), up('198.51.100.2', 600_000, 1), up('198.51.100.1', 600_000, 2), up('198.51.100.1', 10, 3), up('198.51.100.2', 300_000, 4), up('198.51.100.2', 200_000, 5)]).filter((x) => x.type === 'exfiltration')
+  t.same(f.map((x) => [x.dst, x.count, x.summary.split(' within')[0]]), [
+    ['198.51.100.1', 1, '10.0.0.50 sent 1200000 bytes to 198.51.100.1'],
+    ['198.51.100.1', 1, '10.0.0.50 sent 1200010 bytes to 198.51.100.1'],
+    ['198.51.100.2', 1, '10.0.0.50 sent 1100000 bytes to 198.51.100.2'],
+  ])
+})

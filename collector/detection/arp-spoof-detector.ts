@@ -20,7 +20,8 @@ export interface ArpSpoofConfig {
   useFlowMacs: boolean
 }
 
-interface Binding { mac: number; last: number; macs: Set<number>; fired: boolean; first: number }
+/** `macs`: the MACs of the incident (since the last re-assignment); undefined while that is `mac` alone (no set per binding). */
+interface Binding { mac: number; last: number; macs: Set<number> | undefined; fired: boolean; first: number }
 
 export class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof'
@@ -33,6 +34,9 @@ export class ArpSpoofDetector implements Detector {
   private readonly gateways: Set<string>
   /** Agent id → small number for the binding keys (agents are few; never evicted). */
   private readonly agentIndex = new Map<string, number>()
+  /** The last agent looked up and its number (a batch is one agent's). */
+  private lastAgent: string | undefined
+  private lastAgentIndex = 0
 
   constructor(private readonly c: ArpSpoofConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
     this.bindings = new BoundedMap(maxKeys)
@@ -55,15 +59,17 @@ export class ArpSpoofDetector implements Detector {
    */
   private bind<X>(vlan: number, x: X, orig: boolean, ipOf: (x: X, orig: boolean) => string, v4: number, mac: number, ts: number, agent: string, emit: Emit, uid: string): void {
     if (isGroupMacN(mac) || v4 === 0 || v4 === 0xffffffff) return
-    let ai = this.agentIndex.get(agent)
+    let ai = agent === this.lastAgent ? this.lastAgentIndex : this.agentIndex.get(agent)
     if (ai === undefined) { ai = this.agentIndex.size; this.agentIndex.set(agent, ai) }
+    this.lastAgent = agent
+    this.lastAgentIndex = ai
     // The first agent on VLAN 0 (most bindings): the IPv4 as a signed 32-bit number, a small
     // integer; others g·2^32 + address (≥ 2^32, never equal to a g = 0 key); the rest as text.
     const g = ai * 4096 + (vlan & 4095)
     const key = v4 >= 0 && ai < 512 ? (g === 0 ? v4 | 0 : g * 0x1_0000_0000 + v4) : `${agent}|${vlan}|${ipOf(x, orig)}`
     const b = this.bindings.touch(key)
     if (b === undefined) {
-      this.bindings.set(key, { mac, last: ts, macs: new Set([mac]), fired: false, first: ts })
+      this.bindings.set(key, { mac, last: ts, macs: undefined, fired: false, first: ts })
       return
     }
     if (b.mac === mac) { if (ts > b.last) b.last = ts; return }
@@ -71,7 +77,8 @@ export class ArpSpoofDetector implements Detector {
     const previous = b.mac
     b.mac = mac
     if (ts > b.last) b.last = ts
-    if (!conflict && !b.fired) { b.macs = new Set([mac]); return }
+    if (!conflict && !b.fired) { b.macs = undefined; return }
+    b.macs ??= new Set([previous])
     b.macs.add(mac)
     const ip = ipOf(x, orig)
     const gw = this.gateways.has(ip)
