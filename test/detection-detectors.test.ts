@@ -10,6 +10,9 @@ import type { HostObservation } from '../protocol/index.js'
 import { parseV4 } from '../collector/detection/net-match.js'
 import { entropy, registeredDomain } from '../collector/detection/dns-names.js'
 import { DnsTunnelDetector } from '../collector/detection/dns-tunnel-detector.js'
+import { IntelService } from '../collector/intel/intel-service.js'
+import { PolicyConfigSchema, type PolicyConfig } from '../collector/policy/policy-config.js'
+import { pino } from 'pino'
 
 const T0 = 1_700_000_000_000_000
 const S = 1_000_000
@@ -219,4 +222,56 @@ t.test('capture loss during the evidence period lowers confidence', async (t) =>
   // origV4 with origH: detectors key IPv4 flows by the number (a view has both of one address).
   for (const f of flows) e.flow({ ...f, origH: '10.0.0.9', origV4: parseV4('10.0.0.9'), agentId: 'a2' }, (x) => out2.push(e.loss.adjust(x)))
   t.equal(out2[0]!.confidence, 0.9, 'another agent without loss keeps its confidence')
+})
+
+t.test('an IPv4 flow between known local hosts builds no address text; intel matches still name the address', async (t) => {
+  const intel = new IntelService({ files: [], reloadIntervalS: 60, maxFeeds: 4 }, undefined, pino({ level: 'silent' }))
+  t.ok(intel.install('t', '203.0.113.9\n198.51.100.0/24', 'csv', 'api').ok)
+  const policy = Value.Default(PolicyConfigSchema, { mode: 'enforce', zones: [{ name: 'lan', cidrs: ['10.0.0.0/24'] }], allowed: [{ from: 'lan', to: 'external', ports: ['any'] }] }) as PolicyConfig
+  const e = new DetectionEngine(cfg((c) => { c.new_device.learning_s = 60 }), { intel, policy })
+  // A view whose texts count their reads (LazyFlowView builds them on first read).
+  let reads = 0
+  const counted = (p: Parameters<typeof flow>[0]): DetectionFlow => {
+    const f = flow(p)
+    const o = f.origH; const r = f.respH
+    return Object.defineProperties(f, { origH: { get: () => { reads++; return o } }, respH: { get: () => { reads++; return r } } })
+  }
+  const lan = (s: number) => counted({ origH: '10.0.0.21', respH: '10.0.0.22', respP: 8080, origMac: '02:00:00:00:00:21', respMac: '02:00:00:00:00:22', tsUs: T0 + s * S })
+  const out: Finding[] = []
+  e.flow(lan(0), (x) => out.push(x)) // first sighting: new_device learns both hosts (and reads their texts)
+  reads = 0
+  for (let s = 1; s <= 5; s++) e.flow(lan(s), (x) => out.push(x))
+  t.equal(reads, 0, 'arp_spoof, policy, intel and the rest judge it by numbers')
+  t.same(out, [])
+  e.flow(counted({ origH: '10.0.0.21', respH: '203.0.113.9', origMac: '02:00:00:00:00:21', respMac: '02:00:00:00:01:01', tsUs: T0 + 10 * S }), (x) => out.push(x))
+  e.flow(counted({ origH: '198.51.100.77', respH: '10.0.0.21', respP: 22, origMac: '02:00:00:00:01:01', respMac: '02:00:00:00:00:21', tsUs: T0 + 11 * S }), (x) => out.push(x))
+  const hits = out.filter((f) => f.type === 'intel_match')
+  t.same(hits.map((f) => [f.evidence.indicator, f.src, f.dst]), [['203.0.113.9', '10.0.0.21', '203.0.113.9'], ['198.51.100.0/24', '10.0.0.21', '198.51.100.77']])
+  t.same(hits.map((f) => f.key), ['203.0.113.9|10.0.0.21', '198.51.100.0/24|10.0.0.21'])
+})
+
+t.test('arp_spoof: the incident names the MACs since the last re-assignment, in the order they claimed the address', async (t) => {
+  const c = cfg()
+  const claim = (mac: string, s: number) => flow({ origH: '10.0.0.35', respH: '10.0.0.1', respP: 53, proto: 'udp', origMac: mac, respMac: '02:00:00:00:01:01', tsUs: T0 + s * S })
+  const flips = run(c, [claim('02:00:00:00:00:01', 0), claim('02:00:00:00:00:02', 1), claim('02:00:00:00:00:03', 2), claim('02:00:00:00:00:01', 3)]).filter((f) => f.type === 'arp_spoof')
+  t.same(flips.map((f) => f.summary.split(' both')[0]), [
+    '02:00:00:00:00:01 and 02:00:00:00:00:02',
+    '02:00:00:00:00:01 and 02:00:00:00:00:02 and 02:00:00:00:00:03',
+    '02:00:00:00:00:01 and 02:00:00:00:00:02 and 02:00:00:00:00:03',
+  ])
+  t.match(flips[2]!.summary, /now 02:00:00:00:00:01, before 02:00:00:00:00:03$/)
+  // A new MAC after rebind_grace_s (600 s) is a re-assignment: the next conflict starts from it.
+  const moved = run(c, [claim('02:00:00:00:00:01', 0), claim('02:00:00:00:00:02', 700), claim('02:00:00:00:00:03', 701)]).filter((f) => f.type === 'arp_spoof')
+  t.same(moved.map((f) => f.summary.split(' both')[0]), ['02:00:00:00:00:02 and 02:00:00:00:00:03'])
+})
+
+t.test('exfiltration: a destination that alerted keeps adding to its incident; others of the host still count on their own', async (t) => {
+  const c = cfg((c) => { c.exfiltration.absolute_bytes = 1_000_000 })
+  const up = (dst: string, bytes: number, s: number) => flow({ origH: '10.0.0.50', respH: dst, origBytes: bytes, tsUs: T0 + s * S })
+  const f = run(c, [up('198.51.100.1', 600_000, 0), up('198.51.100.2', 600_000, 1), up('198.51.100.1', 600_000, 2), up('198.51.100.1', 10, 3), up('198.51.100.2', 300_000, 4), up('198.51.100.2', 200_000, 5)]).filter((x) => x.type === 'exfiltration')
+  t.same(f.map((x) => [x.dst, x.count, x.summary.split(' within')[0]]), [
+    ['198.51.100.1', 1, '10.0.0.50 sent 1200000 bytes to 198.51.100.1'],
+    ['198.51.100.1', 1, '10.0.0.50 sent 1200010 bytes to 198.51.100.1'],
+    ['198.51.100.2', 1, '10.0.0.50 sent 1100000 bytes to 198.51.100.2'],
+  ])
 })

@@ -20,7 +20,8 @@ export interface ArpSpoofConfig {
   useFlowMacs: boolean
 }
 
-interface Binding { mac: number; last: number; macs: Set<number>; fired: boolean; first: number }
+/** `macs`: the MACs of the incident (since the last re-assignment); undefined while that is `mac` alone (no set per binding). */
+interface Binding { mac: number; last: number; macs: Set<number> | undefined; fired: boolean; first: number }
 
 export class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof'
@@ -33,6 +34,9 @@ export class ArpSpoofDetector implements Detector {
   private readonly gateways: Set<string>
   /** Agent id → small number for the binding keys (agents are few; never evicted). */
   private readonly agentIndex = new Map<string, number>()
+  /** The last agent looked up and its number (a batch is one agent's). */
+  private lastAgent: string | undefined
+  private lastAgentIndex = 0
 
   constructor(private readonly c: ArpSpoofConfig, maxKeys: number, private readonly isLocal: (f: DetectionFlow, side: 'orig' | 'resp') => boolean) {
     this.bindings = new BoundedMap(maxKeys)
@@ -41,25 +45,31 @@ export class ArpSpoofDetector implements Detector {
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (!this.c.useFlowMacs) return
-    if (f.origMacN >= 0 && this.isLocal(f, 'orig')) this.bind(f.vlan ?? 0, f.origH, f.origV4, f.origMacN, f.tsUs, f.agentId, emit, f.uid)
-    if (f.respMacN >= 0 && this.isLocal(f, 'resp')) this.bind(f.vlan ?? 0, f.respH, f.respV4, f.respMacN, f.tsUs, f.agentId, emit, f.uid)
+    if (f.origMacN >= 0 && this.isLocal(f, 'orig')) this.bind(f.vlan ?? 0, f, true, flowIp, f.origV4, f.origMacN, f.tsUs, f.agentId, emit, f.uid)
+    if (f.respMacN >= 0 && this.isLocal(f, 'resp')) this.bind(f.vlan ?? 0, f, false, flowIp, f.respV4, f.respMacN, f.tsUs, f.agentId, emit, f.uid)
   }
 
   onObservation(o: DetectionObservation, emit: Emit): void {
-    if (o.ip !== '' && o.mac !== '') this.bind(0, o.ip, parseV4(o.ip), macTextNumber(o.mac), o.tsUs, o.agentId, emit, '')
+    if (o.ip !== '' && o.mac !== '') this.bind(0, o, true, observationIp, parseV4(o.ip), macTextNumber(o.mac), o.tsUs, o.agentId, emit, '')
   }
 
-  private bind(vlan: number, ip: string, v4: number, mac: number, ts: number, agent: string, emit: Emit, uid: string): void {
+  /**
+   * One IP↔MAC sighting. The address text is `ipOf(x, orig)`, read only when needed (a text
+   * key, a conflict): a flow's bindings mostly confirm what is known, by number.
+   */
+  private bind<X>(vlan: number, x: X, orig: boolean, ipOf: (x: X, orig: boolean) => string, v4: number, mac: number, ts: number, agent: string, emit: Emit, uid: string): void {
     if (isGroupMacN(mac) || v4 === 0 || v4 === 0xffffffff) return
-    let ai = this.agentIndex.get(agent)
+    let ai = agent === this.lastAgent ? this.lastAgentIndex : this.agentIndex.get(agent)
     if (ai === undefined) { ai = this.agentIndex.size; this.agentIndex.set(agent, ai) }
+    this.lastAgent = agent
+    this.lastAgentIndex = ai
     // The first agent on VLAN 0 (most bindings): the IPv4 as a signed 32-bit number, a small
     // integer; others g·2^32 + address (≥ 2^32, never equal to a g = 0 key); the rest as text.
     const g = ai * 4096 + (vlan & 4095)
-    const key = v4 >= 0 && ai < 512 ? (g === 0 ? v4 | 0 : g * 0x1_0000_0000 + v4) : `${agent}|${vlan}|${ip}`
+    const key = v4 >= 0 && ai < 512 ? (g === 0 ? v4 | 0 : g * 0x1_0000_0000 + v4) : `${agent}|${vlan}|${ipOf(x, orig)}`
     const b = this.bindings.touch(key)
     if (b === undefined) {
-      this.bindings.set(key, { mac, last: ts, macs: new Set([mac]), fired: false, first: ts })
+      this.bindings.set(key, { mac, last: ts, macs: undefined, fired: false, first: ts })
       return
     }
     if (b.mac === mac) { if (ts > b.last) b.last = ts; return }
@@ -67,8 +77,10 @@ export class ArpSpoofDetector implements Detector {
     const previous = b.mac
     b.mac = mac
     if (ts > b.last) b.last = ts
-    if (!conflict && !b.fired) { b.macs = new Set([mac]); return }
+    if (!conflict && !b.fired) { b.macs = undefined; return }
+    b.macs ??= new Set([previous])
     b.macs.add(mac)
+    const ip = ipOf(x, orig)
     const gw = this.gateways.has(ip)
     const count = b.fired ? 1 : 1
     if (!b.fired) b.first = ts
@@ -84,6 +96,9 @@ export class ArpSpoofDetector implements Detector {
   stateSize(): number { return this.bindings.size }
   evictions(): number { return this.bindings.evicted }
 }
+
+const flowIp = (f: DetectionFlow, orig: boolean): string => (orig ? f.origH : f.respH)
+const observationIp = (o: DetectionObservation): string => o.ip
 
 function macStr(n: number): string {
   return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')

@@ -35,9 +35,15 @@ export class CleartextCredentialsDetector implements Detector {
     if (!isEstablished(f) || f.origBytes < this.c.minClientBytes || f.respBytes === 0) return
     let proto = ''
     if (f.service !== '') {
-      const svcs = f.service.split(',')
-      if (svcs.includes('ssl')) return
-      for (const s of svcs) if (this.services.has(s)) { proto = s; break }
+      // One name (most flows): no split.
+      if (!f.service.includes(',')) {
+        if (f.service === 'ssl') return
+        if (this.services.has(f.service)) proto = f.service
+      } else {
+        const svcs = f.service.split(',')
+        if (svcs.includes('ssl')) return
+        for (const s of svcs) if (this.services.has(s)) { proto = s; break }
+      }
     }
     if (proto === '' && f.service === '' && this.ports.has(f.respP)) proto = PORT_NAMES[f.respP] ?? `tcp/${f.respP}`
     if (proto === '') return

@@ -17,7 +17,7 @@ export const DetectionConfigSchema = obj({
   local_nets: strings(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10'],
     'networks counted as local when a flow does not carry local_orig/local_resp'),
   queue_batches: int(64, 1, 'batches waiting for detection in memory (each holds its decoded flows); when full, detection reads the batches it has not examined back from the store until it has caught up (nothing is skipped)'),
-  max_keys: int(200_000, 100, 'per detector: tracked keys (hosts, pairs…); the least recently used is evicted'),
+  max_keys: int(200_000, 100, 'per detector: tracked keys (hosts, pairs…); when full, the oldest-inserted tenth is evicted and counted (insertion order, not recency)'),
   state_save_interval_s: int(300, 0, 'what detectors learned (new_device devices, rogue_dhcp servers, exfiltration baselines) is saved this often and at stop, and restored at start; 0 = not kept across restarts'),
   capture_loss_confidence_factor: num(0.5, 0, 'confidence is multiplied by this when the evidence period overlaps reported capture loss or gaps'),
   port_scan: obj({

@@ -28,8 +28,8 @@ interface HostState {
   windows: number
   /** Bytes per destination in the current window (IPv4 as a signed 32-bit number): no object per destination. */
   bytesTo: Map<number | string, number>
-  /** Destinations already alerted (their incident keeps growing). */
-  fired: Map<number | string, { bytes: number; first: number; last: number }>
+  /** Destinations already alerted (their incident keeps growing); undefined until the first: most hosts never alert, and no map is read per flow for them. */
+  fired: Map<number | string, { bytes: number; first: number; last: number }> | undefined
   windowStartUs: number
   last: number
   agent: string
@@ -63,7 +63,7 @@ export class ExfiltrationDetector implements Detector {
     const hk = f.origV4 >= 0 ? f.origV4 | 0 : f.origH
     let st = this.hosts.touch(hk)
     if (st === undefined) {
-      st = { window: win, total: 0, mean: 0, windows: 0, bytesTo: new Map(), fired: new Map(), windowStartUs: f.tsUs, last: f.tsUs, agent: f.agentId }
+      st = { window: win, total: 0, mean: 0, windows: 0, bytesTo: new Map(), fired: undefined, windowStartUs: f.tsUs, last: f.tsUs, agent: f.agentId }
       this.hosts.set(hk, st)
     }
     if (win > st.window) {
@@ -79,7 +79,7 @@ export class ExfiltrationDetector implements Detector {
     st.total += bytes
     if (f.tsUs > st.last) st.last = f.tsUs
     const dk = f.respV4 >= 0 ? f.respV4 | 0 : f.respH
-    const done = st.fired.get(dk)
+    const done = st.fired === undefined ? undefined : st.fired.get(dk)
     if (done !== undefined) {
       done.bytes += bytes
       if (f.tsUs > done.last) done.last = f.tsUs
@@ -93,6 +93,7 @@ export class ExfiltrationDetector implements Detector {
     const overBaseline = st.windows >= this.c.baselineWindows && d >= this.c.minBytes && d >= this.c.baselineFactor * Math.max(st.mean, 1)
     if (d >= this.c.absoluteBytes || overBaseline) {
       const rec = { bytes: d, first: st.windowStartUs, last: f.tsUs }
+      st.fired ??= new Map()
       if (st.fired.size < 1024) st.fired.set(dk, rec)
       emit(this.finding(f, st, rec, 1, [f.uid]))
     }
@@ -134,7 +135,7 @@ export class ExfiltrationDetector implements Detector {
       const [k, window, total, mean, windows, windowStartUs, last, agent] = e as [number | string, unknown, unknown, unknown, unknown, unknown, unknown, string]
       if (![window, total, mean, windows, windowStartUs, last].every((x) => typeof x === 'number' && Number.isFinite(x))) continue
       if (this.hosts.get(k) !== undefined) continue
-      this.hosts.set(k, { window: window as number, total: total as number, mean: mean as number, windows: windows as number, bytesTo: new Map(), fired: new Map(), windowStartUs: windowStartUs as number, last: last as number, agent })
+      this.hosts.set(k, { window: window as number, total: total as number, mean: mean as number, windows: windows as number, bytesTo: new Map(), fired: undefined, windowStartUs: windowStartUs as number, last: last as number, agent })
     }
     return true
   }

@@ -18,7 +18,8 @@ export interface IntelMatchResult { feed: string; kind: string; indicator: strin
 
 export interface IntelLookup {
   readonly empty: boolean
-  matchIpV4(n: number, text: string): IntelMatchResult | undefined
+  /** `text` omitted: the indicator of an exact match is the dotted text of `n` (no text per flow). */
+  matchIpV4(n: number, text?: string): IntelMatchResult | undefined
   matchIp(ip: string): IntelMatchResult | undefined
   matchDomain(name: string): IntelMatchResult | undefined
   matchUrl(url: string): IntelMatchResult | undefined
@@ -46,9 +47,10 @@ export class IntelMatchDetector implements Detector {
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (this.intel.empty) return
-    const r = f.respV4 >= 0 ? this.intel.matchIpV4(f.respV4, f.respH) : this.intel.matchIp(f.respH)
+    // IPv4 by number: the address text is built only on a match.
+    const r = f.respV4 >= 0 ? this.intel.matchIpV4(f.respV4) : this.intel.matchIp(f.respH)
     if (r !== undefined) { this.emit(r, f.origH, f.respH, f.respP, f.tsUs, f.agentId, emit, [f.uid]); return }
-    const o = f.origV4 >= 0 ? this.intel.matchIpV4(f.origV4, f.origH) : this.intel.matchIp(f.origH)
+    const o = f.origV4 >= 0 ? this.intel.matchIpV4(f.origV4) : this.intel.matchIp(f.origH)
     if (o !== undefined) this.emit(o, f.respH, f.origH, f.respP, f.tsUs, f.agentId, emit, [f.uid])
   }
 

@@ -53,10 +53,14 @@ export class IndicatorIndex {
 
   label(id: number): string { return this.labels[id] ?? '' }
 
-  matchIpV4(n: number, text: string): { indicator: string; label: string; kind: IndicatorKind } | undefined {
+  /**
+   * An IPv4 address as its unsigned number. `text`: the address as the caller writes it, the
+   * indicator of an exact match; omitted, the dotted text of `n` (built only on a match).
+   */
+  matchIpV4(n: number, text?: string): { indicator: string; label: string; kind: IndicatorKind } | undefined {
     const r = this.ips.lookupV4(n)
     if (r === undefined) return undefined
-    return { indicator: r.bits === 32 ? text : `${maskText(n, r.bits)}/${r.bits}`, label: this.label(r.label), kind: r.bits === 32 ? 'ip' : 'cidr' }
+    return { indicator: r.bits === 32 ? text ?? maskText(n, 32) : `${maskText(n, r.bits)}/${r.bits}`, label: this.label(r.label), kind: r.bits === 32 ? 'ip' : 'cidr' }
   }
 
   matchIp(ip: string): { indicator: string; label: string; kind: IndicatorKind } | undefined {

@@ -121,7 +121,8 @@ export class IntelService {
 
   get empty(): boolean { return this.list.length === 0 }
 
-  matchIpV4(n: number, text: string): IntelMatch | undefined {
+  /** See IndicatorIndex.matchIpV4 (`text` omitted: built from `n` on a match only). */
+  matchIpV4(n: number, text?: string): IntelMatch | undefined {
     for (const f of this.list) {
       const m = f.index.matchIpV4(n, text)
       if (m) return { feed: f.info.name, ...m }

@@ -11,7 +11,7 @@ import type { DetectionFlow, Detector, Emit } from '../detection/detection-types
 import { MITRE } from '../detection/detection-types.js'
 import { isEstablished } from '../detection/failed-attempt.js'
 import type { PolicyConfig } from './policy-config.js'
-import { edgeAllowed, portSpec, type Edge } from './policy-rules.js'
+import { AllowRules, portSpec } from './policy-rules.js'
 import { ZoneMap } from './zone-map.js'
 
 export interface LearnedEdge { from: string; to: string; port: string; service: string; flows: number; firstUs: number; lastUs: number; sample: string }
@@ -20,17 +20,19 @@ export class PolicyDetector implements Detector {
   readonly name = 'policy_violation'
   readonly zones: ZoneMap
   private readonly learned: BoundedMap<string, LearnedEdge>
+  private readonly allowed: AllowRules
 
   constructor(readonly cfg: PolicyConfig) {
     this.zones = new ZoneMap(cfg)
+    this.allowed = new AllowRules(cfg.allowed, cfg.allow_intra_zone)
     this.learned = new BoundedMap(cfg.max_learned_edges)
   }
 
   onFlow(f: DetectionFlow, emit: Emit): void {
     if (this.cfg.mode === 'off') return
-    const from = this.zones.zoneOf(f.origH, f.origV4, f.vlan)
-    const to = this.zones.zoneOf(f.respH, f.respV4, f.vlan)
-    const edge: Edge = { from, to, proto: f.proto, port: f.respP, service: f.service }
+    // IPv4 by number: no address text unless the flow is reported.
+    const from = this.zones.zoneOf(f.origV4 >= 0 ? '' : f.origH, f.origV4, f.vlan)
+    const to = this.zones.zoneOf(f.respV4 >= 0 ? '' : f.respH, f.respV4, f.vlan)
     if (this.cfg.mode === 'learn') {
       const answered = isEstablished(f) || (f.proto !== 'tcp' && f.respPkts > 0)
       if (!answered || (this.cfg.allow_intra_zone && from === to)) return
@@ -41,7 +43,7 @@ export class PolicyDetector implements Detector {
       else { e.flows++; if (f.tsUs > e.lastUs) e.lastUs = f.tsUs }
       return
     }
-    if (edgeAllowed(this.cfg.allowed, edge, this.cfg.allow_intra_zone)) return
+    if (this.allowed.allows(from, to, f.proto, f.respP, f.service)) return
     const port = portSpec(f.proto, f.respP)
     emit({
       type: 'policy_violation', key: `${from}>${to}|${f.origH}`, severity: 'medium', score: 65, confidence: 0.9, mitre: MITRE.policy_violation,

@@ -18,9 +18,12 @@ export class ZoneMap {
     }
   }
 
+  /** `v4`: the address as an unsigned IPv4 number, -1 when not IPv4; `ip` is read only then. */
   zoneOf(ip: string, v4: number, vlan: number | undefined): string {
     if (vlan !== undefined) { const z = this.byVlan.get(vlan); if (z !== undefined) return z }
-    for (const [name, set] of this.cidrs) if (v4 >= 0 ? set.hasV4(v4) : set.has(ip)) return name
+    // Indexed, no destructuring: asked for both sides of every flow.
+    const cidrs = this.cidrs
+    for (let i = 0; i < cidrs.length; i++) { const z = cidrs[i]!; if (v4 >= 0 ? z[1].hasV4(v4) : z[1].has(ip)) return z[0] }
     return this.cfg.default_zone
   }
 }
