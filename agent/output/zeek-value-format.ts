@@ -18,6 +18,7 @@
  * - undefined / null (and non-finite numbers) → "-".
  */
 import ipaddr from 'ipaddr.js'
+import { rememberBounded } from '../util/bounded-memo.js'
 
 export type ZeekType =
   | 'time' | 'interval' | 'string' | 'addr' | 'port' | 'enum' | 'count' | 'int' | 'double' | 'bool'
@@ -180,13 +181,7 @@ export function normalizeAddr(text: string): string {
   if (!text.includes(':')) return text
   // IPv6 texts are parsed and re-printed once each while they recur (a host's flows share
   // one text object: see flow/addr-text-cache.ts, so the lookup is a pointer compare).
-  let out = normalizedV6.get(text)
-  if (out === undefined) {
-    if (normalizedV6.size >= NORMALIZED_V6_MAX) normalizedV6.clear()
-    out = normalizeV6(text)
-    normalizedV6.set(text, out)
-  }
-  return out
+  return normalizedV6.get(text) ?? rememberBounded(normalizedV6, text, normalizeV6(text), NORMALIZED_V6_MAX)
 }
 
 /** Recent IPv6 texts → normalizeAddr's answer (bounded: cleared when full). */

@@ -4,6 +4,7 @@
  */
 import ipaddr from 'ipaddr.js'
 import type { LocalNets } from '../../flow/local-nets.js'
+import { rememberBounded } from '../../util/bounded-memo.js'
 
 /** Bytes of a plain dotted-quad IPv4 text ("10.0.0.1"), else undefined (hand-written: no ipaddr.js objects). */
 function dottedQuad(addr: string): Uint8Array | undefined {
@@ -45,13 +46,7 @@ const memo = new WeakMap<LocalNets, Map<string, boolean>>()
 function isLocal(nets: LocalNets, addr: string): boolean {
   let m = memo.get(nets)
   if (m === undefined) { m = new Map(); memo.set(nets, m) }
-  let v = m.get(addr)
-  if (v === undefined) {
-    v = parseLocal(nets, addr)
-    if (m.size >= MEMO_MAX) m.clear()
-    m.set(addr, v)
-  }
-  return v
+  return m.get(addr) ?? rememberBounded(m, addr, parseLocal(nets, addr), MEMO_MAX)
 }
 
 export function sshDirection(nets: LocalNets, origH: string, respH: string): string | undefined {

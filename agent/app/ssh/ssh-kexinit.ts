@@ -6,6 +6,7 @@
  * for the server, each list exactly as sent).
  */
 import { createHash } from 'node:crypto'
+import { rememberBounded } from '../../util/bounded-memo.js'
 
 export interface KexInit {
   kex: string
@@ -58,13 +59,7 @@ const findSeen = new Map<string, string>()
 export function findAlg(client: string, server: string): string {
   // The client list's length first: no two (client, server) pairs share a key.
   const key = `${client.length}:${client}${server}`
-  let r = findSeen.get(key)
-  if (r === undefined) {
-    r = findAlgUncached(client, server)
-    if (findSeen.size >= FIND_MEMO_MAX) findSeen.clear()
-    findSeen.set(key, r)
-  }
-  return r
+  return findSeen.get(key) ?? rememberBounded(findSeen, key, findAlgUncached(client, server), FIND_MEMO_MAX)
 }
 
 function findAlgUncached(client: string, server: string): string {
@@ -96,13 +91,7 @@ const hasshSeen = new Map<string, string>()
 
 export function hassh(k: KexInit, isServer: boolean): string {
   const s = hasshString(k, isServer)
-  let h = hasshSeen.get(s)
-  if (h === undefined) {
-    h = createHash('md5').update(s, 'latin1').digest('hex')
-    if (hasshSeen.size >= HASSH_MEMO_MAX) hasshSeen.clear()
-    hasshSeen.set(s, h)
-  }
-  return h
+  return hasshSeen.get(s) ?? rememberBounded(hasshSeen, s, createHash('md5').update(s, 'latin1').digest('hex'), HASSH_MEMO_MAX)
 }
 
 /** The negotiated algorithms, as ssh.log columns. */

@@ -11,6 +11,7 @@ import * as nodeCrypto from 'node:crypto'
 const createHash = nodeCrypto.createHash
 import { isGrease, SSLv2, SSLv3, TLSv10, TLSv11, TLSv12, TLSv13 } from './tls-constants.js'
 import type { ClientHello, ServerHello } from './tls-hello-parse.js'
+import { rememberBounded } from '../../util/bounded-memo.js'
 
 const noGrease = (xs: readonly number[]): number[] => xs.filter((x) => !isGrease(x))
 // crypto.hash (Node ≥ 20.12) is the one-shot form, much cheaper than createHash for short inputs.
@@ -25,15 +26,7 @@ const sha12Raw = (s: string): string => (oneShot ? oneShot('sha256', s, 'hex') :
 const MEMO_MAX = 4096
 function memo(f: (s: string) => string): (s: string) => string {
   const m = new Map<string, string>()
-  return (s) => {
-    let h = m.get(s)
-    if (h === undefined) {
-      h = f(s)
-      if (m.size >= MEMO_MAX) m.clear()
-      m.set(s, h)
-    }
-    return h
-  }
+  return (s) => m.get(s) ?? rememberBounded(m, s, f(s), MEMO_MAX)
 }
 const md5 = memo(md5Raw)
 const sha12 = memo(sha12Raw)
@@ -111,13 +104,7 @@ const ja4Seen = new Map<string, string>()
 export function ja4Memo(h: ClientHello, ja3String: string, transport: 't' | 'q' | 'd' = 't'): string {
   const alpn = h.alpnFirst === undefined ? '' : h.alpnFirst.toString('latin1')
   const key = `${transport}${ja3String}|${h.supportedVersions.join('-')}|${h.signatureAlgorithms.join('-')}|${alpn.length}:${alpn}`
-  let v = ja4Seen.get(key)
-  if (v === undefined) {
-    v = ja4(h, transport)
-    if (ja4Seen.size >= MEMO_MAX) ja4Seen.clear()
-    ja4Seen.set(key, v)
-  }
-  return v
+  return ja4Seen.get(key) ?? rememberBounded(ja4Seen, key, ja4(h, transport), MEMO_MAX)
 }
 
 export function ja4s(h: ServerHello, transport: 't' | 'q' | 'd' = 't'): string {
@@ -141,11 +128,5 @@ export function ja4sMemo(h: ServerHello, ja3sString: string, transport: 't' | 'q
   const v = h.supportedVersions.length > 0 ? String(h.supportedVersions[0]) : ''
   const alpn = h.alpn.length > 0 ? `${h.alpn[0]!.length}:${h.alpn[0]!}` : '-'
   const key = `${transport}${ja3sString}|${v}|${alpn}`
-  let r = ja4sSeen.get(key)
-  if (r === undefined) {
-    r = ja4s(h, transport)
-    if (ja4sSeen.size >= MEMO_MAX) ja4sSeen.clear()
-    ja4sSeen.set(key, r)
-  }
-  return r
+  return ja4sSeen.get(key) ?? rememberBounded(ja4sSeen, key, ja4s(h, transport), MEMO_MAX)
 }
