@@ -8,6 +8,7 @@ import { DetectionEngine } from '../collector/detection/detection-engine.js'
 import type { DetectionEvent, DetectionFlow, Finding } from '../collector/detection/detection-types.js'
 import type { HostObservation } from '../protocol/index.js'
 import { parseV4 } from '../collector/detection/net-match.js'
+import { detectionFlow } from './helpers/detection-flows.js'
 import { entropy, registeredDomain } from '../collector/detection/dns-names.js'
 import { DnsTunnelDetector } from '../collector/detection/dns-tunnel-detector.js'
 import { IntelService } from '../collector/intel/intel-service.js'
@@ -23,19 +24,7 @@ function cfg(over: (c: DetectionConfig) => void = () => {}): DetectionConfig {
   return c
 }
 
-let uid = 0
-function flow(p: Partial<DetectionFlow> & { origH: string; respH: string }): DetectionFlow {
-  const macN = (m: string | undefined) => (m === undefined || m === '' ? -1 : Number.parseInt(m.replace(/:/g, ''), 16))
-  const f: DetectionFlow = {
-    agentId: 'a1', tsUs: T0, endUs: T0, origP: 40000, respP: 443, origV4: parseV4(p.origH), respV4: parseV4(p.respH), proto: 'tcp', connState: 'SF', history: 'ShADadFf',
-    durationUs: 1000, origBytes: 500, respBytes: 5000, origPkts: 5, respPkts: 6, service: '', uid: `C${uid++}`, communityId: () => '1:x', origMac: '', respMac: '', origMacN: -1, respMacN: -1,
-    localOrig: undefined, localResp: undefined, vlan: undefined, missedBytes: 0, interim: false, ...p,
-  }
-  f.endUs = f.tsUs + f.durationUs
-  f.origMacN = macN(f.origMac)
-  f.respMacN = macN(f.respMac)
-  return f
-}
+const flow = detectionFlow
 
 function run(c: DetectionConfig, flows: DetectionFlow[]): Finding[] {
   const e = new DetectionEngine(c)

@@ -13,7 +13,7 @@ import { DetectionConfigSchema, type DetectionConfig } from '../collector/detect
 import { DetectionEngine } from '../collector/detection/detection-engine.js'
 import type { DetectionFlow, Finding } from '../collector/detection/detection-types.js'
 import { restoreDetectors, snapshotDetectors } from '../collector/detection/detector-state.js'
-import { parseV4 } from '../collector/detection/net-match.js'
+import { detectionFlow } from './helpers/detection-flows.js'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 import { ADMIN, enrollAgent, post, startCollector } from './collector-fixtures.js'
 
@@ -30,19 +30,7 @@ function cfg(): DetectionConfig {
   return c
 }
 
-let uid = 0
-function flow(p: Partial<DetectionFlow> & { origH: string; respH: string }): DetectionFlow {
-  const macN = (m: string): number => (m === '' ? -1 : Number.parseInt(m.replace(/:/g, ''), 16))
-  const f: DetectionFlow = {
-    agentId: 'a1', tsUs: T0, endUs: T0, origP: 40000, respP: 443, origV4: parseV4(p.origH), respV4: parseV4(p.respH), proto: 'tcp', connState: 'SF', history: 'ShADadFf',
-    durationUs: 1000, origBytes: 500, respBytes: 5000, origPkts: 5, respPkts: 6, service: '', uid: `C${uid++}`, communityId: () => '1:x', origMac: '', respMac: '', origMacN: -1, respMacN: -1,
-    localOrig: undefined, localResp: undefined, vlan: undefined, missedBytes: 0, interim: false, ...p,
-  }
-  f.endUs = f.tsUs + f.durationUs
-  f.origMacN = macN(f.origMac)
-  f.respMacN = macN(f.respMac)
-  return f
-}
+const flow = detectionFlow
 
 const feed = (e: DetectionEngine, flows: DetectionFlow[]): Finding[] => {
   const out: Finding[] = []
