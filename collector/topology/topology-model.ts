@@ -471,13 +471,15 @@ export class TopologyModel {
     }
     // Two sites' flows are never one flow: the same five-tuple there joins other hosts.
     const dedupKey = f.site === '' || f.dedupKey === '' ? f.dedupKey : `${f.site}\u0000${f.dedupKey}`
-    const prev = dedupKey === '' ? undefined : this.dedup.find(dedupKey, f.tsUs)
+    const slot = dedupKey === '' ? -1 : this.dedup.find(dedupKey, f.tsUs)
+    // A copy of the entry (the window keeps columns, flow-dedup.ts): written back below.
+    const prev = slot < 0 ? undefined : this.dedup.get(slot)
     if (prev !== undefined && (prev.agentId !== f.agentId || prev.tsUs === f.tsUs)) {
       const sameAgentUpdate = prev.agentId === f.agentId
       if (sameAgentUpdate) this.counters.updated_flows++
       else {
         this.counters.duplicate_flows++
-        if (prev.observers === undefined) prev.observers = [prev.agentId, f.agentId]
+        if (prev.observers === undefined) this.dedup.setObservers(slot, prev.observers = [prev.agentId, f.agentId])
         else if (!prev.observers.includes(f.agentId)) prev.observers.push(f.agentId)
         const pe = this.edges.get(prev.edgeId)
         if (pe !== undefined) { pe.duplicate_flows++; addBounded(pe.agents, f.agentId, LIMITS.agents); this.dirtyEdges.add(pe.id) }
@@ -487,7 +489,7 @@ export class TopologyModel {
         const moved = prev.edgeId !== c.edgeId
         this.apply(prev, -1, moved)
         this.apply({ ...c, tsUs: prev.tsUs, dims: prev.dims }, 1, moved)
-        Object.assign(prev, { ...c, tsUs: prev.tsUs, dims: prev.dims, observers: prev.observers })
+        this.dedup.set(slot, { ...c, tsUs: prev.tsUs, dims: prev.dims, observers: prev.observers })
       }
       return
     }
