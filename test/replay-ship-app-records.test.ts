@@ -6,7 +6,6 @@
 // hold, with the same JSON, and their index fields are copies of the row's. flows.app_logs
 // (here through its environment variable) limits what ships.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,10 +14,10 @@ import type { AppRecord } from '../protocol/index.js'
 import { machineIdHash, saveIdentity } from '../agent/ship/identity.js'
 import { clientHello, cert, hs, record, serverHello } from './app-tls-fixtures.js'
 import { dnsMessage, QUERY, rdA, RESPONSE } from './helpers/dns-builder.js'
-import { AGENT_BIN } from './helpers/paths.js'
 import { writeCaptureFile } from './helpers/pcap-writer.js'
 import { startFakeCollector } from './helpers/ship-fake-collector.js'
 import { mergeByTime, tcpConversation, udpExchange } from './helpers/traffic.js'
+import { runAgentCli } from './helpers/agent-cli.js'
 
 const T0 = 1_700_000_000
 const u24 = (n: number): Buffer => Buffer.from([(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff])
@@ -54,16 +53,7 @@ function captureFrames(): ReturnType<typeof mergeByTime> {
   return mergeByTime(dns4, dnsOdd, dns6, http, tls)
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    p.on('exit', (status) => resolve({ status, stdout, stderr }))
-  })
-}
+const run = runAgentCli
 
 /** path → its lines, for the application logs `replay --json --log-dir` wrote. */
 function jsonLogs(dir: string): Map<string, string[]> {

@@ -1,7 +1,6 @@
 // `telltale-agent replay --collector` ships the analyzers' host observations with the flows
 // (as `run` does): a DNS answer in a capture names the host the client then connects to.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -10,8 +9,8 @@ import { ADMIN, enrollmentToken, startCollector } from './collector-fixtures.js'
 import { dnsMessage, QUERY, rdA, RESPONSE } from './helpers/dns-builder.js'
 import { Trace } from './helpers/flow-fixtures.js'
 import { ipv4, IPPROTO_TCP, IPPROTO_UDP, tcp, udp } from './helpers/packet-builder.js'
-import { AGENT_BIN } from './helpers/paths.js'
 import { buildPcap } from './helpers/pcap-writer.js'
+import { runAgentCli } from './helpers/agent-cli.js'
 
 t.test('a DNS answer in a replayed capture names the host in the collector', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-replay-obs-'))
@@ -36,14 +35,7 @@ t.test('a DNS answer in a replayed capture names the host in the collector', asy
   const url = await c.app.listen({ host: '127.0.0.1', port: 0 })
   const token = await enrollmentToken(c)
   // spawnSync would block the collector living in this process: run the agent asynchronously.
-  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [AGENT_BIN, 'replay', pcap, '--collector', url, '--enroll-token', token, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    p.on('exit', (status) => resolve({ status, stdout, stderr }))
-  })
+  const r = await runAgentCli(['replay', pcap, '--collector', url, '--enroll-token', token, '--state-dir', join(dir, 'state')])
   t.equal(r.status, 0, r.stderr)
   const m = /2 flows produced, 2 acknowledged; (\d+) host observations, (\d+) acknowledged/.exec(r.stdout)
   t.ok(m, `summary line: ${r.stdout.trim()}`)
@@ -70,14 +62,7 @@ t.test('--wait-timeout gives up with the batches kept; the next replay sends the
   t.teardown(() => c.close())
   const url = await c.app.listen({ host: '127.0.0.1', port: 0 })
   const state = join(dir, 'state')
-  const run = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => new Promise((resolve) => {
-    const p = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    p.on('exit', (status) => resolve({ status, stdout, stderr }))
-  })
+  const run = (args: string[]) => runAgentCli(args)
   const en = await run(['enroll', '--collector', url, '--token', await enrollmentToken(c), '--state-dir', state])
   t.equal(en.status, 0, en.stderr)
   // A collector address nothing listens on: the batches stay in the spool; give up after 1 s.

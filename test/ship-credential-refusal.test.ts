@@ -5,7 +5,6 @@
  * under the new identity and delivered. A spool from another machine is still reset.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,10 +21,10 @@ import type { BatchTransport, SendResult } from '../agent/ship/transport.js'
 import { ADMIN, enrollmentToken, startCollector } from './collector-fixtures.js'
 import { Trace } from './helpers/flow-fixtures.js'
 import { ipv4, IPPROTO_TCP, tcp } from './helpers/packet-builder.js'
-import { AGENT_BIN } from './helpers/paths.js'
 import { buildPcap } from './helpers/pcap-writer.js'
 import { startFakeCollector } from './helpers/ship-fake-collector.js'
 import { makeConn } from './helpers/ship-records.js'
+import { runAgentCli } from './helpers/agent-cli.js'
 
 t.test('which refusals are about the credential', async (t) => {
   t.ok(isCredentialRefusal(401, 'COLLECTOR_ERR_UNKNOWN_AGENT'))
@@ -169,15 +168,7 @@ t.test('spool: a spool written without a machine id (older version) is reset on 
   await s2.stop()
 })
 
-interface Run { status: number | null; stdout: string; stderr: string }
-const run = (args: string[], env: NodeJS.ProcessEnv): Promise<Run> => new Promise((resolve) => {
-  const p = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-  let stdout = ''
-  let stderr = ''
-  p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  p.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  p.on('exit', (status) => resolve({ status, stdout, stderr }))
-})
+const run = runAgentCli
 
 t.test('revoked agent: replay keeps the flows and says what to do; after enroll --force they arrive once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-revoked-'))

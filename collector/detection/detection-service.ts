@@ -19,6 +19,7 @@ import { decodeFlowSegment, type FlowRecord } from '../ingest/flow-decode.js'
 import type { AlertManager } from '../alerts/alert-manager.js'
 import type { CollectorStore } from '../storage/index.js'
 import { Counters } from '../util/counters.js'
+import { RateLimitedLog } from '../util/rate-limited-log.js'
 import type { Logger } from '../util/logger.js'
 import type { DetectionConfig } from './detection-config.js'
 import { DetectionEngine, type EngineDeps } from './detection-engine.js'
@@ -62,9 +63,9 @@ export class DetectionService {
   private inProcess = 0
   /** Live batches are not queued: the drain reads them back from the store. */
   private behind = false
-  /** When "behind" was last logged (at most once a minute: an overloaded collector falls behind again and again). */
-  private behindLoggedMs = -Infinity
-  private behindUnlogged = 0
+  /** "Behind" logged at most once a minute: an overloaded collector falls behind again and again. */
+  private readonly behindLog = new RateLimitedLog(60_000)
+  private behindUnlogged = false
   /** Work to run between two batches (a consistent snapshot of the detectors and marks). */
   private betweenWaiters: Array<() => void> = []
 
@@ -114,14 +115,7 @@ export class DetectionService {
       // Read back from the store once the queue is drained.
       this.behind = true
       this.counters.inc('detection_deferred_batches_total')
-      const now = Date.now()
-      if (now - this.behindLoggedMs >= 60_000) {
-        this.log.warn({ queued: this.queue.length, suppressed: this.behindUnlogged }, 'detection is behind ingest: batches are read back from the store until it has caught up (nothing is skipped; logged at most once a minute)')
-        this.behindLoggedMs = now
-        this.behindUnlogged = 0
-      } else {
-        this.behindUnlogged++
-      }
+      this.behindUnlogged = !this.behindLog.hit('behind', (suppressed) => this.log.warn({ queued: this.queue.length, suppressed }, 'detection is behind ingest: batches are read back from the store until it has caught up (nothing is skipped; logged at most once a minute)'))
       return
     }
     this.queue.push(b)
@@ -215,7 +209,7 @@ export class DetectionService {
       if (missing === 0) {
         // Caught up: batches written from now on are handed over live.
         this.behind = false
-        if (this.behindUnlogged === 0) this.log.info({ watermark: this.examined.watermark }, 'detection has caught up with ingest')
+        if (!this.behindUnlogged) this.log.info({ watermark: this.examined.watermark }, 'detection has caught up with ingest')
         return
       }
       stalled = progressed ? 0 : stalled + 1

@@ -9,6 +9,7 @@
  */
 import type { CollectorStore } from '../storage/index.js'
 import { Counters } from '../util/counters.js'
+import { RateLimitedLog } from '../util/rate-limited-log.js'
 import type { Logger } from '../util/logger.js'
 import type { DetectionService } from './detection-service.js'
 import { detectorStateTexts, EXAMINED_STATE, gzipStates, restoreDetectors, savedData } from './detector-state.js'
@@ -22,7 +23,7 @@ export class DetectorStateKeeper {
   private timer: NodeJS.Timeout | undefined
   private saving: Promise<void> | undefined
   private saved = new Set<string>()
-  private lastErrorLogMs = -Infinity
+  private readonly errorLog = new RateLimitedLog(60_000)
 
   constructor(private readonly cfg: DetectorStateKeeperConfig, private readonly store: CollectorStore, private readonly detection: DetectionService, private readonly log: Logger) {}
 
@@ -75,11 +76,7 @@ export class DetectorStateKeeper {
       this.counters.inc('detector_state_saves_total')
     } catch (err) {
       this.counters.inc('detector_state_save_errors_total')
-      const now = Date.now()
-      if (now - this.lastErrorLogMs >= 60_000) {
-        this.lastErrorLogMs = now
-        this.log.error({ err: (err as Error).message }, 'saving what the detectors learned failed (retried every detection.state_save_interval_s; logged at most once a minute)')
-      }
+      this.errorLog.hit('save', (suppressed) => this.log.error({ err: (err as Error).message, suppressed }, 'saving what the detectors learned failed (retried every detection.state_save_interval_s; logged at most once a minute)'))
     }
   }
 }
