@@ -67,6 +67,7 @@ export class CollectorMetrics {
         for (const [k, v] of Object.entries(topo.counters)) this.set({ what: k }, v)
         this.set({ what: 'merge_watermark' }, topo.mergeMarks.watermark)
         this.set({ what: 'merged_above_watermark' }, topo.mergeMarks.above)
+        this.set({ what: 'backlog_batches' }, topo.backlog)
         for (const [k, v] of Object.entries(topo.answerCounters)) this.set({ what: k }, v)
         this.set({ what: 'dedup_entries' }, topo.model.dedup.entries)
         this.set({ what: 'dedup_evicted' }, topo.model.dedup.evicted)

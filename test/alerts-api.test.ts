@@ -46,7 +46,7 @@ t.test('repeated evidence updates one alert; lifecycle, filters and persistence'
   t.same(events.map((e) => e.kind).slice(0, 2), ['created', 'updated'])
   // The alert shows in the counts and on the source host's page.
   t.equal((await c.app.inject({ method: 'GET', url: '/api/v1/stats', headers: auth })).json().alerts, 1, 'stats counts the alert')
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const host = (await c.app.inject({ method: 'GET', url: `/api/v1/hosts/${encodeURIComponent(a.src)}`, headers: auth })).json()
   t.equal(host.alerts?.[0]?.id, a.id, 'the host page lists its alert')
 

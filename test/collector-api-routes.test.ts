@@ -18,7 +18,7 @@ async function loaded(): Promise<{ c: TestCollector; agentId: string }> {
     const r = await post(c, a.secret, encodeBatch(b))
     if (r.statusCode !== 200) throw new Error(r.body)
   }
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   return { c, agentId: a.agentId }
 }
 
@@ -241,7 +241,7 @@ t.test('host observations with times outside 0..2^53-1 µs are held to that rang
   t.equal((await post(c, a.secret, gz({ ...batch(a.agentId, 1, 0), flows: [{ ...batch(a.agentId, 1, 1).flows![0]!, origH: ip }] }), { 'content-encoding': 'gzip' })).statusCode, 200)
   const r = await post(c, a.secret, gz({ ...batch(a.agentId, 2, 0), hostObservations: [{ tsUs: -5, ip, name: 'early.example', nameSource: 2 }, { tsUs: 2 ** 62, ip, name: 'late.example', nameSource: 2, service: { port: 22, proto: 1, name: 'ssh' } }] }), { 'content-encoding': 'gzip' })
   t.equal(r.statusCode, 200)
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const h = (await c.app.inject({ method: 'GET', url: '/api/v1/hosts/10.77.0.1', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { host: { first_seen_us: number; last_seen_us: number; names: Array<{ name: string }> } }
   t.same(h.host.names.map((n) => n.name).sort(), ['early.example', 'late.example'])
   t.equal(h.host.first_seen_us, 100_000 * 1000 + 1_700_000_000_000_000, 'a time before 1970 counts as unknown: first seen stays the flow\'s')

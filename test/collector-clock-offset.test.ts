@@ -116,7 +116,7 @@ t.test('an agent clock running ahead does not pin hosts and edges in the future;
   const before = Date.now() * 1000
   const r = await post(c, a.secret, gz(batch(a.agentId, 1, 0, { flows: [flow(1, futureUs)], hostObservations: [{ tsUs: futureUs, ip: Buffer.from([10, 9, 9, 9]), name: 'printer.example', nameSource: 1 }] })), { 'content-encoding': 'gzip' })
   t.equal(r.statusCode, 200, r.body)
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const auth = { authorization: `Bearer ${ADMIN}` }
   const limit = Date.now() * 1000 + 5 * 60 * 1_000_000
   const hosts = (await c.app.inject({ method: 'GET', url: '/api/v1/hosts?limit=100', headers: auth })).json() as { hosts: Array<{ ips: string[]; first_seen_us: number; last_seen_us: number }> }

@@ -73,10 +73,10 @@ export function post(c: CollectorApp, secret: string | undefined, body: Uint8Arr
 
 export const gz = (b: BatchProperties): Buffer => gzipSync(encodeBatch(b))
 
-/** Hosts, edges and unique flows (/stats) and the bytes of every edge (/topology), after a flush. */
+/** Hosts, edges and unique flows (/stats) and the bytes of every edge (/topology), once every acked batch is merged and flushed. */
 export async function topologyTotals(c: TestCollector): Promise<{ hosts: number; edges: number; unique: number; bytes: number }> {
   const auth = { authorization: `Bearer ${ADMIN}` }
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const s = (await c.app.inject({ method: 'GET', url: '/api/v1/stats', headers: auth })).json() as { hosts: number; edges: number; unique_flows: number }
   const topo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100000', headers: auth })).json() as { edges: { bytes: number }[] }
   return { hosts: s.hosts, edges: s.edges, unique: s.unique_flows, bytes: topo.edges.reduce((a, e) => a + e.bytes, 0) }

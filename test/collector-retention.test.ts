@@ -66,7 +66,7 @@ t.test('retention expires each kind at its age; hour roll-ups keep the trend; de
   await c.detection.alerts.apply([finding('current', NOW_US - 1000)])
   const worked = (await get(c, '/api/v1/alerts')).alerts.find((a: { key: string }) => a.key === 'old-but-worked-on')
   t.equal((await c.app.inject({ method: 'PATCH', url: `/api/v1/alerts/${worked.id}`, headers: auth, payload: { comment: 'still investigating' } })).statusCode, 200)
-  await c.api.topology.flush()
+  await c.api.topology.settle()
 
   const all = `from=${iso(NOW_US - 101 * DAY_US)}&to=${iso(NOW_US + DAY_US)}`
   const srcOf = (f: { orig_h: string }): string => f.orig_h

@@ -227,7 +227,7 @@ t.test('/flows/top from hour roll-ups = from every flow (aligned and partial hou
     t.equal((await post(c, ag.secret, encodeBatch(bt))).statusCode, 200)
   }
   const check = async (label: string): Promise<void> => {
-    await c.api.topology.flush()
+    await c.api.topology.settle()
     const windows: Array<[number, number]> = [[h0, h0 + 4 * H - 1], [h0 + 17 * 60_000_000, h0 + 2 * H + 5 * 60_000_000], [h0 + H, h0 + 2 * H - 1], [h0 + 1, h0 + 2 * H], [0, Number.MAX_SAFE_INTEGER]]
     for (const [fromUs, toUs] of windows) {
       for (const group of ['talkers', 'services', 'ports'] as TopGroup[]) {
@@ -254,7 +254,7 @@ t.test('retention deletes every chunk and posting of expired segments, and old /
   t.teardown(() => c.close())
   const a = await enrollAgent(c, 1)
   for (let s = 1; s <= 2; s++) t.equal((await post(c, a.secret, encodeBatch(batch(a.agentId, s, 600)))).statusCode, 200)
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const count = (p: 'fs' | 'fm' | 'fh' | 'fv' | 'fp' | 'rt'): Promise<number> => c.store.flows.countKeys(p)
   t.equal(await count('fs'), 6, '3 chunks per 600-flow segment')
   t.ok(await count('rt') > 0)

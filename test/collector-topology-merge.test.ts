@@ -115,7 +115,7 @@ t.test('loss reported by an agent lowers edge confidence; rebuild reproduces the
   b.gaps = [{ kind: 1, count: 42, firstTsUs: t0, lastTsUs: t0 + 10_000, reason: 1 }]
   t.equal((await post(c, a.secret, encodeBatch(b))).statusCode, 200)
   t.equal((await post(c, a.secret, encodeBatch(batch(a.agentId, 2, 100)))).statusCode, 200)
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const topo = (await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=100000', headers: auth })).json() as { edges: { confidence: string; id: string; bytes: number }[]; coverage: { complete: boolean; loss_periods: { records: number }[] } }
   t.equal(topo.coverage.complete, false)
   t.equal(topo.coverage.loss_periods[0]!.records, 42)

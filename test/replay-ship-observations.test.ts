@@ -41,7 +41,7 @@ t.test('a DNS answer in a replayed capture names the host in the collector', asy
   t.ok(m, `summary line: ${r.stdout.trim()}`)
   t.ok(Number(m?.[1]) >= 1, 'the DNS answer produced host observations')
   t.equal(m?.[2], m?.[1], 'every observation acknowledged')
-  await c.api.topology.flush()
+  await c.api.topology.settle()
   const hosts = (await c.app.inject({ method: 'GET', url: '/api/v1/hosts?name=printer.example', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { hosts: Array<{ ips: string[]; names: Array<{ name: string; source: string }> }> }
   t.equal(hosts.hosts.length, 1, 'one host carries the name')
   t.same(hosts.hosts[0]?.ips, [printer])

@@ -18,6 +18,8 @@ export interface ApiContext {
   alertCount?: () => number
   /** Detection and webhook figures for /metrics (backlog, findings, drops, errors); set by buildApp once detection is wired. */
   detectionFigures?: () => Record<string, number>
+  /** Longest wait of a topology read for the merge to hold every batch acked before it (topology-read.ts; ms). */
+  topologyReadWaitMs?: number
   /** /api/v1/topology answer cache (topology-answers.ts): staleness bound, background refresh age, build slice (ms). */
   topologyAnswers?: { maxStalenessMs: number; refreshMs: number; sliceMs: number }
   limits: {

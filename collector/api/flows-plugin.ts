@@ -12,6 +12,7 @@ import { decodeCursor, timeRange } from '../query/time-params.js'
 import { topFlows } from '../query/top.js'
 import { timeSeries } from '../query/timeseries.js'
 import type { ApiContext } from './api-context.js'
+import { waitForTopology } from './topology-read.js'
 import { READ_AGGREGATES, READ_RECORDS } from './roles.js'
 import { FlowFilterQuery, PageQuery } from './query-schemas.js'
 import { ErrorSchema } from './schemas.js'
@@ -63,6 +64,7 @@ export const flowsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
 
   app.get('/api/v1/flows/top', {
     onRequest: requireRole(store, READ_RECORDS),
+    preHandler: waitForTopology(ctx),
     schema: {
       summary: 'Top talkers, services, ports or pairs by bytes, flows or packets over a window (default the last hour)',
       querystring: TopQuery,
@@ -76,6 +78,7 @@ export const flowsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
 
   app.get('/api/v1/timeseries', {
     onRequest: requireRole(store, READ_AGGREGATES),
+    preHandler: waitForTopology(ctx),
     schema: {
       summary: 'Flows, bytes and packets per interval (roll-ups; raw flows when filtered by host/cidr/port/conn_state/agent)',
       querystring: SeriesQuery,

@@ -7,6 +7,7 @@ import { SITE_PATTERN } from '../enroll/site-name.js'
 import { parseCidr16 } from '../topology/addresses.js'
 import type { HostRecord } from '../topology/types.js'
 import type { ApiContext } from './api-context.js'
+import { waitForTopology } from './topology-read.js'
 import { READ_AGGREGATES } from './roles.js'
 import { TimeQuery } from './query-schemas.js'
 import { timeRange } from '../query/time-params.js'
@@ -29,6 +30,7 @@ export const hostsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
   const { store, topology } = ctx
   app.get('/api/v1/hosts', {
     onRequest: requireRole(store, READ_AGGREGATES),
+    preHandler: waitForTopology(ctx),
     schema: { summary: 'Hosts of the merged topology, by id', querystring: ListQuery, response: { 200: Type.Object({ hosts: Type.Array(Type.Any()), total: Type.Integer(), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...Errors } },
   }, async (req) => {
     const q = req.query as Static<typeof ListQuery>
@@ -56,6 +58,7 @@ export const hostsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
 
   app.get('/api/v1/hosts/:id', {
     onRequest: requireRole(store, READ_AGGREGATES),
+    preHandler: waitForTopology(ctx),
     schema: {
       summary: 'One host with its services, peers (edges either way) and recent alerts',
       params: Params,

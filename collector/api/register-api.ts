@@ -41,13 +41,12 @@ export function registerApi(app: FastifyInstance, opts: { config: Readonly<Colle
   const t = config.topology
   const topology = new TopologyService(store, {
     scopeByVlan: t.scope_by_vlan, dedupWindowUs: Math.round(t.dedup_window_s * 1_000_000), dedupEntries: t.dedup_entries,
-    maxHosts: t.max_hosts, maxEdges: t.max_edges, flushIntervalMs: t.flush_interval_ms, sliceMs: t.merge_slice_ms,
+    maxHosts: t.max_hosts, maxEdges: t.max_edges, flushIntervalMs: t.flush_interval_ms, sliceMs: t.merge_slice_ms, queueBatches: t.queue_batches,
   }, log.child({ component: 'topology' }))
   ingest.onStored(topology.onStored)
-  store.batches.onAbandoned(topology.onAbandoned)
   const a = config.api
   const ctx: ApiContext = {
-    store, topology, ingest, cache: new SegmentCache(a.segment_cache_flows), log: log.child({ component: 'api' }),
+    store, topology, ingest, cache: new SegmentCache(a.segment_cache_flows), log: log.child({ component: 'api' }), topologyReadWaitMs: t.read_wait_ms,
     topologyAnswers: { maxStalenessMs: t.answer_max_staleness_ms, refreshMs: Math.min(t.answer_refresh_ms, t.answer_max_staleness_ms), sliceMs: t.answer_slice_ms },
     limits: { maxScan: a.max_scan, maxPage: a.max_page, maxExport: a.max_export, onlineAfterMs: a.online_after_s * 1000, maxStreams: a.max_streams },
   }

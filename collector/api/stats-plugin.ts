@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
 import type { ApiContext } from './api-context.js'
+import { waitForTopology } from './topology-read.js'
 import { READ_AGGREGATES } from './roles.js'
 import { ErrorSchema } from './schemas.js'
 
@@ -22,6 +23,7 @@ export const statsPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
   let cached: { at: number; flows: number } | undefined
   app.get('/api/v1/stats', {
     onRequest: requireRole(store, READ_AGGREGATES),
+    preHandler: waitForTopology(ctx),
     schema: { summary: 'Counts', response: { 200: Stats, 401: ErrorSchema, 403: ErrorSchema } },
   }, async () => {
     if (cached === undefined || Date.now() - cached.at > 2000) cached = { at: Date.now(), flows: await store.flows.storedFlowCount() }

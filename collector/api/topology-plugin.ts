@@ -16,6 +16,7 @@ import { TopologyAnswers } from '../topology/topology-answers.js'
 import { buildTopologyAnswer, Slicer } from '../topology/topology-build.js'
 import type { TopologyQuery } from '../topology/topology-view.js'
 import type { ApiContext } from './api-context.js'
+import { waitForTopology } from './topology-read.js'
 import { ADMIN_ONLY, READ_AGGREGATES } from './roles.js'
 import { TimeQuery } from './query-schemas.js'
 import { SITE_PATTERN } from '../enroll/site-name.js'
@@ -41,6 +42,7 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
   topology.answerCounters = answers.counters
   app.get('/api/v1/topology', {
     onRequest: requireRole(store, READ_AGGREGATES),
+    preHandler: waitForTopology(ctx),
     schema: {
       summary: 'The merged topology: hosts (nodes) and client → server service edges, busiest first (may be up to topology.answer_max_staleness_ms behind; see the x-topology-* headers)',
       querystring: Query,

@@ -64,6 +64,8 @@ export const ConfigSchema = Type.Object({
     answer_max_staleness_ms: Type.Integer({ minimum: 0, default: 2000, description: '/api/v1/topology may answer from a cached answer missing changes merged at most this long ago (0 = always current)' }),
     answer_refresh_ms: Type.Integer({ minimum: 0, default: 1000, description: 'a cached /api/v1/topology answer this old is rebuilt in the background when the topology changed (capped at answer_max_staleness_ms)' }),
     answer_slice_ms: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'a /api/v1/topology build yields to the event loop after this much work' }),
+    queue_batches: Type.Integer({ minimum: 1, maximum: 100_000, default: 64, description: 'acked batches waiting for the merge in memory; when full, the merge reads them back from the store until it has caught up (ingest never waits for the merge)' }),
+    read_wait_ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000, description: 'a topology read (/hosts, /topology, /stats, /flows/top) waits at most this long for the merge to hold every batch acked before it; past that it answers with x-topology-backlog-batches' }),
     merge_slice_ms: Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'the merge of a stored batch and the topology flush yield to the event loop after this much work (0: after every 128 flows)' }),
   }, { additionalProperties: false, default: {} }),
   // Issue 7: detection, alerts, threat intel, segmentation policy (each schema lives with its component).

@@ -78,9 +78,9 @@ export class IngestService {
   constructor(private readonly store: CollectorStore, private readonly limits: IngestLimits) {}
 
   /**
-   * Calls `fn` after each batch is durable, in order; the ack waits for a returned promise
-   * (the topology merge: acked means merged, and the merge's pace holds the agents back
-   * instead of a queue growing). Errors are counted, never fail the ingest.
+   * Calls `fn` after each batch is durable, in order; the ack waits for a returned promise.
+   * The topology merge and detection return nothing: they follow the store (BatchFollower),
+   * so the ack never waits for them. Errors are counted, never fail the ingest.
    */
   onStored(fn: (b: StoredBatch) => void | Promise<void>): void {
     this.storedListeners.push(fn)

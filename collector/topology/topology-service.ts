@@ -1,9 +1,15 @@
 /**
  * Keeps the merged topology (topology-model.ts) in step with the store: merges each batch
- * after it is durable (IngestService.onStored; the ack waits for it), persists what changed
- * every `flushIntervalMs` in ONE atomic write (hosts, edges, roll-ups, loss periods and the
- * watermark), reloads it at start and replays the stored batches it had not merged, and
- * rebuilds everything from stored batches on demand.
+ * after it is durable, persists what changed every `flushIntervalMs` in ONE atomic write
+ * (hosts, edges, roll-ups, loss periods and the watermark), reloads it at start and replays
+ * the stored batches it had not merged, and rebuilds everything from stored batches on demand.
+ *
+ * Ingest does not wait for the merge: a BatchFollower (collector/follow) takes each durable
+ * batch (IngestService.onStored) into a bounded queue (`queueBatches`) and, when the merge
+ * falls behind, reads the batches it has not merged back from the store until it has caught
+ * up. A burst of ingest (agents draining their spools after an outage) is acked at the pace
+ * of the store, and the topology follows. Readers that want what was acked wait for it with
+ * `caughtUp()` (bounded: the API's topology routes wait at most `topology.read_wait_ms`).
  *
  * Merges, flushes, expiry and rebuilds run one at a time on one chain, so a flush's snapshot
  * always holds whole batches (its watermark is exact). A merge works in slices: after
@@ -16,12 +22,15 @@
  * persists the few numbers above it that are merged already. A restart merges every stored
  * batch that is in neither; a batch handed over twice (a rebuild racing ingest) is merged once.
  */
-import { Batch, type Gap, type HostObservation } from '../../protocol/index.js'
+import type { Batch, Gap, HostObservation } from '../../protocol/index.js'
 import type { CollectorStore } from '../storage/index.js'
-import { decodeFlowSegment, type FlowRecord } from '../ingest/flow-decode.js'
+import type { FlowRecord } from '../ingest/flow-decode.js'
 import type { StoredBatch } from '../ingest/ingest-service.js'
 import type { Logger } from '../util/logger.js'
 import { RateLimitedLog } from '../util/rate-limited-log.js'
+import { BatchFollower, type FollowCount } from '../follow/batch-follower.js'
+import { BatchMarks } from '../follow/batch-marks.js'
+import { readStoredBatch, type ReadParts } from '../follow/read-stored-batch.js'
 import { gapLoss, observationView } from './flow-view.js'
 import { mergeFlows } from './merge-flows.js'
 import { TopRollups } from './top-rollups.js'
@@ -33,7 +42,12 @@ export interface TopologyServiceOptions extends TopologyOptions {
   flushIntervalMs: number
   /** A merge or a flush yields to the event loop after this much work (ms); default 5. */
   sliceMs?: number
+  /** Batches waiting for the merge in memory; when full, the merge reads them back from the store (default 64). */
+  queueBatches?: number
 }
+
+/** The topology reads flows, observations and gaps of a batch read back; not its events or app rows. */
+const MERGE_PARTS: ReadParts = { events: false, appRecords: false }
 
 /**
  * How far past its batch's receive time a flow or observation may move a host's or edge's
@@ -51,10 +65,9 @@ export class TopologyService {
   readonly model: TopologyModel
   /** Hour roll-ups of /flows/top (per record, persisted with the topology). */
   readonly tops: TopRollups
-  /** Every batch numbered up to here is merged or was never stored. */
-  private watermark = 0
-  /** Merged batches above the watermark (ingest of several agents stores out of order). */
-  private readonly mergedAbove = new Set<number>()
+  /** The merged batches: every number up to the watermark (merged or never stored), and those merged above it. */
+  private readonly marks = new BatchMarks()
+  private readonly follower: BatchFollower<StoredBatch>
   /** Watermark and mergedAbove as last persisted (a flush with nothing else to write still moves them). */
   private persistedMarks = ''
   private timer: NodeJS.Timeout | undefined
@@ -67,7 +80,10 @@ export class TopologyService {
   /** Changes whenever the model is cleared (start, rebuild): a build in slices restarts on it. */
   resets = 0
   private readonly flushErrorLog = new RateLimitedLog(60_000)
-  counters = { batches_merged: 0, batches_merged_already: 0, flushes: 0, flush_errors: 0, merge_errors: 0, merge_yields: 0, flush_yields: 0 }
+  counters = {
+    batches_merged: 0, batches_merged_already: 0, flushes: 0, flush_errors: 0, merge_errors: 0, merge_yields: 0, flush_yields: 0,
+    batches_deferred: 0, batches_caught_up: 0, batches_passed: 0, batches_dropped: 0, read_errors: 0,
+  }
   /** Counters of the /api/v1/topology answer cache (set by the route plugin; exported in /metrics). */
   answerCounters: Readonly<Record<string, number>> = {}
 
@@ -76,6 +92,15 @@ export class TopologyService {
     this.sliceMs = opts.sliceMs ?? 5
     this.tops = new TopRollups(store)
     this.model.onChange = (c) => { for (const l of this.listeners) l(c) }
+    const counted: Record<FollowCount, keyof TopologyService['counters']> = {
+      deferred: 'batches_deferred', caught_up: 'batches_caught_up', passed: 'batches_passed', dropped: 'batches_dropped', read_errors: 'read_errors',
+    }
+    this.follower = new BatchFollower<StoredBatch>(store, {
+      name: 'topology', queueBatches: opts.queueBatches ?? 64,
+      readBack: (rec) => readStoredBatch(store, rec, MERGE_PARTS),
+      handle: (b) => this.mergeStored(b),
+      count: (what, n = 1) => { this.counters[counted[what]] += n },
+    }, log, this.marks)
   }
 
   /** Subscribes to new hosts and edges; returns the unsubscribe function. */
@@ -93,9 +118,17 @@ export class TopologyService {
     return p
   }
 
-  /** Loads the stored topology, replays batches after the watermark, starts the flush timer. */
-  start(): Promise<void> {
-    return this.serial(() => this.load())
+  /** Loads the stored topology, merges the batches stored after the watermark, then follows ingest. */
+  async start(): Promise<void> {
+    await this.serial(() => this.load())
+    const before = this.counters.batches_caught_up
+    this.follower.start(true)
+    await this.follower.idle()
+    const replayed = this.counters.batches_caught_up - before
+    if (replayed > 0) {
+      await this.flush()
+      this.log.info({ batches: replayed, watermark: this.marks.watermark }, 'topology: merged batches stored after the last flush')
+    }
   }
 
   private async load(): Promise<void> {
@@ -118,17 +151,11 @@ export class TopologyService {
     }
     if (badEdges > 0) this.log.warn({ edges: badEdges }, 'topology: stored edges that do not decode were skipped (POST /api/v1/topology/rebuild recomputes them)')
     for (const p of await this.store.topology.lossPeriods()) this.model.loss.add(p)
-    this.watermark = await this.store.topology.watermark()
-    this.mergedAbove.clear()
-    for (const n of await this.store.topology.mergedAbove()) if (n > this.watermark) this.mergedAbove.add(n)
+    this.marks.load({ watermark: await this.store.topology.watermark(), above: await this.store.topology.mergedAbove() })
     // A number the merge has passed is never handed out again (its batch may be expired).
-    let highest = this.watermark
-    for (const n of this.mergedAbove) if (n > highest) highest = n
-    this.store.batches.numberAbove(highest)
-    this.persistedMarks = this.marks()
+    this.store.batches.numberAbove(this.marks.highest)
+    this.persistedMarks = this.marksText()
     this.log.info({ hosts: this.model.hosts.size, edges: this.model.edges.size, ms: Math.round(performance.now() - t0) }, 'topology loaded from the store')
-    const replayed = await this.replayAfter(this.watermark)
-    if (replayed > 0) this.log.info({ batches: replayed, watermark: this.watermark }, 'topology: merged batches stored after the last flush')
     this.timer = setInterval(() => { void this.flush() }, this.opts.flushIntervalMs)
     this.timer.unref()
   }
@@ -138,50 +165,60 @@ export class TopologyService {
     if (this.timer === undefined) return
     clearInterval(this.timer)
     this.timer = undefined
+    await this.follower.stop()
     await this.flush()
   }
 
-  /** BatchStore listener: batch `n` was never stored; the watermark may pass it. */
-  readonly onAbandoned = (n: number): void => { void this.serial(async () => this.markMerged(n)) }
+  /** IngestService listener: takes one durable batch (merged in order; never waits for the merge). */
+  readonly onStored = (b: StoredBatch): void => { this.follower.offer(b) }
 
-  /** IngestService listener: merges one durable batch, in slices; resolves once it is merged (never rejects). */
-  readonly onStored = (b: StoredBatch): Promise<void> => this.serial(async () => {
-    try {
-      await this.merge(b.agentId, b.n, b.flows(), b.rest, b.receivedAtUs)
-    } catch (err) {
-      this.counters.merge_errors++
-      this.log.error({ err, n: b.n }, 'topology merge failed for a batch')
+  /** Resolves when every batch handed over or owed is merged (tests, benches; readers use caughtUp). */
+  idle(): Promise<void> {
+    return this.follower.idle()
+  }
+
+  /** Batches acked and not merged yet (0: the topology holds everything acked). */
+  get backlog(): number { return this.follower.backlog }
+
+  /**
+   * Waits until every batch acked before this call is merged, at most `maxWaitMs`; false when
+   * the wait ran out (the merge is behind: the answer misses batches acked recently).
+   */
+  async caughtUp(maxWaitMs: number): Promise<boolean> {
+    const at = this.store.batches.numbering()
+    if (this.follower.reached(at)) return true
+    const until = performance.now() + maxWaitMs
+    while (performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2))
+      if (this.follower.reached(at)) return true
     }
-  })
+    return false
+  }
+
+  /** One batch from the follower, merged on the chain (errors counted and logged; the follower then marks it). */
+  private mergeStored(b: StoredBatch): Promise<void> {
+    return this.serial(async () => {
+      try {
+        await this.merge(b.agentId, b.n, b.flows(), b.rest, b.receivedAtUs)
+      } catch (err) {
+        this.counters.merge_errors++
+        this.log.error({ err, n: b.n }, 'topology merge failed for a batch')
+      }
+    })
+  }
 
   /** The merge's position: every batch up to `watermark` is merged, and `above` more after it. */
   get mergeMarks(): { watermark: number; above: number } {
-    return { watermark: this.watermark, above: this.mergedAbove.size }
+    return { watermark: this.marks.watermark, above: this.marks.above.size }
   }
 
-  private isMerged(n: number): boolean {
-    return n <= this.watermark || this.mergedAbove.has(n)
-  }
-
-  private markMerged(n: number): void {
-    if (this.isMerged(n)) return
-    if (n !== this.watermark + 1) { this.mergedAbove.add(n); return }
-    this.watermark = n
-    while (this.mergedAbove.delete(this.watermark + 1)) this.watermark++
-  }
-
-  /** The merged numbers above the watermark, ascending (as persisted). */
-  private above(): number[] {
-    return [...this.mergedAbove].sort((a, b) => a - b)
-  }
-
-  /** Watermark and mergedAbove as one comparable text. */
-  private marks(above = this.above()): string {
-    return `${this.watermark}:${above.join(',')}`
+  /** Watermark and the merged numbers above it as one comparable text. */
+  private marksText(above = this.marks.aboveSorted()): string {
+    return `${this.marks.watermark}:${above.join(',')}`
   }
 
   private async merge(agentId: string, n: number, flows: readonly FlowRecord[], rest: Pick<Batch, 'hostObservations' | 'gaps' | 'stats' | 'sentAtUs'> | undefined, receivedAtUs: number): Promise<void> {
-    if (this.isMerged(n)) { this.counters.batches_merged_already++; return }
+    if (this.marks.has(n)) { this.counters.batches_merged_already++; return }
     const m = this.model
     // The agent's site now (a site set later applies to the batches merged from then on).
     const site = (await this.store.agents.get(agentId))?.site ?? ''
@@ -204,66 +241,41 @@ export class TopologyService {
         t0 = performance.now()
       }
     }
-    this.markMerged(n)
+    // Marked here, inside the chain: a flush persists the marks with the model they describe.
+    this.marks.mark(n)
     this.generation++
     this.counters.batches_merged++
   }
 
-  /**
-   * Merges the stored batches with a number above `after` that are not merged yet, in storage
-   * order. Afterwards every batch numbered so far is merged, being written, or never stored.
-   */
-  private async replayAfter(after: number): Promise<number> {
-    let count = 0
-    const { last, writing } = this.store.batches.numbering()
-    // A number up to `last` without a stored batch when the walk began, and not being written
-    // then, was abandoned (a failed write, perhaps in an earlier process) or expired by
-    // retention: nothing will hand it over, so it is passed — in order, as the walk meets the
-    // gaps, so that the merged numbers stay contiguous behind the watermark.
-    let prev = after
-    const passGapsBefore = (n: number): void => {
-      for (let m = prev + 1; m < n && m <= last; m++) if (!writing.has(m)) this.markMerged(m)
-      prev = Math.max(prev, n)
-    }
-    for await (const rec of this.store.batches.batchRecords(after + 1)) {
-      passGapsBefore(rec.n)
-      if (this.isMerged(rec.n)) continue
-      const fs = rec.flowMinTsUs === undefined ? undefined : await this.store.flows.segment({ minTsUs: rec.flowMinTsUs, n: rec.n })
-      const ho = rec.observationMinTsUs === undefined ? undefined : await this.store.flows.observationSegment({ minTsUs: rec.observationMinTsUs, n: rec.n })
-      const gp = rec.gaps > 0 ? await this.store.flows.gapSegment(rec.agentId, rec.n) : undefined
-      const rest = Batch.decode(Buffer.concat([ho ?? Buffer.alloc(0), gp ?? Buffer.alloc(0)]))
-      await this.merge(rec.agentId, rec.n, fs === undefined ? [] : decodeFlowSegment(fs), { hostObservations: rest.hostObservations, gaps: rest.gaps, stats: null, sentAtUs: rec.sentAtUs }, rec.receivedAtUs)
-      count++
-      if (count % 200 === 0) await this.flushNow()
-    }
-    passGapsBefore(last + 1)
-    await this.flushNow()
-    return count
-  }
-
   /** Forgets the merged topology and roll-ups and merges every stored batch again. */
-  rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
-    return this.serial(() => this.rebuildNow())
-  }
-
-  private async rebuildNow(): Promise<{ batches: number; hosts: number; edges: number }> {
-    this.model.clear()
-    this.resets++
-    this.tops.clear()
-    this.generation++
-    const loss = await this.store.topology.lossPeriods()
-    await this.store.topology.clear()
-    for (const p of loss) this.model.loss.add(p)
-    this.watermark = 0
-    this.mergedAbove.clear()
-    this.persistedMarks = ''
-    const batches = await this.replayAfter(0)
-    return { batches, hosts: this.model.hosts.size, edges: this.model.edges.size }
+  async rebuild(): Promise<{ batches: number; hosts: number; edges: number }> {
+    await this.serial(async () => {
+      this.model.clear()
+      this.resets++
+      this.tops.clear()
+      this.generation++
+      const loss = await this.store.topology.lossPeriods()
+      await this.store.topology.clear()
+      for (const p of loss) this.model.loss.add(p)
+      this.marks.reset()
+      this.persistedMarks = ''
+    })
+    const before = this.counters.batches_merged
+    this.follower.catchUp()
+    await this.follower.idle()
+    await this.flush()
+    return { batches: this.counters.batches_merged - before, hosts: this.model.hosts.size, edges: this.model.edges.size }
   }
 
   /** Persists what changed since the last flush (after what is queued; never rejects). */
   flush(): Promise<void> {
     return this.serial(() => this.flushNow())
+  }
+
+  /** Merges every batch acked so far, then persists it (tests, benches, tools; never rejects). */
+  async settle(): Promise<void> {
+    await this.follower.idle()
+    await this.flush()
   }
 
   /** A flush from inside the chain. */
@@ -280,10 +292,10 @@ export class TopologyService {
   private async doFlush(): Promise<void> {
     const m = this.model
     if (m.dirtyHosts.size === 0 && m.dirtyEdges.size === 0 && m.deletedHosts.size === 0 && m.deletedEdges.size === 0 && !m.rollupPending && m.newLossPeriods.length === 0 && !this.tops.pending) {
-      if (this.marks() === this.persistedMarks) return
+      if (this.marksText() === this.persistedMarks) return
     }
-    const above = this.above()
-    const marks = this.marks(above)
+    const above = this.marks.aboveSorted()
+    const marks = this.marksText(above)
     // Written as it is built (TopologyFlushBatch): nothing else changes the model while this
     // runs (the chain), so the encoding may yield between slices: requests are served in
     // between, merges wait. Nothing is written until the one atomic write at the end.
@@ -314,7 +326,7 @@ export class TopologyService {
       const topTotals = await this.tops.rows(topDeltas, (bucketUs, group, key, c) => w.topRollup(bucketUs, group, key, c), yieldIfDue)
       for (const p of lossPeriods) w.lossPeriod(p)
       try {
-        await w.write(this.watermark, above)
+        await w.write(this.marks.watermark, above)
       } catch (err) {
         this.tops.forget()
         throw err

@@ -1,9 +1,10 @@
 /**
- * Which stored batches detection has examined, by batch number: every number up to
- * `watermark`, plus the numbers in `above` (batches finish out of order across agents).
- * Numbers that will never be stored (a failed write, retention) are passed like examined ones.
+ * Which stored batches a follower (topology merge, detection) has processed, by batch
+ * number: every number up to `watermark`, plus the numbers in `above` (batches of several
+ * agents finish storing out of their number order). Numbers that will never be stored (a
+ * failed write, retention) are passed like processed ones.
  */
-export class ExaminedBatches {
+export class BatchMarks {
   watermark = 0
   readonly above = new Set<number>()
 
@@ -26,8 +27,26 @@ export class ExaminedBatches {
     while (this.above.delete(this.watermark + 1)) this.watermark++
   }
 
+  /** Nothing processed (a rebuild starts again from the first stored batch). */
+  reset(): void {
+    this.watermark = 0
+    this.above.clear()
+  }
+
+  /** The highest number marked (the watermark or the largest above it). */
+  get highest(): number {
+    let h = this.watermark
+    for (const a of this.above) if (a > h) h = a
+    return h
+  }
+
+  /** The marked numbers above the watermark, ascending. */
+  aboveSorted(): number[] {
+    return [...this.above].sort((a, b) => a - b)
+  }
+
   toJSON(): { watermark: number; above: number[] } {
-    return { watermark: this.watermark, above: [...this.above].sort((a, b) => a - b) }
+    return { watermark: this.watermark, above: this.aboveSorted() }
   }
 
   /** Restores toJSON's data; false (unchanged) when it is not that. */
