@@ -54,7 +54,10 @@ function httpsOptions(config: Readonly<CollectorConfig>): { https?: { cert: Buff
 export function buildApp(opts: BuildAppOptions): CollectorApp {
   const { config } = opts
   const log = opts.log ?? createRootLogger({ level: config.log.level, pretty: config.log.pretty })
-  const store = new CollectorStore({ dataDir: config.data_dir, sync: config.storage.sync })
+  const store = new CollectorStore({
+    dataDir: config.data_dir, sync: config.storage.sync,
+    tuning: { writeBufferBytes: config.storage.write_buffer_mb * 1024 * 1024, cacheBytes: config.storage.cache_mb * 1024 * 1024 },
+  })
   const ingest = new IngestService(store, { maxFlowsPerBatch: config.ingest.max_flows_per_batch, maxEntriesPerBatch: config.ingest.max_entries_per_batch })
   const clockLog = new RateLimitedLog(3_600_000)
   const ingestLog = log.child({ component: 'ingest' })

@@ -1,5 +1,6 @@
 // POST /api/v1/ingest through app.inject(): every answer and every refusal, durability
 // bookkeeping (dedup, one copy stored), counters, and a gzip bomb in bounded memory.
+import { rmSync } from 'node:fs'
 import t from 'tap'
 import { createGzip } from 'node:zlib'
 import { AgentStats, Batch, decodeAck, encodeBatch, GapKind, GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
@@ -116,6 +117,30 @@ t.test('a batch already stored is acked as duplicate and stored once (also when 
   t.equal(c.ingest.counters.get('ingest_duplicates_total'), 4)
   // The same seq in another epoch is another batch.
   t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, 7, 5, {}, 2)), GZ)).rawPayload).duplicate, false)
+})
+
+t.test('duplicates are found after a restart and out of order; a new (epoch, seq) needs no dedup read', async (t) => {
+  let c = await startCollector()
+  const dir = c.dir
+  const a = await enrollAgent(c)
+  // Out of order within an agent: 3 before 2.
+  for (const seq of [1, 3, 2, 5]) t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, seq, 5)), GZ)).rawPayload).duplicate, false, `seq ${seq} new`)
+  t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, 2, 5)), GZ)).rawPayload).duplicate, true, 'seq 2 again: duplicate')
+  await c.app.close()
+  c = await startCollector({}, dir)
+  t.teardown(async () => { await c.close(); rmSync(dir, { recursive: true, force: true }) })
+  // After the restart the highest stored pair comes from the store: retries below it are read.
+  for (const seq of [1, 3, 5]) t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, seq, 5)), GZ)).rawPayload).duplicate, true, `seq ${seq} after restart: duplicate`)
+  t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, 4, 5)), GZ)).rawPayload).duplicate, false, 'seq 4 never stored: new')
+  const reads: string[] = []
+  const get = c.store.db.get.bind(c.store.db)
+  c.store.db.get = async (k: Buffer) => { reads.push(k.subarray(0, 2).toString('latin1')); return get(k) }
+  t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, 6, 5)), GZ)).rawPayload).duplicate, false)
+  t.notOk(reads.includes('dd'), 'seq 6 is above every stored pair: no dedup read')
+  t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, 6, 5)), GZ)).rawPayload).duplicate, true, 'and its retry is a duplicate')
+  t.ok(reads.includes('dd'), 'found by the dedup read')
+  t.equal(decodeAck((await post(c, a.secret, gz(batch(a.agentId, 1, 5, {}, 2)), GZ)).rawPayload).duplicate, false, 'a new epoch is new')
+  t.equal((await storedFlows(c)).length, 35)
 })
 
 t.test('refusals: precise status and code, counted per reason', async (t) => {

@@ -27,6 +27,8 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   storage: Type.Object({
     sync: Type.Boolean({ default: true, description: 'fsync every write before acking (durable acks); false only for tests and benches' }),
+    write_buffer_mb: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'LevelDB write buffer (memtable) in MiB: larger means fewer level-0 compactions under ingest; up to two are in memory, and a crash replays up to one' }),
+    cache_mb: Type.Integer({ minimum: 1, maximum: 16_384, default: 32, description: 'LevelDB block cache in MiB (reads: API queries, catching up)' }),
   }, { additionalProperties: false, default: {} }),
   // Issue 6: the REST API, retention and the topology merge.
   api: Type.Object({

@@ -98,6 +98,8 @@ export class BatchStore {
   private readonly abandonedListeners: ((n: number) => void)[] = []
   /** Numbers whose write has not finished yet. */
   private readonly writing = new Set<number>()
+  /** Per agent, the highest (epoch, seq) stored (findStored). */
+  private readonly highest = new Map<string, { epoch: number; seq: number }>()
 
   constructor(private readonly db: LevelDb) {}
 
@@ -138,10 +140,31 @@ export class BatchStore {
     this.abandonedListeners.push(fn)
   }
 
-  /** The batch number `(agent, epoch, seq)` was stored under, or undefined. */
+  /**
+   * The batch number `(agent, epoch, seq)` was stored under, or undefined. A pair above the
+   * highest one stored from the agent is new without a read: an agent's batches come in
+   * (epoch, seq) order, so only a retry needs the dedup key (a LevelDB read per batch was
+   * ~4 % of the ingest path's CPU). The highest pair is read once per agent (the last `dd`
+   * key of the agent: keys sort by epoch, then seq) and kept up to date by write().
+   */
   async findStored(agentId: string, epoch: number, seq: number): Promise<number | undefined> {
+    let h = this.highest.get(agentId)
+    if (h === undefined) {
+      h = { epoch: -1, seq: -1 }
+      for await (const k of this.db.keys({ ...keys.dedupOfAgent(agentId), reverse: true, limit: 1 })) h = { epoch: readU64(k, k.length - 16), seq: readU64(k, k.length - 8) }
+      // A write of this agent that finished during the read is already in the map.
+      h = this.highest.get(agentId) ?? h
+      this.highest.set(agentId, h)
+    }
+    if (epoch > h.epoch || (epoch === h.epoch && seq > h.seq)) return undefined
     const v = await this.db.get(keys.dedup(agentId, epoch, seq))
     return v === undefined ? undefined : readU64(v, 0)
+  }
+
+  private noteStored(agentId: string, epoch: number, seq: number): void {
+    const h = this.highest.get(agentId)
+    if (h === undefined) return // read from the store on the agent's next findStored
+    if (epoch > h.epoch || (epoch === h.epoch && seq > h.seq)) this.highest.set(agentId, { epoch, seq })
   }
 
   /** Writes everything atomically; resolves with the batch number once durable. */
@@ -150,6 +173,7 @@ export class BatchStore {
     this.writing.add(n)
     try {
       await this.writeAs(n, w)
+      this.noteStored(w.agentId, w.epoch, w.seq)
     } catch (err) {
       for (const fn of this.abandonedListeners) fn(n)
       throw err

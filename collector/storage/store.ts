@@ -11,7 +11,7 @@ import { AuditStore } from './audit-store.js'
 import { BatchStore } from './batch-store.js'
 import { KeyedLock } from './async-lock.js'
 import { keys, STORE_FORMAT_VERSION } from './keys.js'
-import { LevelDb, type WriteFailure, type WriteOp } from './level-db.js'
+import { LevelDb, type LevelTuning, type WriteFailure, type WriteOp } from './level-db.js'
 import { TokenStore } from './token-store.js'
 import { TopologyStore } from './topology-store.js'
 import { FlowReader } from './flow-reader.js'
@@ -21,6 +21,8 @@ export interface StoreOptions {
   dataDir: string
   /** fsync every write (durable acks). Default true. */
   sync?: boolean
+  /** LevelDB's write buffer and block cache (level-db.ts DEFAULT_TUNING when absent). */
+  tuning?: LevelTuning
 }
 
 export class StoreFormatError extends Error {}
@@ -46,7 +48,7 @@ export class CollectorStore {
   readonly lock = new KeyedLock()
 
   constructor(readonly opts: StoreOptions) {
-    this.db = new LevelDb(join(opts.dataDir, 'store'), opts.sync ?? true)
+    this.db = new LevelDb(join(opts.dataDir, 'store'), opts.sync ?? true, opts.tuning)
     this.tokens = new TokenStore(this.db)
     this.agents = new AgentStore(this.db)
     this.audit = new AuditStore(this.db)
