@@ -76,6 +76,14 @@ export interface AppAnalyzer {
   gap?(isOrig: boolean, len: number): void
   /** The connection is over (or being flushed): write what is pending. */
   finish(ts: number): void
+  /**
+   * UDP only: this analyzer holds nothing a new one made for the same connection would not
+   * (nothing pending, nothing `finish` would write). While every analyzer of a UDP session
+   * says so after a datagram, the dispatcher may drop the session and attach new analyzers
+   * by port when the connection's next datagram comes (a DNS connection stays tracked for
+   * the 60 s UDP inactivity timeout; its session no longer lives that long). Absent = never.
+   */
+  idle?(): boolean
 }
 
 export interface AppAnalyzerFactory {

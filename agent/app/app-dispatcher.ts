@@ -41,7 +41,7 @@ interface Expected { origH: string | undefined; service: string; analyzer: strin
 
 export type AppCounter = 'sessions' | 'analyzers_attached' | 'analyzers_by_port' | 'analyzers_by_detection' |
   'analyzers_by_expectation' | 'analyzers_by_upgrade' | 'violations' | 'analyzer_exceptions' | 'log_rows' |
-  'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped'
+  'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped' | 'sessions_parked' | 'sessions_resumed'
 
 /** Port table key: the transport in bit 16, the port below. */
 function portKey(proto: AppTransport, port: number): number {
@@ -103,6 +103,7 @@ export class AppDispatcher implements SessionOwner {
     }
     // Detection only where some detector could still attach (none for UDP: nothing to keep).
     if (this.detectors[conn.proto].length > 0) s.dpd = this.noDpd
+    s.portOnly = true
     const list = this.byPort.get(portKey(conn.proto, conn.respP))
     if (list) {
       // Indexed loops in the per-connection paths (open, close): for-of made an iterator and a
@@ -149,6 +150,40 @@ export class AppDispatcher implements SessionOwner {
       try { a.analyzer.finish(ts) } catch { this.counters.inc('analyzer_exceptions') }
     }
     s.dpd = undefined
+  }
+
+  /**
+   * After a datagram: whether this UDP session can be dropped until the next one (see
+   * AppAnalyzer.idle). Only a session attached by port alone, with detection over and every
+   * analyzer live and idle: resume() then rebuilds the same session. A parked session is
+   * closed without finish() (idle analyzers have nothing to write); the caller keeps its
+   * services and calls resume() on the connection's next datagram.
+   */
+  park(s: AppSession): boolean {
+    if (s.tcp || !s.portOnly || s.dpd !== undefined || s.closed) return false
+    const list = s.analyzers
+    if (list.length === 0) return false
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!
+      if (a.detached || a.stopped || a.analyzer.idle?.() !== true) return false
+    }
+    s.closed = true
+    this.counters.inc('sessions_parked')
+    return true
+  }
+
+  /** A parked UDP connection's next datagram: its port analyzers again, with the services confirmed so far ('a,b'). */
+  resume(conn: AppConnInfo, services: string): AppSession {
+    this.counters.inc('sessions_resumed')
+    const s = new AppSession(conn, this.cfg.maxStreamBuffer, false, this)
+    s.portOnly = true
+    if (services !== '') {
+      const names = services.split(',')
+      for (let i = 0; i < names.length; i++) s.addService(names[i]!)
+    }
+    const list = this.byPort.get(portKey(conn.proto, conn.respP))
+    if (list) for (let i = 0; i < list.length; i++) this.attach(s, list[i]!)
+    return s
   }
 
   /** True while some analyzer is attached or detection is still looking. */
@@ -225,6 +260,7 @@ export class AppDispatcher implements SessionOwner {
         continue
       }
       const a = this.attach(s, f)
+      s.portOnly = false
       this.counters.inc('analyzers_by_detection')
       // Replay what was seen before detection, except the chunk being delivered right now
       // (not kept yet when deferred; nothing once a confirmation during an earlier replay ended detection).
@@ -266,6 +302,7 @@ export class AppDispatcher implements SessionOwner {
     const f = this.byName.get(name)
     if (!f || s.analyzers.some((a) => a.factory === f && !a.detached)) return
     this.attach(s, f)
+    s.portOnly = false
     this.counters.inc('analyzers_by_upgrade')
   }
 

@@ -44,6 +44,11 @@ export class AppSession implements StreamTarget {
   /** TCP byte streams, made on the first payload (an idle connection holds none). */
   streams: [TcpStream, TcpStream] | undefined = undefined
   closed = false
+  /**
+   * Every analyzer came from the port table at open (no expectation, detection or upgrade):
+   * a new session attached by port is the same session, which is what parking needs.
+   */
+  portOnly = false
   /** Packet time of the data being delivered. */
   now = 0
   /** Set by flip(): stream i now feeds the other direction. */

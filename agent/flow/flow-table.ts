@@ -240,12 +240,22 @@ export class FlowTable {
     c.lastTime = t
     if (proto === PROTO_UDP) {
       if (isOrig) { c.checkHistory(0x1, 'D'); c.origLen += info.payloadLen; c.origActive = true } else { c.checkHistory(0x2, 'd'); c.respLen += info.payloadLen; c.respActive = true }
-      const s = c.app
+      let s = c.app
+      const n = Math.min(info.payloadLen, info.l4CapLen - 8)
+      if (s === undefined && c.appParked && n > 0) {
+        c.appParked = false
+        s = c.app = this.cfg.app!.resume(new ConnView(c), c.service)
+      }
       if (s !== undefined) {
         const app = this.cfg.app!
-        const n = Math.min(info.payloadLen, info.l4CapLen - 8)
         if (n > 0) app.udpPayload(s, isOrig, info.buf.subarray(info.payloadOff, info.payloadOff + n), t)
         if (!app.active(s)) this.detachApp(c, t)
+        else if (app.park(s)) {
+          // Idle between datagrams: no session kept for the rest of the inactivity timeout.
+          c.service = s.services.join(',')
+          c.app = undefined
+          c.appParked = true
+        }
       }
     } else if (l4 === L4_OTHER) {
       const len = info.l4Len
