@@ -77,11 +77,12 @@ export interface AppAnalyzer {
   /** The connection is over (or being flushed): write what is pending. */
   finish(ts: number): void
   /**
-   * UDP only: this analyzer holds nothing a new one made for the same connection would not
-   * (nothing pending, nothing `finish` would write). While every analyzer of a UDP session
-   * says so after a datagram, the dispatcher may drop the session and attach new analyzers
-   * by port when the connection's next datagram comes (a DNS connection stays tracked for
-   * the 60 s UDP inactivity timeout; its session no longer lives that long). Absent = never.
+   * Nothing pending: `finish` now would write and report nothing. The dispatcher may then let
+   * the session go before the connection is removed: a TCP session once both ends have
+   * closed (instead of for Zeek's 5 s close delay), and a UDP session between datagrams
+   * (parked; new analyzers are attached by port for the next datagram, so on UDP idle must
+   * also mean that a new analyzer would do the same with it: a DNS connection stays tracked
+   * for the 60 s UDP inactivity timeout, its session no longer does). Absent = never.
    */
   idle?(): boolean
 }

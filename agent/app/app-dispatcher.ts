@@ -41,7 +41,7 @@ interface Expected { origH: string | undefined; service: string; analyzer: strin
 
 export type AppCounter = 'sessions' | 'analyzers_attached' | 'analyzers_by_port' | 'analyzers_by_detection' |
   'analyzers_by_expectation' | 'analyzers_by_upgrade' | 'violations' | 'analyzer_exceptions' | 'log_rows' |
-  'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped' | 'sessions_parked' | 'sessions_resumed'
+  'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped' | 'sessions_parked' | 'sessions_resumed' | 'sessions_ended_idle'
 
 /** Port table key: the transport in bit 16, the port below. */
 function portKey(proto: AppTransport, port: number): number {
@@ -184,6 +184,25 @@ export class AppDispatcher implements SessionOwner {
     const list = this.byPort.get(portKey(conn.proto, conn.respP))
     if (list) for (let i = 0; i < list.length; i++) this.attach(s, list[i]!)
     return s
+  }
+
+  /**
+   * TCP, both ends closed: whether closing the session now changes nothing, i.e. no bytes
+   * wait out of order (close() would deliver them) and every analyzer not detached is idle
+   * (finish() writes nothing). The flow table then lets the session go at once instead of
+   * keeping it for Zeek's close delay (5 s) until the connection is removed.
+   */
+  idleAtEnd(s: AppSession): boolean {
+    if (s.closed) return false
+    const st = s.streams
+    if (st !== undefined && (st[0].holding || st[1].holding)) return false
+    const list = s.analyzers
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!
+      if (!a.detached && a.analyzer.idle?.() !== true) return false
+    }
+    this.counters.inc('sessions_ended_idle')
+    return true
   }
 
   /** True while some analyzer is attached or detection is still looking. */
