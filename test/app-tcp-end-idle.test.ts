@@ -16,8 +16,11 @@ import { buildPcap, type CaptureFrame } from './helpers/pcap-writer.js'
 const C = '10.0.0.1'
 const S = '192.0.2.80'
 
-/** One HTTP exchange on a fresh connection, closed by both ends (client FIN first). */
-function exchange(reply: string): CaptureFrame[] {
+/**
+ * One HTTP exchange on a fresh connection, closed by both ends (client FIN first). With
+ * `late`, a second request is sent before the client's FIN but arrives after both FINs.
+ */
+function exchange(reply: string, late?: string): CaptureFrame[] {
   const frames: CaptureFrame[] = []
   let ts = 1_700_000_000
   const seg = (fromClient: boolean, flags: string, seq: number, ack: number, payload = ''): void => {
@@ -29,14 +32,17 @@ function exchange(reply: string): CaptureFrame[] {
     ts += 0.001
   }
   const req = 'GET /x HTTP/1.1\r\nHost: example.test\r\n\r\n'
+  const more = late ?? ''
   seg(true, 'S', 100, 0)
   seg(false, 'SA', 500, 101)
   seg(true, 'A', 101, 501)
   seg(true, 'PA', 101, 501, req)
   seg(false, 'PA', 501, 101 + req.length, reply)
-  seg(true, 'FA', 101 + req.length, 501 + reply.length)
-  seg(false, 'FA', 501 + reply.length, 102 + req.length)
-  seg(true, 'A', 102 + req.length, 502 + reply.length)
+  const fin = 101 + req.length + more.length
+  seg(true, 'FA', fin, 501 + reply.length)
+  seg(false, 'FA', 501 + reply.length, fin + 1)
+  if (late !== undefined) seg(true, 'PA', 101 + req.length, 502 + reply.length, late)
+  seg(true, 'A', fin + 1, 502 + reply.length)
   return frames
 }
 
@@ -67,6 +73,16 @@ t.test('a reply that ends with the connection keeps the session; its row is writ
   t.equal(recs[0]!.service, 'http')
 })
 
+t.test('bytes sent before a FIN that arrive after both FINs: the FIN\'s ACK made them a gap already', async (t) => {
+  // The server's FIN acknowledges the client's FIN: the stream skips the missing request as a
+  // content gap (as it did with the session kept to the end), so the late copy is a
+  // retransmission of skipped bytes either way and the session may end at that FIN.
+  const late = 'GET /late HTTP/1.1\r\nHost: example.test\r\n\r\n'
+  const { rows, endedBeforeFlush } = run(exchange('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', late))
+  t.equal(endedBeforeFlush, 1)
+  t.same(rows.map((r) => r.uri), ['/x'], 'the late request is not analyzed (content gap), as before')
+})
+
 t.test('dispatcher: idleAtEnd needs every attached analyzer idle and no bytes held out of order', async (t) => {
   let idle = true
   const d = new AppDispatcher({}, {
@@ -76,12 +92,15 @@ t.test('dispatcher: idleAtEnd needs every attached analyzer idle and no bytes he
   })
   const conn = (respP: number) => ({ uid: 'C1', ts: 1, origH: '10.0.0.1', origP: 40000, respH: '10.0.0.2', respP, proto: 'tcp' as const })
   const s = d.open(conn(7), 1)
-  t.ok(d.idleAtEnd(s))
+  // FIN positions as the flow core has them: one past the FIN (no data: 2).
+  t.ok(d.idleAtEnd(s, 2, 2), 'no data either way')
+  t.notOk(d.idleAtEnd(s, 5, 2), 'data before the FIN never delivered: it may still come')
   idle = false
-  t.notOk(d.idleAtEnd(s), 'an analyzer with something pending keeps it')
+  t.notOk(d.idleAtEnd(s, 2, 2), 'an analyzer with something pending keeps it')
   idle = true
-  d.tcpPayload(s, true, 1, Buffer.from('a'), 1)
-  d.tcpPayload(s, true, 5, Buffer.from('e'), 1) // beyond a hole: held
-  t.notOk(d.idleAtEnd(s), 'bytes held beyond a hole keep it (close() would deliver them)')
-  t.notOk(d.idleAtEnd(d.open(conn(8), 1)), 'an analyzer that cannot say idle keeps it')
+  d.tcpPayload(s, true, 1, Buffer.from('abc'), 1)
+  t.ok(d.idleAtEnd(s, 5, 2), 'delivered up to the FIN')
+  d.tcpPayload(s, true, 6, Buffer.from('f'), 1) // beyond a hole: held
+  t.notOk(d.idleAtEnd(s, 8, 2), 'bytes held beyond a hole keep it (close() would deliver them)')
+  t.notOk(d.idleAtEnd(d.open(conn(8), 1), 2, 2), 'an analyzer that cannot say idle keeps it')
 })

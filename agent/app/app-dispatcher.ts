@@ -43,6 +43,15 @@ export type AppCounter = 'sessions' | 'analyzers_attached' | 'analyzers_by_port'
   'analyzers_by_expectation' | 'analyzers_by_upgrade' | 'violations' | 'analyzer_exceptions' | 'log_rows' |
   'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped' | 'sessions_parked' | 'sessions_resumed' | 'sessions_ended_idle'
 
+/**
+ * A direction's stream has delivered every byte before its FIN. `fin` is one past the FIN
+ * (the flow core's TcpEndpoint.finSeq: the FIN takes a sequence number), so the bytes end
+ * at fin - 1; `next` 0 means the stream delivered none, so there must be none (fin 2).
+ */
+function deliveredTo(next: number, fin: number): boolean {
+  return next === 0 ? fin <= 2 : next >= fin - 1
+}
+
 /** Port table key: the transport in bit 16, the port below. */
 function portKey(proto: AppTransport, port: number): number {
   return proto === 'tcp' ? port : 0x10000 | port
@@ -187,13 +196,15 @@ export class AppDispatcher implements SessionOwner {
   }
 
   /**
-   * TCP, both ends closed: whether closing the session now changes nothing, i.e. no bytes
-   * wait out of order (close() would deliver them) and every analyzer not detached is idle
-   * (finish() writes nothing). The flow table then lets the session go at once instead of
-   * keeping it for Zeek's close delay (5 s) until the connection is removed.
+   * TCP, both ends closed by FINs at relative sequence numbers `origFin` / `respFin`: whether
+   * closing the session now changes nothing, i.e. each direction's bytes were delivered up to
+   * its FIN (none can still arrive late, reordered), none wait out of order (close() would
+   * deliver them) and every analyzer not detached is idle (finish() writes nothing). The flow
+   * table then lets the session go at once instead of keeping it for Zeek's close delay (5 s)
+   * until the connection is removed.
    */
-  idleAtEnd(s: AppSession): boolean {
-    if (s.closed) return false
+  idleAtEnd(s: AppSession, origFin: number, respFin: number): boolean {
+    if (s.closed || !deliveredTo(s.streamNext(true), origFin) || !deliveredTo(s.streamNext(false), respFin)) return false
     const st = s.streams
     if (st !== undefined && (st[0].holding || st[1].holding)) return false
     const list = s.analyzers

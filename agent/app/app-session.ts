@@ -74,6 +74,12 @@ export class AppSession implements StreamTarget {
     return st[(isOrig !== this.flipped) ? 0 : 1]
   }
 
+  /** Next relative sequence number the stream of `isOrig`'s bytes will deliver (0: none delivered yet). */
+  streamNext(isOrig: boolean): number {
+    const st = this.streams
+    return st === undefined ? 0 : st[(isOrig !== this.flipped) ? 0 : 1].next
+  }
+
   /** The connection's roles were flipped: the streams swap with them. */
   flip(): void {
     this.flipped = !this.flipped

@@ -7,7 +7,7 @@
  */
 import type { PacketInfo } from '../decode/packet-info.js'
 import { L4_BAD_CHECKSUM, L4_OTHER, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
-import { TCP_SYN, TCP_ACK, TCP_FIN, TCP_RST } from '../decode/packet-info.js'
+import { TCP_SYN, TCP_ACK, TCP_FIN } from '../decode/packet-info.js'
 import { Conn, macNumber } from './conn.js'
 import { buildConnRecord } from './conn-summary.js'
 import type { ConnRecord } from './conn-record.js'
@@ -18,7 +18,7 @@ import type { LocalNets } from './local-nets.js'
 import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
 import type { AppDispatcher } from '../app/app-dispatcher.js'
 import { ConnView } from './conn-view.js'
-import { TCP_CLOSED, TCP_RESET } from './tcp-endpoint.js'
+import { TCP_CLOSED } from './tcp-endpoint.js'
 import { TimerHeap } from './timer-heap.js'
 import { UidGenerator } from './uid.js'
 
@@ -228,7 +228,7 @@ export class FlowTable {
         if (tcpLast.relAck > 0) app.tcpAck(s, !o, tcpLast.relAck, t)
         if (!app.active(s)) this.detachApp(c, t)
         // Both ends closed and nothing left for the analyzers to write: no session kept for the close delay.
-        else if ((info.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && tcpEnded(c) && app.idleAtEnd(s)) this.detachApp(c, t)
+        else if ((info.tcpFlags & TCP_FIN) !== 0 && tcpEnded(c) && app.idleAtEnd(s, c.tcp!.orig.finSeq, c.tcp!.resp.finSeq)) this.detachApp(c, t)
       }
       const due = this.dueTime(c)
       if (due < c.nextTimer) { c.nextTimer = due; this.heap.push(due, c) }
@@ -330,11 +330,11 @@ export class FlowTable {
   }
 }
 
-/** Both endpoints closed or reset: no more in-sequence data can come. */
+/** Both endpoints closed by a FIN (after a reset, where a direction's bytes end is unknown: not ended). */
 function tcpEnded(c: Conn): boolean {
-  const a = c.tcp!.orig.state
-  const b = c.tcp!.resp.state
-  return (a === TCP_CLOSED || a === TCP_RESET) && (b === TCP_CLOSED || b === TCP_RESET)
+  const o = c.tcp!.orig
+  const r = c.tcp!.resp
+  return o.state === TCP_CLOSED && r.state === TCP_CLOSED && o.finCnt > 0 && r.finCnt > 0
 }
 
 function isBroadcast(b: Buffer, off: number, len: number): boolean {
