@@ -244,13 +244,14 @@ export class FlowTable {
     if (proto === PROTO_UDP) {
       if (isOrig) { c.checkHistory(0x1, 'D'); c.origLen += info.payloadLen; c.origActive = true } else { c.checkHistory(0x2, 'd'); c.respLen += info.payloadLen; c.respActive = true }
       let s = c.app
-      const n = Math.min(info.payloadLen, info.l4CapLen - 8)
-      if (s === undefined && c.appParked && n > 0) {
+      // A parked session comes back with the next datagram that carries payload.
+      if (s === undefined && c.appParked && info.payloadLen > 0 && info.l4CapLen > 8) {
         c.appParked = false
         s = c.app = this.cfg.app!.resume(new ConnView(c), c.service)
       }
       if (s !== undefined) {
         const app = this.cfg.app!
+        const n = Math.min(info.payloadLen, info.l4CapLen - 8)
         if (n > 0) app.udpPayload(s, isOrig, info.buf.subarray(info.payloadOff, info.payloadOff + n), t)
         if (!app.active(s)) this.detachApp(c, t)
         else if (app.park(s)) {
