@@ -76,6 +76,15 @@ export interface AppAnalyzer {
   gap?(isOrig: boolean, len: number): void
   /** The connection is over (or being flushed): write what is pending. */
   finish(ts: number): void
+  /**
+   * Nothing pending: `finish` now would write and report nothing. The dispatcher may then let
+   * the session go before the connection is removed: a TCP session once both ends have
+   * closed (instead of for Zeek's 5 s close delay), and a UDP session between datagrams
+   * (parked; new analyzers are attached by port for the next datagram, so on UDP idle must
+   * also mean that a new analyzer would do the same with it: a DNS connection stays tracked
+   * for the 60 s UDP inactivity timeout, its session no longer does). Absent = never.
+   */
+  idle?(): boolean
 }
 
 export interface AppAnalyzerFactory {

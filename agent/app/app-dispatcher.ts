@@ -41,7 +41,16 @@ interface Expected { origH: string | undefined; service: string; analyzer: strin
 
 export type AppCounter = 'sessions' | 'analyzers_attached' | 'analyzers_by_port' | 'analyzers_by_detection' |
   'analyzers_by_expectation' | 'analyzers_by_upgrade' | 'violations' | 'analyzer_exceptions' | 'log_rows' |
-  'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped'
+  'stream_bytes_dropped' | 'stream_gaps' | 'expected_dropped' | 'sessions_parked' | 'sessions_resumed' | 'sessions_ended_idle'
+
+/**
+ * A direction's stream has delivered every byte before its FIN. `fin` is one past the FIN
+ * (the flow core's TcpEndpoint.finSeq: the FIN takes a sequence number), so the bytes end
+ * at fin - 1; `next` 0 means the stream delivered none, so there must be none (fin 2).
+ */
+function deliveredTo(next: number, fin: number): boolean {
+  return next === 0 ? fin <= 2 : next >= fin - 1
+}
 
 /** Port table key: the transport in bit 16, the port below. */
 function portKey(proto: AppTransport, port: number): number {
@@ -103,6 +112,7 @@ export class AppDispatcher implements SessionOwner {
     }
     // Detection only where some detector could still attach (none for UDP: nothing to keep).
     if (this.detectors[conn.proto].length > 0) s.dpd = this.noDpd
+    s.portOnly = true
     const list = this.byPort.get(portKey(conn.proto, conn.respP))
     if (list) {
       // Indexed loops in the per-connection paths (open, close): for-of made an iterator and a
@@ -149,6 +159,61 @@ export class AppDispatcher implements SessionOwner {
       try { a.analyzer.finish(ts) } catch { this.counters.inc('analyzer_exceptions') }
     }
     s.dpd = undefined
+  }
+
+  /**
+   * After a datagram: whether this UDP session can be dropped until the next one (see
+   * AppAnalyzer.idle). Only a session attached by port alone, with detection over and every
+   * analyzer live and idle: resume() then rebuilds the same session. A parked session is
+   * closed without finish() (idle analyzers have nothing to write); the caller keeps its
+   * services and calls resume() on the connection's next datagram.
+   */
+  park(s: AppSession): boolean {
+    if (s.tcp || !s.portOnly || s.dpd !== undefined || s.closed) return false
+    const list = s.analyzers
+    if (list.length === 0) return false
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!
+      if (a.detached || a.stopped || a.analyzer.idle?.() !== true) return false
+    }
+    s.closed = true
+    this.counters.inc('sessions_parked')
+    return true
+  }
+
+  /** A parked UDP connection's next datagram: its port analyzers again, with the services confirmed so far ('a,b'). */
+  resume(conn: AppConnInfo, services: string): AppSession {
+    this.counters.inc('sessions_resumed')
+    const s = new AppSession(conn, this.cfg.maxStreamBuffer, false, this)
+    s.portOnly = true
+    if (services !== '') {
+      const names = services.split(',')
+      for (let i = 0; i < names.length; i++) s.addService(names[i]!)
+    }
+    const list = this.byPort.get(portKey(conn.proto, conn.respP))
+    if (list) for (let i = 0; i < list.length; i++) this.attach(s, list[i]!)
+    return s
+  }
+
+  /**
+   * TCP, both ends closed by FINs at relative sequence numbers `origFin` / `respFin`: whether
+   * closing the session now changes nothing, i.e. each direction's bytes were delivered up to
+   * its FIN (none can still arrive late, reordered), none wait out of order (close() would
+   * deliver them) and every analyzer not detached is idle (finish() writes nothing). The flow
+   * table then lets the session go at once instead of keeping it for Zeek's close delay (5 s)
+   * until the connection is removed.
+   */
+  idleAtEnd(s: AppSession, origFin: number, respFin: number): boolean {
+    if (s.closed || !deliveredTo(s.streamNext(true), origFin) || !deliveredTo(s.streamNext(false), respFin)) return false
+    const st = s.streams
+    if (st !== undefined && (st[0].holding || st[1].holding)) return false
+    const list = s.analyzers
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!
+      if (!a.detached && a.analyzer.idle?.() !== true) return false
+    }
+    this.counters.inc('sessions_ended_idle')
+    return true
   }
 
   /** True while some analyzer is attached or detection is still looking. */
@@ -225,6 +290,7 @@ export class AppDispatcher implements SessionOwner {
         continue
       }
       const a = this.attach(s, f)
+      s.portOnly = false
       this.counters.inc('analyzers_by_detection')
       // Replay what was seen before detection, except the chunk being delivered right now
       // (not kept yet when deferred; nothing once a confirmation during an earlier replay ended detection).
@@ -266,6 +332,7 @@ export class AppDispatcher implements SessionOwner {
     const f = this.byName.get(name)
     if (!f || s.analyzers.some((a) => a.factory === f && !a.detached)) return
     this.attach(s, f)
+    s.portOnly = false
     this.counters.inc('analyzers_by_upgrade')
   }
 

@@ -44,6 +44,11 @@ export class AppSession implements StreamTarget {
   /** TCP byte streams, made on the first payload (an idle connection holds none). */
   streams: [TcpStream, TcpStream] | undefined = undefined
   closed = false
+  /**
+   * Every analyzer came from the port table at open (no expectation, detection or upgrade):
+   * a new session attached by port is the same session, which is what parking needs.
+   */
+  portOnly = false
   /** Packet time of the data being delivered. */
   now = 0
   /** Set by flip(): stream i now feeds the other direction. */
@@ -67,6 +72,12 @@ export class AppSession implements StreamTarget {
   stream(isOrig: boolean): TcpStream {
     const st = this.streams ??= [new TcpStream(this.maxStreamBuffer, true, this), new TcpStream(this.maxStreamBuffer, false, this)]
     return st[(isOrig !== this.flipped) ? 0 : 1]
+  }
+
+  /** Next relative sequence number the stream of `isOrig`'s bytes will deliver (0: none delivered yet). */
+  streamNext(isOrig: boolean): number {
+    const st = this.streams
+    return st === undefined ? 0 : st[(isOrig !== this.flipped) ? 0 : 1].next
   }
 
   /** The connection's roles were flipped: the streams swap with them. */

@@ -52,6 +52,11 @@ export class TcpStream {
     this.buffered += copy.length
   }
 
+  /** Segments wait beyond a hole (flush() would deliver them). */
+  get holding(): boolean {
+    return this.segs.length > 0
+  }
+
   /** The peer acknowledged up to `ack`: bytes below it that never arrived are a gap. */
   acked(ack: number): void {
     if (this.next === 0 || ack <= this.next) return

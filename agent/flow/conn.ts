@@ -103,6 +103,8 @@ export class Conn {
   service = ''
   /** Application-layer session while analyzers are attached or detection is looking. */
   app: AppSession | undefined = undefined
+  /** UDP: the session was parked between datagrams (AppDispatcher.park); `service` holds its services. */
+  appParked = false
   /** Set once the record is emitted (stays on the object: the timer heap checks it later). */
   removed: boolean
   // ---- intrusive LRU list (least recently active first) ----

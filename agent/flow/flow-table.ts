@@ -7,7 +7,7 @@
  */
 import type { PacketInfo } from '../decode/packet-info.js'
 import { L4_BAD_CHECKSUM, L4_OTHER, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
-import { TCP_SYN, TCP_ACK } from '../decode/packet-info.js'
+import { TCP_SYN, TCP_ACK, TCP_FIN } from '../decode/packet-info.js'
 import { Conn, macNumber } from './conn.js'
 import { buildConnRecord } from './conn-summary.js'
 import type { ConnRecord } from './conn-record.js'
@@ -18,6 +18,7 @@ import type { LocalNets } from './local-nets.js'
 import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
 import type { AppDispatcher } from '../app/app-dispatcher.js'
 import { ConnView } from './conn-view.js'
+import { TCP_CLOSED } from './tcp-endpoint.js'
 import { TimerHeap } from './timer-heap.js'
 import { UidGenerator } from './uid.js'
 
@@ -226,6 +227,8 @@ export class FlowTable {
         if (tcpLast.dataSeq >= 0) app.tcpPayload(s, o, tcpLast.dataSeq, info.buf.subarray(info.payloadOff, info.payloadOff + info.payloadLen), t)
         if (tcpLast.relAck > 0) app.tcpAck(s, !o, tcpLast.relAck, t)
         if (!app.active(s)) this.detachApp(c, t)
+        // Both ends closed and nothing left for the analyzers to write: no session kept for the close delay.
+        else if ((info.tcpFlags & TCP_FIN) !== 0 && tcpEnded(c) && app.idleAtEnd(s, c.tcp!.orig.finSeq, c.tcp!.resp.finSeq)) this.detachApp(c, t)
       }
       const due = this.dueTime(c)
       if (due < c.nextTimer) { c.nextTimer = due; this.heap.push(due, c) }
@@ -240,12 +243,23 @@ export class FlowTable {
     c.lastTime = t
     if (proto === PROTO_UDP) {
       if (isOrig) { c.checkHistory(0x1, 'D'); c.origLen += info.payloadLen; c.origActive = true } else { c.checkHistory(0x2, 'd'); c.respLen += info.payloadLen; c.respActive = true }
-      const s = c.app
+      let s = c.app
+      // A parked session comes back with the next datagram that carries payload.
+      if (s === undefined && c.appParked && info.payloadLen > 0 && info.l4CapLen > 8) {
+        c.appParked = false
+        s = c.app = this.cfg.app!.resume(new ConnView(c), c.service)
+      }
       if (s !== undefined) {
         const app = this.cfg.app!
         const n = Math.min(info.payloadLen, info.l4CapLen - 8)
         if (n > 0) app.udpPayload(s, isOrig, info.buf.subarray(info.payloadOff, info.payloadOff + n), t)
         if (!app.active(s)) this.detachApp(c, t)
+        else if (app.park(s)) {
+          // Idle between datagrams: no session kept for the rest of the inactivity timeout.
+          c.service = s.services.join(',')
+          c.app = undefined
+          c.appParked = true
+        }
       }
     } else if (l4 === L4_OTHER) {
       const len = info.l4Len
@@ -315,6 +329,13 @@ export class FlowTable {
     c.lruPrev = undefined
     c.lruNext = undefined
   }
+}
+
+/** Both endpoints closed by a FIN (after a reset, where a direction's bytes end is unknown: not ended). */
+function tcpEnded(c: Conn): boolean {
+  const o = c.tcp!.orig
+  const r = c.tcp!.resp
+  return o.state === TCP_CLOSED && r.state === TCP_CLOSED && o.finCnt > 0 && r.finCnt > 0
 }
 
 function isBroadcast(b: Buffer, off: number, len: number): boolean {

@@ -78,6 +78,14 @@ export class DnsAnalyzer implements AppAnalyzer {
     this.tx?.finalize()
   }
 
+  /**
+   * UDP, nothing pending: a new analyzer would do the same with the next datagram (`confirmed`
+   * only spares a repeated confirmation of the same service), and finish() has nothing to write.
+   */
+  idle(): boolean {
+    return this.tx === undefined && this.framers === undefined && !this.done
+  }
+
   /** DnsTransactions' writer: one dns.log row. */
   write(info: DnsInfo): void {
     this.out.log('dns', dnsRow(this.conn, info))

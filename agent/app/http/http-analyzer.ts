@@ -129,6 +129,12 @@ export class HttpAnalyzer implements AppAnalyzer, MessageContext, MessageEvents 
     this.tx.finalize()
   }
 
+  /** No message under way, no partial line, no transaction unlogged: finish() would write nothing. */
+  idle(): boolean {
+    return !this.requestOngoing && !this.replyOngoing && this.repState !== RepState.Http09 &&
+      this.readers[0].idle && this.readers[1].idle && this.tx.idle()
+  }
+
   // MessageContext
   chunkedAllowed(isOrig: boolean): boolean {
     const v = isOrig ? this.requestVersion : this.replyVersion

@@ -36,6 +36,9 @@ export class HttpLineReader {
   /** Bytes of a line being assembled (not yet terminated). */
   get pendingLength(): number { return this.partLen }
 
+  /** flush() would deliver nothing. */
+  get idle(): boolean { return this.stopped || (this.partLen === 0 && !this.discarding) }
+
   feed(data: Buffer, sink: LineSink): void {
     let off = 0
     const n = data.length

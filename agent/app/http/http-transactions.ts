@@ -202,6 +202,12 @@ export class HttpTransactions {
     if (list.length < MAX_FILES) list.push(mime)
   }
 
+  /** finalize() would write nothing. */
+  idle(): boolean {
+    for (const k of this.pending.keys()) if (k !== 0) return false
+    return true
+  }
+
   /** finalize_http: every pending pair but index 0 is written. */
   finalize(): void {
     for (const [k, info] of this.pending) if (k !== 0) this.log(info)
