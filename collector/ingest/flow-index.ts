@@ -4,14 +4,16 @@
  * `service`, every (transport, resp_p).
  */
 import type { FlowIndex } from '../storage/index.js'
+import type { IndexAddress } from '../storage/index-puts.js'
 import type { ScannedFlows } from './batch-scan.js'
 
-const V4_MAPPED_PREFIX = '\u0000'.repeat(10) + '\u00ff\u00ff'
-
-function addrKey(body: Buffer, start: number, len: number): string | null {
-  if (len === 16) return body.toString('latin1', start, start + 16)
-  if (len === 4) return V4_MAPPED_PREFIX + body.toString('latin1', start, start + 4)
-  return null
+/** IPv4 (4 bytes, or 16 bytes IPv4-mapped) as its number, other 16-byte addresses as latin1 text: one entry per address either way. */
+function addrKey(body: Buffer, start: number, len: number): IndexAddress | null {
+  if (len === 4) return body.readUInt32BE(start)
+  if (len !== 16) return null
+  for (let i = 0; i < 10; i++) if (body[start + i] !== 0) return body.toString('latin1', start, start + 16)
+  if (body[start + 10] === 0xff && body[start + 11] === 0xff) return body.readUInt32BE(start + 12)
+  return body.toString('latin1', start, start + 16)
 }
 
 function post<K>(m: Map<K, number[]>, k: K, i: number): void {
@@ -21,7 +23,7 @@ function post<K>(m: Map<K, number[]>, k: K, i: number): void {
 }
 
 export function buildFlowIndex(body: Buffer, f: ScannedFlows): FlowIndex {
-  const hosts = new Map<string, number[]>()
+  const hosts = new Map<IndexAddress, number[]>()
   const services = new Map<string, number[]>()
   const ports = new Map<number, number[]>()
   let minTs = Number.MAX_SAFE_INTEGER

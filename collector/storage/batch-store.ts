@@ -8,14 +8,15 @@ import type { LevelDb, WriteOp } from './level-db.js'
 import { decodeFlowChunk } from './flow-chunks.js'
 import { appSegmentEntries, encodeAppSegment } from './app-segment.js'
 import { decodePostings, encodePostings } from './postings.js'
+import { IndexPuts, type IndexAddress } from './index-puts.js'
 import type { BatchRecord, FlowMetaRecord } from './records.js'
 
 /** What the indexes need from a batch's flows (built by ingest from the wire bytes). */
 export interface FlowIndex {
   minTsUs: number
   maxTsUs: number
-  /** 16-byte address (as a latin1 string) → ascending indexes of the flows that have it. */
-  hosts: Map<string, number[]>
+  /** Address (IPv4 as its number, else the 16-byte form as a latin1 string) → ascending indexes of the flows that have it. */
+  hosts: Map<IndexAddress, number[]>
   /** Service name → flows whose service list names it. */
   services: Map<string, number[]>
   /** transport << 16 | resp_port → flows. */
@@ -202,9 +203,7 @@ export class BatchStore {
       for (let c = 0; c < chunks.length; c++) ops.push({ type: 'put', key: keys.flowChunk(t, n, c), value: chunks[c]! })
       const meta: FlowMetaRecord = { agentId: w.agentId, count: w.flowCount, maxTsUs: fi.maxTsUs }
       ops.push({ type: 'put', key: keys.flowMeta(t, n), value: Buffer.from(JSON.stringify(meta)) })
-      for (const [addr, ids] of fi.hosts) ops.push({ type: 'put', key: keys.flowByHost(Buffer.from(addr, 'latin1'), t, n), value: encodePostings(ids) })
       for (const [svc, ids] of fi.services) ops.push({ type: 'put', key: keys.flowByService(svc, t, n), value: encodePostings(ids) })
-      for (const [tp, ids] of fi.ports) ops.push({ type: 'put', key: keys.flowByPort(tp >>> 16, tp & 0xffff, t, n), value: encodePostings(ids) })
       const span = fi.maxTsUs - t
       if (span > this.maxSpanUs) {
         // Raised before the write (a failed write only leaves scans a bit wider); spanKey says why a key per increase.
@@ -224,7 +223,6 @@ export class BatchStore {
       rec.appMinTsUs = w.appMinTsUs
       rec.appMaxTsUs = w.appMaxTsUs
       ops.push({ type: 'put', key: keys.appSegment(w.appMinTsUs, n), value: encodeAppSegment(w.appMaxTsUs, w.appSegment, w.appPayload) })
-      if (w.appHosts !== undefined) for (const [addr, ids] of w.appHosts) ops.push({ type: 'put', key: keys.appByHost(Buffer.from(addr, 'latin1'), w.appMinTsUs, n), value: encodePostings(ids) })
       const span = w.appMaxTsUs - w.appMinTsUs
       if (span > this.maxAppSpanUs) {
         this.maxAppSpanUs = span
@@ -234,7 +232,23 @@ export class BatchStore {
     if (w.gapCount > 0) ops.push({ type: 'put', key: keys.gaps(w.agentId, n), value: w.gapSegment })
     ops.push({ type: 'put', key: keys.batch(n), value: Buffer.from(JSON.stringify(rec)) })
     for (const op of w.extraOps(n)) ops.push(op)
-    await this.db.write(ops)
+    const b = this.db.batch()
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') b.put(op.key, op.value)
+        else b.del(op.key)
+      }
+      // The host and port postings, the bulk of the keys, without a Buffer per entry.
+      const idx = new IndexPuts(b)
+      if (w.flowCount > 0) {
+        idx.hosts(0x66, 0x68, w.flowIndex.hosts, w.flowIndex.minTsUs, n) // 'fh'
+        idx.ports(w.flowIndex.ports, w.flowIndex.minTsUs, n)
+      }
+      if (w.appCount > 0 && w.appHosts !== undefined) idx.hosts(0x61, 0x68, w.appHosts, w.appMinTsUs, n) // 'ah'
+      await b.write()
+    } finally {
+      await b.close()
+    }
   }
 
   async batchRecord(n: number): Promise<BatchRecord | undefined> {
