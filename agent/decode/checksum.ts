@@ -69,8 +69,13 @@ function sumAligned(buf: Buffer, off: number, len: number): number {
     }
     for (; wi < wEnd; wi++) a += w[wi]!
     a += b
-    // Fold the (up to 53-bit) word sum to 16 bits without leaving exact double arithmetic.
-    while (a > 0xffff) a = (a % 65536) + Math.floor(a / 65536)
+    // Fold the (up to 53-bit) word sum to 16 bits without leaving exact double arithmetic:
+    // hi × 65536 and a − hi × 65536 are exact; `a % 65536` on a double was a call to fmod
+    // (2–3 per packet).
+    while (a > 0xffff) {
+      const hi = Math.floor(a / 65536)
+      a = (a - hi * 65536) + hi
+    }
     s += a
     i = (wEnd << 2) - base
   }
