@@ -24,6 +24,7 @@ import type { ConnRecord } from './conn-record.js'
 import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
 import { FlowIndex } from './flow-index.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
+import { recencyOrder } from './recency-order.js'
 import type { LocalNets } from './local-nets.js'
 import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
 import type { AppDispatcher } from '../app/app-dispatcher.js'
@@ -168,7 +169,13 @@ export class FlowTable {
 
   /** Tracked connections, least recently active first (the order of the linked list). */
   private byRecency(): Conn[] {
-    return this.index.all().sort((a, b) => a.lastTouch - b.lastTouch)
+    const conns = this.index.all()
+    const stamps = new Float64Array(conns.length)
+    for (let i = 0; i < conns.length; i++) stamps[i] = conns[i]!.lastTouch
+    const order = recencyOrder(stamps)
+    const out = new Array<Conn>(conns.length)
+    for (let i = 0; i < order.length; i++) out[i] = conns[order[i]!]!
+    return out
   }
 
   /** Links the least-recently-active list from the recency stamps (the table reached its cap). */
