@@ -12,7 +12,7 @@ import { grownColumn, SlotPool } from './slot-pool.js'
  * was 472 bytes of fields plus ~9 boxes; the columns take 160 bytes. The flow table
  * releases the slot once the connection's record is emitted.
  */
-const F64_STRIDE = 18
+const F64_STRIDE = 19
 /**
  * histSeen, vlan, innerVlan, flags, then the key (proto, a0..a3, b0..b3, pa, pb, hash),
  * ipProto, origP, respP. Flags: origActive 1, respActive 2, origIsA 4, v6 8, localOrig and
@@ -53,6 +53,7 @@ function allocSlot(): number {
   d[f + 11] = 60 // inactivityTimeout
   for (let j = 12; j < 17; j++) d[f + j] = Infinity // nextTimer, expireAt, attemptAt, partialCloseAt, deleteAt
   d[f + 17] = 0
+  d[f + 18] = 0 // lastTouch
   const i = slot * I32_STRIDE
   const w = I32
   for (let j = 0; j < I32_STRIDE; j++) w[i + j] = 0
@@ -107,7 +108,7 @@ export class Conn {
   appParked = false
   /** Set once the record is emitted (stays on the object: the timer heap checks it later). */
   removed: boolean
-  // ---- intrusive LRU list (least recently active first) ----
+  // ---- intrusive LRU list (least recently active first), linked only while the table is near full ----
   lruPrev: Conn | undefined = undefined
   lruNext: Conn | undefined = undefined
   /** Row of this connection in the numeric columns (see the top of this file); -1 once released. */
@@ -181,6 +182,9 @@ export class Conn {
   /** Last interim record (active timeout). */
   get lastInterim(): number { return F64[this.slot * F64_STRIDE + 17]! }
   set lastInterim(v: number) { F64[this.slot * F64_STRIDE + 17] = v }
+  /** Flow-table sequence number of the last packet (or the creation) of this connection: its recency rank. */
+  get lastTouch(): number { return F64[this.slot * F64_STRIDE + 18]! }
+  set lastTouch(v: number) { F64[this.slot * F64_STRIDE + 18] = v }
   // ---- canonical key (copied from FlowKey once, at creation), ports, flags ----
   get kProto(): number { return I32[this.slot * I32_STRIDE + 4]! }
   get kA0(): number { return I32[this.slot * I32_STRIDE + 5]! }

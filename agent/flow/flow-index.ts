@@ -42,6 +42,17 @@ export class FlowIndex {
     }
   }
 
+  /** Every indexed connection, in table order (an array made per call: for flushes, not per packet). */
+  all(): Conn[] {
+    const out: Conn[] = []
+    const conns = this.conns
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i]
+      if (c !== undefined) out.push(c)
+    }
+    return out
+  }
+
   /** Adds `c` (its key must not be indexed yet). */
   insert(c: Conn): void {
     if ((this.count + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2)
