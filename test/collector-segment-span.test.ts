@@ -8,7 +8,6 @@ import { join } from 'node:path'
 import { CollectorStore } from '../collector/storage/index.js'
 import type { BatchWrite } from '../collector/storage/batch-store.js'
 import { keys } from '../collector/storage/keys.js'
-import type { WriteOp } from '../collector/storage/level-db.js'
 
 const T = 1_700_000_000_000_000
 
@@ -30,14 +29,21 @@ t.test('the larger span survives two writes that land in the opposite order', as
   const store = new CollectorStore({ dataDir: dir, sync: false })
   await store.open()
   // The first write (span 5 s) is held until the second (span 10 s) has landed.
-  const write = store.db.write.bind(store.db)
+  // (A batch's write is one level batch: batch-store fills store.db.batch() and writes it.)
+  const batch = store.db.batch.bind(store.db)
   let release = (): void => {}
   const gate = new Promise<void>((r) => { release = r })
   let calls = 0
-  store.db.write = async (ops: WriteOp[]): Promise<void> => {
-    if (++calls === 1) { await gate; return write(ops) }
-    await write(ops)
-    release()
+  store.db.batch = () => {
+    const lb = batch()
+    const write = lb.write
+    const call = ++calls
+    lb.write = async (): Promise<void> => {
+      if (call === 1) { await gate; return write() }
+      await write()
+      release()
+    }
+    return lb
   }
   await Promise.all([store.batches.write(spanning(1, 5_000_000)), store.batches.write(spanning(2, 10_000_000))])
   t.equal(calls, 2)

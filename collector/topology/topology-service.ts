@@ -118,17 +118,15 @@ export class TopologyService {
     return p
   }
 
-  /** Loads the stored topology, merges the batches stored after the watermark, then follows ingest. */
+  /**
+   * Loads the stored topology and follows ingest. The batches stored after the last flush
+   * (a crash, or a merge that was behind at stop) are read back in the background: the
+   * collector serves and acks at once, and topology reads wait for them as for any acked
+   * batch (`caughtUp`); `idle()` resolves once they are merged.
+   */
   async start(): Promise<void> {
     await this.serial(() => this.load())
-    const before = this.counters.batches_caught_up
     this.follower.start(true)
-    await this.follower.idle()
-    const replayed = this.counters.batches_caught_up - before
-    if (replayed > 0) {
-      await this.flush()
-      this.log.info({ batches: replayed, watermark: this.marks.watermark }, 'topology: merged batches stored after the last flush')
-    }
   }
 
   private async load(): Promise<void> {
