@@ -6,7 +6,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { IndexPuts } from '../collector/storage/index-puts.js'
 import { keys } from '../collector/storage/keys.js'
-import { encodePostings } from '../collector/storage/postings.js'
+import { decodePostings, encodePostings } from '../collector/storage/postings.js'
 import type { LevelBatch } from '../collector/storage/level-db.js'
 import { buildFlowIndex } from '../collector/ingest/flow-index.js'
 import { scanBatch } from '../collector/ingest/batch-scan.js'
@@ -53,6 +53,9 @@ t.test('the same bytes as keys.* and encodePostings', async (t) => {
         ...[...ports].map(([tp, ids]) => hex(keys.flowByPort(tp >>> 16, tp & 0xffff, minTs, n), ids)),
       ]
       t.same(puts, want)
+      // And the values decode to the flow indexes (independently of encodePostings).
+      const lists = [...hosts.values(), ...hosts.values(), ...ports.values()]
+      t.same(puts.map(([, v]) => decodePostings(Buffer.from(v, 'hex'))), lists)
       return true
     }), { numRuns: 200 })
 })

@@ -7,6 +7,7 @@
  * (test/collector-index-puts.test.ts). Hand-written hot path.
  */
 import type { LevelBatch } from './level-db.js'
+import { writePostings } from './postings.js'
 
 /**
  * A host of the index: an IPv4 address as its 32-bit number, or a 16-byte address as a
@@ -67,21 +68,4 @@ function writeU64(s: Buffer, at: number, v: number): void {
   const hi = Math.floor(x / 0x1_0000_0000)
   s.writeUInt32BE(hi >>> 0, at)
   s.writeUInt32BE((x - hi * 0x1_0000_0000) >>> 0, at + 4)
-}
-
-/** encodePostings (postings.ts) into `s` from `at`; returns the end. */
-function writePostings(s: Buffer, at: number, ids: readonly number[]): number {
-  let pos = at
-  let prev = 0
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!
-    let d = id - prev
-    prev = id
-    while (d >= 0x80) {
-      s[pos++] = (d & 0x7f) | 0x80
-      d >>>= 7
-    }
-    s[pos++] = d
-  }
-  return pos
 }

@@ -6,18 +6,23 @@
 /** Encodes ascending non-negative integers. */
 export function encodePostings(ids: readonly number[]): Buffer {
   const out = Buffer.allocUnsafe(ids.length * 5)
-  let pos = 0
+  return out.subarray(0, writePostings(out, 0, ids))
+}
+
+/** Writes encodePostings's bytes into `out` from `at` (room for 5 bytes per id); returns the end. */
+export function writePostings(out: Buffer, at: number, ids: readonly number[]): number {
+  let pos = at
   let prev = 0
-  for (const id of ids) {
-    let d = id - prev
-    prev = id
+  for (let i = 0; i < ids.length; i++) {
+    let d = ids[i]! - prev
+    prev = ids[i]!
     while (d >= 0x80) {
       out[pos++] = (d & 0x7f) | 0x80
       d >>>= 7
     }
     out[pos++] = d
   }
-  return out.subarray(0, pos)
+  return pos
 }
 
 /** Decodes what encodePostings wrote; a truncated tail is ignored. */
