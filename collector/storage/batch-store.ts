@@ -153,8 +153,7 @@ export class BatchStore {
     if (h === undefined) {
       h = { epoch: -1, seq: -1 }
       for await (const k of this.db.keys({ ...keys.dedupOfAgent(agentId), reverse: true, limit: 1 })) h = { epoch: readU64(k, k.length - 16), seq: readU64(k, k.length - 8) }
-      // A write of this agent that finished during the read is already in the map.
-      h = this.highest.get(agentId) ?? h
+      // (Ingest holds the agent's lock: none of its writes runs during this read.)
       this.highest.set(agentId, h)
     }
     if (epoch > h.epoch || (epoch === h.epoch && seq > h.seq)) return undefined
