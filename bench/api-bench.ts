@@ -187,7 +187,9 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
       const res = await c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${en.secret}`, 'content-type': 'application/x-protobuf' }, payload: body })
       if (res.statusCode !== 200) throw new Error(`ingest: ${res.statusCode} ${res.body}`)
     }
-    await c.api.topology.flush()
+    // The ack waits for the durable write only: the merge follows the store, so "merge
+    // included" means until the merge has caught up and flushed.
+    await c.api.topology.settle()
     const ingestS = Number(process.hrtime.bigint() - start) / 1e9
     const cpu = process.cpuUsage(cpu0)
     const ingestCpuS = (cpu.user + cpu.system) / 1e6

@@ -255,14 +255,14 @@ t.test('retention deletes every chunk and posting of expired segments, and old /
   const a = await enrollAgent(c, 1)
   for (let s = 1; s <= 2; s++) t.equal((await post(c, a.secret, encodeBatch(batch(a.agentId, s, 600)))).statusCode, 200)
   await c.api.topology.settle()
-  const count = (p: 'fs' | 'fm' | 'fh' | 'fv' | 'fp' | 'rt'): Promise<number> => c.store.flows.countKeys(p)
+  const count = (p: 'fs' | 'fm' | 'fb' | 'fv' | 'fp' | 'rt'): Promise<number> => c.store.flows.countKeys(p)
   t.equal(await count('fs'), 6, '3 chunks per 600-flow segment')
   t.ok(await count('rt') > 0)
-  t.ok(await count('fh') > 0)
+  t.ok(await count('fb') > 0)
   const before = (await c.app.inject({ method: 'GET', url: '/api/v1/flows?host=10.0.134.160', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { flows: unknown[] }
   t.ok(before.flows.length > 0, 'a host query reads chunks (and caches them)')
   await c.store.retention.expireFlows(Number.MAX_SAFE_INTEGER)
-  for (const p of ['fs', 'fm', 'fh', 'fv', 'fp'] as const) t.equal(await count(p), 0, `${p} empty`)
+  for (const p of ['fs', 'fm', 'fb', 'fv', 'fp'] as const) t.equal(await count(p), 0, `${p} empty`)
   const after = (await c.app.inject({ method: 'GET', url: '/api/v1/flows?host=10.0.134.160', headers: { authorization: `Bearer ${ADMIN}` } })).json() as { flows: unknown[] }
   t.equal(after.flows.length, 0, 'no cached chunk or meta outlives its segment')
   await c.store.retention.expireTopRollups(Number.MAX_SAFE_INTEGER)

@@ -4,7 +4,7 @@
  * `service`, every (transport, resp_p).
  */
 import type { FlowIndex } from '../storage/index.js'
-import type { IndexAddress } from '../storage/index-puts.js'
+import type { IndexAddress } from '../storage/host-buckets.js'
 import type { ScannedFlows } from './batch-scan.js'
 
 /** IPv4 (4 bytes, or 16 bytes IPv4-mapped) as its number, other 16-byte addresses as latin1 text: one entry per address either way. */

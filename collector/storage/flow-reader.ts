@@ -1,6 +1,6 @@
 /**
  * Read side of the flow tables for queries: segments in (min_ts, n) order from a position,
- * and the postings of the `fh` / `fv` / `fp` indexes restricted to a time range. Values
+ * and the postings of the `fb` (and older `fh`) / `fv` / `fp` indexes restricted to a time range. Values
  * are returned as stored (Batch-compatible bytes); decoding is the query layer's business.
  */
 import { keys, readU64, batchNumberOfKey, minTsOfSegmentKey, minTsOfPostingsKey, KEY_PREFIX, prefixRange } from './keys.js'
@@ -8,6 +8,7 @@ import type { LevelDb } from './level-db.js'
 import { readFlowSegment } from './batch-store.js'
 import { decodeFlowChunk } from './flow-chunks.js'
 import { decodePostings } from './postings.js'
+import { HOST_BUCKETS, hostBucket, indexAddressOf16, postingsInRange, postingsOfAddress } from './host-buckets.js'
 import { appSegmentEntries, appSegmentMaxTsUs } from './app-segment.js'
 import type { FlowMetaRecord } from './records.js'
 
@@ -121,10 +122,30 @@ export class FlowReader {
   /** Postings of one host / service / port selector, streamed in (min_ts, n) order (no CIDR: its addresses need merging). */
   async *postingsStream(sel: Exclude<FlowIndexSelector, { kind: 'cidr' }>, fromUs: number, toUs: number): AsyncGenerator<SegmentPostings> {
     const lo = this.startOf(fromUs)
-    const range = sel.kind === 'host' ? { gte: keys.flowByHost(sel.addr16, lo, 0), lte: keys.flowByHost(sel.addr16, toUs, MAX_N) }
-      : sel.kind === 'service' ? { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
-        : { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
+    if (sel.kind === 'host') {
+      yield* mergeInOrder(this.legacyHostPostings(sel.addr16, lo, toUs), this.hostBucketPostings(sel.addr16, lo, toUs))
+      return
+    }
+    const range = sel.kind === 'service' ? { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
+      : { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
     for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
+  }
+
+  /** One address's postings from the `fb` buckets of segments with min_ts in [lo, toUs]. */
+  private async *hostBucketPostings(addr16: Uint8Array, lo: number, toUs: number): AsyncGenerator<SegmentPostings> {
+    const addr = indexAddressOf16(addr16)
+    if (addr === undefined) return
+    for await (const [k, v] of this.db.entries(keys.flowHostBucketRange(hostBucket(addr), lo, toUs))) {
+      const indexes = postingsOfAddress(v, addr)
+      if (indexes !== undefined) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes }
+    }
+  }
+
+  /** One address's `fh` postings (a store written before 2026-12-08) of segments with min_ts in [lo, toUs]. */
+  private async *legacyHostPostings(addr16: Uint8Array, lo: number, toUs: number): AsyncGenerator<SegmentPostings> {
+    for await (const [k, v] of this.db.entries({ gte: keys.flowByHost(addr16, lo, 0), lte: keys.flowByHost(addr16, toUs, MAX_N) })) {
+      yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
+    }
   }
 
   /**
@@ -133,19 +154,28 @@ export class FlowReader {
    */
   async postings(sel: FlowIndexSelector, fromUs: number, toUs: number): Promise<SegmentPostings[]> {
     const lo = this.startOf(fromUs)
+    if (sel.kind !== 'cidr') {
+      const out: SegmentPostings[] = []
+      for await (const p of this.postingsStream(sel, fromUs, toUs)) out.push(p)
+      return out
+    }
     const out: SegmentPostings[] = []
-    const add = (k: Buffer, v: Buffer): void => {
+    // Older stores: the `fh` keys of every address in the block.
+    for await (const [k, v] of this.db.entries(keys.flowsOfAddressRange(sel.lo16, sel.hi16))) {
       const minTsUs = minTsOfPostingsKey(k)
-      if (minTsUs < lo || minTsUs > toUs) return
+      if (minTsUs < lo || minTsUs > toUs) continue
       out.push({ minTsUs, n: batchNumberOfKey(k), indexes: decodePostings(v) })
     }
-    let range: { gte: Buffer; lte?: Buffer; lt?: Buffer }
-    if (sel.kind === 'host') range = { gte: keys.flowByHost(sel.addr16, lo, 0), lte: keys.flowByHost(sel.addr16, toUs, MAX_N) }
-    else if (sel.kind === 'service') range = { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
-    else if (sel.kind === 'port') range = { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
-    else range = keys.flowsOfAddressRange(sel.lo16, sel.hi16)
-    for await (const [k, v] of this.db.entries(range)) add(k, v)
-    if (sel.kind !== 'cidr') return out
+    // Every bucket: a block's addresses hash anywhere.
+    for (let b = 0; b < HOST_BUCKETS; b++) {
+      for await (const [k, v] of this.db.entries(keys.flowHostBucketRange(b, lo, toUs))) {
+        const lists = postingsInRange(v, sel.lo16, sel.hi16)
+        if (lists.length === 0) continue
+        const minTsUs = minTsOfPostingsKey(k)
+        const n = batchNumberOfKey(k)
+        for (const indexes of lists) out.push({ minTsUs, n, indexes })
+      }
+    }
     // Merge the per-address postings of each segment.
     const bySeg = new Map<string, SegmentPostings>()
     for (const p of out) {
@@ -226,6 +256,27 @@ export class FlowReader {
   /** LevelDB's estimate of the bytes on disk of the whole store. */
   async approximateBytes(): Promise<number> {
     return this.db.approximateSize(Buffer.from([0]), Buffer.from([0xff]))
+  }
+}
+
+/** Two streams of postings, each in (min_ts, n) order, as one stream in that order. */
+async function* mergeInOrder(a: AsyncGenerator<SegmentPostings>, b: AsyncGenerator<SegmentPostings>): AsyncGenerator<SegmentPostings> {
+  try {
+    let x = await a.next()
+    let y = await b.next()
+    while (!x.done || !y.done) {
+      if (y.done || (!x.done && (x.value.minTsUs < y.value.minTsUs || (x.value.minTsUs === y.value.minTsUs && x.value.n <= y.value.n)))) {
+        yield x.value!
+        x = await a.next()
+      } else {
+        yield y.value
+        y = await b.next()
+      }
+    }
+  } finally {
+    // A consumer that stops early (a page is full) closes both iterators.
+    await a.return(undefined)
+    await b.return(undefined)
   }
 }
 

@@ -1,21 +1,17 @@
 /**
- * The `fh` / `ah` (host) and `fp` (port) index entries of one stored batch, put straight into
- * the batch's native level batch from one scratch buffer: level's chained batch copies a
- * put's bytes at once, so no key Buffer, key builder or postings Buffer is made per entry
- * (a batch of 1000 flows of distinct clients has ~1800 host entries). The same bytes as
- * keys.flowByHost / keys.appByHost / keys.flowByPort and encodePostings; tested
- * (test/collector-index-puts.test.ts). Hand-written hot path.
+ * The host (`fb` buckets, `ah`) and port (`fp`) index entries of one stored batch, put
+ * straight into the batch's native level batch from one scratch buffer: level's chained
+ * batch copies a put's bytes at once, so no key Buffer, key builder or postings Buffer is
+ * made per entry. The same bytes as keys.flowHostBucket / keys.appByHost / keys.flowByPort
+ * with host-buckets.ts's entries and encodePostings; tested (test/collector-index-puts.test.ts).
+ * Hand-written hot path.
  */
 import type { LevelBatch } from './level-db.js'
 import { writePostings } from './postings.js'
-
-/**
- * A host of the index: an IPv4 address as its 32-bit number, or a 16-byte address as a
- * latin1 string (IPv4 addresses are stored IPv4-mapped).
- */
-export type IndexAddress = number | string
+import { entryBound, HOST_BUCKETS, hostBucket, writeEntry, type IndexAddress } from './host-buckets.js'
 
 const HOST_KEY = 3 + 16 + 8 + 8
+const BUCKET_KEY = 3 + 1 + 8 + 8
 const PORT_KEY = 3 + 1 + 2 + 8 + 8
 
 export class IndexPuts {
@@ -28,7 +24,36 @@ export class IndexPuts {
     return this.scratch
   }
 
-  /** `p0 p1 0x00 addr16 u64(minTs) u64(n)` → postings of `ids`. */
+  /**
+   * `fb 0x00 u8(bucket) u64(minTs) u64(n)` → the bucket's entries (host-buckets.ts), one
+   * key per non-empty bucket, buckets in ascending order, each bucket's addresses in the
+   * map's order.
+   */
+  hostBuckets(hosts: ReadonlyMap<IndexAddress, readonly number[]>, minTs: number, n: number): void {
+    const byBucket: Array<Array<[IndexAddress, readonly number[]]> | undefined> = new Array(HOST_BUCKETS)
+    for (const e of hosts) {
+      const k = hostBucket(e[0])
+      const list = byBucket[k]
+      if (list === undefined) byBucket[k] = [e]
+      else list.push(e)
+    }
+    for (let k = 0; k < HOST_BUCKETS; k++) {
+      const list = byBucket[k]
+      if (list === undefined) continue
+      let bound = BUCKET_KEY
+      for (const [, ids] of list) bound += entryBound(ids.length)
+      const s = this.room(bound)
+      s[0] = 0x66; s[1] = 0x62; s[2] = 0 // 'fb'
+      s[3] = k
+      writeU64(s, 4, minTs)
+      writeU64(s, 12, n)
+      let end = BUCKET_KEY
+      for (const [addr, ids] of list) end = writeEntry(s, end, addr, ids)
+      this.b.put(s.subarray(0, BUCKET_KEY), s.subarray(BUCKET_KEY, end))
+    }
+  }
+
+  /** `p0 p1 0x00 addr16 u64(minTs) u64(n)` → postings of `ids` (the `ah` app-row index; `fh` before 2026-12-08). */
   hosts(p0: number, p1: number, hosts: ReadonlyMap<IndexAddress, readonly number[]>, minTs: number, n: number): void {
     for (const [addr, ids] of hosts) {
       const s = this.room(HOST_KEY + 5 * ids.length)

@@ -29,8 +29,15 @@
  *                                            chunk is index / 256.
  *   fm  min_ts n                           → flow segment meta (JSON: max_ts, count, agent_id);
  *                                            time scans read these, not the segments
+ *   fb  bucket(u8) min_ts n                → host index of the segment: every address of its
+ *                                            flows (orig_h or resp_h) whose hash is `bucket`
+ *                                            (0‥63), each with the varint indexes of the
+ *                                            flows that have it (storage/host-buckets.ts).
+ *                                            At most 64 keys per batch (since 2026-12-08)
  *   fh  ip16 min_ts n                      → postings: varint indexes of the segment's flows
- *                                            that have this address as orig_h or resp_h
+ *                                            that have this address as orig_h or resp_h.
+ *                                            Written before 2026-12-08 (one key per address
+ *                                            and batch); still read and expired, never written
  *   fv  service 0 min_ts n                 → postings: flows whose `service` (comma-joined)
  *                                            contains this name
  *   fp  transport(u8) resp_port(u16) min_ts n → postings: flows to this responder port
@@ -100,7 +107,7 @@
  * `mt max_segment_span_us`, still read). App-record segments work the same way with
  * `mt max_app_span_us@…` and the max_ts in front of the value.
  *
- * Retention (storage/retention.ts): flows (`fs`, `fm`, `fh`, `fv`, `fp`, `ho`), events
+ * Retention (storage/retention.ts): flows (`fs`, `fm`, `fb`, `fh`, `fv`, `fp`, `ho`), events
  * (`ev`) and app records (`ap`, by max_ts) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
  * roll-ups' retention); topology hosts and edges
  * by last seen; `lp` by its end; `bt`/`dd`/`gp` with the longest data retention.
@@ -112,6 +119,7 @@ export const KEY_PREFIX = {
   flowSegment: 'fs',
   flowMeta: 'fm',
   flowByHost: 'fh',
+  flowHostBucket: 'fb',
   flowByService: 'fv',
   flowByPort: 'fp',
   eventSegment: 'ev',
@@ -223,6 +231,10 @@ export const keys = {
   flowMeta: (minTs: number, n: number): Buffer => k(KEY_PREFIX.flowMeta, 16).u64(minTs).u64(n).done(),
   flowByHost: (addr16: Uint8Array, minTs: number, n: number): Buffer =>
     k(KEY_PREFIX.flowByHost, 32).bytes(addr16).u64(minTs).u64(n).done(),
+  flowHostBucket: (bucket: number, minTs: number, n: number): Buffer => k(KEY_PREFIX.flowHostBucket, 17).u8(bucket).u64(minTs).u64(n).done(),
+  /** `fb` keys of one bucket with min_ts in [fromTs, toTs]. */
+  flowHostBucketRange: (bucket: number, fromTs: number, toTs: number): { gte: Buffer; lte: Buffer } =>
+    ({ gte: k(KEY_PREFIX.flowHostBucket, 17).u8(bucket).u64(fromTs).u64(0).done(), lte: k(KEY_PREFIX.flowHostBucket, 17).u8(bucket).u64(toTs).u64(Number.MAX_SAFE_INTEGER).done() }),
   flowByService: (service: string, minTs: number, n: number): Buffer =>
     k(KEY_PREFIX.flowByService, textCap(service) + 16).text(service, true).u64(minTs).u64(n).done(),
   flowByPort: (transport: number, port: number, minTs: number, n: number): Buffer =>
@@ -279,12 +291,12 @@ export function readU64(buf: Uint8Array, off: number): number {
   return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4)
 }
 
-/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `ap`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
+/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `ap`, `fb`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
 export function batchNumberOfKey(key: Uint8Array): number {
   return readU64(key, key.length - 8)
 }
 
-/** The `min_ts` of an `fh`, `fv` or `fp` postings key (the 16 bytes before `n`). */
+/** The `min_ts` of an `fb`, `fh`, `fv` or `fp` postings key (the 16 bytes before `n`). */
 export function minTsOfPostingsKey(key: Uint8Array): number {
   return readU64(key, key.length - 16)
 }

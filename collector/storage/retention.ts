@@ -56,7 +56,7 @@ export class Retention {
       for await (const c of this.db.keys(keys.flowChunksOf(minTs, n))) await d.del(c)
     }
     if (gone.size > 0) {
-      for (const p of [KEY_PREFIX.flowByHost, KEY_PREFIX.flowByService, KEY_PREFIX.flowByPort] as const) {
+      for (const p of [KEY_PREFIX.flowHostBucket, KEY_PREFIX.flowByHost, KEY_PREFIX.flowByService, KEY_PREFIX.flowByPort] as const) {
         for await (const k of this.db.keys(prefixRange(p))) {
           if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
         }

@@ -1,0 +1,144 @@
+/**
+ * The host index of flow segments (`fb`, keys.ts): per stored batch, its addresses hashed
+ * into HOST_BUCKETS buckets, one key per non-empty bucket whose value lists the bucket's
+ * addresses with their postings.
+ *
+ * Why buckets: a batch of 1000 flows of a busy network names ~1500 distinct addresses. One
+ * key per (address, batch) (`fh`, before 2026-12-08) made the host index ~90 % of the keys
+ * ingest wrote, and each key costs a native put, a memtable insert and its share of every
+ * compaction: half the collector's CPU per flow (the ingest bench's flows went from ~105k to
+ * ~230k per CPU second without it). With 64 buckets a batch writes at most 64 host keys; a
+ * query for one address reads its bucket's value of each batch in the time range (~1/64 of
+ * the batch's addresses, ~200 B for 1500 addresses) and finds the address in it.
+ *
+ * Value: entries, each `len(u8: 4 | 16) addr(len bytes) postings_bytes(varint) postings`
+ * (postings.ts's delta varints). IPv4 addresses, whether sent in 4 bytes or IPv4-mapped in
+ * 16, are stored in 4 bytes and hashed as their number; other 16-byte addresses in 16.
+ * The bucket of an address never changes (a different HOST_BUCKETS is a new store format).
+ * Reading is bounds-checked and never throws: a damaged value yields what it holds up to
+ * the damage. Hand-written: this is ingest's hot path.
+ */
+import { decodePostings, writePostings } from './postings.js'
+
+/** An address of the index: IPv4 as its 32-bit number, any other 16-byte address as a latin1 string. */
+export type IndexAddress = number | string
+
+export const HOST_BUCKETS = 64
+
+/** Bucket of an IPv4 number: Fibonacci hashing, top 6 bits. */
+const bucketOfV4 = (x: number): number => Math.imul(x >>> 0, 0x9e3779b1) >>> 26
+
+/** The bucket an address is indexed in (0 … HOST_BUCKETS − 1). */
+export function hostBucket(addr: IndexAddress): number {
+  if (typeof addr === 'number') return bucketOfV4(addr)
+  let x = 0
+  for (let i = 0; i < 16; i += 4) {
+    x ^= ((addr.charCodeAt(i) << 24) | (addr.charCodeAt(i + 1) << 16) | (addr.charCodeAt(i + 2) << 8) | addr.charCodeAt(i + 3)) >>> 0
+  }
+  return bucketOfV4(x ^ 0x6b43a9b5)
+}
+
+const V4_MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff])
+
+/** The index form of a 16-byte address (IPv4-mapped → its IPv4 number); undefined for another length. */
+export function indexAddressOf16(addr16: Uint8Array): IndexAddress | undefined {
+  if (addr16.length !== 16) return undefined
+  const b = Buffer.from(addr16.buffer, addr16.byteOffset, 16)
+  if (b.compare(V4_MAPPED, 0, 12, 0, 12) === 0) return b.readUInt32BE(12)
+  return b.toString('latin1')
+}
+
+/** Upper bound of the value bytes of one address with `ids` postings. */
+export const entryBound = (ids: number): number => 1 + 16 + 5 + 5 * ids
+
+/** Writes one entry at `at` (room: entryBound); returns the end. */
+export function writeEntry(out: Buffer, at: number, addr: IndexAddress, ids: readonly number[]): number {
+  let p = at
+  if (typeof addr === 'number') {
+    out[p++] = 4
+    out.writeUInt32BE(addr >>> 0, p)
+    p += 4
+  } else {
+    out[p++] = 16
+    out.write(addr, p, 16, 'latin1')
+    p += 16
+  }
+  // The postings go after a 5-byte gap, then move back behind their (shorter) length varint.
+  const start = p + 5
+  const end = writePostings(out, start, ids)
+  let len = end - start
+  while (len >= 0x80) { out[p++] = (len & 0x7f) | 0x80; len >>>= 7 }
+  out[p++] = len
+  out.copyWithin(p, start, end)
+  return p + (end - start)
+}
+
+/**
+ * Calls `fn(addr16Offset, addrLen, postingsStart, postingsEnd)` for each entry of a bucket
+ * value, in order; stops at malformed bytes or when `fn` returns false.
+ */
+function eachEntry(v: Uint8Array, fn: (addrAt: number, addrLen: number, from: number, to: number) => boolean | void): void {
+  let p = 0
+  while (p < v.length) {
+    const len = v[p]!
+    if (len !== 4 && len !== 16) return
+    const addrAt = p + 1
+    p = addrAt + len
+    let n = 0
+    let shift = 0
+    let byte: number
+    do {
+      if (p >= v.length || shift > 28) return
+      byte = v[p++]!
+      n += (byte & 0x7f) * 2 ** shift
+      shift += 7
+    } while (byte & 0x80)
+    if (p + n > v.length) return
+    if (fn(addrAt, len, p, p + n) === false) return
+    p += n
+  }
+}
+
+/** The postings of `addr` in one bucket value, or undefined when the batch does not have it. */
+export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] | undefined {
+  let out: number[] | undefined
+  const want4 = typeof addr === 'number' ? addr >>> 0 : -1
+  const want16 = typeof addr === 'string' ? Buffer.from(addr, 'latin1') : undefined
+  const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  eachEntry(v, (at, len, from, to) => {
+    const hit = len === 4 ? want4 >= 0 && b.readUInt32BE(at) === want4 : want16 !== undefined && b.compare(want16, 0, 16, at, at + 16) === 0
+    if (!hit) return true
+    out = decodePostings(v.subarray(from, to))
+    return false
+  })
+  return out
+}
+
+/** Every entry of a bucket value whose 16-byte form lies in [lo16, hi16]: its postings. */
+export function postingsInRange(v: Uint8Array, lo16: Uint8Array, hi16: Uint8Array): number[][] {
+  const out: number[][] = []
+  const a16 = Buffer.alloc(16)
+  a16[10] = 0xff
+  a16[11] = 0xff
+  eachEntry(v, (at, len, from, to) => {
+    if (len === 4) {
+      a16.fill(0, 0, 10); a16[10] = 0xff; a16[11] = 0xff
+      a16.set(v.subarray(at, at + 4), 12)
+    } else {
+      a16.set(v.subarray(at, at + 16), 0)
+    }
+    if (Buffer.compare(a16, lo16) >= 0 && Buffer.compare(a16, hi16) <= 0) out.push(decodePostings(v.subarray(from, to)))
+  })
+  return out
+}
+
+/** Every (16-byte address, postings) of a bucket value (tests, tools). */
+export function bucketEntries(v: Uint8Array): Array<{ addr16: Buffer; indexes: number[] }> {
+  const out: Array<{ addr16: Buffer; indexes: number[] }> = []
+  eachEntry(v, (at, len, from, to) => {
+    const a16 = Buffer.alloc(16)
+    if (len === 4) { a16[10] = 0xff; a16[11] = 0xff; a16.set(v.subarray(at, at + 4), 12) } else a16.set(v.subarray(at, at + 16), 0)
+    out.push({ addr16: a16, indexes: decodePostings(v.subarray(from, to)) })
+  })
+  return out
+}
