@@ -102,12 +102,19 @@ function eachEntry(v: Uint8Array, fn: (addrAt: number, addrLen: number, from: nu
 /** The postings of `addr` in one bucket value, or undefined when the batch does not have it. */
 export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] | undefined {
   let out: number[] | undefined
-  const want4 = typeof addr === 'number' ? addr >>> 0 : -1
-  const want16 = typeof addr === 'string' ? Buffer.from(addr, 'latin1') : undefined
+  if (typeof addr === 'number') {
+    const want = addr >>> 0
+    eachEntry(v, (at, len, from, to) => {
+      if (len !== 4 || ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0 !== want) return true
+      out = decodePostings(v.subarray(from, to))
+      return false
+    })
+    return out
+  }
+  const want = Buffer.from(addr, 'latin1')
   const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   eachEntry(v, (at, len, from, to) => {
-    const hit = len === 4 ? want4 >= 0 && b.readUInt32BE(at) === want4 : want16 !== undefined && b.compare(want16, 0, 16, at, at + 16) === 0
-    if (!hit) return true
+    if (len !== 16 || b.compare(want, 0, 16, at, at + 16) !== 0) return true
     out = decodePostings(v.subarray(from, to))
     return false
   })
@@ -117,9 +124,18 @@ export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] |
 /** Every entry of a bucket value whose 16-byte form lies in [lo16, hi16]: its postings. */
 export function postingsInRange(v: Uint8Array, lo16: Uint8Array, hi16: Uint8Array): number[][] {
   const out: number[][] = []
+  const lo = indexAddressOf16(lo16)
+  const hi = indexAddressOf16(hi16)
+  if (typeof lo === 'number' && typeof hi === 'number') {
+    // An IPv4 block (the usual case): compare numbers; 16-byte entries are never IPv4-mapped.
+    eachEntry(v, (at, len, from, to) => {
+      if (len !== 4) return
+      const x = ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0
+      if (x >= lo && x <= hi) out.push(decodePostings(v.subarray(from, to)))
+    })
+    return out
+  }
   const a16 = Buffer.alloc(16)
-  a16[10] = 0xff
-  a16[11] = 0xff
   eachEntry(v, (at, len, from, to) => {
     if (len === 4) {
       a16.fill(0, 0, 10); a16[10] = 0xff; a16[11] = 0xff
