@@ -10,7 +10,7 @@ import { bucketEntries, HOST_BUCKETS, hostBucket, indexAddressOf16, postingsInRa
 import { encodePostings } from '../collector/storage/postings.js'
 import type { LevelBatch } from '../collector/storage/level-db.js'
 import { ADMIN, batch, enrollAgent, post, startCollector } from './collector-fixtures.js'
-import { encodeBatch } from '../protocol/index.js'
+import { encodeBatch, type AppRecordProperties } from '../protocol/index.js'
 
 function recorder(): { b: LevelBatch; puts: Array<[Buffer, Buffer]> } {
   const puts: Array<[Buffer, Buffer]> = []
@@ -41,7 +41,7 @@ t.test('every address is in its bucket with exactly its postings; one key per no
     (list, other, minTs, n) => {
       const hosts = new Map(list)
       const { b, puts } = recorder()
-      new IndexPuts(b).hostBuckets(hosts, minTs, n)
+      new IndexPuts(b).hostBuckets(0x66, 0x62, hosts, minTs, n)
       const buckets = new Set([...hosts.keys()].map(hostBucket))
       if (puts.length !== buckets.size || puts.length > HOST_BUCKETS) return false
       const byKey = new Map(puts.map(([k, v]) => [k.toString('hex'), v]))
@@ -84,7 +84,7 @@ t.test('postingsInRange returns the entries whose address lies in the block', (t
   fc.assert(fc.property(fc.uniqueArray(fc.tuple(address, ascending), { selector: ([a]) => a, maxLength: 60 }), address, address, (list, x, y) => {
     const [lo, hi] = Buffer.compare(addr16(x), addr16(y)) <= 0 ? [addr16(x), addr16(y)] : [addr16(y), addr16(x)]
     const { b, puts } = recorder()
-    new IndexPuts(b).hostBuckets(new Map(list), 1, 1)
+    new IndexPuts(b).hostBuckets(0x66, 0x62, new Map(list), 1, 1)
     const got = puts.flatMap(([, v]) => postingsInRange(v, lo, hi)).map((l) => l.join(',')).sort()
     const want = list.filter(([a]) => Buffer.compare(addr16(a), lo) >= 0 && Buffer.compare(addr16(a), hi) <= 0).map(([, ids]) => ids.join(',')).sort()
     t.same(got, want)
@@ -95,7 +95,7 @@ t.test('postingsInRange returns the entries whose address lies in the block', (t
 
 t.test('damaged bucket values never throw', (t) => {
   const { b, puts } = recorder()
-  new IndexPuts(b).hostBuckets(new Map<IndexAddress, number[]>([[1, [0, 5]], ['\u0020'.repeat(16), [3]], [7, [1, 2, 900]]]), 1, 1)
+  new IndexPuts(b).hostBuckets(0x66, 0x62, new Map<IndexAddress, number[]>([[1, [0, 5]], ['\u0020'.repeat(16), [3]], [7, [1, 2, 900]]]), 1, 1)
   const real = puts.map(([, v]) => v)
   fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.tuple(fc.constantFrom(...real), fc.nat(), fc.nat(255)).map(([v, i, x]) => { const c = Buffer.from(v); if (c.length > 0) c[i % c.length] = x; return c }), fc.tuple(fc.constantFrom(...real), fc.nat()).map(([v, i]) => v.subarray(0, i % (v.length + 1)))), address, (v, a) => {
     postingsOfAddress(v, a)
@@ -144,4 +144,51 @@ t.test('a store with the older `fh` index answers host and CIDR queries the same
   await c.store.retention.expireFlows(Number.MAX_SAFE_INTEGER)
   t.equal(await c.store.flows.countKeys('fh'), 0, 'fh expired')
   t.equal(await c.store.flows.countKeys('fb'), 0, 'fb expired')
+})
+
+t.test('app rows: `ab` buckets, and a store with the older `ah` postings pages the same', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c, 1)
+  const T0 = 1_700_000_000_000_000
+  const ip = (b: Buffer): string => [...b].join('.')
+  const rec = (s: number, i: number): AppRecordProperties => {
+    const orig = Buffer.from([10, 0, s, i % 40]); const resp = Buffer.from([10, 0, 0, 53 + (i % 3)])
+    return { log: 'dns', tsUs: T0 + s * 1_000_000 + i, uid: `C${s}x${i}`, origH: orig, respH: resp, respP: 53, zeekJson: JSON.stringify({ ts: (T0 + s * 1_000_000 + i) / 1e6, uid: `C${s}x${i}`, 'id.orig_h': ip(orig), 'id.resp_h': ip(resp), 'id.resp_p': 53 }) }
+  }
+  for (let s = 1; s <= 3; s++) t.equal((await post(c, a.secret, encodeBatch(batch(a.agentId, s, 0, { appRecords: Array.from({ length: 120 }, (_, i) => rec(s, i)) })))).statusCode, 200)
+  t.ok(await c.store.flows.countKeys('ab') > 0 && await c.store.flows.countKeys('ab') <= 3 * HOST_BUCKETS, 'at most 64 host keys per batch')
+  const auth = { authorization: `Bearer ${ADMIN}` }
+  // Every page of a host query, 7 rows a page (the cursor resumes inside the postings stream).
+  const pages = async (host: string): Promise<string[]> => {
+    const out: string[] = []
+    let cursor = ''
+    for (let i = 0; i < 200; i++) {
+      const r = (await c.app.inject({ method: 'GET', url: `/api/v1/app-records?host=${host}&limit=7${cursor}`, headers: auth })).json() as { app_records: Array<{ uid: string }>; next_cursor: string | null }
+      out.push(...r.app_records.map((x) => x.uid))
+      if (r.next_cursor === null) break
+      cursor = `&cursor=${encodeURIComponent(r.next_cursor)}`
+    }
+    return out
+  }
+  const hostsAsked = ['10.0.0.53', '10.0.2.7', '10.0.0.54', '10.0.9.9']
+  const before = await Promise.all(hostsAsked.map(pages))
+  t.equal(before[0]!.length, 120, '10.0.0.53 answers a third of the 360 rows')
+  t.equal(before[1]!.length, 3, '10.0.2.7 is in batch 2 only')
+  t.equal(before[3]!.length, 0)
+  const db = c.store.db
+  const wb = db.batch()
+  let moved = 0
+  for await (const [k, v] of db.entries({ gte: Buffer.from('ab\u0000', 'latin1'), lt: Buffer.from('ab\u0001', 'latin1') })) {
+    if (k.readUInt32BE(k.length - 4) !== 2) continue
+    const minTs = k.readUInt32BE(4) * 2 ** 32 + k.readUInt32BE(8)
+    for (const e of bucketEntries(v)) { wb.put(keys.appByHost(e.addr16, minTs, 2), encodePostings(e.indexes)); moved++ }
+    wb.del(k)
+  }
+  await wb.write(); await wb.close()
+  t.ok(moved >= 40, `${moved} addresses of batch 2 moved to ah keys`)
+  t.same(await Promise.all(hostsAsked.map(pages)), before, 'the same pages from a mixed store')
+  await c.store.retention.expireAppRecords(Number.MAX_SAFE_INTEGER)
+  t.equal(await c.store.flows.countKeys('ah'), 0, 'ah expired')
+  t.equal(await c.store.flows.countKeys('ab'), 0, 'ab expired')
 })

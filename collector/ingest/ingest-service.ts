@@ -8,7 +8,7 @@
  * as duplicates; batches of one agent are written one at a time (exact agent totals).
  */
 import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
-import { ip16 } from '../storage/keys.js'
+import { indexAddressOf, type IndexAddress } from '../storage/host-buckets.js'
 import { CollectorError } from '../errors.js'
 import { encodeFlowChunksAsync, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
 import { encodeAppPayloadAsync } from '../storage/app-segment.js'
@@ -52,14 +52,13 @@ export const CLOCK_OFFSET_WARN_MS = 60_000
 
 const GAP_KIND_FIELD: Record<number, 'flows' | 'events' | 'observations' | 'appRecords'> = { 1: 'flows', 2: 'events', 3: 'observations', 4: 'appRecords' }
 
-/** The `ah` postings of a batch's app rows: each address (16-byte form) → the rows naming it as id.orig_h or id.resp_h. */
-function appHostIndex(records: readonly { origH?: Uint8Array | null; respH?: Uint8Array | null }[]): Map<string, number[]> {
-  const out = new Map<string, number[]>()
+/** The `ab` postings of a batch's app rows: each address → the rows naming it as id.orig_h or id.resp_h. */
+function appHostIndex(records: readonly { origH?: Uint8Array | null; respH?: Uint8Array | null }[]): Map<IndexAddress, number[]> {
+  const out = new Map<IndexAddress, number[]>()
   const post = (a: Uint8Array | null | undefined, i: number): void => {
     if (a === null || a === undefined) return
-    const a16 = ip16(a)
-    if (a16 === null) return
-    const k = a16.toString('latin1')
+    const k = indexAddressOf(a)
+    if (k === undefined) return
     const list = out.get(k)
     if (list === undefined) out.set(k, [i])
     else if (list[list.length - 1] !== i) list.push(i)

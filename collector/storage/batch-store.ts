@@ -48,8 +48,8 @@ export interface BatchWrite {
   appSegment: Buffer
   /** appSegment compressed (encodeAppPayloadAsync, off the event loop); stored raw when absent. */
   appPayload?: Buffer
-  /** 16-byte address (latin1 string) → ascending indexes of the app rows with it as id.orig_h or id.resp_h. */
-  appHosts?: Map<string, number[]>
+  /** Address → ascending indexes of the app rows with it as id.orig_h or id.resp_h. */
+  appHosts?: Map<IndexAddress, number[]>
   appCount: number
   appMinTsUs: number
   appMaxTsUs: number
@@ -241,10 +241,10 @@ export class BatchStore {
       // The host and port postings, the bulk of the keys, without a Buffer per entry.
       const idx = new IndexPuts(b)
       if (w.flowCount > 0) {
-        idx.hostBuckets(w.flowIndex.hosts, w.flowIndex.minTsUs, n)
+        idx.hostBuckets(0x66, 0x62, w.flowIndex.hosts, w.flowIndex.minTsUs, n) // 'fb'
         idx.ports(w.flowIndex.ports, w.flowIndex.minTsUs, n)
       }
-      if (w.appCount > 0 && w.appHosts !== undefined) idx.hosts(0x61, 0x68, w.appHosts, w.appMinTsUs, n) // 'ah'
+      if (w.appCount > 0 && w.appHosts !== undefined) idx.hostBuckets(0x61, 0x62, w.appHosts, w.appMinTsUs, n) // 'ab'
       await b.write()
     } finally {
       await b.close()

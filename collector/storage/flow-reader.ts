@@ -218,25 +218,44 @@ export class FlowReader {
   }
 
   /**
-   * The app-record segments with rows naming `host16` as id.orig_h or id.resp_h (`ah`
-   * postings), with the same range, order and `after` as appSegments; `indexes`: those rows.
-   * Only the host's segments are read, whatever else the store holds.
+   * The app-record segments with rows naming `host16` as id.orig_h or id.resp_h (`ab`
+   * buckets, and `ah` postings of a store written 2026-12-07), with the same range, order and
+   * `after` as appSegments; `indexes`: those rows. Only the host's segments are read.
    */
   async *appSegmentsOfHost(host16: Buffer, fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { maxTsUs: number; bytes: Buffer; indexes: number[] }> {
-    const gte = keys.appByHost(host16, Math.max(0, fromUs - this.maxAppSpanUs()), 0)
-    const lte = keys.appByHost(host16, toUs, MAX_N)
-    const afterKey = after === undefined ? undefined : keys.appByHost(host16, after.minTsUs, after.n)
-    const range = afterKey !== undefined && Buffer.compare(afterKey, gte) >= 0 ? { gt: afterKey, lte } : { gte, lte }
-    for await (const [k, v] of this.db.entries(range)) {
-      const minTsUs = minTsOfPostingsKey(k)
-      const n = batchNumberOfKey(k)
-      const seg = await this.db.get(keys.appSegment(minTsUs, n))
+    const lo = Math.max(0, fromUs - this.maxAppSpanUs())
+    for await (const p of mergeInOrder(this.legacyAppHostPostings(host16, lo, toUs, after), this.appBucketPostings(host16, lo, toUs, after))) {
+      const seg = await this.db.get(keys.appSegment(p.minTsUs, p.n))
       if (seg === undefined) continue
       const maxTsUs = appSegmentMaxTsUs(seg)
       if (maxTsUs < fromUs) continue
       const bytes = appSegmentEntries(seg)
-      if (bytes !== undefined) yield { minTsUs, n, maxTsUs, bytes, indexes: decodePostings(v) }
+      if (bytes !== undefined) yield { minTsUs: p.minTsUs, n: p.n, maxTsUs, bytes, indexes: p.indexes }
     }
+  }
+
+  /** One address's rows from the `ab` buckets of app segments with min_ts in [lo, toUs], after `after`. */
+  private async *appBucketPostings(host16: Buffer, lo: number, toUs: number, after: SegmentRef | undefined): AsyncGenerator<SegmentPostings> {
+    const addr = indexAddressOf16(host16)
+    if (addr === undefined) return
+    const b = hostBucket(addr)
+    const gte = keys.appHostBucket(b, lo, 0)
+    const lte = keys.appHostBucket(b, toUs, MAX_N)
+    const afterKey = after === undefined ? undefined : keys.appHostBucket(b, after.minTsUs, after.n)
+    const range = afterKey !== undefined && Buffer.compare(afterKey, gte) >= 0 ? { gt: afterKey, lte } : { gte, lte }
+    for await (const [k, v] of this.db.entries(range)) {
+      const indexes = postingsOfAddress(v, addr)
+      if (indexes !== undefined) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes }
+    }
+  }
+
+  /** One address's `ah` postings (written 2026-12-07) of app segments with min_ts in [lo, toUs], after `after`. */
+  private async *legacyAppHostPostings(host16: Buffer, lo: number, toUs: number, after: SegmentRef | undefined): AsyncGenerator<SegmentPostings> {
+    const gte = keys.appByHost(host16, lo, 0)
+    const lte = keys.appByHost(host16, toUs, MAX_N)
+    const afterKey = after === undefined ? undefined : keys.appByHost(host16, after.minTsUs, after.n)
+    const range = afterKey !== undefined && Buffer.compare(afterKey, gte) >= 0 ? { gt: afterKey, lte } : { gte, lte }
+    for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
   }
 
   /** How many keys a table holds (a full key scan; for stats on small tables). */

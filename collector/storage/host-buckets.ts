@@ -1,5 +1,6 @@
 /**
- * The host index of flow segments (`fb`, keys.ts): per stored batch, its addresses hashed
+ * The host indexes of flow segments (`fb`) and app-record segments (`ab`, keys.ts): per
+ * stored batch, its addresses hashed
  * into HOST_BUCKETS buckets, one key per non-empty bucket whose value lists the bucket's
  * addresses with their postings.
  *
@@ -46,6 +47,12 @@ export function indexAddressOf16(addr16: Uint8Array): IndexAddress | undefined {
   const b = Buffer.from(addr16.buffer, addr16.byteOffset, 16)
   if (b.compare(V4_MAPPED, 0, 12, 0, 12) === 0) return b.readUInt32BE(12)
   return b.toString('latin1')
+}
+
+/** The index form of a 4- or 16-byte address; undefined for another length. */
+export function indexAddressOf(addr: Uint8Array): IndexAddress | undefined {
+  if (addr.length === 4) return ((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!) >>> 0
+  return indexAddressOf16(addr)
 }
 
 /** Upper bound of the value bytes of one address with `ids` postings. */

@@ -1,8 +1,8 @@
 /**
- * The host (`fb` buckets, `ah`) and port (`fp`) index entries of one stored batch, put
+ * The host (`fb` / `ab` buckets) and port (`fp`) index entries of one stored batch, put
  * straight into the batch's native level batch from one scratch buffer: level's chained
  * batch copies a put's bytes at once, so no key Buffer, key builder or postings Buffer is
- * made per entry. The same bytes as keys.flowHostBucket / keys.appByHost / keys.flowByPort
+ * made per entry. The same bytes as keys.flowHostBucket / keys.appHostBucket / keys.flowByPort
  * with host-buckets.ts's entries and encodePostings; tested (test/collector-index-puts.test.ts).
  * Hand-written hot path.
  */
@@ -25,11 +25,11 @@ export class IndexPuts {
   }
 
   /**
-   * `fb 0x00 u8(bucket) u64(minTs) u64(n)` → the bucket's entries (host-buckets.ts), one
-   * key per non-empty bucket, buckets in ascending order, each bucket's addresses in the
-   * map's order.
+   * `p0 p1 0x00 u8(bucket) u64(minTs) u64(n)` (`fb` flows, `ab` app rows) → the bucket's
+   * entries (host-buckets.ts), one key per non-empty bucket, buckets in ascending order,
+   * each bucket's addresses in the map's order.
    */
-  hostBuckets(hosts: ReadonlyMap<IndexAddress, readonly number[]>, minTs: number, n: number): void {
+  hostBuckets(p0: number, p1: number, hosts: ReadonlyMap<IndexAddress, readonly number[]>, minTs: number, n: number): void {
     const byBucket: Array<Array<[IndexAddress, readonly number[]]> | undefined> = new Array(HOST_BUCKETS)
     for (const e of hosts) {
       const k = hostBucket(e[0])
@@ -43,7 +43,7 @@ export class IndexPuts {
       let bound = BUCKET_KEY
       for (const [, ids] of list) bound += entryBound(ids.length)
       const s = this.room(bound)
-      s[0] = 0x66; s[1] = 0x62; s[2] = 0 // 'fb'
+      s[0] = p0; s[1] = p1; s[2] = 0
       s[3] = k
       writeU64(s, 4, minTs)
       writeU64(s, 12, n)
@@ -53,7 +53,7 @@ export class IndexPuts {
     }
   }
 
-  /** `p0 p1 0x00 addr16 u64(minTs) u64(n)` → postings of `ids` (the `ah` app-row index; `fh` before 2026-12-08). */
+  /** `p0 p1 0x00 addr16 u64(minTs) u64(n)` → postings of `ids` (the `fh` and `ah` indexes written before 2026-12-08; tests and tools). */
   hosts(p0: number, p1: number, hosts: ReadonlyMap<IndexAddress, readonly number[]>, minTs: number, n: number): void {
     for (const [addr, ids] of hosts) {
       const s = this.room(HOST_KEY + 5 * ids.length)

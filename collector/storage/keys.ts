@@ -50,9 +50,13 @@
  *                                            DEFLATE), then the batch's `repeated
  *                                            AppRecord app_records = 12` entries as sent
  *                                            (storage/app-segment.ts).
+ *   ab  bucket(u8) min_ts n                → host index of app-record segment (min_ts, n), as
+ *                                            `fb`: the rows naming each address as id.orig_h
+ *                                            or id.resp_h (since 2026-12-08)
  *   ah  addr16 min_ts n                    → postings: indexes of the app rows of segment
  *                                            (min_ts, n) whose id.orig_h or id.resp_h is
- *                                            addr16 (IPv4 as ::ffff:a.b.c.d), as `fh`
+ *                                            addr16 (IPv4 as ::ffff:a.b.c.d), as `fh`.
+ *                                            Written 2026-12-07 only; still read and expired
  *                                            Times are ts_us clamped to 0..2^53-1 (a record
  *                                            outside is stored, and listed at 1970 / 2255).
  *                                            Added 2026-12-07 (format 2 still: a store
@@ -108,7 +112,7 @@
  * `mt max_app_span_us@…` and the max_ts in front of the value.
  *
  * Retention (storage/retention.ts): flows (`fs`, `fm`, `fb`, `fh`, `fv`, `fp`, `ho`), events
- * (`ev`) and app records (`ap`, by max_ts) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
+ * (`ev`) and app records (`ap` with `ab`/`ah`, by max_ts) expire by segment time; minute and hour roll-ups by bucket (`rt` with the minute
  * roll-ups' retention); topology hosts and edges
  * by last seen; `lp` by its end; `bt`/`dd`/`gp` with the longest data retention.
  */
@@ -126,6 +130,7 @@ export const KEY_PREFIX = {
   observationSegment: 'ho',
   appSegment: 'ap',
   appByHost: 'ah',
+  appHostBucket: 'ab',
   gaps: 'gp',
   agent: 'ag',
   agentByMachine: 'am',
@@ -243,6 +248,7 @@ export const keys = {
   observationSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.observationSegment, 16).u64(minTs).u64(n).done(),
   appSegment: (minTs: number, n: number): Buffer => k(KEY_PREFIX.appSegment, 16).u64(minTs).u64(n).done(),
   appByHost: (addr16: Uint8Array, minTs: number, n: number): Buffer => k(KEY_PREFIX.appByHost, 32).bytes(addr16).u64(minTs).u64(n).done(),
+  appHostBucket: (bucket: number, minTs: number, n: number): Buffer => k(KEY_PREFIX.appHostBucket, 17).u8(bucket).u64(minTs).u64(n).done(),
   gaps: (agentId: string, n: number): Buffer => k(KEY_PREFIX.gaps, textCap(agentId) + 8).text(agentId, true).u64(n).done(),
   agent: (agentId: string): Buffer => k(KEY_PREFIX.agent, textCap(agentId)).text(agentId, false).done(),
   agentByMachine: (machineIdHash: string): Buffer => k(KEY_PREFIX.agentByMachine, textCap(machineIdHash)).text(machineIdHash, false).done(),
@@ -291,12 +297,12 @@ export function readU64(buf: Uint8Array, off: number): number {
   return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4)
 }
 
-/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `ap`, `fb`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
+/** The `n` at the end of a `bt`, `fm`, `ev`, `ho`, `ap`, `ab`, `ah`, `fb`, `fh`, `fv`, `fp` or `gp` key (not `fs`: chunk number last). */
 export function batchNumberOfKey(key: Uint8Array): number {
   return readU64(key, key.length - 8)
 }
 
-/** The `min_ts` of an `fb`, `fh`, `fv` or `fp` postings key (the 16 bytes before `n`). */
+/** The `min_ts` of an `ab`, `ah`, `fb`, `fh`, `fv` or `fp` postings key (the 16 bytes before `n`). */
 export function minTsOfPostingsKey(key: Uint8Array): number {
   return readU64(key, key.length - 16)
 }

@@ -76,7 +76,7 @@ export class Retention {
     return d.deleted
   }
 
-  /** Deletes app-record segments whose newest record is older than cutoffUs, and their `ah` postings. */
+  /** Deletes app-record segments whose newest record is older than cutoffUs, and their `ab` (and older `ah`) postings. */
   async expireAppRecords(cutoffUs: number): Promise<number> {
     const d = new Deleter(this.db)
     const gone = new Set<number>()
@@ -89,8 +89,10 @@ export class Retention {
       await d.del(k)
     }
     if (gone.size > 0) {
-      for await (const k of this.db.keys(prefixRange(KEY_PREFIX.appByHost))) {
-        if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
+      for (const p of [KEY_PREFIX.appHostBucket, KEY_PREFIX.appByHost] as const) {
+        for await (const k of this.db.keys(prefixRange(p))) {
+          if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
+        }
       }
     }
     await d.flush()
