@@ -23,7 +23,9 @@
  * analyzers, shipped in their own batches of APP_BATCH rows: bytes per row on the wire, the
  * agent's conversion rate (row → AppRecord) and the collector's ingest rate (store + detection).
  */
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -57,6 +59,23 @@ export interface IngestBenchResult {
   catchUpCpuFlowsPerSec: number
   diskBytesPerFlow: number
   storedFlows: number
+}
+
+/**
+ * The ingest path in a child process pinned to one CPU (bench/ingest-one-core.ts): every
+ * collector thread on that core, so the wall-clock rate is what one core gives. A line saying
+ * why when taskset is missing or the child fails.
+ */
+export function oneCoreLine(): string {
+  const child = fileURLToPath(new URL('./ingest-one-core.js', import.meta.url))
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, child], { encoding: 'utf8', timeout: 600_000 })
+  if (r.error !== undefined) return `ingest alone on one core: not measured (taskset: ${r.error.message}; it is in Debian's util-linux)`
+  const last = r.stdout.trim().split('\n').pop() ?? ''
+  if (r.status !== 0 || !last.startsWith('{')) return `ingest alone on one core: the child failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`
+  const o = JSON.parse(last) as { flows: number; wallS: number; cpuS: number; cpus: number }
+  const k = (x: number): string => Math.round(x / 1e3).toLocaleString('en-US')
+  return `ingest alone on ONE core (taskset -c 0: event loop, LevelDB threads and GC share it; ${o.cpus} CPU visible), ${o.flows.toLocaleString('en-US')} flows, 4 agents in flight:\n` +
+    `                                           ${k(o.flows / o.wallS)} k flows/s wall, ${k(o.flows / o.cpuS)} k per CPU second   (target ≥ 200k on one core)`
 }
 
 export async function realFlows(count: number): Promise<FlowProperties[]> {
@@ -206,6 +225,7 @@ export async function benchIngest(opts: { conversations?: number; batchesPerRun?
       `ingest alone (store + ack; merge and detection stopped), 4 agents in flight:`,
       `                                           ${f(res.ingestAloneFlowsPerSec / 1e3, 0)} k flows/s wall, ${f(res.ingestAloneCpuFlowsPerSec / 1e3, 0)} k per CPU second   (target ≥ 200k)`,
       `merge + detection catching up on that burst from the store: ${f(res.catchUpCpuFlowsPerSec / 1e3, 0)} k flows per CPU second`,
+      oneCoreLine(),
       `disk per stored flow (LevelDB files)       ${f(res.diskBytesPerFlow)} B   (${res.storedFlows} flows stored)`,
       await benchAppRows(real.rows),
     ].join('\n')

@@ -1,0 +1,82 @@
+/**
+ * The collector's ingest path on ONE core: `npm run bench ingest` runs this file in a child
+ * process pinned to one CPU with `taskset` (util-linux), so the collector's every thread
+ * (the event loop, libuv's pool where LevelDB writes and fsyncs, LevelDB's compaction
+ * thread, V8's GC helpers) shares that core, and the wall-clock rate is the rate one core
+ * gives. Store + ack with durable writes (fsync per level batch): the topology merge and
+ * detection are stopped (they follow the store and catch up later; ingest-bench.ts measures
+ * them). Four agents in flight, batches of 1000 real flows (the ingest bench's generated
+ * mixed capture) gzipped as agents ship them, through app.inject(). The bodies are built
+ * before the clock starts; a warm-up of 40 batches runs first.
+ *
+ * Prints one JSON line: { flows, wallS, cpuS, cpus } (cpus: the CPUs the process may run on).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { pino } from 'pino'
+import { buildApp } from '../collector/app.js'
+import { loadConfig } from '../collector/config/load-config.js'
+import type { CollectorConfig } from '../collector/config/config-schema.js'
+import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+
+const BATCH = 1000
+const WARM_UP = 40
+
+export interface OneCoreResult { flows: number; wallS: number; cpuS: number; cpus: number }
+
+export async function ingestOneCore(flows: FlowProperties[], batches: number): Promise<OneCoreResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'telltale-ingest-one-core-'))
+  const cfg = loadConfig({ env: {}, flags: { data_dir: dataDir, listen: '127.0.0.1:0', 'storage.sync': true } })
+  if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
+  const admin = 'tt_admin_bench-0123456789abcdef'
+  const { app, api, detection } = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: admin })
+  try {
+    await app.ready()
+    await api.topology.stop()
+    await detection.detection.stop()
+    const tok = (await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${admin}` }, payload: {} })).json() as { token: string }
+    const agents: { agent_id: string; secret: string; seq: number }[] = []
+    for (let i = 0; i < 4; i++) {
+      const en = (await app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: tok.token, machine_id_hash: String(i).repeat(64), nonce: `bench-nonce-0123456789-${i}` } })).json() as { agent_id: string; secret: string }
+      agents.push({ ...en, seq: 0 })
+    }
+    const slices = Math.floor(flows.length / BATCH)
+    if (slices === 0) throw new Error(`only ${flows.length} flows`)
+    const bodies: { body: Buffer; secret: string }[] = []
+    for (let k = 0; k < WARM_UP + batches; k++) {
+      const a = agents[k % 4]!
+      // Each pass over the flows is an hour later: every batch holds new flows.
+      const shiftUs = Math.floor(k / slices) * 3_600_000_000
+      const fl = flows.slice((k % slices) * BATCH, (k % slices + 1) * BATCH).map((f) => ({ ...f, tsUs: Number(f.tsUs ?? 0) + shiftUs }))
+      bodies.push({ body: gzipSync(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: a.agent_id, epoch: 1, seq: ++a.seq, sentAtUs: Date.now() * 1000, flows: fl, stats: { version: '0.1.0' } })), secret: a.secret })
+    }
+    let next = 0
+    const run = async (until: number): Promise<void> => {
+      await Promise.all([0, 1, 2, 3].map(async () => {
+        while (next < until) {
+          const b = bodies[next++]!
+          const r = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${b.secret}`, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, payload: b.body })
+          if (r.statusCode !== 200) throw new Error(`ingest ${r.statusCode}: ${r.body}`)
+        }
+      }))
+    }
+    await run(WARM_UP)
+    const c0 = process.cpuUsage()
+    const t0 = process.hrtime.bigint()
+    await run(bodies.length)
+    const wallS = Number(process.hrtime.bigint() - t0) / 1e9
+    const c = process.cpuUsage(c0)
+    return { flows: batches * BATCH, wallS, cpuS: (c.user + c.system) / 1e6, cpus: availableParallelism() }
+  } finally {
+    await app.close().catch(() => undefined)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { realFlows } = await import('./ingest-bench.js')
+  const batches = Number(process.env.TELLTALE_ONE_CORE_BATCHES ?? 300)
+  console.log(JSON.stringify(await ingestOneCore(await realFlows(20_000), batches)))
+}
