@@ -7,8 +7,9 @@
  * Why buckets: a batch of 1000 flows of a busy network names ~1500 distinct addresses. One
  * key per (address, batch) (`fh`, before 2026-12-08) made the host index ~90 % of the keys
  * ingest wrote, and each key costs a native put, a memtable insert and its share of every
- * compaction: half the collector's CPU per flow (the ingest bench's flows went from ~105k to
- * ~230k per CPU second without it). With 64 buckets a batch writes at most 64 host keys; a
+ * compaction: about half the collector's ingest CPU (a store-only probe of 600k flows went
+ * from 95–116k to 193–202k flows per CPU second with buckets; docs/collector.md). With 64
+ * buckets a batch writes at most 64 host keys; a
  * query for one address reads its bucket's value of each batch in the time range (~1/64 of
  * the batch's addresses, ~200 B for 1500 addresses) and finds the address in it.
  *
