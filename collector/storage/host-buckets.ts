@@ -109,16 +109,8 @@ function eachEntry(v: Uint8Array, fn: (addrAt: number, addrLen: number, from: nu
 
 /** The postings of `addr` in one bucket value, or undefined when the batch does not have it. */
 export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] | undefined {
+  if (typeof addr === 'number') return postingsOfV4(v, addr >>> 0)
   let out: number[] | undefined
-  if (typeof addr === 'number') {
-    const want = addr >>> 0
-    eachEntry(v, (at, len, from, to) => {
-      if (len !== 4 || ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0 !== want) return true
-      out = decodePostings(v.subarray(from, to))
-      return false
-    })
-    return out
-  }
   const want = Buffer.from(addr, 'latin1')
   const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   eachEntry(v, (at, len, from, to) => {
@@ -127,6 +119,31 @@ export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] |
     return false
   })
   return out
+}
+
+/** postingsOfAddress for an IPv4 address: the hot case of host queries, one loop, no calls per entry. */
+function postingsOfV4(v: Uint8Array, want: number): number[] | undefined {
+  const end = v.length
+  let p = 0
+  while (p < end) {
+    const len = v[p]!
+    if (len !== 4 && len !== 16) return undefined
+    const at = p + 1
+    p = at + len
+    let n = 0
+    let shift = 0
+    let byte: number
+    do {
+      if (p >= end || shift > 28) return undefined
+      byte = v[p++]!
+      n += (byte & 0x7f) * 2 ** shift
+      shift += 7
+    } while (byte & 0x80)
+    if (p + n > end) return undefined
+    if (len === 4 && at + 4 <= end && ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0 === want) return decodePostings(v.subarray(p, p + n))
+    p += n
+  }
+  return undefined
 }
 
 /** Every entry of a bucket value whose 16-byte form lies in [lo16, hi16]: its postings. */
