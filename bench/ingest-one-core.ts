@@ -5,11 +5,12 @@
  * thread, V8's GC helpers) shares that core, and the wall-clock rate is the rate one core
  * gives. Store + ack with durable writes (fsync per level batch): the topology merge and
  * detection are stopped (they follow the store and catch up later; ingest-bench.ts measures
- * them). Four agents in flight, batches of 1000 real flows (the ingest bench's generated
- * mixed capture) gzipped as agents ship them, through app.inject(). The bodies are built
- * before the clock starts; a warm-up of 40 batches runs first.
+ * them). Four agents in flight, ~300k real flows (the ingest bench's generated mixed
+ * capture) in batches of TELLTALE_ONE_CORE_BATCH flows (1000 by default) gzipped as agents
+ * ship them, through app.inject(). The bodies are built before the clock starts; 40k flows
+ * of warm-up run first.
  *
- * Prints one JSON line: { flows, wallS, cpuS, cpus } (cpus: the CPUs the process may run on).
+ * Prints one JSON line: { flows, batchFlows, wallS, cpuS, cpus } (cpus: the CPUs the process may run on).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -21,12 +22,13 @@ import { loadConfig } from '../collector/config/load-config.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
 
-const BATCH = 1000
-const WARM_UP = 40
+const WARM_UP_FLOWS = 40_000
 
-export interface OneCoreResult { flows: number; wallS: number; cpuS: number; cpus: number }
+export interface OneCoreResult { flows: number; batchFlows: number; wallS: number; cpuS: number; cpus: number }
 
-export async function ingestOneCore(flows: FlowProperties[], batches: number): Promise<OneCoreResult> {
+/** `batches` batches of `batchFlows` flows each (after WARM_UP_FLOWS flows of warm-up). */
+export async function ingestOneCore(flows: FlowProperties[], batches: number, batchFlows: number): Promise<OneCoreResult> {
+  const WARM_UP = Math.ceil(WARM_UP_FLOWS / batchFlows)
   const dataDir = mkdtempSync(join(tmpdir(), 'telltale-ingest-one-core-'))
   const cfg = loadConfig({ env: {}, flags: { data_dir: dataDir, listen: '127.0.0.1:0', 'storage.sync': true } })
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.problems))
@@ -42,14 +44,14 @@ export async function ingestOneCore(flows: FlowProperties[], batches: number): P
       const en = (await app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: tok.token, machine_id_hash: String(i).repeat(64), nonce: `bench-nonce-0123456789-${i}` } })).json() as { agent_id: string; secret: string }
       agents.push({ ...en, seq: 0 })
     }
-    const slices = Math.floor(flows.length / BATCH)
+    const slices = Math.floor(flows.length / batchFlows)
     if (slices === 0) throw new Error(`only ${flows.length} flows`)
     const bodies: { body: Buffer; secret: string }[] = []
     for (let k = 0; k < WARM_UP + batches; k++) {
       const a = agents[k % 4]!
       // Each pass over the flows is an hour later: every batch holds new flows.
       const shiftUs = Math.floor(k / slices) * 3_600_000_000
-      const fl = flows.slice((k % slices) * BATCH, (k % slices + 1) * BATCH).map((f) => ({ ...f, tsUs: Number(f.tsUs ?? 0) + shiftUs }))
+      const fl = flows.slice((k % slices) * batchFlows, (k % slices + 1) * batchFlows).map((f) => ({ ...f, tsUs: Number(f.tsUs ?? 0) + shiftUs }))
       bodies.push({ body: gzipSync(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: a.agent_id, epoch: 1, seq: ++a.seq, sentAtUs: Date.now() * 1000, flows: fl, stats: { version: '0.1.0' } })), secret: a.secret })
     }
     let next = 0
@@ -68,7 +70,7 @@ export async function ingestOneCore(flows: FlowProperties[], batches: number): P
     await run(bodies.length)
     const wallS = Number(process.hrtime.bigint() - t0) / 1e9
     const c = process.cpuUsage(c0)
-    return { flows: batches * BATCH, wallS, cpuS: (c.user + c.system) / 1e6, cpus: availableParallelism() }
+    return { flows: batches * batchFlows, batchFlows: batchFlows, wallS, cpuS: (c.user + c.system) / 1e6, cpus: availableParallelism() }
   } finally {
     await app.close().catch(() => undefined)
     rmSync(dataDir, { recursive: true, force: true })
@@ -77,6 +79,7 @@ export async function ingestOneCore(flows: FlowProperties[], batches: number): P
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { realFlows } = await import('./ingest-bench.js')
-  const batches = Number(process.env.TELLTALE_ONE_CORE_BATCHES ?? 300)
-  console.log(JSON.stringify(await ingestOneCore(await realFlows(20_000), batches)))
+  // TELLTALE_ONE_CORE_BATCH: flows per batch (1000 by default; a busy agent's 512 KiB batches hold ~4400).
+  const batchFlows = Number(process.env.TELLTALE_ONE_CORE_BATCH ?? 1000)
+  console.log(JSON.stringify(await ingestOneCore(await realFlows(20_000), Math.ceil(300_000 / batchFlows), batchFlows)))
 }
