@@ -62,3 +62,27 @@ t.test('a topology read waits for the batches acked before it, or says how many 
   const later = await impatient.app.inject({ method: 'GET', url: '/api/v1/hosts?limit=1', headers: auth })
   t.equal(later.headers['x-topology-backlog-batches'], undefined)
 })
+
+t.test('/topology serves a cached answer within its staleness bound without waiting for the merge, and says what it misses', async (t) => {
+  // read_wait_ms and answer_max_staleness_ms have their defaults (2 s); the merge yields every 128 flows.
+  const c = await startCollector({ 'topology.merge_slice_ms': 0 })
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c, 1)
+  const agent = (await c.store.agents.get(a.agentId))!
+  await c.ingest.ingest(agent, Buffer.from(encodeBatch(batch(a.agentId, 1, 100))))
+  const first = await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=5', headers: auth })
+  t.equal(first.headers['x-topology-backlog-batches'], undefined, 'a build waited for the acked batch')
+  t.ok((first.json() as { edges: unknown[] }).edges.length > 0)
+  await c.ingest.ingest(agent, Buffer.from(encodeBatch(batch(a.agentId, 2, 6000))))
+  t.equal(c.api.topology.backlog, 1)
+  const cached = await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=5', headers: auth })
+  t.equal(cached.statusCode, 200)
+  t.equal(cached.headers['x-topology-backlog-batches'], '1', 'the cached answer at once, while the merge still runs, saying it misses one acked batch')
+  t.equal(cached.body, first.body)
+  t.equal(cached.headers['x-topology-current'], 'false', 'not current: acked batches are missing')
+  // A query with no cached answer is built, so it waits for what was acked.
+  const fresh = await c.app.inject({ method: 'GET', url: '/api/v1/topology?limit=6', headers: auth })
+  t.equal(fresh.headers['x-topology-backlog-batches'], undefined)
+  t.equal(fresh.headers['x-topology-current'], 'true')
+  t.equal(c.api.topology.backlog, 0, 'the build came after the merge')
+})

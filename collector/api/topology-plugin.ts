@@ -6,7 +6,7 @@
  * to the event loop (topology-build.ts), so a merged ingest batch never puts a full
  * selection on a request's path. Headers say how current an answer is.
  */
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { requireRole } from '../auth/authenticate.js'
 import { CollectorError } from '../errors.js'
@@ -16,7 +16,7 @@ import { TopologyAnswers } from '../topology/topology-answers.js'
 import { buildTopologyAnswer, Slicer } from '../topology/topology-build.js'
 import type { TopologyQuery } from '../topology/topology-view.js'
 import type { ApiContext } from './api-context.js'
-import { waitForTopology } from './topology-read.js'
+import { reportTopologyBacklog, waitForTopology } from './topology-read.js'
 import { ADMIN_ONLY, READ_AGGREGATES } from './roles.js'
 import { TimeQuery } from './query-schemas.js'
 import { SITE_PATTERN } from '../enroll/site-name.js'
@@ -40,9 +40,14 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
   const o = ctx.topologyAnswers ?? { maxStalenessMs: 0, refreshMs: 0, sliceMs: 5 }
   const answers = new TopologyAnswers({ maxStalenessMs: o.maxStalenessMs, refreshMs: o.refreshMs, maxEntries: CACHE_MAX }, () => topology.generation)
   topology.answerCounters = answers.counters
+  const keyOf = (req: FastifyRequest): string => req.url.split('?')[1] ?? ''
+  // A build waits for the batches acked before the request (topology-read.ts); an answer
+  // served from the cache within the staleness bound does not: waiting would not make it newer.
+  const wait = waitForTopology(ctx)
+  const report = reportTopologyBacklog(ctx)
   app.get('/api/v1/topology', {
     onRequest: requireRole(store, READ_AGGREGATES),
-    preHandler: waitForTopology(ctx),
+    preHandler: (req, reply) => (answers.cachedWithinBound(keyOf(req)) ? report(req, reply) : wait(req, reply)),
     schema: {
       summary: 'The merged topology: hosts (nodes) and client → server service edges, busiest first (may be up to topology.answer_max_staleness_ms behind; see the x-topology-* headers)',
       querystring: Query,
@@ -51,7 +56,7 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
   }, async (req, reply) => {
     const q = req.query as Static<typeof Query>
     if (q.cidr !== undefined && parseCidr16(q.cidr) === undefined) throw new CollectorError('BAD_REQUEST', `query parameter "cidr": "${q.cidr}" is not a CIDR block like 10.0.0.0/8`)
-    const key = req.url.split('?')[1] ?? ''
+    const key = keyOf(req)
     // Relative windows (from=-1h) are evaluated when the build starts (the answer's as_of).
     const query = (): TopologyQuery => {
       const { fromUs, toUs } = timeRange(q, answers.now() * 1000)
@@ -67,7 +72,8 @@ export const topologyPlugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (ap
     void reply.header('x-topology-generation', String(answer.generation))
       .header('x-topology-as-of', new Date(answer.asOfMs).toISOString())
       .header('x-topology-age-ms', String(Math.max(0, answers.now() - answer.asOfMs)))
-      .header('x-topology-current', how === 'stale' ? 'false' : 'true')
+      // Current: the answer holds everything merged and the merge holds everything acked.
+      .header('x-topology-current', how === 'stale' || topology.backlog > 0 ? 'false' : 'true')
     return reply.type(answer.type).send(answer.body)
   })
 

@@ -46,6 +46,16 @@ export class TopologyAnswers {
 
   get size(): number { return this.entries.size }
 
+  /**
+   * True when a cached answer for `key` is within the staleness bound: get() serves it (or
+   * one as new) without waiting for a build. (A bound of 0 never holds: every answer is built
+   * or current.)
+   */
+  cachedWithinBound(key: string): boolean {
+    const a = this.entries.get(key)?.answer
+    return a !== undefined && this.opts.maxStalenessMs > 0 && this.now() - a.asOfMs <= this.opts.maxStalenessMs
+  }
+
   /** The answer for `key` under the staleness rule above; `build` makes a fresh one (it reads meta at its start). */
   async get(key: string, build: () => Promise<Answer>): Promise<Served> {
     const t = this.now()
