@@ -242,3 +242,51 @@ t.test('chunks whose memory is reused after delivery (header lines are kept as v
   for (const size of [1, 5, 7, 13, 40]) t.same(run(size, true), whole, `chunks of ${size}, memory reused`)
   t.match((whole[0] as Array<Record<string, unknown>>)[0], { host: 'www.example.org', referrer: 'http://r.example/', origin: 'http://o.example', user_agent: 'agent/1.0  (folded part)' })
 })
+
+t.test('MIME sniffing sees the first 4096 body bytes however the body arrives (pieces, memory reused, chunked, gzip)', async (t) => {
+  // Each body's type is decided by bytes after its first piece; the last one's only by bytes past 4096 (not seen).
+  const bodies: Array<[string, string | undefined]> = [
+    [' '.repeat(3000) + '<HTML><body>x</body></HTML>', 'text/html'],
+    ['\n'.repeat(700) + '{ "k" : 1 }', 'text/json'],
+    ['#!/usr/bin/env python\nprint(1)\n', 'text/x-python'],
+    ['\x89PN' + 'G'.repeat(20), 'image/png'],
+    [' '.repeat(4095) + '{"a": 1}', 'text/plain'],
+    ['\x00\x01' + '\x02'.repeat(5000) + '<html>', undefined],
+  ]
+  const reply = (body: string, framing: 'length' | 'chunked' | 'gzip'): Buffer => {
+    if (framing === 'gzip') {
+      const z = gzipSync(Buffer.from(body, 'latin1'))
+      return Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${z.length}\r\n\r\n`), z])
+    }
+    if (framing === 'chunked') {
+      const b = Buffer.from(body, 'latin1')
+      const parts: Buffer[] = [Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n')]
+      for (let i = 0; i < b.length; i += 1000) {
+        const c = b.subarray(i, i + 1000)
+        parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'))
+      }
+      parts.push(Buffer.from('0\r\n\r\n'))
+      return Buffer.concat(parts)
+    }
+    return Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 'latin1')
+  }
+  for (const [body, want] of bodies) {
+    for (const framing of ['length', 'chunked', 'gzip'] as const) {
+      const data = reply(body, framing)
+      for (const size of [1 << 20, 1, 333, 1460]) {
+        const { a, rec } = harness()
+        feed(a, true, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n')
+        // Each piece's memory is overwritten after delivery: what sniffing keeps must be a copy.
+        const scratch = Buffer.alloc(size)
+        for (let i = 0; i < data.length; i += size) {
+          const n = Math.min(size, data.length - i)
+          data.copy(scratch, 0, i, i + n)
+          a.deliver(false, scratch.subarray(0, n), 1001)
+          scratch.fill(0x3c)
+        }
+        a.finish(2000)
+        t.same(rec.rows[0]?.resp_mime_types, want === undefined ? undefined : [want], `${JSON.stringify(body.slice(0, 12))}… ${framing}, pieces of ${size}`)
+      }
+    }
+  }
+})

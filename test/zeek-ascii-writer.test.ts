@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ZeekAsciiWriter, formatZeekRow, zeekLogHeader, type ZeekField } from '../agent/output/zeek-ascii-writer.js'
 import { NdjsonWriter } from '../agent/output/ndjson-writer.js'
-import { formatAddrBytes, formatZeekTime, formatZeekValue, escapeZeekBytes } from '../agent/output/zeek-value-format.js'
+import { formatAddrBytes, formatZeekTime, formatZeekValue, escapeZeekBytes, ipv4Text } from '../agent/output/zeek-value-format.js'
 import { CONN_LOG_FIELDS, CONN_LOG_PATH, connLogFields, connRecordToJson, connRecordToZeekRow } from '../agent/output/conn-log-fields.js'
 import { WEIRD_LOG_FIELDS, weirdRecordToJson, weirdRecordToZeekRow } from '../agent/output/weird-log-fields.js'
 import type { ConnRecord, ConnState } from '../agent/flow/conn-record.js'
@@ -162,6 +162,22 @@ t.test('addresses as inet_ntop prints them', async (t) => {
   t.equal(a('::102:304'), '::1.2.3.4', 'IPv4-compatible form as glibc prints it')
   t.equal(formatAddrBytes(Uint8Array.from([10, 0, 0, 1])), '10.0.0.1')
   t.equal(formatZeekValue('addr', Uint8Array.from([0xff, 2, ...new Array<number>(13).fill(0), 0xfb])), 'ff02::fb')
+})
+
+t.test('ipv4Text writes the dotted quad of any four bytes at any offset (flat, one string)', async (t) => {
+  // Every octet value in every position (each octet's digits go through the same scratch).
+  for (let v = 0; v < 256; v++) {
+    const b = Uint8Array.from([7, v, 255 - v, (v * 7) & 0xff, v ^ 0x5a, 9])
+    const want = `${b[1]}.${b[2]}.${b[3]}.${b[4]}`
+    t.equal(ipv4Text(b, 1), want)
+    if (ipv4Text(b, 1) !== want) break
+  }
+  t.equal(ipv4Text(Uint8Array.from([0, 0, 0, 0]), 0), '0.0.0.0')
+  t.equal(ipv4Text(Uint8Array.from([255, 255, 255, 255]), 0), '255.255.255.255')
+  t.equal(ipv4Text(Uint8Array.from([10, 9, 100, 99]), 0), '10.9.100.99')
+  // A longer text after a shorter one: nothing of the earlier text shows through.
+  t.equal(ipv4Text(Uint8Array.from([1, 2, 3, 4]), 0), '1.2.3.4')
+  t.equal(formatAddrBytes(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 33])), '192.0.2.33')
 })
 
 t.test('a row that would start with "#" gets its first byte escaped', async (t) => {

@@ -31,19 +31,35 @@ const MAX_LIST = 32
 const NONE: never[] = Object.freeze([]) as unknown as never[]
 
 /** One host while it is tracked: its record's values plus its place in the recency list. */
-class HostEntry {
-  prev: HostEntry | undefined = undefined
-  next: HostEntry | undefined = undefined
-  macs: string[] = NONE
+interface HostEntry {
+  readonly ip: string
+  firstSeen: number
+  lastSeen: number
+  prev: HostEntry | undefined
+  next: HostEntry | undefined
+  macs: string[]
   /** Assigned at least once (the record then carries the key, as before, even when undefined). */
-  vendorSet = false
-  vendor: string | undefined = undefined
-  names: Array<{ name: string; source: string }> = NONE
-  services: Service[] = NONE
-  software: Array<{ name: string; role: string }> = NONE
-  osHints: string[] = NONE
+  vendorSet: boolean
+  vendor: string | undefined
+  names: Array<{ name: string; source: string }>
+  services: Service[]
+  software: Array<{ name: string; role: string }>
+  osHints: string[]
+}
 
-  constructor(readonly ip: string, public firstSeen: number, public lastSeen: number) {}
+/**
+ * A new host entry, made by an object literal on purpose (not `new` of a class): a host
+ * lives until the end of the run, and V8 pretenures objects only from allocation sites that
+ * track them (literals), once it sees that most of them survive. From this one site the
+ * entries (79k on the bench mix capture, 67k of them named by DNS answers) go straight
+ * into old space instead of being copied by two young-generation collections each:
+ * `--trace-gc-nvp` over the bench replay, promoted 81.0 → 69.9 MB, survived 89.2 → 77.7 MB.
+ */
+function newHostEntry(ip: string, ts: number): HostEntry {
+  return {
+    ip, firstSeen: ts, lastSeen: ts, prev: undefined, next: undefined, macs: NONE, vendorSet: false,
+    vendor: undefined, names: NONE, services: NONE, software: NONE, osHints: NONE,
+  }
 }
 
 function hasString(list: readonly string[], v: string): boolean {
@@ -97,7 +113,7 @@ export class HostInventory {
       this.hosts.delete(oldest.ip)
       this.dropped++
     }
-    h = new HostEntry(ip, ts, ts)
+    h = newHostEntry(ip, ts)
     this.hosts.set(ip, h)
     this.append(h)
     return h

@@ -70,13 +70,41 @@ export function formatZeekDouble(value: number): string {
   return s
 }
 
+/** Digits of one dotted quad (at most 15 bytes), turned into text by one latin1Slice. */
+const quadScratch = Buffer.alloc(16)
+
+function putOctet(v: number, o: number): number {
+  const q = quadScratch
+  if (v >= 100) { q[o++] = 0x30 + ((v / 100) | 0); v %= 100; q[o++] = 0x30 + ((v / 10) | 0); v %= 10 } else if (v >= 10) { q[o++] = 0x30 + ((v / 10) | 0); v %= 10 }
+  q[o++] = 0x30 + v
+  return o
+}
+
+/**
+ * The dotted quad of the four bytes at `b[off…]`: the same text as
+ * `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`, made as one flat string. Hand-written
+ * hot path (an A record of every DNS answer): the template made a string per octet and per
+ * concatenation step and ended in a cons string, which the host inventory's Map then had to
+ * flatten (a copy) before hashing it and kept as a two-object key.
+ */
+export function ipv4Text(b: Uint8Array, off: number): string {
+  let o = putOctet(b[off]!, 0)
+  quadScratch[o++] = 0x2e
+  o = putOctet(b[off + 1]!, o)
+  quadScratch[o++] = 0x2e
+  o = putOctet(b[off + 2]!, o)
+  quadScratch[o++] = 0x2e
+  o = putOctet(b[off + 3]!, o)
+  return quadScratch.toString('latin1', 0, o)
+}
+
 /** Formats 4 or 16 raw address bytes as Zeek prints an addr. */
 export function formatAddrBytes(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (b.length === 4) return ipv4Text(b, 0)
   if (b.length !== 16) return ''
   let mapped = b[10] === 0xff && b[11] === 0xff
   for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false
-  if (mapped) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`
+  if (mapped) return ipv4Text(b, 12)
 
   const words: number[] = []
   for (let i = 0; i < 16; i += 2) words.push((b[i]! << 8) | b[i + 1]!)

@@ -10,7 +10,7 @@
 import { ex16, ex32, exBytes, skip, type DnsCursor } from './dns-cursor.js'
 import { extractName } from './dns-name.js'
 import { RR } from './dns-constants.js'
-import { formatAddrBytes } from '../../output/zeek-value-format.js'
+import { formatAddrBytes, ipv4Text } from '../../output/zeek-value-format.js'
 
 export interface RdataResult {
   ok: boolean
@@ -55,7 +55,7 @@ export function parseRdata(c: DnsCursor, atype: number, rdlength: number, owner:
       const k = Math.max(0, Math.min(c.len, 4))
       c.pos += k
       c.len -= k
-      const addr = k === 4 ? `${buf[p]!}.${buf[p + 1]!}.${buf[p + 2]!}.${buf[p + 3]!}` : '0.0.0.0'
+      const addr = k === 4 ? ipv4Text(buf, p) : '0.0.0.0'
       return { ok: true, reply: addr, addr }
     }
     case RR.AAAA:
