@@ -81,29 +81,41 @@ export function writeEntry(out: Buffer, at: number, addr: IndexAddress, ids: rea
   return p + (end - start)
 }
 
+// The entry entryAt() read (module-level scratch: reading is synchronous and not re-entrant).
+let eAt = 0
+let eLen = 0
+let eFrom = 0
+let eTo = 0
+
+/** Reads the entry at `p` of a bucket value into eAt/eLen/eFrom/eTo; false at malformed bytes. */
+function entryAt(v: Uint8Array, p: number): boolean {
+  const len = v[p]!
+  if (len !== 4 && len !== 16) return false
+  eAt = p + 1
+  eLen = len
+  let q = eAt + len
+  let n = 0
+  let shift = 0
+  let byte: number
+  do {
+    if (q >= v.length || shift > 28) return false
+    byte = v[q++]!
+    n += (byte & 0x7f) * 2 ** shift
+    shift += 7
+  } while (byte & 0x80)
+  if (q + n > v.length) return false
+  eFrom = q
+  eTo = q + n
+  return true
+}
+
 /**
  * Calls `fn(addr16Offset, addrLen, postingsStart, postingsEnd)` for each entry of a bucket
  * value, in order; stops at malformed bytes or when `fn` returns false.
  */
 function eachEntry(v: Uint8Array, fn: (addrAt: number, addrLen: number, from: number, to: number) => boolean | void): void {
-  let p = 0
-  while (p < v.length) {
-    const len = v[p]!
-    if (len !== 4 && len !== 16) return
-    const addrAt = p + 1
-    p = addrAt + len
-    let n = 0
-    let shift = 0
-    let byte: number
-    do {
-      if (p >= v.length || shift > 28) return
-      byte = v[p++]!
-      n += (byte & 0x7f) * 2 ** shift
-      shift += 7
-    } while (byte & 0x80)
-    if (p + n > v.length) return
-    if (fn(addrAt, len, p, p + n) === false) return
-    p += n
+  for (let p = 0; p < v.length && entryAt(v, p); p = eTo) {
+    if (fn(eAt, eLen, eFrom, eTo) === false) return
   }
 }
 
@@ -121,27 +133,10 @@ export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] |
   return out
 }
 
-/** postingsOfAddress for an IPv4 address: the hot case of host queries, one loop, no calls per entry. */
+/** postingsOfAddress for an IPv4 address: the hot case of host queries, no closure per entry. */
 function postingsOfV4(v: Uint8Array, want: number): number[] | undefined {
-  const end = v.length
-  let p = 0
-  while (p < end) {
-    const len = v[p]!
-    if (len !== 4 && len !== 16) return undefined
-    const at = p + 1
-    p = at + len
-    let n = 0
-    let shift = 0
-    let byte: number
-    do {
-      if (p >= end || shift > 28) return undefined
-      byte = v[p++]!
-      n += (byte & 0x7f) * 2 ** shift
-      shift += 7
-    } while (byte & 0x80)
-    if (p + n > end) return undefined
-    if (len === 4 && at + 4 <= end && ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0 === want) return decodePostings(v.subarray(p, p + n))
-    p += n
+  for (let p = 0; p < v.length && entryAt(v, p); p = eTo) {
+    if (eLen === 4 && ((v[eAt]! << 24) | (v[eAt + 1]! << 16) | (v[eAt + 2]! << 8) | v[eAt + 3]!) >>> 0 === want) return decodePostings(v.subarray(eFrom, eTo))
   }
   return undefined
 }
