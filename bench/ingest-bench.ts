@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { Pool } from 'undici'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
@@ -78,6 +79,17 @@ export function oneCoreLine(batchFlows: number, why: string): string {
     `                                           ${k(o.flows / o.wallS)} k flows/s wall, ${k(o.flows / o.cpuS)} k per CPU second   (target ≥ 200k on one core)`
 }
 
+/** `count` agents enrolled on a bench collector (admin token `admin`), each with seq 0. */
+export async function enrollBenchAgents(app: FastifyInstance, admin: string, count: number): Promise<{ agent_id: string; secret: string; seq: number }[]> {
+  const tok = (await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${admin}` }, payload: {} })).json() as { token: string }
+  const agents: { agent_id: string; secret: string; seq: number }[] = []
+  for (let i = 0; i < count; i++) {
+    const en = (await app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: tok.token, machine_id_hash: String(i).repeat(64), nonce: `bench-nonce-0123456789-${i}` } })).json() as { agent_id: string; secret: string }
+    agents.push({ ...en, seq: 0 })
+  }
+  return agents
+}
+
 export async function realFlows(count: number): Promise<FlowProperties[]> {
   return (await realRecords(count, false)).flows
 }
@@ -125,14 +137,9 @@ export async function benchIngest(opts: { conversations?: number; batchesPerRun?
   const { app, store, api, detection } = buildApp({ config: cfg.config as CollectorConfig, log: pino({ level: 'silent' }), adminToken: admin })
   try {
     await app.ready()
-    const tok = (await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${admin}` }, payload: {} })).json() as { token: string }
     // Four agents: batches of one agent are written one after the other (exact totals), so
     // "in flight" concurrency comes from several agents, as in a real deployment.
-    const agents: { agent_id: string; secret: string; seq: number }[] = []
-    for (let i = 0; i < 4; i++) {
-      const en = (await app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: tok.token, machine_id_hash: String(i).repeat(64), nonce: `bench-nonce-0123456789-${i}` } })).json() as { agent_id: string; secret: string }
-      agents.push({ ...en, seq: 0 })
-    }
+    const agents = await enrollBenchAgents(app, admin, 4)
     const slices: FlowProperties[][] = []
     for (let i = 0; i + BATCH <= flows.length; i += BATCH) slices.push(flows.slice(i, i + BATCH))
     if (slices.length === 0) throw new Error(`ingest bench: only ${flows.length} flows replayed`)

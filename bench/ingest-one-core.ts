@@ -21,6 +21,7 @@ import { buildApp } from '../collector/app.js'
 import { loadConfig } from '../collector/config/load-config.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
 import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { enrollBenchAgents, realFlows } from './ingest-bench.js'
 
 const WARM_UP_FLOWS = 40_000
 
@@ -38,12 +39,7 @@ export async function ingestOneCore(flows: FlowProperties[], batches: number, ba
     await app.ready()
     await api.topology.stop()
     await detection.detection.stop()
-    const tok = (await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${admin}` }, payload: {} })).json() as { token: string }
-    const agents: { agent_id: string; secret: string; seq: number }[] = []
-    for (let i = 0; i < 4; i++) {
-      const en = (await app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollment_token: tok.token, machine_id_hash: String(i).repeat(64), nonce: `bench-nonce-0123456789-${i}` } })).json() as { agent_id: string; secret: string }
-      agents.push({ ...en, seq: 0 })
-    }
+    const agents = await enrollBenchAgents(app, admin, 4)
     const slices = Math.floor(flows.length / batchFlows)
     if (slices === 0) throw new Error(`only ${flows.length} flows`)
     const bodies: { body: Buffer; secret: string }[] = []
@@ -78,8 +74,11 @@ export async function ingestOneCore(flows: FlowProperties[], batches: number, ba
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { realFlows } = await import('./ingest-bench.js')
   // TELLTALE_ONE_CORE_BATCH: flows per batch (1000 by default; a busy agent's 512 KiB batches hold ~4400).
   const batchFlows = Number(process.env.TELLTALE_ONE_CORE_BATCH ?? 1000)
+  if (!Number.isSafeInteger(batchFlows) || batchFlows < 1 || batchFlows > 20_000) {
+    console.error(`TELLTALE_ONE_CORE_BATCH=${process.env.TELLTALE_ONE_CORE_BATCH}: give a whole number of flows per batch, 1 to 20000`)
+    process.exit(2)
+  }
   console.log(JSON.stringify(await ingestOneCore(await realFlows(20_000), Math.ceil(300_000 / batchFlows), batchFlows)))
 }

@@ -8,21 +8,9 @@ import { IndexPuts } from '../collector/storage/index-puts.js'
 import { keys } from '../collector/storage/keys.js'
 import { bucketEntries, HOST_BUCKETS, hostBucket, indexAddressOf16, postingsInRange, postingsOfAddress, type IndexAddress } from '../collector/storage/host-buckets.js'
 import { encodePostings } from '../collector/storage/postings.js'
-import type { LevelBatch } from '../collector/storage/level-db.js'
+import { levelBatchRecorder } from './helpers/level-batch-recorder.js'
 import { ADMIN, batch, enrollAgent, post, startCollector } from './collector-fixtures.js'
 import { encodeBatch, type AppRecordProperties } from '../protocol/index.js'
-
-function recorder(): { b: LevelBatch; puts: Array<[Buffer, Buffer]> } {
-  const puts: Array<[Buffer, Buffer]> = []
-  const b: LevelBatch = {
-    put: (k, v) => { puts.push([Buffer.from(k), Buffer.from(v)]) },
-    putText: () => { throw new Error('unused') },
-    del: () => { throw new Error('unused') },
-    write: async () => undefined,
-    close: async () => undefined,
-  }
-  return { b, puts }
-}
 
 const addr16 = (a: IndexAddress): Buffer => {
   if (typeof a === 'string') return Buffer.from(a, 'latin1')
@@ -40,7 +28,7 @@ t.test('every address is in its bucket with exactly its postings; one key per no
     fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: 2 ** 40 }),
     (list, other, minTs, n) => {
       const hosts = new Map(list)
-      const { b, puts } = recorder()
+      const { b, puts } = levelBatchRecorder()
       new IndexPuts(b).hostBuckets(0x66, 0x62, hosts, minTs, n)
       const buckets = new Set([...hosts.keys()].map(hostBucket))
       if (puts.length !== buckets.size || puts.length > HOST_BUCKETS) return false
@@ -83,7 +71,7 @@ t.test('an IPv4 address is one index address whether given in 4 or IPv4-mapped 1
 t.test('postingsInRange returns the entries whose address lies in the block', (t) => {
   fc.assert(fc.property(fc.uniqueArray(fc.tuple(address, ascending), { selector: ([a]) => a, maxLength: 60 }), address, address, (list, x, y) => {
     const [lo, hi] = Buffer.compare(addr16(x), addr16(y)) <= 0 ? [addr16(x), addr16(y)] : [addr16(y), addr16(x)]
-    const { b, puts } = recorder()
+    const { b, puts } = levelBatchRecorder()
     new IndexPuts(b).hostBuckets(0x66, 0x62, new Map(list), 1, 1)
     const got = puts.flatMap(([, v]) => postingsInRange(v, lo, hi)).map((l) => l.join(',')).sort()
     const want = list.filter(([a]) => Buffer.compare(addr16(a), lo) >= 0 && Buffer.compare(addr16(a), hi) <= 0).map(([, ids]) => ids.join(',')).sort()
@@ -94,7 +82,7 @@ t.test('postingsInRange returns the entries whose address lies in the block', (t
 })
 
 t.test('damaged bucket values never throw', (t) => {
-  const { b, puts } = recorder()
+  const { b, puts } = levelBatchRecorder()
   new IndexPuts(b).hostBuckets(0x66, 0x62, new Map<IndexAddress, number[]>([[1, [0, 5]], ['\u0020'.repeat(16), [3]], [7, [1, 2, 900]]]), 1, 1)
   const real = puts.map(([, v]) => v)
   fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.tuple(fc.constantFrom(...real), fc.nat(), fc.nat(255)).map(([v, i, x]) => { const c = Buffer.from(v); if (c.length > 0) c[i % c.length] = x; return c }), fc.tuple(fc.constantFrom(...real), fc.nat()).map(([v, i]) => v.subarray(0, i % (v.length + 1)))), address, (v, a) => {
@@ -139,8 +127,8 @@ t.test('a store with the older `fh` index answers host and CIDR queries the same
   t.same(await Promise.all(queries.map(ask)), before, 'the same answers from a mixed store')
   const server = Buffer.from('00000000000000000000ffffc0000203', 'hex')
   const seen: number[] = []
-  for await (const p of c.store.batches.flowsOfHost(server)) seen.push(p.n)
-  t.same(seen.sort(), [1, 2, 3], 'flowsOfHost reads both forms')
+  for await (const p of c.store.flows.postingsStream({ kind: 'host', addr16: server }, 0, Number.MAX_SAFE_INTEGER)) seen.push(p.n)
+  t.same(seen.sort(), [1, 2, 3], 'the host postings stream reads both forms')
   await c.store.retention.expireFlows(Number.MAX_SAFE_INTEGER)
   t.equal(await c.store.flows.countKeys('fh'), 0, 'fh expired')
   t.equal(await c.store.flows.countKeys('fb'), 0, 'fb expired')

@@ -3,13 +3,13 @@
  * indexes and the batch record, all written in ONE atomic level batch (keys.ts explains
  * the layout). Reading back is here too, for tests, tools and the query side (issue 6).
  */
-import { keys, prefixRange, KEY_PREFIX, readU64, batchNumberOfKey, minTsOfSegmentKey, minTsOfPostingsKey, subRange } from './keys.js'
+import { keys, prefixRange, KEY_PREFIX, readU64, batchNumberOfKey, minTsOfSegmentKey, subRange } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
 import { decodeFlowChunk } from './flow-chunks.js'
 import { appSegmentEntries, encodeAppSegment } from './app-segment.js'
 import { decodePostings, encodePostings } from './postings.js'
 import { IndexPuts } from './index-puts.js'
-import { hostBucket, indexAddressOf16, postingsOfAddress, type IndexAddress } from './host-buckets.js'
+import type { IndexAddress } from './host-buckets.js'
 import type { BatchRecord, FlowMetaRecord } from './records.js'
 
 /** What the indexes need from a batch's flows (built by ingest from the wire bytes). */
@@ -272,19 +272,6 @@ export class BatchStore {
       const n = batchNumberOfKey(k)
       const bytes = await readFlowSegment(this.db, minTsUs, n)
       if (bytes !== undefined) yield { n, minTsUs, meta, bytes }
-    }
-  }
-
-  /** Postings of one 16-byte address: which flows of which segment involve it (`fh` keys of an older store first). */
-  async *flowsOfHost(addr16: Uint8Array): AsyncGenerator<{ n: number; minTsUs: number; indexes: number[] }> {
-    for await (const [k, v] of this.db.entries(keys.flowsOfHost(addr16))) {
-      yield { n: batchNumberOfKey(k), minTsUs: readU64(k, 3 + 16), indexes: decodePostings(v) }
-    }
-    const addr = indexAddressOf16(addr16)
-    if (addr === undefined) return
-    for await (const [k, v] of this.db.entries(keys.flowHostBucketRange(hostBucket(addr), 0, Number.MAX_SAFE_INTEGER))) {
-      const indexes = postingsOfAddress(v, addr)
-      if (indexes !== undefined) yield { n: batchNumberOfKey(k), minTsUs: minTsOfPostingsKey(k), indexes }
     }
   }
 

@@ -8,7 +8,7 @@ import type { LevelDb } from './level-db.js'
 import { readFlowSegment } from './batch-store.js'
 import { decodeFlowChunk } from './flow-chunks.js'
 import { decodePostings } from './postings.js'
-import { HOST_BUCKETS, hostBucket, indexAddressOf16, postingsInRange, postingsOfAddress } from './host-buckets.js'
+import { HOST_BUCKETS, hostBucket, indexAddressOf16, postingsInRange, postingsOfAddress, type IndexAddress } from './host-buckets.js'
 import { appSegmentEntries, appSegmentMaxTsUs } from './app-segment.js'
 import type { FlowMetaRecord } from './records.js'
 
@@ -43,10 +43,7 @@ export class FlowReader {
 
   /** Segment metas with min_ts in [startOf(fromUs), toUs], from `after` (exclusive) on. */
   async *metas(fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentMeta> {
-    const gte = keys.flowMeta(this.startOf(fromUs), 0)
-    const range = after !== undefined && Buffer.compare(keys.flowMeta(after.minTsUs, after.n), gte) >= 0
-      ? { gt: keys.flowMeta(after.minTsUs, after.n), lte: keys.flowMeta(toUs, MAX_N) }
-      : { gte, lte: keys.flowMeta(toUs, MAX_N) }
+    const range = resumeRange(keys.flowMeta(this.startOf(fromUs), 0), keys.flowMeta(toUs, MAX_N), after && keys.flowMeta(after.minTsUs, after.n))
     for await (const [k, v] of this.db.entries(range)) {
       const meta = JSON.parse(v.toString('utf8')) as FlowMetaRecord
       if (meta.maxTsUs < fromUs) continue
@@ -123,28 +120,27 @@ export class FlowReader {
   async *postingsStream(sel: Exclude<FlowIndexSelector, { kind: 'cidr' }>, fromUs: number, toUs: number): AsyncGenerator<SegmentPostings> {
     const lo = this.startOf(fromUs)
     if (sel.kind === 'host') {
-      yield* mergeInOrder(this.legacyHostPostings(sel.addr16, lo, toUs), this.hostBucketPostings(sel.addr16, lo, toUs))
+      // The `fh` keys of a store written before 2026-12-08, and the `fb` buckets.
+      const addr = indexAddressOf16(sel.addr16)
+      yield* mergeInOrder(this.keyPostings({ gte: keys.flowByHost(sel.addr16, lo, 0), lte: keys.flowByHost(sel.addr16, toUs, MAX_N) }),
+        this.bucketPostings(addr === undefined ? undefined : keys.flowHostBucketRange(hostBucket(addr), lo, toUs), addr))
       return
     }
-    const range = sel.kind === 'service' ? { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
-      : { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) }
+    yield* this.keyPostings(sel.kind === 'service' ? { gte: keys.flowByService(sel.name, lo, 0), lte: keys.flowByService(sel.name, toUs, MAX_N) }
+      : { gte: keys.flowByPort(sel.transport, sel.port, lo, 0), lte: keys.flowByPort(sel.transport, sel.port, toUs, MAX_N) })
+  }
+
+  /** Postings keys (`fh`, `fv`, `fp`, `ah`: one list per key) of a range. */
+  private async *keyPostings(range: Range): AsyncGenerator<SegmentPostings> {
     for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
   }
 
-  /** One address's postings from the `fb` buckets of segments with min_ts in [lo, toUs]. */
-  private async *hostBucketPostings(addr16: Uint8Array, lo: number, toUs: number): AsyncGenerator<SegmentPostings> {
-    const addr = indexAddressOf16(addr16)
-    if (addr === undefined) return
-    for await (const [k, v] of this.db.entries(keys.flowHostBucketRange(hostBucket(addr), lo, toUs))) {
+  /** One address's postings from the host buckets (`fb`, `ab`) of a range of one bucket; nothing when either is undefined. */
+  private async *bucketPostings(range: Range | undefined, addr: IndexAddress | undefined): AsyncGenerator<SegmentPostings> {
+    if (range === undefined || addr === undefined) return
+    for await (const [k, v] of this.db.entries(range)) {
       const indexes = postingsOfAddress(v, addr)
       if (indexes !== undefined) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes }
-    }
-  }
-
-  /** One address's `fh` postings (a store written before 2026-12-08) of segments with min_ts in [lo, toUs]. */
-  private async *legacyHostPostings(addr16: Uint8Array, lo: number, toUs: number): AsyncGenerator<SegmentPostings> {
-    for await (const [k, v] of this.db.entries({ gte: keys.flowByHost(addr16, lo, 0), lte: keys.flowByHost(addr16, toUs, MAX_N) })) {
-      yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
     }
   }
 
@@ -191,10 +187,7 @@ export class FlowReader {
 
   /** Event segments with min_ts in [fromUs − slack, toUs], in order, from `after` on. */
   async *eventSegments(fromUs: number, toUs: number, slackUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { bytes: Buffer }> {
-    const gte = keys.eventSegment(Math.max(0, fromUs - slackUs), 0)
-    const range = after !== undefined && Buffer.compare(keys.eventSegment(after.minTsUs, after.n), gte) >= 0
-      ? { gt: keys.eventSegment(after.minTsUs, after.n), lte: keys.eventSegment(toUs, MAX_N) }
-      : { gte, lte: keys.eventSegment(toUs, MAX_N) }
+    const range = resumeRange(keys.eventSegment(Math.max(0, fromUs - slackUs), 0), keys.eventSegment(toUs, MAX_N), after && keys.eventSegment(after.minTsUs, after.n))
     for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfSegmentKey(k), n: batchNumberOfKey(k), bytes: v }
   }
 
@@ -204,10 +197,7 @@ export class FlowReader {
    * from `after` (exclusive) on. `bytes`: Batch-decodable `app_records` entries.
    */
   async *appSegments(fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { maxTsUs: number; bytes: Buffer }> {
-    const gte = keys.appSegment(Math.max(0, fromUs - this.maxAppSpanUs()), 0)
-    const range = after !== undefined && Buffer.compare(keys.appSegment(after.minTsUs, after.n), gte) >= 0
-      ? { gt: keys.appSegment(after.minTsUs, after.n), lte: keys.appSegment(toUs, MAX_N) }
-      : { gte, lte: keys.appSegment(toUs, MAX_N) }
+    const range = resumeRange(keys.appSegment(Math.max(0, fromUs - this.maxAppSpanUs()), 0), keys.appSegment(toUs, MAX_N), after && keys.appSegment(after.minTsUs, after.n))
     for await (const [k, v] of this.db.entries(range)) {
       const maxTsUs = appSegmentMaxTsUs(v)
       if (maxTsUs < fromUs) continue
@@ -224,7 +214,12 @@ export class FlowReader {
    */
   async *appSegmentsOfHost(host16: Buffer, fromUs: number, toUs: number, after?: SegmentRef): AsyncGenerator<SegmentRef & { maxTsUs: number; bytes: Buffer; indexes: number[] }> {
     const lo = Math.max(0, fromUs - this.maxAppSpanUs())
-    for await (const p of mergeInOrder(this.legacyAppHostPostings(host16, lo, toUs, after), this.appBucketPostings(host16, lo, toUs, after))) {
+    const addr = indexAddressOf16(host16)
+    const b = addr === undefined ? 0 : hostBucket(addr)
+    // The `ah` keys of a store written 2026-12-07, and the `ab` buckets.
+    const legacy = this.keyPostings(resumeRange(keys.appByHost(host16, lo, 0), keys.appByHost(host16, toUs, MAX_N), after && keys.appByHost(host16, after.minTsUs, after.n)))
+    const buckets = this.bucketPostings(resumeRange(keys.appHostBucket(b, lo, 0), keys.appHostBucket(b, toUs, MAX_N), after && keys.appHostBucket(b, after.minTsUs, after.n)), addr)
+    for await (const p of mergeInOrder(legacy, buckets)) {
       const seg = await this.db.get(keys.appSegment(p.minTsUs, p.n))
       if (seg === undefined) continue
       const maxTsUs = appSegmentMaxTsUs(seg)
@@ -232,30 +227,6 @@ export class FlowReader {
       const bytes = appSegmentEntries(seg)
       if (bytes !== undefined) yield { minTsUs: p.minTsUs, n: p.n, maxTsUs, bytes, indexes: p.indexes }
     }
-  }
-
-  /** One address's rows from the `ab` buckets of app segments with min_ts in [lo, toUs], after `after`. */
-  private async *appBucketPostings(host16: Buffer, lo: number, toUs: number, after: SegmentRef | undefined): AsyncGenerator<SegmentPostings> {
-    const addr = indexAddressOf16(host16)
-    if (addr === undefined) return
-    const b = hostBucket(addr)
-    const gte = keys.appHostBucket(b, lo, 0)
-    const lte = keys.appHostBucket(b, toUs, MAX_N)
-    const afterKey = after === undefined ? undefined : keys.appHostBucket(b, after.minTsUs, after.n)
-    const range = afterKey !== undefined && Buffer.compare(afterKey, gte) >= 0 ? { gt: afterKey, lte } : { gte, lte }
-    for await (const [k, v] of this.db.entries(range)) {
-      const indexes = postingsOfAddress(v, addr)
-      if (indexes !== undefined) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes }
-    }
-  }
-
-  /** One address's `ah` postings (written 2026-12-07) of app segments with min_ts in [lo, toUs], after `after`. */
-  private async *legacyAppHostPostings(host16: Buffer, lo: number, toUs: number, after: SegmentRef | undefined): AsyncGenerator<SegmentPostings> {
-    const gte = keys.appByHost(host16, lo, 0)
-    const lte = keys.appByHost(host16, toUs, MAX_N)
-    const afterKey = after === undefined ? undefined : keys.appByHost(host16, after.minTsUs, after.n)
-    const range = afterKey !== undefined && Buffer.compare(afterKey, gte) >= 0 ? { gt: afterKey, lte } : { gte, lte }
-    for await (const [k, v] of this.db.entries(range)) yield { minTsUs: minTsOfPostingsKey(k), n: batchNumberOfKey(k), indexes: decodePostings(v) }
   }
 
   /** How many keys a table holds (a full key scan; for stats on small tables). */
@@ -276,6 +247,13 @@ export class FlowReader {
   async approximateBytes(): Promise<number> {
     return this.db.approximateSize(Buffer.from([0]), Buffer.from([0xff]))
   }
+}
+
+type Range = { gte: Buffer; lte: Buffer } | { gt: Buffer; lte: Buffer }
+
+/** [gte, lte], or from just after `after` when that is inside it (a page cursor). */
+function resumeRange(gte: Buffer, lte: Buffer, after: Buffer | undefined): Range {
+  return after !== undefined && Buffer.compare(after, gte) >= 0 ? { gt: after, lte } : { gte, lte }
 }
 
 /** Two streams of postings, each in (min_ts, n) order, as one stream in that order. */

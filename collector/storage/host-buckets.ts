@@ -52,8 +52,21 @@ export function indexAddressOf16(addr16: Uint8Array): IndexAddress | undefined {
 
 /** The index form of a 4- or 16-byte address; undefined for another length. */
 export function indexAddressOf(addr: Uint8Array): IndexAddress | undefined {
-  if (addr.length === 4) return ((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!) >>> 0
-  return indexAddressOf16(addr)
+  return addr.length === 4 ? u32At(addr, 0) : indexAddressOf16(addr)
+}
+
+/** The big-endian u32 at `at` (the caller checked the bounds). */
+const u32At = (v: Uint8Array, at: number): number => ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0
+
+/** The 16-byte form of the entry address at `at` (4 bytes: IPv4-mapped) into `out`. */
+function entryAddr16(v: Uint8Array, at: number, len: number, out: Buffer): Buffer {
+  if (len === 4) {
+    out.fill(0, 0, 10); out[10] = 0xff; out[11] = 0xff
+    out.set(v.subarray(at, at + 4), 12)
+  } else {
+    out.set(v.subarray(at, at + 16), 0)
+  }
+  return out
 }
 
 /** Upper bound of the value bytes of one address with `ids` postings. */
@@ -136,7 +149,7 @@ export function postingsOfAddress(v: Uint8Array, addr: IndexAddress): number[] |
 /** postingsOfAddress for an IPv4 address: the hot case of host queries, no closure per entry. */
 function postingsOfV4(v: Uint8Array, want: number): number[] | undefined {
   for (let p = 0; p < v.length && entryAt(v, p); p = eTo) {
-    if (eLen === 4 && ((v[eAt]! << 24) | (v[eAt + 1]! << 16) | (v[eAt + 2]! << 8) | v[eAt + 3]!) >>> 0 === want) return decodePostings(v.subarray(eFrom, eTo))
+    if (eLen === 4 && u32At(v, eAt) === want) return decodePostings(v.subarray(eFrom, eTo))
   }
   return undefined
 }
@@ -150,19 +163,14 @@ export function postingsInRange(v: Uint8Array, lo16: Uint8Array, hi16: Uint8Arra
     // An IPv4 block (the usual case): compare numbers; 16-byte entries are never IPv4-mapped.
     eachEntry(v, (at, len, from, to) => {
       if (len !== 4) return
-      const x = ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0
+      const x = u32At(v, at)
       if (x >= lo && x <= hi) out.push(decodePostings(v.subarray(from, to)))
     })
     return out
   }
   const a16 = Buffer.alloc(16)
   eachEntry(v, (at, len, from, to) => {
-    if (len === 4) {
-      a16.fill(0, 0, 10); a16[10] = 0xff; a16[11] = 0xff
-      a16.set(v.subarray(at, at + 4), 12)
-    } else {
-      a16.set(v.subarray(at, at + 16), 0)
-    }
+    entryAddr16(v, at, len, a16)
     if (Buffer.compare(a16, lo16) >= 0 && Buffer.compare(a16, hi16) <= 0) out.push(decodePostings(v.subarray(from, to)))
   })
   return out
@@ -172,9 +180,7 @@ export function postingsInRange(v: Uint8Array, lo16: Uint8Array, hi16: Uint8Arra
 export function bucketEntries(v: Uint8Array): Array<{ addr16: Buffer; indexes: number[] }> {
   const out: Array<{ addr16: Buffer; indexes: number[] }> = []
   eachEntry(v, (at, len, from, to) => {
-    const a16 = Buffer.alloc(16)
-    if (len === 4) { a16[10] = 0xff; a16[11] = 0xff; a16.set(v.subarray(at, at + 4), 12) } else a16.set(v.subarray(at, at + 16), 0)
-    out.push({ addr16: a16, indexes: decodePostings(v.subarray(from, to)) })
+    out.push({ addr16: entryAddr16(v, at, len, Buffer.alloc(16)), indexes: decodePostings(v.subarray(from, to)) })
   })
   return out
 }

@@ -10,12 +10,11 @@ import type { LevelBatch } from './level-db.js'
 import { writePostings } from './postings.js'
 import { entryBound, HOST_BUCKETS, hostBucket, writeEntry, type IndexAddress } from './host-buckets.js'
 
-const HOST_KEY = 3 + 16 + 8 + 8
 const BUCKET_KEY = 3 + 1 + 8 + 8
 const PORT_KEY = 3 + 1 + 2 + 8 + 8
 
 export class IndexPuts {
-  private scratch = Buffer.allocUnsafe(HOST_KEY + 5 * 1024)
+  private scratch = Buffer.allocUnsafe(BUCKET_KEY + 5 * 1024)
 
   constructor(private readonly b: LevelBatch) {}
 
@@ -50,25 +49,6 @@ export class IndexPuts {
       let end = BUCKET_KEY
       for (const [addr, ids] of list) end = writeEntry(s, end, addr, ids)
       this.b.put(s.subarray(0, BUCKET_KEY), s.subarray(BUCKET_KEY, end))
-    }
-  }
-
-  /** `p0 p1 0x00 addr16 u64(minTs) u64(n)` → postings of `ids` (the `fh` and `ah` indexes written before 2026-12-08; tests and tools). */
-  hosts(p0: number, p1: number, hosts: ReadonlyMap<IndexAddress, readonly number[]>, minTs: number, n: number): void {
-    for (const [addr, ids] of hosts) {
-      const s = this.room(HOST_KEY + 5 * ids.length)
-      s[0] = p0; s[1] = p1; s[2] = 0
-      if (typeof addr === 'number') {
-        s.fill(0, 3, 13)
-        s[13] = 0xff; s[14] = 0xff
-        s.writeUInt32BE(addr >>> 0, 15)
-      } else {
-        s.write(addr, 3, 16, 'latin1')
-      }
-      writeU64(s, 19, minTs)
-      writeU64(s, 27, n)
-      const end = writePostings(s, HOST_KEY, ids)
-      this.b.put(s.subarray(0, HOST_KEY), s.subarray(HOST_KEY, end))
     }
   }
 

@@ -53,7 +53,12 @@ export class TopologyAnswers {
    */
   cachedWithinBound(key: string): boolean {
     const a = this.entries.get(key)?.answer
-    return a !== undefined && this.opts.maxStalenessMs > 0 && this.now() - a.asOfMs <= this.opts.maxStalenessMs
+    return a !== undefined && this.withinBound(this.now() - a.asOfMs)
+  }
+
+  /** An answer this old may be served stale. */
+  private withinBound(ageMs: number): boolean {
+    return this.opts.maxStalenessMs > 0 && ageMs <= this.opts.maxStalenessMs
   }
 
   /** The answer for `key` under the staleness rule above; `build` makes a fresh one (it reads meta at its start). */
@@ -64,7 +69,7 @@ export class TopologyAnswers {
     if (e !== undefined && a !== undefined) {
       if (a.generation === this.generation()) { this.counters.answers_current++; return { answer: a, how: 'current' } }
       const age = t - a.asOfMs
-      if (this.opts.maxStalenessMs > 0 && age <= this.opts.maxStalenessMs) {
+      if (this.withinBound(age)) {
         if (age >= this.opts.refreshMs && e.building === undefined) { this.counters.background_builds++; this.start(e, build).catch(() => {}) }
         this.counters.answers_stale++
         return { answer: a, how: 'stale' }
