@@ -6,8 +6,8 @@
  * gives. Store + ack with durable writes (fsync per level batch): the topology merge and
  * detection are stopped (they follow the store and catch up later; ingest-bench.ts measures
  * them). Four agents in flight, ~300k real flows (the ingest bench's generated mixed
- * capture) in batches of TELLTALE_ONE_CORE_BATCH flows (1000 by default) gzipped as agents
- * ship them, through app.inject(). The bodies are built before the clock starts; 40k flows
+ * capture) in batches of TELLTALE_ONE_CORE_BATCH flows (1000 by default) compressed as agents
+ * ship them (flow chunks, protocol version 2), through app.inject(). The bodies are built before the clock starts; 40k flows
  * of warm-up run first.
  *
  * Prints one JSON line: { flows, batchFlows, wallS, cpuS, cpus } (cpus: the CPUs the process may run on).
@@ -15,12 +15,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
 import { pino } from 'pino'
 import { buildApp } from '../collector/app.js'
 import { loadConfig } from '../collector/config/load-config.js'
 import type { CollectorConfig } from '../collector/config/config-schema.js'
-import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { encodeShippedBatch, type FlowProperties } from '../protocol/index.js'
 import { enrollBenchAgents, realFlows } from './ingest-bench.js'
 
 const WARM_UP_FLOWS = 40_000
@@ -48,7 +47,7 @@ export async function ingestOneCore(flows: FlowProperties[], batches: number, ba
       // Each pass over the flows is an hour later: every batch holds new flows.
       const shiftUs = Math.floor(k / slices) * 3_600_000_000
       const fl = flows.slice((k % slices) * batchFlows, (k % slices + 1) * batchFlows).map((f) => ({ ...f, tsUs: Number(f.tsUs ?? 0) + shiftUs }))
-      bodies.push({ body: gzipSync(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: a.agent_id, epoch: 1, seq: ++a.seq, sentAtUs: Date.now() * 1000, flows: fl, stats: { version: '0.1.0' } })), secret: a.secret })
+      bodies.push({ body: encodeShippedBatch({ agentId: a.agent_id, epoch: 1, seq: ++a.seq, sentAtUs: Date.now() * 1000, flows: fl, stats: { version: '0.1.0' } }), secret: a.secret })
     }
     let next = 0
     const run = async (until: number): Promise<void> => {

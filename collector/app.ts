@@ -58,7 +58,9 @@ export function buildApp(opts: BuildAppOptions): CollectorApp {
     dataDir: config.data_dir, sync: config.storage.sync,
     tuning: { writeBufferBytes: config.storage.write_buffer_mb * 1024 * 1024, cacheBytes: config.storage.cache_mb * 1024 * 1024 },
   })
-  const ingest = new IngestService(store, { maxFlowsPerBatch: config.ingest.max_flows_per_batch, maxEntriesPerBatch: config.ingest.max_entries_per_batch })
+  const ingest = new IngestService(store, {
+    maxFlowsPerBatch: config.ingest.max_flows_per_batch, maxEntriesPerBatch: config.ingest.max_entries_per_batch, maxInflatedBytes: config.ingest.max_decompressed_bytes,
+  })
   const clockLog = new RateLimitedLog(3_600_000)
   const ingestLog = log.child({ component: 'ingest' })
   ingest.onClockOffset = (agent, offsetMs) => clockLog.hit(agent, (suppressed) => {

@@ -32,6 +32,10 @@ export type FlowReason = Types.v1.FlowReason
 export const FlowReason = v1.FlowReason
 
 export { communityIdV1, communityIdV1Digest, communityIdV1Input } from './community-id.js'
+export {
+  FLOWS_PER_CHUNK, BATCH_FLOWS_TAG, BATCH_FLOW_CHUNKS_TAG, CHUNKED_BODY_GZIP_LEVEL, MIN_PROTOCOL_VERSION,
+  flowRuns, deflateFlowRuns, deflateFlowRunsSync, flowChunkEntries, encodeShippedBatch, batchFlows, batchToV1,
+} from './flow-chunks.js'
 
 /** A flow's Community ID text ("1:…"): sent, or recomputed when the sender left it out; '' when none. */
 export function flowCommunityId(flow: Pick<Flow, 'communityId' | 'communityIdDerived' | 'ipProto' | 'origH' | 'respH' | 'origP' | 'respP'>): string {
@@ -57,11 +61,12 @@ export function decodeFlow(bytes: Uint8Array): Flow {
 // ── Batches and acks (batch.proto, issue 5) ──────────────────────────────────────────────
 
 /**
- * The wire protocol version this code speaks: Batch.protocol_version and Ack.protocol_version.
- * Bumped only for an incompatible change; a peer with another version is refused with an
- * error naming both.
+ * The wire protocol version this code writes: Batch.protocol_version and Ack.protocol_version.
+ * Bumped only for a change an older peer would misread; a peer with a version it does not
+ * read is refused with an error naming both. 2 (2026-12-08): Batch.flow_chunks
+ * (flow-chunks.ts); a collector of this build reads versions MIN_PROTOCOL_VERSION (1) to 2.
  */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Media type of ingest bodies and acks. */
 export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf'

@@ -2,8 +2,8 @@
 // agrees with the generated decoder on every body both accept.
 import t from 'tap'
 import fc from 'fast-check'
-import { gzipSync } from 'node:zlib'
-import { Batch, encodeBatch } from '../protocol/index.js'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { Batch, batchFlows, encodeBatch, encodeShippedBatch } from '../protocol/index.js'
 import { scanBatch } from '../collector/ingest/batch-scan.js'
 import { batch, enrollAgent, post, startCollector } from './collector-fixtures.js'
 
@@ -45,4 +45,21 @@ t.test('scanBatch never throws and agrees with Batch.decode on flow counts', asy
     },
   ), { numRuns: 2000, seed: 0x7e12 })
   t.pass('no throw, counts agree')
+})
+
+t.test('version 2 (flow chunks): mutated chunked batches never throw in the scanner; counts agree when both accept', async (t) => {
+  const good = gunzipSync(encodeShippedBatch(batch('agt_x', 1, 300)))
+  let accepted = 0
+  fc.assert(fc.property(
+    fc.tuple(fc.nat(good.length - 1), fc.nat(255), fc.nat(good.length)).map(([at, v, cut]) => { const b = Buffer.from(good); b[at] = v; return b.subarray(0, Math.max(at + 1, cut)) }),
+    (bytes) => {
+      const s = scanBatch(Buffer.from(bytes), { maxFlows: 1000, maxEntries: 10_000, maxInflatedBytes: 1 << 20 })
+      if (!s.ok) return true
+      accepted++
+      let flows: number
+      try { flows = batchFlows(Batch.decode(bytes)).length } catch { return true }
+      return flows === s.flows.count && Batch.decode(s.flowSegment).flows.length === flows
+    },
+  ), { numRuns: 1500, seed: 0x7e13 })
+  t.ok(accepted > 0, `${accepted} mutated chunked batches still scanned`)
 })

@@ -159,7 +159,7 @@ t.test('refusals: precise status and code, counted per reason', async (t) => {
     ['truncated protobuf', () => post(c, a.secret, good.subarray(0, good.length - 7)), 400, 'MALFORMED_BATCH'],
     ['not gzip', () => post(c, a.secret, good, GZ), 400, 'BAD_GZIP'],
     ['empty body', () => post(c, a.secret, new Uint8Array(0)), 400, 'EMPTY_BODY'],
-    ['version mismatch', () => post(c, a.secret, encodeBatch({ ...batch(a.agentId, 1, 1), protocolVersion: 2 })), 400, 'PROTOCOL_VERSION'],
+    ['version mismatch', () => post(c, a.secret, encodeBatch({ ...batch(a.agentId, 1, 1), protocolVersion: PROTOCOL_VERSION + 1 })), 400, 'PROTOCOL_VERSION'],
     ['other agent', () => post(c, a.secret, encodeBatch(batch('agt_someone_else', 1, 1))), 403, 'AGENT_MISMATCH'],
     ['seq 0', () => post(c, a.secret, encodeBatch(batch(a.agentId, 0, 1))), 400, 'BATCH_IDENTITY'],
     ['too many flows', () => post(c, a.secret, gz(batch(a.agentId, 3, 1001)), GZ), 413, 'TOO_MANY_FLOWS'],
@@ -176,7 +176,7 @@ t.test('refusals: precise status and code, counted per reason', async (t) => {
     t.equal(body.code, `COLLECTOR_ERR_${code}`, `${name}: code`)
     t.equal(body.statusCode, status)
     t.ok(body.message.length > 10, `${name}: message "${body.message}"`)
-    if (code === 'PROTOCOL_VERSION') t.match(body.message, /version 2.*version 1/, 'names both versions')
+    if (code === 'PROTOCOL_VERSION') t.match(body.message, new RegExp(`version ${PROTOCOL_VERSION + 1}.*versions 1 to ${PROTOCOL_VERSION}`), 'names both versions')
     if (name.includes('flow time')) t.match(body.message, /flow 0: ts_us (-5|4611686018427387904) is outside 0\.\.9007199254740991 µs/, 'names the flow and its time')
   }
   t.equal(c.ingest.counters.get('ingest_rejected_total'), cases.length)

@@ -6,13 +6,14 @@
  * included, as GAP_KIND_APP_RECORDS); app rows that cannot ship are counted.
  */
 import t from 'tap'
-import { Batch, type Flow, GapKind, GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
-import { BatchBodyWriter, encodeBatchHeader, joinBatch, normalizeContents, type BatchContents } from '../agent/ship/batch-encoder.js'
+import { type Flow, GapKind, GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
+import { BatchBodyWriter, encodeBatchHeader, normalizeContents, type BatchContents } from '../agent/ship/batch-encoder.js'
 import { Batcher } from '../agent/ship/batcher.js'
 import { connRecordToFlow, flowToConnRecord } from '../agent/ship/flow-encoding.js'
 import { gapsForBatch, type GapRecord } from '../agent/ship/spool-gaps.js'
 import type { AppendInput } from '../agent/ship/spool.js'
 import { makeConn } from './helpers/ship-records.js'
+import { decodeBody } from './helpers/batch-body.js'
 
 t.test('body + header is one Batch; records decode back', async (t) => {
   const w = new BatchBodyWriter()
@@ -27,7 +28,8 @@ t.test('body + header is one Batch; records decode back', async (t) => {
   const body = w.finish()
   t.equal(body.length, size, 'bytes is exact')
   const header = encodeBatchHeader({ agentId: 'agent-1', epoch: 42, seq: 7, sentAtUs: 123, gaps: [{ kind: GapKind.GAP_KIND_FLOWS, count: 9, reason: GapReason.GAP_REASON_SPOOL_FULL, firstSeq: 2, lastSeq: 3, epoch: 42 }], stats: { version: '0.1.0', uptimeS: 3 } })
-  const batch = Batch.decode(joinBatch(body, header))
+  const batch = decodeBody(body, header)
+  t.equal(body.flowRuns.length, 1, 'three flows: one run')
   t.equal(batch.protocolVersion, PROTOCOL_VERSION)
   t.equal(batch.agentId, 'agent-1')
   t.equal(batch.epoch, 42)
@@ -65,7 +67,7 @@ t.test('closes by encoded size and by record count', async (t) => {
   for (let i = 1; i <= 250; i++) b2.addConn(makeConn(i))
   await b2.flush()
   t.same(c2.appended.map((a) => a.contents.flows), [100, 100, 50])
-  const uids = c2.appended.flatMap((a) => Batch.decode(a.body).flows.map((f) => f.uid))
+  const uids = c2.appended.flatMap((a) => decodeBody(a.body).flows.map((f) => f.uid))
   t.same(uids, Array.from({ length: 250 }, (_, i) => `C${i + 1}`), 'order kept')
 })
 
@@ -88,7 +90,7 @@ t.test('event acks run after the durable hand-off, in order', async (t) => {
   t.same(order, [], 'nothing acked before the spool write')
   await b.flush()
   t.same(order, ['ack1 after 1', 'ack2 after 1'])
-  const batch = Batch.decode(c.appended[0]!.body)
+  const batch = decodeBody(c.appended[0]!.body)
   t.same(batch.events.map((e) => e.message), ['a', 'b'])
   t.equal(batch.events[0]!.timestampMs, Date.parse('2024-01-01T00:00:00.000Z'))
 })
@@ -153,7 +155,7 @@ t.test('app records: encoded into the batch, counted in its records, in order', 
   t.same(c.appended.map((a) => [a.contents.flows, a.contents.appRecords]), [[1, 3], [0, 2]], 'the record limit counts app records')
   t.equal(c.appended[0]!.contents.firstAppRecordUs, 1_700_000_101_000_000)
   t.equal(c.appended[0]!.contents.lastAppRecordUs, 1_700_000_103_000_000)
-  const recs = c.appended.flatMap((a) => Batch.decode(a.body).appRecords)
+  const recs = c.appended.flatMap((a) => decodeBody(a.body).appRecords)
   t.same(recs.map((r) => r.uid), ['C1', 'C2', 'C3', 'C4', 'C5'])
   t.equal(recs[0]!.log, 'dns')
   t.same(JSON.parse(String(recs[0]!.zeekJson)), appRow(1), 'the whole row as Zeek JSON')
@@ -178,7 +180,7 @@ t.test('app records that cannot ship are counted, not batched', async (t) => {
   t.equal(b.counters.get('batcher_app_records_unencodable_total'), 1)
   t.equal(c.appended.length, 1)
   t.equal(c.appended[0]!.contents.appRecords, 1)
-  t.equal(Batch.decode(c.appended[0]!.body).appRecords.length, 1)
+  t.equal(decodeBody(c.appended[0]!.body).appRecords.length, 1)
 })
 
 t.test('dropped batches with app records: APP_RECORDS gaps with exact counts and time range', async (t) => {
@@ -186,7 +188,7 @@ t.test('dropped batches with app records: APP_RECORDS gaps with exact counts and
   const b = new Batcher({ maxBatchRecords: 10, maxPendingBytes: 1 }, c)
   for (let i = 1; i <= 35; i++) b.addAppRecord('dns', appRow(i))
   await b.flush()
-  const spooled = c.appended.flatMap((a) => Batch.decode(a.body).appRecords.map((r) => Number(r.tsUs)))
+  const spooled = c.appended.flatMap((a) => decodeBody(a.body).appRecords.map((r) => Number(r.tsUs)))
   const gaps = c.gaps.filter((g) => g.kind === GapKind.GAP_KIND_APP_RECORDS && g.reason === GapReason.GAP_REASON_QUEUE_FULL)
   const dropped = gaps.reduce((n, g) => n + g.count, 0)
   t.ok(dropped > 0, `dropped ${dropped}`)

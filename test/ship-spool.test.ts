@@ -10,12 +10,12 @@ import fc from 'fast-check'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
-import { Batch, GapKind, GapReason } from '../protocol/index.js'
-import { BatchBodyWriter } from '../agent/ship/batch-encoder.js'
+import { GapKind, GapReason } from '../protocol/index.js'
+import { BatchBodyWriter, type BatchBody } from '../agent/ship/batch-encoder.js'
 import { connRecordToFlow } from '../agent/ship/flow-encoding.js'
 import { Spool, spoolOpenFailure, type SpoolConfig } from '../agent/ship/spool.js'
 import { makeConn } from './helpers/ship-records.js'
+import { decodeSpooled } from './helpers/batch-body.js'
 
 const dirs: string[] = []
 t.teardown(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
@@ -26,7 +26,7 @@ function tmp(): string {
 }
 
 let uid = 0
-function body(flows: number): { body: Uint8Array; contents: BatchBodyWriter['contents'] } {
+function body(flows: number): { body: BatchBody; contents: BatchBodyWriter['contents'] } {
   const w = new BatchBodyWriter()
   for (let i = 0; i < flows; i++) w.addFlow(connRecordToFlow(makeConn(++uid)))
   return { contents: { ...w.contents }, body: w.finish() }
@@ -51,7 +51,7 @@ t.test('persists across reopen; ack deletes; seq and epoch', async (t) => {
   t.equal(s2.epoch, 1000, 'same epoch after reopen')
   t.same(s2.seqsAfter(0, 10), [2, 3])
   const b = await s2.read(2)
-  const decoded = Batch.decode(gunzipSync(b!.body))
+  const decoded = decodeSpooled((b!.body))
   t.equal(decoded.seq, 2)
   t.equal(decoded.epoch, 1000)
   t.equal(decoded.agentId, 'a1')
@@ -73,9 +73,9 @@ async function drainAll(s: Spool): Promise<{ flows: number; gapFlows: number; se
   const seqs: number[] = []
   const gapSeqs: number[] = []
   // A final (empty) batch carries whatever gaps are still pending.
-  if (s.pendingGapCount > 0) await s.append({ body: new Uint8Array(0), contents: new BatchBodyWriter().contents })
+  if (s.pendingGapCount > 0) await s.append({ body: new BatchBodyWriter().finish(), contents: new BatchBodyWriter().contents })
   for (const seq of s.seqsAfter(0, 1e9)) {
-    const b = Batch.decode(gunzipSync((await s.read(seq))!.body))
+    const b = decodeSpooled(((await s.read(seq))!.body))
     flows += b.flows.length
     seqs.push(b.seq)
     for (const g of b.gaps) {
@@ -113,7 +113,7 @@ t.test('parked batches become rejected gaps and are kept aside', async (t) => {
   await s.park(1, 'HTTP 400: bad')
   t.equal(s.parkedBatches, 1)
   await s.append(body(1))
-  const b = Batch.decode(gunzipSync((await s.read(3))!.body))
+  const b = decodeSpooled(((await s.read(3))!.body))
   t.equal(b.gaps.length, 1)
   t.equal(b.gaps[0]!.reason, GapReason.GAP_REASON_REJECTED)
   t.equal(b.gaps[0]!.count, 5)
@@ -138,7 +138,7 @@ t.test('property: delivered + gap counts = produced, whatever the limits and ack
       let delivered = 0
       let gapFlows = 0
       const take = async (seq: number): Promise<void> => {
-        const b = Batch.decode(gunzipSync((await s.read(seq))!.body))
+        const b = decodeSpooled(((await s.read(seq))!.body))
         delivered += b.flows.length
         for (const g of b.gaps) if (g.kind === GapKind.GAP_KIND_FLOWS) gapFlows += Number(g.count)
         await s.ack(seq)
@@ -171,7 +171,7 @@ t.test('an append that makes room carries the gaps of the batches it dropped (no
       pendingAfterAppend += s.pendingGapCount
       if (i === 3) {
         const head = s.seqsAfter(0, 1)[0]!
-        delivered += Batch.decode(gunzipSync((await s.read(head))!.body)).flows.length
+        delivered += decodeSpooled(((await s.read(head))!.body)).flows.length
         await s.ack(head)
       }
     }
@@ -210,11 +210,11 @@ t.test('app records: dropped batches become APP_RECORDS gaps; carried over after
   const s2 = new Spool(cfg(dir, { maxBytes: 6000, protectHead: 1 }))
   await s2.start()
   t.equal(s2.carriedOver.appRecords, s2.seqsAfter(0, 1e9).length * 10, 'what is left is counted as carried over')
-  if (s2.pendingGapCount > 0) await s2.append({ body: new Uint8Array(0), contents: new BatchBodyWriter().contents })
+  if (s2.pendingGapCount > 0) await s2.append({ body: new BatchBodyWriter().finish(), contents: new BatchBodyWriter().contents })
   let delivered = 0
   let gapped = 0
   for (const seq of s2.seqsAfter(0, 1e9)) {
-    const b = Batch.decode(gunzipSync((await s2.read(seq))!.body))
+    const b = decodeSpooled(((await s2.read(seq))!.body))
     delivered += b.appRecords.length
     for (const g of b.gaps) if (g.kind === GapKind.GAP_KIND_APP_RECORDS) gapped += Number(g.count)
     await s2.ack(seq)

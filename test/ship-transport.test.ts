@@ -2,20 +2,22 @@
  * Retry policy (which statuses retry, Retry-After honoured and capped, jitter bounded), the
  * retrying wrapper, the HTTP transport against a local server (headers, ack check, status
  * classification), and the shipper end to end against that server: order kept with several
- * batches in flight, retries through 503/429, a 400 parks the batch and becomes a gap.
+ * batches in flight, retries through 503/429, a 400 parks the batch and becomes a gap; a
+ * collector that reads protocol version 1 only gets every batch converted, none parked.
  */
 import t from 'tap'
 import fc from 'fast-check'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GapReason } from '../protocol/index.js'
+import { GapReason, PROTOCOL_VERSION } from '../protocol/index.js'
 import { HttpTransport } from '../agent/ship/http-transport.js'
 import { isRetryableStatus, parseRetryAfter, RETRY_DEFAULTS, retryDelayMs } from '../agent/ship/retry-policy.js'
 import { RetryingTransport } from '../agent/ship/retrying-transport.js'
 import { Batcher } from '../agent/ship/batcher.js'
 import { Shipper } from '../agent/ship/shipper.js'
 import { Spool } from '../agent/ship/spool.js'
+import { VersionFallbackTransport } from '../agent/ship/version-fallback-transport.js'
 import type { BatchTransport, SendResult } from '../agent/ship/transport.js'
 import { startFakeCollector } from './helpers/ship-fake-collector.js'
 import { makeConn } from './helpers/ship-records.js'
@@ -90,7 +92,7 @@ t.test('http transport against a local server', async (t) => {
   const b1 = (await spool.read(1))!
   const ok = await tr.send({ body: b1.body, epoch: b1.epoch, seq: 1 })
   t.equal(ok.kind, 'ok')
-  t.same(srv.requests[0], { seq: 1, status: 200, auth: 'Bearer x.y', encoding: 'gzip', type: 'application/x-protobuf' })
+  t.same(srv.requests[0], { seq: 1, status: 200, version: PROTOCOL_VERSION, auth: 'Bearer x.y', encoding: 'gzip', type: 'application/x-protobuf' })
   const wrongSeq = await tr.send({ body: b1.body, epoch: b1.epoch, seq: 2 })
   t.equal(wrongSeq.kind, 'retryable', 'an ack for another batch is not an ack')
   srv.script.push({ status: 503, headers: { 'retry-after': '3' } }, { status: 429 }, { status: 401, body: '{"message":"unknown agent","code":"COLLECTOR_ERR_UNKNOWN_AGENT"}' })
@@ -140,4 +142,41 @@ t.test('shipper: order with several in flight, retries, parking', async (t) => {
   // Acks handled in order: the shipper's acked count never skips ahead (spool deletes from the head).
   t.equal(shipper.counters.get('shipper_flows_acked_total'), flows)
   await spool.stop()
+})
+
+t.test('a collector that reads version 1 only: batches converted, none parked; back to version 2 after its upgrade', async (t) => {
+  const srv = await startFakeCollector()
+  t.teardown(() => srv.close())
+  srv.readsVersion = 1
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-v1-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const spool = new Spool({ dir, maxBytes: 1 << 24, sync: false, protectHead: 4, gzipLevel: 6, agentId: 'a1' })
+  await spool.start()
+  t.teardown(() => spool.stop())
+  const http = new HttpTransport({ url: srv.url, connections: 2, requestTimeoutMs: 5000, keepAliveTimeoutMs: 4000, authorization: 'Bearer a', userAgent: 'x' })
+  http.start()
+  t.teardown(() => http.stop())
+  const versions = new VersionFallbackTransport(new RetryingTransport(http, { initialDelayMs: 5, maxDelayMs: 20 }), { gzipLevel: 6 })
+  const shipper = new Shipper({ maxInFlight: 1 }, { spool, transport: versions })
+  const b = new Batcher({ maxBatchRecords: 300 }, { append: (i) => spool.append(i), addGap: (g) => spool.addGap(g) })
+  shipper.start()
+  t.teardown(() => shipper.stop())
+  for (let i = 1; i <= 900; i++) b.addConn(makeConn(i))
+  await b.flush()
+  await shipper.whenIdle()
+  t.same(srv.requests.map((r) => [r.seq, r.version, r.status]), [[1, 2, 400], [1, 1, 200], [2, 1, 200], [3, 1, 200]], 'one refusal, then version 1 from the start')
+  t.equal(versions.sendingVersion, 1)
+  const got = [...srv.batches.values()].sort((x, y) => x.seq - y.seq)
+  t.same(got.flatMap((x) => x.flows.map((f) => f.uid)), Array.from({ length: 900 }, (_, i) => `C${i + 1}`), 'every flow, in order')
+  t.same(got.map((x) => x.flowChunks.length), [0, 0, 0], 'no chunks reach the old collector')
+  t.equal(shipper.counters.get('shipper_batches_parked_total'), 0)
+  t.equal(versions.counters.get('version_fallback_converted_total'), 3)
+  // The collector is upgraded: the next ack names version 2, and sending goes back to version 2.
+  srv.readsVersion = PROTOCOL_VERSION
+  for (let i = 901; i <= 1500; i++) b.addConn(makeConn(i))
+  await b.flush()
+  await shipper.whenIdle()
+  t.same(srv.requests.slice(4).map((r) => [r.seq, r.version, r.status]), [[4, 1, 200], [5, PROTOCOL_VERSION, 200]])
+  t.same([...srv.batches.values()].sort((x, y) => x.seq - y.seq).flatMap((x) => x.flows.map((f) => f.uid)), Array.from({ length: 1500 }, (_, i) => `C${i + 1}`))
+  t.equal(versions.sendingVersion, PROTOCOL_VERSION)
 })

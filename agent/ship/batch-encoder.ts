@@ -7,7 +7,7 @@
  * valid Batch message (test/ship-batcher.test.ts decodes it with Batch.decode).
  */
 import {
-  AgentStats, AppRecord, Flow, Gap, HostObservation, Inventory, LogEvent, PROTOCOL_VERSION, Writer,
+  AgentStats, AppRecord, deflateFlowRuns, Flow, flowChunkEntries, FLOWS_PER_CHUNK, Gap, HostObservation, Inventory, LogEvent, PROTOCOL_VERSION, Writer,
 } from '../../protocol/index.js'
 import type {
   AgentStatsProperties, AppRecordProperties, FlowProperties, GapProperties, HostObservationProperties, InventoryProperties, LogEventProperties,
@@ -60,13 +60,30 @@ function widen(first: number, last: number, t: number): [number, number] {
   return [first === 0 || t < first ? t : first, t > last ? t : last]
 }
 
+/** A batch's records, encoded: what the spool seals (header) and compresses. */
+export interface BatchBody {
+  /**
+   * The flows as `flows = 6` entries in runs of FLOWS_PER_CHUNK (the last may be shorter):
+   * each run becomes one `flow_chunks` entry when the batch is sealed (compressFlowRuns).
+   */
+  flowRuns: Uint8Array[]
+  /** Every other record (events, observations, app records, inventory) as Batch fields. */
+  records: Uint8Array
+  /** flowRuns' and records' bytes together. */
+  length: number
+}
+
 /** The body of one batch under construction: the repeated records. */
 export class BatchBodyWriter {
   private w = Writer.create()
+  /** Flows of the run being filled (cut every FLOWS_PER_CHUNK flows). */
+  private fw = Writer.create()
+  private runs: Uint8Array[] = []
+  private runBytes = 0
   readonly contents: BatchContents = emptyContents()
-  /** Encoded bytes so far (exact). */
+  /** Encoded bytes so far, before compression (exact). */
   get bytes(): number {
-    return this.w.len
+    return this.w.len + this.fw.len + this.runBytes
   }
 
   get items(): number {
@@ -74,10 +91,18 @@ export class BatchBodyWriter {
   }
 
   addFlow(flow: FlowProperties): void {
-    Flow.encode(flow, this.w.uint32(TAG_FLOWS).fork()).ldelim()
+    Flow.encode(flow, this.fw.uint32(TAG_FLOWS).fork()).ldelim()
     const c = this.contents
     c.flows++;
     [c.firstFlowUs, c.lastFlowUs] = widen(c.firstFlowUs, c.lastFlowUs, flow.tsUs ?? 0)
+    if (c.flows % FLOWS_PER_CHUNK === 0) this.cutRun()
+  }
+
+  private cutRun(): void {
+    const run = this.fw.finish()
+    this.fw = Writer.create()
+    this.runs.push(run)
+    this.runBytes += run.length
   }
 
   addEvent(ev: LogEventProperties, timeUs: number): void {
@@ -105,11 +130,15 @@ export class BatchBodyWriter {
     Inventory.encode(inv, this.w.uint32(TAG_INVENTORY).fork()).ldelim()
   }
 
-  /** The body bytes; the writer is empty afterwards. */
-  finish(): Uint8Array {
-    const out = this.w.finish()
+  /** The body; the writer is empty afterwards. */
+  finish(): BatchBody {
+    if (this.fw.len > 0) this.cutRun()
+    const body: BatchBody = { flowRuns: this.runs, records: this.w.finish(), length: 0 }
+    body.length = this.runBytes + body.records.length
     this.w = Writer.create()
-    return out
+    this.runs = []
+    this.runBytes = 0
+    return body
   }
 }
 
@@ -135,7 +164,15 @@ export function encodeBatchHeader(h: BatchHeaderFields): Uint8Array {
   return w.finish()
 }
 
-/** body + header → one Batch message. */
-export function joinBatch(body: Uint8Array, header: Uint8Array): Buffer {
-  return Buffer.concat([header, body])
+/**
+ * The body's flow runs as `flow_chunks` entries: each run compressed with raw DEFLATE at
+ * `level` on libuv's thread pool (protocol/flow-chunks.ts says why the agent compresses them).
+ */
+export async function compressFlowRuns(body: BatchBody, level: number): Promise<Buffer> {
+  return body.flowRuns.length === 0 ? Buffer.alloc(0) : flowChunkEntries(await deflateFlowRuns(body.flowRuns, level))
+}
+
+/** header + compressed flow runs + the other records → one Batch message. */
+export function joinBatch(header: Uint8Array, flowChunks: Uint8Array, body: BatchBody): Buffer {
+  return Buffer.concat([header, flowChunks, body.records])
 }

@@ -140,7 +140,8 @@ export class HttpTransport implements BatchTransport {
       return { kind: 'refused', status, reason: `HTTP ${status}${text}` }
     }
     this.counters.inc('transport_rejected_total')
-    return { kind: 'rejected', status, reason: `HTTP ${status}${text} (agent speaks protocol version ${PROTOCOL_VERSION})` }
+    const rejected: SendResult = { kind: 'rejected', status, reason: `HTTP ${status}${text} (agent speaks protocol version ${PROTOCOL_VERSION})` }
+    return code !== undefined ? { ...rejected, code } : rejected
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The shipping components wired together: batcher → spool → shipper → retrying transport
- * → HTTP transport. Started in that data order's reverse (spool, transport, shipper,
+ * The shipping components wired together: batcher → spool → shipper → version fallback →
+ * retrying transport → HTTP transport. Started in that data order's reverse (spool, transport, shipper,
  * batcher) and stopped in reverse of start; stop() flushes the open batch into the spool
  * first, so nothing accepted is lost by a clean shutdown.
  */
@@ -16,6 +16,7 @@ import { agentAuthorization, type AgentIdentity } from './identity.js'
 import { RetryingTransport } from './retrying-transport.js'
 import { Shipper } from './shipper.js'
 import { Spool } from './spool.js'
+import { VersionFallbackTransport } from './version-fallback-transport.js'
 
 export interface ShipStackConfig extends TlsFiles {
   collectorUrl: string
@@ -35,6 +36,7 @@ export class ShipStack {
   readonly spool: Spool
   readonly http: HttpTransport
   readonly retrying: RetryingTransport
+  readonly versions: VersionFallbackTransport
   readonly shipper: Shipper
   readonly batcher: Batcher
   /** Set while the collector refuses this agent's credential (shipping paused, batches kept). */
@@ -57,7 +59,8 @@ export class ShipStack {
       log: log.child({ component: 'transport' }), credential: this.credential,
       reenrollHint: `telltale-agent enroll --force --collector ${cfg.collectorUrl} --token ENROLL_TOKEN --state-dir ${cfg.stateDir}`,
     })
-    this.shipper = new Shipper({ maxInFlight: cfg.maxInFlight }, { spool: this.spool, transport: this.retrying, log: log.child({ component: 'shipper' }) })
+    this.versions = new VersionFallbackTransport(this.retrying, { gzipLevel: cfg.gzipLevel }, { log: log.child({ component: 'transport' }) })
+    this.shipper = new Shipper({ maxInFlight: cfg.maxInFlight }, { spool: this.spool, transport: this.versions, log: log.child({ component: 'shipper' }) })
     this.batcher = new Batcher(cfg.batcher, {
       append: (i) => this.spool.append(i),
       addGap: (g) => this.spool.addGap(g),
@@ -101,7 +104,7 @@ export class ShipStack {
   snapshot(): Record<string, number> {
     return {
       ...this.batcher.counters.snapshot(), ...this.spool.snapshot(), ...this.shipper.counters.snapshot(),
-      ...this.retrying.counters.snapshot(), ...this.http.counters.snapshot(),
+      ...this.versions.counters.snapshot(), ...this.retrying.counters.snapshot(), ...this.http.counters.snapshot(),
       ship_credential_refused: this.credential.current === undefined ? 0 : 1,
     }
   }

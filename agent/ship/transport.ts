@@ -9,7 +9,7 @@ export type SendResult =
   /** Worth another try: network error, 408, 429, 5xx (retryAfterMs from the response). */
   | { kind: 'retryable'; status?: number; reason: string; retryAfterMs?: number }
   /** Final: the collector refused this request (a 4xx other than 408/429, or an unusable answer). */
-  | { kind: 'rejected'; status: number; reason: string }
+  | { kind: 'rejected'; status: number; reason: string; code?: string }
   /**
    * The collector refused the agent's credential, not the batch (401, or 403 for a revoked
    * agent or token): the batch is fine and stays in the spool until the agent is enrolled

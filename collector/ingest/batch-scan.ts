@@ -13,8 +13,14 @@
  * Pure: never throws on bad bytes; returns `{ ok: false, reason }` with the first problem.
  */
 
+import { constants } from 'node:buffer'
+import { inflateRawSync } from 'node:zlib'
+import { FLOWS_PER_CHUNK } from '../../protocol/index.js'
+
+const MAX_LENGTH = constants.MAX_LENGTH
+
 /** Field numbers of telltale.v1.Batch that this scanner treats specially. */
-export const BATCH_FIELD = { flows: 6, events: 7, observations: 8, gaps: 11, appRecords: 12 } as const
+export const BATCH_FIELD = { flows: 6, events: 7, observations: 8, gaps: 11, appRecords: 12, flowChunks: 13 } as const
 
 /** Expected wire type per Flow field number (flow.proto); absent = a field this build does not know. */
 const FLOW_WIRE: readonly (number | undefined)[] = (() => {
@@ -48,8 +54,18 @@ export interface Range { start: number; end: number }
 
 export interface BatchScan {
   ok: true
+  /** The bytes `flowEntries` and the offsets in `flows` point into: the body, or the inflated chunks. */
+  flowBytes: Buffer
   /** Each `flows` entry: the whole field (tag + length + message), in order. */
   flowEntries: Range[]
+  /** The flow entries joined: a version-1 flow segment (decode with Batch.decode(…).flows). */
+  flowSegment: Buffer
+  /**
+   * The batch's `flow_chunks` as the agent compressed them (raw DEFLATE, subarrays of the
+   * body) when every chunk but the last holds exactly FLOWS_PER_CHUNK flows: stored as they
+   * are. Undefined when the flows came as entries or the chunks are cut elsewhere.
+   */
+  flowChunks: Buffer[] | undefined
   flows: ScannedFlows
   /** Each `events` / `host_observations` / `gaps` / `app_records` entry (tag + length + message). */
   eventEntries: Range[]
@@ -60,11 +76,18 @@ export interface BatchScan {
   rest: Buffer
 }
 
-/** `limit`: a configured limit was passed (413); `malformed`: not a valid Batch (400). */
-export interface ScanFailure { ok: false; kind: 'limit' | 'malformed'; reason: string }
+/**
+ * `limit`: a configured count limit was passed (413); `too_large`: the flow chunks inflate
+ * past maxInflatedBytes (413); `malformed`: not a valid Batch (400).
+ */
+export interface ScanFailure { ok: false; kind: 'limit' | 'too_large' | 'malformed'; reason: string }
 
-/** Hard cap on flows per batch (also bounded by the decompressed size limit). */
-export interface ScanLimits { maxFlows: number; maxEntries: number }
+/**
+ * Hard cap on flows per batch (also bounded by the decompressed size limit) and on the bytes
+ * the batch's flow chunks inflate to (all chunks together: a chunk that is a DEFLATE bomb
+ * stops inflating there).
+ */
+export interface ScanLimits { maxFlows: number; maxEntries: number; maxInflatedBytes?: number }
 
 // Varint reader state (module-level scratch: the scanner is synchronous and not re-entrant).
 let vpos = 0
@@ -207,6 +230,7 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
   const gapEntries: Range[] = []
   const appRecordEntries: Range[] = []
   const restParts: Range[] = []
+  const chunkValues: Range[] = []
   let entries = 0
   let pos = 0
   // Pass 1: top-level structure.
@@ -229,6 +253,13 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
       flowEntries.push(r)
       continue
     }
+    if (field === BATCH_FIELD.flowChunks) {
+      if (wt !== 2) return { ok: false, kind: 'malformed', reason: `flow_chunks entry with wire type ${wt}` }
+      readVarint(body, r.start, next) // tag
+      readVarint(body, vpos, next) // length
+      chunkValues.push({ start: vpos, end: next })
+      continue
+    }
     if (field === BATCH_FIELD.events && wt === 2) eventEntries.push(r)
     else if (field === BATCH_FIELD.observations && wt === 2) observationEntries.push(r)
     else if (field === BATCH_FIELD.gaps && wt === 2) gapEntries.push(r)
@@ -241,13 +272,23 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
     if (last !== undefined && last.end === fieldStart) last.end = next
     else restParts.push({ start: fieldStart, end: next })
   }
+  let flowBytes = body
+  let flowSegment: Buffer
+  let flowChunks: Buffer[] | undefined
+  if (chunkValues.length > 0) {
+    if (flowEntries.length > 0) return { ok: false, kind: 'malformed', reason: 'the batch has both flows and flow_chunks' }
+    const chunks = inflateChunks(body, chunkValues, flowEntries, limits)
+    if (!chunks.ok) return chunks
+    flowBytes = flowSegment = chunks.segment
+    if (chunks.aligned) flowChunks = chunkValues.map((c) => body.subarray(c.start, c.end))
+  } else flowSegment = joinEntries(body, flowEntries)
   // Pass 2: each flow.
   const flows = newFlows(flowEntries.length)
   for (let i = 0; i < flowEntries.length; i++) {
     const e = flowEntries[i]!
-    readVarint(body, e.start, e.end) // tag (checked in pass 1)
-    readVarint(body, vpos, e.end) // length (checked in pass 1)
-    const err = scanFlow(body, vpos, e.end, flows, i)
+    readVarint(flowBytes, e.start, e.end) // tag (checked in pass 1)
+    readVarint(flowBytes, vpos, e.end) // length (checked in pass 1)
+    const err = scanFlow(flowBytes, vpos, e.end, flows, i)
     if (err !== null) return { ok: false, kind: 'malformed', reason: `flow ${i}: ${err}` }
   }
   flows.count = flowEntries.length
@@ -262,7 +303,61 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
   const rest = restParts.length === 1
     ? body.subarray(restParts[0]!.start, restParts[0]!.end)
     : Buffer.concat(restParts.map((p) => body.subarray(p.start, p.end)))
-  return { ok: true, flowEntries, flows, eventEntries, observationEntries, gapEntries, appRecordEntries, rest }
+  return { ok: true, flowBytes, flowEntries, flowSegment, flowChunks, flows, eventEntries, observationEntries, gapEntries, appRecordEntries, rest }
+}
+
+/**
+ * Inflates every flow chunk (within limits.maxInflatedBytes for all of them) and lists the
+ * `flows` entries of the inflated bytes into `entries`; nothing but `flows` entries may be
+ * in a chunk. `aligned`: every chunk but the last holds exactly FLOWS_PER_CHUNK entries.
+ */
+function inflateChunks(body: Buffer, chunkValues: Range[], entries: Range[], limits: ScanLimits):
+  { ok: true; segment: Buffer; aligned: boolean } | ScanFailure {
+  const parts: Buffer[] = []
+  const limit = Math.min(limits.maxInflatedBytes ?? Infinity, MAX_LENGTH)
+  let budget = limit
+  for (let c = 0; c < chunkValues.length; c++) {
+    const v = chunkValues[c]!
+    try {
+      const part = inflateRawSync(body.subarray(v.start, v.end), { maxOutputLength: Math.max(1, budget) })
+      budget -= part.length
+      parts.push(part)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return { ok: false, kind: 'too_large', reason: `the flow chunks inflate to more than ${limit} bytes` }
+      }
+      return { ok: false, kind: 'malformed', reason: `flow chunk ${c} is not raw DEFLATE (${(err as Error).message})` }
+    }
+    if (budget < 0) return { ok: false, kind: 'too_large', reason: `the flow chunks inflate to more than ${limit} bytes` }
+  }
+  const segment = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  let aligned = true
+  let chunkEnd = 0
+  let c = -1
+  let inChunk = 0
+  let pos = 0
+  const end = segment.length
+  while (pos < end) {
+    while (pos >= chunkEnd && c + 1 < parts.length) {
+      if (c >= 0 && inChunk !== FLOWS_PER_CHUNK) aligned = false
+      c++
+      chunkEnd += parts[c]!.length
+      inChunk = 0
+    }
+    const start = pos
+    if (!readVarint(segment, pos, end) || vval !== 0x32) return { ok: false, kind: 'malformed', reason: `flow chunk ${c} holds something other than flows entries` }
+    const next = skipValue(segment, vpos, end, 2)
+    if (next < 0) return { ok: false, kind: 'malformed', reason: `flow chunk ${c}: a flows entry is truncated` }
+    // An entry that runs over a chunk boundary is valid protobuf, but not a chunk of its own.
+    if (next > chunkEnd) aligned = false
+    if (entries.length >= limits.maxFlows) return { ok: false, kind: 'limit', reason: `more than ${limits.maxFlows} flows in one batch` }
+    entries.push({ start, end: next })
+    inChunk++
+    pos = next
+  }
+  // Chunks after the last entry (empty ones) or a last chunk with no entry of its own.
+  if (c !== parts.length - 1 || inChunk === 0 || inChunk > FLOWS_PER_CHUNK) aligned = false
+  return { ok: true, segment, aligned }
 }
 
 /** Concatenation of entries (contiguous runs are one subarray, no copy). */

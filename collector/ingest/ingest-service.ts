@@ -7,10 +7,10 @@
  * the Ack produced. Concurrent copies of the same batch wait for the first and are acked
  * as duplicates; batches of one agent are written one at a time (exact agent totals).
  */
-import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, PROTOCOL_VERSION } from '../../protocol/index.js'
+import { AgentStats, Batch, BatchHeader, encodeAck, Inventory, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../protocol/index.js'
 import { indexAddressOf, type IndexAddress } from '../storage/host-buckets.js'
 import { CollectorError } from '../errors.js'
-import { encodeFlowChunksAsync, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
+import { encodeFlowChunksAsync, storedChunkValue, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
 import { encodeAppPayloadAsync } from '../storage/app-segment.js'
 import { Counters } from '../util/counters.js'
 import { joinEntries, scanBatch } from './batch-scan.js'
@@ -24,6 +24,8 @@ export interface IngestLimits {
   maxFlowsPerBatch: number
   /** Top-level entries (flows + events + observations + app records + …) per batch. */
   maxEntriesPerBatch: number
+  /** Most bytes a batch's flow chunks may inflate to, all together (ingest.max_decompressed_bytes; default: no limit beyond the flows cap). */
+  maxInflatedBytes?: number
 }
 
 export type IngestCounter =
@@ -103,8 +105,8 @@ export class IngestService {
     } catch (err) {
       throw new CollectorError('MALFORMED_BATCH', `the body is not a valid telltale.v1.Batch (${(err as Error).message})`)
     }
-    if (header.protocolVersion !== PROTOCOL_VERSION) {
-      throw new CollectorError('PROTOCOL_VERSION', `the batch uses telltale protocol version ${header.protocolVersion}; this collector speaks version ${PROTOCOL_VERSION}`)
+    if (header.protocolVersion < MIN_PROTOCOL_VERSION || header.protocolVersion > PROTOCOL_VERSION) {
+      throw new CollectorError('PROTOCOL_VERSION', `the batch uses telltale protocol version ${header.protocolVersion}; this collector speaks versions ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`)
     }
     if (header.agentId !== agent.id) throw new CollectorError('AGENT_MISMATCH', `the batch names agent "${header.agentId.slice(0, 64)}" but was sent with the credential of agent "${agent.id}"`)
     if (!Number.isSafeInteger(header.seq) || header.seq < 1 || !Number.isSafeInteger(header.epoch) || header.epoch < 0) {
@@ -136,8 +138,11 @@ export class IngestService {
       this.counters.inc('ingest_duplicates_total')
       return { ack: this.ack(agentId, epoch, seq, true, Date.now()), duplicate: true, n: stored, flows: 0 }
     }
-    const scan = scanBatch(body, { maxFlows: this.limits.maxFlowsPerBatch, maxEntries: this.limits.maxEntriesPerBatch })
+    const scan = scanBatch(body, {
+      maxFlows: this.limits.maxFlowsPerBatch, maxEntries: this.limits.maxEntriesPerBatch, ...(this.limits.maxInflatedBytes !== undefined ? { maxInflatedBytes: this.limits.maxInflatedBytes } : {}),
+    })
     if (!scan.ok) {
+      if (scan.kind === 'too_large') throw new CollectorError('DECOMPRESSED_TOO_LARGE', `${scan.reason} (ingest.max_decompressed_bytes)`)
       if (scan.kind === 'limit') throw new CollectorError('TOO_MANY_FLOWS', `${scan.reason} (ingest.max_flows_per_batch / ingest.max_entries_per_batch)`)
       throw new CollectorError('MALFORMED_BATCH', `the body is not a valid telltale.v1.Batch: ${scan.reason}`)
     }
@@ -192,15 +197,16 @@ export class IngestService {
       if (inventory) ops.push(this.store.agents.inventoryOp(agentId, inventory))
       return ops
     }
-    const flowSegment = joinEntries(body, scan.flowEntries)
-    // Compressed off the event loop, before the store numbers the batch (write() stays in order).
-    const flowChunks = flowCount > 0 ? await encodeFlowChunksAsync(flowSegment) : []
+    const flowSegment = scan.flowSegment
+    // The agent's chunks as they came (protocol version 2); otherwise compressed here, in
+    // slices between which the event loop runs, before the store numbers the batch.
+    const flowChunks = flowCount === 0 ? [] : scan.flowChunks !== undefined ? scan.flowChunks.map(storedChunkValue) : await encodeFlowChunksAsync(flowSegment)
     const appSegment = joinEntries(body, scan.appRecordEntries)
     const appPayload = rest.appRecords.length > 0 ? await encodeAppPayloadAsync(appSegment) : undefined
     const n = await this.store.batches.write({
       agentId, epoch, seq,
       sentAtUs: rest.sentAtUs, receivedAtUs: nowMs * 1000,
-      flowSegment, flowChunks, flowCount, flowIndex: buildFlowIndex(body, scan.flows),
+      flowSegment, flowChunks, flowCount, flowIndex: buildFlowIndex(scan.flowBytes, scan.flows),
       eventSegment: joinEntries(body, scan.eventEntries), eventCount: rest.events.length, eventMinTsUs: eventMin === Infinity ? 0 : eventMin,
       observationSegment: joinEntries(body, scan.observationEntries), observationCount: rest.hostObservations.length,
       observationMinTsUs: obsMin === Infinity ? 0 : obsMin,

@@ -12,9 +12,13 @@
  * chunk gives Batch-compatible bytes (decode with Batch.decode(bytes).flows).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { FLOWS_PER_CHUNK } from '../../protocol/index.js'
 
-/** Flows per chunk: 256 compresses within 4 % of a whole 5000-flow segment. */
-export const FLOW_CHUNK = 256
+/**
+ * Flows per chunk: 256 compresses within 4 % of a whole 5000-flow segment. The wire's
+ * FLOWS_PER_CHUNK: an agent's chunks (protocol version 2) are stored as they come.
+ */
+export const FLOW_CHUNK = FLOWS_PER_CHUNK
 const CODEC_RAW = 0
 const CODEC_DEFLATE = 1
 /**
@@ -58,6 +62,9 @@ function chunkRuns(segment: Buffer): Buffer[] {
   for (let c = 0; c * FLOW_CHUNK < flows; c++) runs.push(segment.subarray(offs[c * FLOW_CHUNK]!, offs[Math.min(flows, (c + 1) * FLOW_CHUNK)]!))
   return runs
 }
+
+/** The stored value of a chunk an agent compressed (raw DEFLATE of FLOW_CHUNK entries; protocol version 2). */
+export const storedChunkValue = (z: Buffer): Buffer => Buffer.concat([Buffer.from([CODEC_DEFLATE]), z])
 
 const chunkValue = (raw: Buffer, z: Buffer): Buffer =>
   z.length < raw.length ? Buffer.concat([Buffer.from([CODEC_DEFLATE]), z]) : Buffer.concat([Buffer.from([CODEC_RAW]), raw])

@@ -10,4 +10,4 @@ export { TopologyStore, ROLLUP_MINUTE, ROLLUP_HOUR, ROLLUP_BUCKET_US, type Rollu
 export { FlowReader, type SegmentRef, type SegmentMeta, type SegmentPostings, type FlowIndexSelector } from './flow-reader.js'
 export { Retention } from './retention.js'
 export { AlertStore, IntelFeedStore } from './alert-store.js'
-export { encodeFlowChunksAsync } from './flow-chunks.js'
+export { encodeFlowChunksAsync, storedChunkValue } from './flow-chunks.js'

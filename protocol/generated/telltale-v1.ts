@@ -921,7 +921,8 @@ export const telltale = $root.telltale = (() => {
              * milliseconds); changes only when the spool is reset.
              * @property {number|Long|null} [seq] Batch number within the epoch: 1, 2, 3, … without holes (dropped batches are Gaps).
              * @property {number|Long|null} [sentAtUs] When the agent (first) sent the batch, microseconds since the Unix epoch; retries keep it.
-             * @property {Array.<telltale.v1.Flow.$Properties>|null} [flows] Flow records, in the order the agent emitted them.
+             * @property {Array.<telltale.v1.Flow.$Properties>|null} [flows] Flow records, in the order the agent emitted them. A batch carries its flows either here
+             * or in flow_chunks, never in both.
              * @property {Array.<telltale.v1.LogEvent.$Properties>|null} [events] Normalised log events, in the order the agent read them.
              * @property {Array.<telltale.v1.HostObservation.$Properties>|null} [hostObservations] Facts about hosts (addresses, names, software, services) for the asset inventory.
              * @property {telltale.v1.Inventory.$Properties|null} [inventory] The agent host's own inventory; set at start and then hourly, absent otherwise.
@@ -930,6 +931,13 @@ export const telltale = $root.telltale = (() => {
              * @property {Array.<telltale.v1.Gap.$Properties>|null} [gaps] What the agent had to drop since the previous batch, and why.
              * @property {Array.<telltale.v1.AppRecord.$Properties>|null} [appRecords] Application-layer log rows (dns, http, ssl, x509, ssh, dhcp, ftp, …; app.proto), in the
              * order the agent's analyzers wrote them.
+             * @property {Array.<Uint8Array>|null} [flowChunks] (Version 2.) The flows, compressed by the agent: each chunk is raw DEFLATE (RFC 1951) of
+             * the bytes a run of consecutive `flows = 6` entries would have in this message (tag,
+             * length, Flow), FLOWS_PER_CHUNK (256) entries per chunk except the last, chunks in flow
+             * order. The collector stores a chunk as the agent compressed it when every chunk but the
+             * last holds exactly 256 flows (and compresses again otherwise), so the CPU of compressing
+             * flows is the agent's, spread over every sensor, instead of the collector's. Nothing else
+             * may be in a chunk's inflated bytes.
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -960,6 +968,7 @@ export const telltale = $root.telltale = (() => {
                 this.hostObservations = [];
                 this.gaps = [];
                 this.appRecords = [];
+                this.flowChunks = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1008,7 +1017,8 @@ export const telltale = $root.telltale = (() => {
             Batch.prototype.sentAtUs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
             /**
-             * Flow records, in the order the agent emitted them.
+             * Flow records, in the order the agent emitted them. A batch carries its flows either here
+             * or in flow_chunks, never in both.
              * @member {Array.<telltale.v1.Flow.$Properties>} flows
              * @memberof telltale.v1.Batch
              * @instance
@@ -1064,6 +1074,20 @@ export const telltale = $root.telltale = (() => {
              * @instance
              */
             Batch.prototype.appRecords = $util.emptyArray;
+
+            /**
+             * (Version 2.) The flows, compressed by the agent: each chunk is raw DEFLATE (RFC 1951) of
+             * the bytes a run of consecutive `flows = 6` entries would have in this message (tag,
+             * length, Flow), FLOWS_PER_CHUNK (256) entries per chunk except the last, chunks in flow
+             * order. The collector stores a chunk as the agent compressed it when every chunk but the
+             * last holds exactly 256 flows (and compresses again otherwise), so the CPU of compressing
+             * flows is the agent's, spread over every sensor, instead of the collector's. Nothing else
+             * may be in a chunk's inflated bytes.
+             * @member {Array.<Uint8Array>} flowChunks
+             * @memberof telltale.v1.Batch
+             * @instance
+             */
+            Batch.prototype.flowChunks = $util.emptyArray;
 
             /**
              * Creates a new Batch instance using the specified properties.
@@ -1126,6 +1150,9 @@ export const telltale = $root.telltale = (() => {
                 if (message.appRecords != null && message.appRecords.length)
                     for (let i = 0; i < message.appRecords.length; ++i)
                         $root.telltale.v1.AppRecord.encode(message.appRecords[i], writer.uint32(/* id 12, wireType 2 =*/98).fork(), _depth + 1).ldelim();
+                if (message.flowChunks != null && message.flowChunks.length)
+                    for (let i = 0; i < message.flowChunks.length; ++i)
+                        writer.uint32(/* id 13, wireType 2 =*/106).bytes(message.flowChunks[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1280,6 +1307,14 @@ export const telltale = $root.telltale = (() => {
                             message.appRecords.push($root.telltale.v1.AppRecord.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 13: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.flowChunks && message.flowChunks.length))
+                                message.flowChunks = [];
+                            message.flowChunks.push(reader.bytes());
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1398,6 +1433,13 @@ export const telltale = $root.telltale = (() => {
                             return "appRecords." + error;
                     }
                 }
+                if (message.flowChunks != null && $Object.hasOwnProperty.call(message, "flowChunks")) {
+                    if (!$Array.isArray(message.flowChunks))
+                        return "flowChunks: array expected";
+                    for (let i = 0; i < message.flowChunks.length; ++i)
+                        if (!(message.flowChunks[i] && typeof message.flowChunks[i].length === "number" || $util.isString(message.flowChunks[i])))
+                            return "flowChunks: buffer[] expected";
+                }
                 return null;
             };
 
@@ -1515,6 +1557,16 @@ export const telltale = $root.telltale = (() => {
                         message.appRecords[i] = $root.telltale.v1.AppRecord.fromObject(object.appRecords[i], _depth + 1);
                     }
                 }
+                if (object.flowChunks) {
+                    if (!$Array.isArray(object.flowChunks))
+                        throw $TypeError(".telltale.v1.Batch.flowChunks: array expected");
+                    message.flowChunks = $Array(object.flowChunks.length);
+                    for (let i = 0; i < object.flowChunks.length; ++i)
+                        if (typeof object.flowChunks[i] === "string")
+                            $util.base64.decode(object.flowChunks[i], message.flowChunks[i] = $util.newBuffer($util.base64.length(object.flowChunks[i])), 0);
+                        else if (object.flowChunks[i].length >= 0)
+                            message.flowChunks[i] = object.flowChunks[i];
+                }
                 return message;
             };
 
@@ -1541,6 +1593,7 @@ export const telltale = $root.telltale = (() => {
                     object.hostObservations = [];
                     object.gaps = [];
                     object.appRecords = [];
+                    object.flowChunks = [];
                 }
                 if (options.defaults) {
                     object.protocolVersion = 0;
@@ -1616,6 +1669,11 @@ export const telltale = $root.telltale = (() => {
                     object.appRecords = $Array(message.appRecords.length);
                     for (let j = 0; j < message.appRecords.length; ++j)
                         object.appRecords[j] = $root.telltale.v1.AppRecord.toObject(message.appRecords[j], options, _depth + 1);
+                }
+                if (message.flowChunks && message.flowChunks.length) {
+                    object.flowChunks = $Array(message.flowChunks.length);
+                    for (let j = 0; j < message.flowChunks.length; ++j)
+                        object.flowChunks[j] = options.bytes === $String ? $util.base64.encode(message.flowChunks[j], 0, message.flowChunks[j].length) : options.bytes === $Array ? $Array.prototype.slice.call(message.flowChunks[j]) : message.flowChunks[j];
                 }
                 return object;
             };

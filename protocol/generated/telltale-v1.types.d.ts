@@ -337,7 +337,10 @@ export namespace telltale {
             /** When the agent (first) sent the batch, microseconds since the Unix epoch; retries keep it. */
             sentAtUs: number;
 
-            /** Flow records, in the order the agent emitted them. */
+            /**
+             * Flow records, in the order the agent emitted them. A batch carries its flows either here
+             * or in flow_chunks, never in both.
+             */
             flows: telltale.v1.Flow.$Properties[];
 
             /** Normalised log events, in the order the agent read them. */
@@ -363,6 +366,17 @@ export namespace telltale {
              * order the agent's analyzers wrote them.
              */
             appRecords: telltale.v1.AppRecord.$Properties[];
+
+            /**
+             * (Version 2.) The flows, compressed by the agent: each chunk is raw DEFLATE (RFC 1951) of
+             * the bytes a run of consecutive `flows = 6` entries would have in this message (tag,
+             * length, Flow), FLOWS_PER_CHUNK (256) entries per chunk except the last, chunks in flow
+             * order. The collector stores a chunk as the agent compressed it when every chunk but the
+             * last holds exactly 256 flows (and compresses again otherwise), so the CPU of compressing
+             * flows is the agent's, spread over every sensor, instead of the collector's. Nothing else
+             * may be in a chunk's inflated bytes.
+             */
+            flowChunks: Uint8Array[];
 
             /**
              * Creates a new Batch instance using the specified properties.
@@ -466,7 +480,10 @@ export namespace telltale {
                 /** When the agent (first) sent the batch, microseconds since the Unix epoch; retries keep it. */
                 sentAtUs?: (number|null);
 
-                /** Flow records, in the order the agent emitted them. */
+                /**
+                 * Flow records, in the order the agent emitted them. A batch carries its flows either here
+                 * or in flow_chunks, never in both.
+                 */
                 flows?: (telltale.v1.Flow.$Properties[]|null);
 
                 /** Normalised log events, in the order the agent read them. */
@@ -492,6 +509,17 @@ export namespace telltale {
                  * order the agent's analyzers wrote them.
                  */
                 appRecords?: (telltale.v1.AppRecord.$Properties[]|null);
+
+                /**
+                 * (Version 2.) The flows, compressed by the agent: each chunk is raw DEFLATE (RFC 1951) of
+                 * the bytes a run of consecutive `flows = 6` entries would have in this message (tag,
+                 * length, Flow), FLOWS_PER_CHUNK (256) entries per chunk except the last, chunks in flow
+                 * order. The collector stores a chunk as the agent compressed it when every chunk but the
+                 * last holds exactly 256 flows (and compresses again otherwise), so the CPU of compressing
+                 * flows is the agent's, spread over every sensor, instead of the collector's. Nothing else
+                 * may be in a chunk's inflated bytes.
+                 */
+                flowChunks?: (Uint8Array[]|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
