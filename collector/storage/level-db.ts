@@ -24,6 +24,13 @@ export interface LevelBatch {
 }
 
 
+/**
+ * Key bytes a seeking iterator reads ahead (classic-level's default is 16 KiB): what it reads
+ * past a seek point is thrown away. Retention over a store of 2000 batches (128k `fb` keys),
+ * expiring 0.5 %, warm cache: 16 KiB 261–447 ms, 1 KiB 101–143, 256 B 84–93, 64 B 160–198.
+ */
+const SEEKING_READ_AHEAD_BYTES = 512
+
 export interface RangeOptions {
   gte?: Buffer
   gt?: Buffer
@@ -142,6 +149,27 @@ export class LevelDb {
 
   async *keys(range: RangeOptions): AsyncGenerator<Buffer> {
     for await (const k of this.db.keys(range)) yield k
+  }
+
+  /**
+   * Keys in `range` for which `skipFrom(key)` is undefined. When it returns a key instead, the
+   * iterator seeks there (forward) without reading the keys in between: a table whose keys
+   * sort by time within each group can be read up to a time in every group without reading
+   * the rest of each group.
+   */
+  async *keysSeeking(range: RangeOptions, skipFrom: (key: Buffer) => Buffer | undefined): AsyncGenerator<Buffer> {
+    const it = this.db.keys({ ...range, highWaterMarkBytes: SEEKING_READ_AHEAD_BYTES } as never)
+    try {
+      for (;;) {
+        const k = await it.next()
+        if (k === undefined) return
+        const target = skipFrom(k)
+        if (target === undefined) yield k
+        else it.seek(target)
+      }
+    } finally {
+      await it.close()
+    }
   }
 
   /** Compacts every key (drops overwritten and deleted versions); for measuring and maintenance. */

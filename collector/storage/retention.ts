@@ -4,21 +4,39 @@
  * went. Called by the collector's retention job (collector/retention/retention-job.ts).
  *
  * Flows: a segment goes when its newest flow (`fm` max_ts) is older than the cutoff; its
- * `fh`/`fv`/`fp` postings go with it (the index tables are scanned once, keys compared by
- * their segment). Host observations (`ho`) and gap records (`gp`) follow the flows.
+ * `fb`/`fh`/`fv`/`fp` postings go with it (each index table is read group by group up to the
+ * newest expired segment's min_ts, keys compared by their segment). Host observations (`ho`) and gap records (`gp`) follow the flows.
  * Events: an `ev` segment goes when its oldest event is older than the cutoff minus one
  * hour (event segments record only their oldest time; an agent batch spans seconds).
  * App records: an `ap` segment goes when its newest record (the max_ts in front of the
  * value) is older than the cutoff.
  * Roll-ups: buckets older than the cutoff of their resolution.
  */
-import { keys, prefixRange, KEY_PREFIX, minTsOfSegmentKey, batchNumberOfKey, minTsOfPostingsKey, readU64 } from './keys.js'
+import { keys, prefixRange, KEY_PREFIX, minTsOfSegmentKey, batchNumberOfKey, minTsOfPostingsKey, readU64, type KeyPrefix } from './keys.js'
 import type { LevelDb, WriteOp } from './level-db.js'
 import type { FlowMetaRecord, BatchRecord } from './records.js'
 import { appSegmentMaxTsUs } from './app-segment.js'
 
 const CHUNK = 10_000
 const EVENT_SLACK_US = 3_600_000_000
+
+/**
+ * Keys of a postings table (`<prefix> <group> <min_ts u64> <n u64>`: a bucket, address,
+ * service or port, then time) with min_ts ≤ maxMinTs. Within a group the keys sort by
+ * min_ts, so at the first later key the read seeks past the group's end: retention reads
+ * the expired postings and one key per group, not the whole table (which grows with the
+ * retention period: every batch writes up to 64 `fb` keys and one per service and port).
+ * Seeking past `group ff…` skips no other group because groups are prefix-free: fixed
+ * width (bucket, port, address) or text ending in a 0 byte that names never contain.
+ */
+export function postingsThrough(db: LevelDb, prefix: KeyPrefix, maxMinTs: number): AsyncGenerator<Buffer> {
+  return db.keysSeeking(prefixRange(prefix), (k) => {
+    if (minTsOfPostingsKey(k) <= maxMinTs) return undefined
+    const past = Buffer.alloc(k.length + 1, 0xff)
+    k.copy(past, 0, 0, k.length - 16)
+    return past
+  })
+}
 
 class Deleter {
   private ops: WriteOp[] = []
@@ -57,9 +75,7 @@ export class Retention {
     }
     if (gone.size > 0) {
       for (const p of [KEY_PREFIX.flowHostBucket, KEY_PREFIX.flowByHost, KEY_PREFIX.flowByService, KEY_PREFIX.flowByPort] as const) {
-        for await (const k of this.db.keys(prefixRange(p))) {
-          if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
-        }
+        for await (const k of postingsThrough(this.db, p, newestGone)) if (gone.has(batchNumberOfKey(k))) await d.del(k)
       }
     }
     for await (const k of this.db.keys({ ...prefixRange(KEY_PREFIX.observationSegment), lt: keys.observationSegment(cutoffUs, 0) })) await d.del(k)
@@ -90,9 +106,7 @@ export class Retention {
     }
     if (gone.size > 0) {
       for (const p of [KEY_PREFIX.appHostBucket, KEY_PREFIX.appByHost] as const) {
-        for await (const k of this.db.keys(prefixRange(p))) {
-          if (minTsOfPostingsKey(k) <= newestGone && gone.has(batchNumberOfKey(k))) await d.del(k)
-        }
+        for await (const k of postingsThrough(this.db, p, newestGone)) if (gone.has(batchNumberOfKey(k))) await d.del(k)
       }
     }
     await d.flush()
