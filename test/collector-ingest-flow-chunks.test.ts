@@ -93,3 +93,24 @@ t.test('bad chunks: a precise 4xx and nothing stored', async (t) => {
   t.equal((await post(c, a.secret, chunkedBody(b, good), GZ)).statusCode, 200, 'the good batch with the same seq is then accepted')
   t.equal((await storedUids(c)).length, 20)
 })
+
+t.test('chunks that inflate far more than an agent\'s are inflated on the pool, not the event loop', async (t) => {
+  const c = await startCollector()
+  t.teardown(() => c.close())
+  const a = await enrollAgent(c)
+  // 12,000 copies of one flow compress ~50×: legitimate, and past the loop's 16× budget.
+  const same = flow(1)
+  const b = batch(a.agentId, 1, 0, { flows: Array.from({ length: 12_000 }, () => same) })
+  const body = encodeShippedBatch(b)
+  const r = await post(c, a.secret, body, GZ)
+  t.equal(r.statusCode, 200, r.body)
+  t.equal(c.ingest.counters.get('ingest_chunks_inflated_on_pool_total'), 1, 'inflated on the pool')
+  t.equal((await storedUids(c)).length, 12_000)
+  t.equal((await chunkValues(c)).length, Math.ceil(12_000 / 256), 'and stored as the agent compressed them')
+  // 8 MiB of zeros in one chunk: inflated on the pool (under the 64 MiB cap), then refused.
+  const bomb = chunkedBody(batch(a.agentId, 2, 0), [deflateRawSync(Buffer.alloc(8 * 1024 * 1024), { level: 9 })])
+  const r2 = await post(c, a.secret, bomb, GZ)
+  t.equal(r2.statusCode, 400)
+  t.match((r2.json() as { message: string }).message, /flow chunk 0 holds something other than flows/)
+  t.equal(c.ingest.counters.get('ingest_chunks_inflated_on_pool_total'), 2)
+})

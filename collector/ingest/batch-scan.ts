@@ -13,11 +13,8 @@
  * Pure: never throws on bad bytes; returns `{ ok: false, reason }` with the first problem.
  */
 
-import { constants } from 'node:buffer'
-import { inflateRawSync } from 'node:zlib'
 import { FLOWS_PER_CHUNK } from '../../protocol/index.js'
-
-const MAX_LENGTH = constants.MAX_LENGTH
+import { inflateChunksHere } from './flow-chunk-inflate.js'
 
 /** Field numbers of telltale.v1.Batch that this scanner treats specially. */
 export const BATCH_FIELD = { flows: 6, events: 7, observations: 8, gaps: 11, appRecords: 12, flowChunks: 13 } as const
@@ -78,16 +75,20 @@ export interface BatchScan {
 
 /**
  * `limit`: a configured count limit was passed (413); `too_large`: the flow chunks inflate
- * past maxInflatedBytes (413); `malformed`: not a valid Batch (400).
+ * past maxInflatedBytes (413); `malformed`: not a valid Batch (400); `past_loop_budget`: the
+ * flow chunks (`chunks`, value ranges in the body) inflate past what the event loop inflates
+ * (flow-chunk-inflate.ts): inflate them on the pool and scan again with `inflated`.
  */
-export interface ScanFailure { ok: false; kind: 'limit' | 'too_large' | 'malformed'; reason: string }
+export type ScanFailure =
+  | { ok: false; kind: 'limit' | 'too_large' | 'malformed'; reason: string }
+  | { ok: false; kind: 'past_loop_budget'; reason: string; chunks: Range[] }
 
 /**
  * Hard cap on flows per batch (also bounded by the decompressed size limit) and on the bytes
  * the batch's flow chunks inflate to (all chunks together: a chunk that is a DEFLATE bomb
- * stops inflating there).
+ * stops inflating there). `inflated`: the chunks already inflated by the caller, in order.
  */
-export interface ScanLimits { maxFlows: number; maxEntries: number; maxInflatedBytes?: number }
+export interface ScanLimits { maxFlows: number; maxEntries: number; maxInflatedBytes?: number; inflated?: Buffer[] }
 
 // Varint reader state (module-level scratch: the scanner is synchronous and not re-entrant).
 let vpos = 0
@@ -277,7 +278,13 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
   let flowChunks: Buffer[] | undefined
   if (chunkValues.length > 0) {
     if (flowEntries.length > 0) return { ok: false, kind: 'malformed', reason: 'the batch has both flows and flow_chunks' }
-    const chunks = inflateChunks(body, chunkValues, flowEntries, limits)
+    let parts = limits.inflated
+    if (parts === undefined) {
+      const here = inflateChunksHere(body, chunkValues, limits.maxInflatedBytes)
+      if (!Array.isArray(here)) return here.kind === 'past_loop_budget' ? { ok: false, kind: here.kind, reason: here.reason, chunks: chunkValues } : { ok: false, kind: here.kind, reason: here.reason }
+      parts = here
+    }
+    const chunks = listChunkEntries(parts, flowEntries, limits)
     if (!chunks.ok) return chunks
     flowBytes = flowSegment = chunks.segment
     if (chunks.aligned) flowChunks = chunkValues.map((c) => body.subarray(c.start, c.end))
@@ -307,29 +314,11 @@ export function scanBatch(body: Buffer, limits: ScanLimits): BatchScan | ScanFai
 }
 
 /**
- * Inflates every flow chunk (within limits.maxInflatedBytes for all of them) and lists the
- * `flows` entries of the inflated bytes into `entries`; nothing but `flows` entries may be
- * in a chunk. `aligned`: every chunk but the last holds exactly FLOWS_PER_CHUNK entries.
+ * The inflated chunks as one segment, with its `flows` entries listed into `entries`; nothing
+ * but `flows` entries may be in a chunk. `aligned`: every chunk but the last holds exactly
+ * FLOWS_PER_CHUNK entries.
  */
-function inflateChunks(body: Buffer, chunkValues: Range[], entries: Range[], limits: ScanLimits):
-  { ok: true; segment: Buffer; aligned: boolean } | ScanFailure {
-  const parts: Buffer[] = []
-  const limit = Math.min(limits.maxInflatedBytes ?? Infinity, MAX_LENGTH)
-  let budget = limit
-  for (let c = 0; c < chunkValues.length; c++) {
-    const v = chunkValues[c]!
-    try {
-      const part = inflateRawSync(body.subarray(v.start, v.end), { maxOutputLength: Math.max(1, budget) })
-      budget -= part.length
-      parts.push(part)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        return { ok: false, kind: 'too_large', reason: `the flow chunks inflate to more than ${limit} bytes` }
-      }
-      return { ok: false, kind: 'malformed', reason: `flow chunk ${c} is not raw DEFLATE (${(err as Error).message})` }
-    }
-    if (budget < 0) return { ok: false, kind: 'too_large', reason: `the flow chunks inflate to more than ${limit} bytes` }
-  }
+function listChunkEntries(parts: Buffer[], entries: Range[], limits: ScanLimits): { ok: true; segment: Buffer; aligned: boolean } | ScanFailure {
   const segment = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
   let aligned = true
   let chunkEnd = 0

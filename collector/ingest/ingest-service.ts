@@ -13,7 +13,8 @@ import { CollectorError } from '../errors.js'
 import { encodeFlowChunksAsync, storedChunkValue, type AgentRecord, type CollectorStore, type WriteOp } from '../storage/index.js'
 import { encodeAppPayloadAsync } from '../storage/app-segment.js'
 import { Counters } from '../util/counters.js'
-import { joinEntries, scanBatch } from './batch-scan.js'
+import { joinEntries, scanBatch, type ScanLimits } from './batch-scan.js'
+import { inflateChunksOnPool } from './flow-chunk-inflate.js'
 import { decodeFlowSegment, type FlowRecord } from './flow-decode.js'
 import { buildFlowIndex } from './flow-index.js'
 import { eventQueryTimeUs } from '../query/event-query.js'
@@ -31,7 +32,7 @@ export interface IngestLimits {
 export type IngestCounter =
   | 'ingest_batches_total' | 'ingest_duplicates_total' | 'ingest_flows_total' | 'ingest_events_total'
   | 'ingest_observations_total' | 'ingest_app_records_total' | 'ingest_gaps_total' | 'ingest_bytes_total' | 'ingest_rejected_total'
-  | 'ingest_listener_errors_total' | 'ingest_bad_sent_at_header_total' | `ingest_rejected_${string}_total`
+  | 'ingest_listener_errors_total' | 'ingest_bad_sent_at_header_total' | 'ingest_chunks_inflated_on_pool_total' | `ingest_rejected_${string}_total`
 
 /** A batch once durable: what listeners (the topology merge) receive. */
 export interface StoredBatch {
@@ -138,9 +139,16 @@ export class IngestService {
       this.counters.inc('ingest_duplicates_total')
       return { ack: this.ack(agentId, epoch, seq, true, Date.now()), duplicate: true, n: stored, flows: 0 }
     }
-    const scan = scanBatch(body, {
+    const limits: ScanLimits = {
       maxFlows: this.limits.maxFlowsPerBatch, maxEntries: this.limits.maxEntriesPerBatch, ...(this.limits.maxInflatedBytes !== undefined ? { maxInflatedBytes: this.limits.maxInflatedBytes } : {}),
-    })
+    }
+    let scan = scanBatch(body, limits)
+    if (!scan.ok && scan.kind === 'past_loop_budget') {
+      // Chunks that inflate far more than an agent's do: on the pool, not the event loop.
+      this.counters.inc('ingest_chunks_inflated_on_pool_total')
+      const parts = await inflateChunksOnPool(body, scan.chunks, this.limits.maxInflatedBytes)
+      scan = Array.isArray(parts) ? scanBatch(body, { ...limits, inflated: parts }) : { ok: false, kind: parts.kind === 'too_large' ? 'too_large' : 'malformed', reason: parts.reason }
+    }
     if (!scan.ok) {
       if (scan.kind === 'too_large') throw new CollectorError('DECOMPRESSED_TOO_LARGE', `${scan.reason} (ingest.max_decompressed_bytes)`)
       if (scan.kind === 'limit') throw new CollectorError('TOO_MANY_FLOWS', `${scan.reason} (ingest.max_flows_per_batch / ingest.max_entries_per_batch)`)
