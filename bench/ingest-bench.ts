@@ -225,7 +225,7 @@ export async function benchIngest(opts: { conversations?: number; batchesPerRun?
     return [
       `\n== ingest: collector, durable writes (fsync per batch), batches of ${BATCH} real flows (${flows.length} replayed from a generated mixed capture)`,
       `bytes per flow on the wire, raw Batch      ${f(res.rawBytesPerFlow)}`,
-      `bytes per flow on the wire, as shipped     ${f(res.gzipBytesPerFlow)}   (target ≤ 60; flow chunks DEFLATE -6, body gzip -1)`,
+      `bytes per flow on the wire, as shipped     ${f(res.gzipBytesPerFlow)}   (target ≤ 60; flow chunks DEFLATE -6 in a stored gzip member, the rest gzip -6)`,
       `acked + merged + examined, via inject:`,
       `  1 agent, 1 batch at a time               ${f(res.injectSerialFlowsPerSec / 1e3, 0)} k flows/s wall, ${f(res.cpuFlowsPerSec[0]! / 1e3, 0)} k per CPU second`,
       `  4 agents in flight                       ${f(res.inject4FlowsPerSec / 1e3, 0)} k flows/s wall, ${f(res.cpuFlowsPerSec[1]! / 1e3, 0)} k per CPU second`,

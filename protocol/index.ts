@@ -33,8 +33,8 @@ export const FlowReason = v1.FlowReason
 
 export { communityIdV1, communityIdV1Digest, communityIdV1Input } from './community-id.js'
 export {
-  FLOWS_PER_CHUNK, BATCH_FLOWS_TAG, BATCH_FLOW_CHUNKS_TAG, CHUNKED_BODY_GZIP_LEVEL, MIN_PROTOCOL_VERSION,
-  flowRuns, deflateFlowRuns, deflateFlowRunsSync, flowChunkEntries, encodeShippedBatch, batchFlows, batchToV1,
+  FLOWS_PER_CHUNK, BATCH_FLOWS_TAG, BATCH_FLOW_CHUNKS_TAG, MIN_PROTOCOL_VERSION,
+  flowRuns, deflateFlowRuns, deflateFlowRunsSync, flowChunkEntries, gzipShippedBody, gzipShippedBodySync, encodeShippedBatch, batchFlows, batchToV1,
 } from './flow-chunks.js'
 
 /** A flow's Community ID text ("1:…"): sent, or recomputed when the sender left it out; '' when none. */

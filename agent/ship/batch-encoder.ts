@@ -176,3 +176,8 @@ export async function compressFlowRuns(body: BatchBody, level: number): Promise<
 export function joinBatch(header: Uint8Array, flowChunks: Uint8Array, body: BatchBody): Buffer {
   return Buffer.concat([header, flowChunks, body.records])
 }
+
+/** header + the other records: the part of the Batch message that is compressed when sent (gzipShippedBody). */
+export function joinRest(header: Uint8Array, body: BatchBody): Buffer {
+  return Buffer.concat([header, body.records])
+}

@@ -37,8 +37,8 @@ import { Level } from 'level'
 import { Counters } from '../util/counters.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
-import { compressFlowRuns, encodeBatchHeader, joinBatch, normalizeContents, type BatchBody, type BatchContents } from './batch-encoder.js'
-import { CHUNKED_BODY_GZIP_LEVEL, decodeBatch, encodeBatch, type AgentStatsProperties } from '../../protocol/index.js'
+import { compressFlowRuns, encodeBatchHeader, joinRest, normalizeContents, type BatchBody, type BatchContents } from './batch-encoder.js'
+import { decodeBatch, encodeBatch, gzipShippedBody, type AgentStatsProperties } from '../../protocol/index.js'
 import { addGap, gapToWire, gapsForBatch, REJECTED, SPOOL_ERROR, SPOOL_FULL, type GapRecord } from './spool-gaps.js'
 
 const gzip = promisify(gzipCb)
@@ -202,17 +202,16 @@ export class Spool {
       // each round of drops (the header grew); drops are rare, so is the second gzip.
       const victims: Entry[] = []
       const protect = Math.min(this.config.protectHead, this.entries.length)
-      // The flows are compressed once, as chunks (at the configured level); the whole body is
-      // then gzipped at level 1, which is for the other records: the chunks do not shrink again.
+      // The flows are compressed once, as chunks (at the configured level); the body is then
+      // gzip in two members: the chunks stored, the rest compressed (protocol/flow-chunks.ts).
       const flowChunks = await compressFlowRuns(input.body, this.config.gzipLevel)
-      const bodyLevel = flowChunks.length > 0 ? CHUNKED_BODY_GZIP_LEVEL : this.config.gzipLevel
       let gz: Buffer
       for (;;) {
         const header = encodeBatchHeader({
           agentId: this.config.agentId, epoch: this.epochValue, seq, sentAtUs: this.now() * 1000,
           ...(input.stats ? { stats: input.stats } : {}), gaps: this.pendingGaps.map(gapToWire),
         })
-        gz = await gzip(joinBatch(header, flowChunks, input.body), { level: bodyLevel })
+        gz = await gzipShippedBody(flowChunks, joinRest(header, input.body), this.config.gzipLevel)
         let dropped = 0
         while (this.totalBytes + gz.length > this.config.maxBytes && protect < this.entries.length) {
           const victim = this.entries[protect]!
