@@ -10,7 +10,12 @@
  * are checked field by field for wire types first (app.proto), since the generated decoder
  * does not check them and would read a mistyped field as garbage.
  *
- * Pure: never throws on bad bytes; returns `{ ok: false, reason }` with the first problem.
+ * Flows that came as `flow_chunks = 13` (protocol version 2) are inflated first
+ * (flow-chunk-inflate.ts) and their `flows` entries walked the same way in the inflated
+ * bytes; the chunks themselves are handed back to be stored as they came when they are cut
+ * every FLOWS_PER_CHUNK flows.
+ *
+ * Never throws on bad bytes; returns `{ ok: false, reason }` with the first problem.
  */
 
 import { FLOWS_PER_CHUNK } from '../../protocol/index.js'
