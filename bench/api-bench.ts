@@ -4,7 +4,8 @@
  *
  * Generated traffic: `hosts` client addresses (10.0.0.0/8) talking to 500 servers
  * (192.168.0.0/16) on a handful of services, flows spread over the last hour, encoded
- * with the protocol encoder as agents send them (Community ID derived, no MACs) in
+ * with the protocol encoder as agents send them (Community ID derived, no MACs; protocol
+ * version 2: flow chunks compressed as the agent does, gzip body) in
  * batches of 5000, ingested through app.inject() with durable writes (fsync per batch).
  * Printed: ingest flows/s (including the topology merge; wall time and per CPU second of
  * this process), disk bytes per stored flow (every LevelDB file, after a full compaction,
@@ -26,7 +27,7 @@ import type { CollectorConfig } from '../collector/config/config-schema.js'
 import { loadConfig } from '../collector/config/load-config.js'
 import { KEY_PREFIX, prefixRange } from '../collector/storage/keys.js'
 import { buildTopologyAnswer, Slicer } from '../collector/topology/topology-build.js'
-import { encodeBatch, PROTOCOL_VERSION, type FlowProperties } from '../protocol/index.js'
+import { encodeShippedBatch, type FlowProperties } from '../protocol/index.js'
 import type { LoadRequest, LoadResult } from './load-client.js'
 import { heyAvailable, heyLoad } from './load-client-hey.js'
 import { wrkAvailable, wrkLoad } from './load-client-wrk.js'
@@ -179,12 +180,12 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
         const k = s * BATCH + i
         flows.push(makeFlow(r, hosts, t0 + Math.floor((k / total) * 3600 * 1_000_000), k))
       }
-      bodies.push(Buffer.from(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: en.agent_id, epoch: 1, seq: s + 1, sentAtUs: nowUs, flows })))
+      bodies.push(encodeShippedBatch({ agentId: en.agent_id, epoch: 1, seq: s + 1, sentAtUs: nowUs, flows }))
     }
     const start = process.hrtime.bigint()
     const cpu0 = process.cpuUsage()
     for (const body of bodies) {
-      const res = await c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${en.secret}`, 'content-type': 'application/x-protobuf' }, payload: body })
+      const res = await c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${en.secret}`, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, payload: body })
       if (res.statusCode !== 200) throw new Error(`ingest: ${res.statusCode} ${res.body}`)
     }
     // The ack waits for the durable write only: the merge follows the store, so "merge
@@ -244,7 +245,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<ApiBenchResu
       for (let s = 0; s < Math.ceil((seconds * 1000) / liveIntervalMs) + 10; s++) {
         const flows: FlowProperties[] = []
         for (let i = 0; i < liveBatch; i++) flows.push(makeFlow(lr, hosts, liveNowUs + s * liveIntervalMs * 1000 + i, total + s * liveBatch + i))
-        liveBodies.push(Buffer.from(encodeBatch({ protocolVersion: PROTOCOL_VERSION, agentId: en.agent_id, epoch: 1, seq: bodies.length + s + 1, sentAtUs: liveNowUs, flows })))
+        liveBodies.push(encodeShippedBatch({ agentId: en.agent_id, epoch: 1, seq: bodies.length + s + 1, sentAtUs: liveNowUs, flows }))
       }
       await load(url, '/api/v1/topology', 1) // warm-up
       const result = await liveIngestPhase({

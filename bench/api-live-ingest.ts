@@ -93,7 +93,7 @@ export async function liveIngestPhase(o: LivePhaseOptions): Promise<LivePhaseRes
     if (body === undefined) { failure ??= new Error('live phase: ran out of pre-generated batches'); return }
     inFlight = true
     const t0 = performance.now()
-    o.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${o.agentSecret}`, 'content-type': 'application/x-protobuf' }, payload: body })
+    o.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${o.agentSecret}`, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, payload: body })
       .then((res) => { if (res.statusCode !== 200) failure ??= new Error(`ingest: ${res.statusCode} ${res.body}`) }, (err: unknown) => { failure ??= err as Error })
       .finally(() => { ingestMs.push(performance.now() - t0); inFlight = false })
   }
