@@ -72,7 +72,7 @@ export const AgentConfigSchema = Type.Object({
     max_pending_bytes: int(64 * 1024 * 1024, 65_536, 2 ** 40, 'closed batches waiting for the spool'),
     spool_max_bytes: int(1024 * 1024 * 1024, 1024 * 1024, 2 ** 50, 'spool size limit (gzipped batches)'),
     spool_sync: bool(true, 'fsync every spool write'),
-    gzip_level: int(6, 1, 9, 'gzip level'),
+    gzip_level: int(6, 1, 9, 'compression level of the flow chunks and of the rest of each batch (1 fastest, 9 smallest)'),
     max_in_flight: int(4, 1, 64, 'batches sent at once'),
     retry_initial_ms: int(250, 1, 600_000, 'first retry delay'),
     retry_max_ms: int(30_000, 10, 3_600_000, 'retry delay cap'),
