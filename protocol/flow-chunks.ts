@@ -16,7 +16,7 @@
  */
 import { deflateRaw, deflateRawSync, gzip, gzipSync, inflateRawSync } from 'node:zlib'
 import { promisify } from 'node:util'
-import { Batch, encodeBatch, Flow, PROTOCOL_VERSION, Writer, type BatchProperties, type FlowProperties } from './index.js'
+import { Batch, encodeBatch, Flow, PROTOCOL_VERSION, Reader, Writer, type BatchProperties, type FlowProperties } from './index.js'
 
 /** Flows per chunk (the collector's store cuts segments at the same boundaries). */
 export const FLOWS_PER_CHUNK = 256
@@ -106,48 +106,26 @@ const MAX_V1_BYTES = 256 * 1024 * 1024
 export function batchToV1(bytes: Uint8Array): Buffer | undefined {
   const parts: Uint8Array[] = [Uint8Array.of(1 << 3, 1)]
   let total = 2
-  let pos = 0
-  const end = bytes.length
-  const varint = (): number => {
-    let v = 0
-    let mul = 1
-    for (let i = 0; i < 10 && pos < end; i++) {
-      const b = bytes[pos++]!
-      v += (b & 0x7f) * mul
-      if (b < 0x80) return v
-      mul *= 128
-    }
-    return -1
-  }
-  while (pos < end) {
-    const start = pos
-    const tag = varint()
-    if (tag <= 0) return undefined
-    const field = Math.floor(tag / 8)
-    const wt = tag & 7
-    let valueStart = pos
-    if (wt === 0) { if (varint() < 0) return undefined }
-    else if (wt === 1) pos += 8
-    else if (wt === 5) pos += 4
-    else if (wt === 2) {
-      const len = varint()
-      if (len < 0) return undefined
-      valueStart = pos
-      pos += len
-    } else return undefined
-    if (pos > end) return undefined
-    if (field === 1) continue
-    let part: Uint8Array
-    if (field === 13 && wt === 2) {
-      try {
-        part = inflateRawSync(bytes.subarray(valueStart, pos), { maxOutputLength: MAX_V1_BYTES })
-      } catch {
-        return undefined
+  const r = Reader.create(bytes)
+  try {
+    while (r.pos < r.len) {
+      const start = r.pos
+      const tag = r.uint32()
+      const field = tag >>> 3
+      if (field === 0) return undefined
+      let part: Uint8Array
+      if (field === 13 && (tag & 7) === 2) part = inflateRawSync(r.bytes(), { maxOutputLength: MAX_V1_BYTES })
+      else {
+        r.skipType(tag & 7)
+        if (field === 1) continue
+        part = bytes.subarray(start, r.pos)
       }
-    } else part = bytes.subarray(start, pos)
-    total += part.length
-    if (total > MAX_V1_BYTES) return undefined
-    parts.push(part)
+      total += part.length
+      if (total > MAX_V1_BYTES) return undefined
+      parts.push(part)
+    }
+  } catch {
+    return undefined // protobufjs's reader past the end, a bad wire type, or a chunk that does not inflate
   }
   return Buffer.concat(parts)
 }

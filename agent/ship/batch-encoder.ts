@@ -172,11 +172,6 @@ export async function compressFlowRuns(body: BatchBody, level: number): Promise<
   return body.flowRuns.length === 0 ? Buffer.alloc(0) : flowChunkEntries(await deflateFlowRuns(body.flowRuns, level))
 }
 
-/** header + compressed flow runs + the other records → one Batch message. */
-export function joinBatch(header: Uint8Array, flowChunks: Uint8Array, body: BatchBody): Buffer {
-  return Buffer.concat([header, flowChunks, body.records])
-}
-
 /** header + the other records: the part of the Batch message that is compressed when sent (gzipShippedBody). */
 export function joinRest(header: Uint8Array, body: BatchBody): Buffer {
   return Buffer.concat([header, body.records])

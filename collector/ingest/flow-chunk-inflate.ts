@@ -28,34 +28,38 @@ export function loopBudget(compressedBytes: number, cap: number): number {
 
 const capOf = (cap: number | undefined): number => Math.min(cap ?? Infinity, constants.MAX_LENGTH)
 
-function failure(err: unknown, c: number, limit: number, cap: number): InflateFailure {
-  if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') {
-    return { kind: 'malformed', reason: `flow chunk ${c} is not raw DEFLATE (${(err as Error).message})` }
-  }
+const compressedBytes = (chunks: readonly Range[]): number => chunks.reduce((n, r) => n + r.end - r.start, 0)
+
+/** Past `limit`: the loop's budget only (inflate on the pool) or the hard cap (413). */
+function overLimit(limit: number, cap: number): InflateFailure {
   return limit < cap
     ? { kind: 'past_loop_budget', reason: `the flow chunks inflate to more than ${limit} bytes` }
     : { kind: 'too_large', reason: `the flow chunks inflate to more than ${cap} bytes` }
 }
 
-/** Every chunk inflated on this thread within the loop's budget (and `cap`). Pure; never throws. */
+/** zlib's error for chunk `c`: its output cap reached, or not raw DEFLATE. */
+function inflateFailure(err: unknown, c: number, limit: number, cap: number): InflateFailure {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return overLimit(limit, cap)
+  return { kind: 'malformed', reason: `flow chunk ${c} is not raw DEFLATE (${(err as Error).message})` }
+}
+
+/**
+ * Every chunk inflated on this thread within the loop's budget (and `cap`). Pure; never
+ * throws. (The pool's version below is the same loop with `await`.)
+ */
 export function inflateChunksHere(body: Buffer, chunks: readonly Range[], cap?: number): Buffer[] | InflateFailure {
   const hard = capOf(cap)
-  let compressed = 0
-  for (const r of chunks) compressed += r.end - r.start
-  const limit = loopBudget(compressed, hard)
+  const limit = loopBudget(compressedBytes(chunks), hard)
   const parts: Buffer[] = []
-  let budget = limit
+  let left = limit
   for (let c = 0; c < chunks.length; c++) {
-    const r = chunks[c]!
-    let part: Buffer
     try {
-      part = inflateRawSync(body.subarray(r.start, r.end), { maxOutputLength: Math.max(1, budget) })
+      parts.push(inflateRawSync(body.subarray(chunks[c]!.start, chunks[c]!.end), { maxOutputLength: Math.max(1, left) }))
     } catch (err) {
-      return failure(err, c, limit, hard)
+      return inflateFailure(err, c, limit, hard)
     }
-    budget -= part.length
-    if (budget < 0) return failure(Object.assign(new RangeError(), { code: 'ERR_BUFFER_TOO_LARGE' }), c, limit, hard)
-    parts.push(part)
+    left -= parts[c]!.length
+    if (left < 0) return overLimit(limit, hard) // one byte past a spent budget
   }
   return parts
 }
@@ -64,18 +68,15 @@ export function inflateChunksHere(body: Buffer, chunks: readonly Range[], cap?: 
 export async function inflateChunksOnPool(body: Buffer, chunks: readonly Range[], cap?: number): Promise<Buffer[] | InflateFailure> {
   const hard = capOf(cap)
   const parts: Buffer[] = []
-  let budget = hard
+  let left = hard
   for (let c = 0; c < chunks.length; c++) {
-    const r = chunks[c]!
-    let part: Buffer
     try {
-      part = await inflateRawAsync(body.subarray(r.start, r.end), { maxOutputLength: Math.max(1, budget) })
+      parts.push(await inflateRawAsync(body.subarray(chunks[c]!.start, chunks[c]!.end), { maxOutputLength: Math.max(1, left) }))
     } catch (err) {
-      return failure(err, c, hard, hard)
+      return inflateFailure(err, c, hard, hard)
     }
-    budget -= part.length
-    if (budget < 0) return failure(Object.assign(new RangeError(), { code: 'ERR_BUFFER_TOO_LARGE' }), c, hard, hard)
-    parts.push(part)
+    left -= parts[c]!.length
+    if (left < 0) return overLimit(hard, hard)
   }
   return parts
 }

@@ -4,10 +4,10 @@
  */
 import { gunzipSync } from 'node:zlib'
 import { Batch, batchFlows, deflateFlowRunsSync, flowChunkEntries } from '../../protocol/index.js'
-import { joinBatch, type BatchBody } from '../../agent/ship/batch-encoder.js'
+import type { BatchBody } from '../../agent/ship/batch-encoder.js'
 
 export function decodeBody(body: BatchBody, header: Uint8Array = new Uint8Array(0)): Batch {
-  const b = Batch.decode(joinBatch(header, flowChunkEntries(deflateFlowRunsSync(body.flowRuns, 6)), body))
+  const b = Batch.decode(Buffer.concat([header, flowChunkEntries(deflateFlowRunsSync(body.flowRuns, 6)), body.records]))
   b.flows = batchFlows(b)
   return b
 }
