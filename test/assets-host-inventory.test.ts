@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { HostInventory } from '../agent/assets/host-inventory.js'
-import { vendorOf } from '../agent/assets/oui-vendor.js'
+import { macVendor as vendorOf } from '../protocol/oui-registry.js'
 import type { ConnRecord } from '../agent/flow/conn-record.js'
 
 function conn(over: Partial<ConnRecord>): ConnRecord {

@@ -18,7 +18,7 @@ import { compareViews, FlowDedup, type Contribution } from './flow-dedup.js'
 import { LossTracker } from './loss-tracker.js'
 import { edgeId, type EdgeRecord, type FlowView, type HostRecord, type HostService, type L4, type LossPeriod, type ObservationView } from './types.js'
 import { isPrivateIp } from './addresses.js'
-import { vendorOfMac } from './vendor.js'
+import { macVendor } from '../../protocol/oui-registry.js'
 
 export interface TopologyOptions {
   /** Key private addresses by VLAN too (the same 10.0.0.5 on two VLANs = two hosts). */
@@ -303,7 +303,7 @@ export class TopologyModel {
       }
       if (addBounded(h.macs, mac, LIMITS.macs)) {
         this.byMac.set(mac, h.id)
-        if (h.vendor === undefined) { const v = vendorOfMac(mac); if (v !== undefined) h.vendor = v }
+        if (h.vendor === undefined) { const v = macVendor(mac); if (v !== undefined) h.vendor = v }
       }
     } else {
       h = this.hostOfIp(o.ip, o.vlan, o.site, o.tsUs)

@@ -14,7 +14,7 @@ import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
 import { FlowPipelineBase } from '../../pipeline/flow-pipeline-base.js'
 import type { HostObservation } from '../../app/app-analyzer.js'
 import { HostInventory } from '../../assets/host-inventory.js'
-import { vendorOf } from '../../assets/oui-vendor.js'
+import { macVendor } from '../../../protocol/oui-registry.js'
 import { BufferedFileSink } from '../../output/buffered-file-sink.js'
 import { encodeHostLine, hostLineMaxBytes } from '../../output/host-line-bytes.js'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
@@ -125,7 +125,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     }
     w.write(row)
   }
-  const hosts = opts.logDir ? new HostInventory(1_000_000, vendorOf) : undefined
+  const hosts = opts.logDir ? new HostInventory(1_000_000, macVendor) : undefined
   let conns = 0
   let weirds = 0
   const pipeline = new FlowPipelineBase({
