@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'protocol/generated/**', 'bench/out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'protocol/generated/**', 'bench/out/**', 'agent/flowcore/assembly/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -117,6 +117,8 @@ if ! (cd "$REPO" && node node_modules/typescript/bin/tsc -p packaging/tsconfig.r
   if [ "$TYPECHECK" = 1 ] || [ ! -f "$WORK/dist/agent/cli/main.js" ]; then cat "$WORK/tsc.log" >&2; die "TypeScript errors"; fi
   log "type errors ignored (--no-typecheck): $(grep -c 'error TS' "$WORK/tsc.log") error(s)"
 fi
+log "compiling the WebAssembly flow core"
+bash "$REPO/scripts/build-flowcore.sh" "$WORK/dist/agent/flowcore/flowcore.wasm" || die "asc failed (agent/flowcore/assembly)"
 
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH

@@ -2,7 +2,8 @@
 # One-shot set-up used by `npm test`, `npm run demo` and `npm run bench`:
 #   1. Debian packages the build and the tests need (only when missing, only as root),
 #   2. `npm ci` when node_modules is absent or older than package-lock.json,
-#   3. the TypeScript build (which is also the type-check: a type error fails here).
+#   3. the TypeScript build (which is also the type-check: a type error fails here), then the
+#      WebAssembly flow core (agent/flowcore/assembly, AssemblyScript → dist/agent/flowcore/flowcore.wasm).
 # Idempotent and quiet when there is nothing to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -d node_module
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "setup: building (tsc)" >&2
-rm -rf dist && npx tsc -p tsconfig.json
+echo "setup: building (tsc, then the WebAssembly flow core with asc)" >&2
+rm -rf dist && npx tsc -p tsconfig.json && npm run --silent build:flowcore

@@ -115,7 +115,8 @@ const ERRNO_MEANING: Record<string, string> = {
   ENAMETOOLONG: 'file name too long',
 }
 
-function unreadable(path: string, err: unknown): AgentError {
+/** The error for a capture file that cannot be opened or read (one line that says what to do). */
+export function unreadable(path: string, err: unknown): AgentError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'EUNKNOWN'
   const meaning = ERRNO_MEANING[code] ?? (err instanceof Error ? err.message : String(err))
   return new AgentError(AgentErrorCode.FILE_UNREADABLE,

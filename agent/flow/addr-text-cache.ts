@@ -62,3 +62,15 @@ export function addrTextOfWords(w: Int32Array, off: number, v6: boolean): string
 function putWord(w: number, o: number): void {
   scratch[o] = w >>> 24; scratch[o + 1] = (w >>> 16) & 0xff; scratch[o + 2] = (w >>> 8) & 0xff; scratch[o + 3] = w & 0xff
 }
+
+const wordsScratch = new Int32Array(4)
+
+/** addrTextOfWords for 4 or 16 address bytes at b[off] (the WebAssembly flow core's records). */
+export function addrTextAt(b: Uint8Array, off: number, v6: boolean): string {
+  const n = v6 ? 4 : 1
+  for (let i = 0; i < n; i++) {
+    const o = off + i * 4
+    wordsScratch[i] = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!
+  }
+  return addrTextOfWords(wordsScratch, 0, v6)
+}

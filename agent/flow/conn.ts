@@ -398,7 +398,7 @@ const MAC_BITS = 14
 const macKeys = new Float64Array(1 << MAC_BITS).fill(-1)
 const macTexts: string[] = new Array<string>(1 << MAC_BITS).fill('')
 
-function macText(n: number): string {
+export function macText(n: number): string {
   const lo = n >>> 0
   const e = (Math.imul(lo ^ Math.floor(n / 4294967296), 0x9e3779b1) >>> (32 - MAC_BITS))
   if (macKeys[e] === n) return macTexts[e]!

@@ -65,7 +65,19 @@ export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
 export type FlowTableCounter =
   | 'flows_created' | 'flows_emitted' | 'flows_evicted' | 'flows_interim' | 'flows_reused' | 'packets_tracked'
 
-export class FlowTable {
+/** What the flow pipeline needs of a flow table (this one, or the WebAssembly core's: agent/flowcore/). */
+export interface FlowTableLike {
+  readonly size: number
+  counters(): Record<FlowTableCounter, number>
+  advance(t: number): void
+  packet(info: PacketInfo, l4: number, t: number, iface: string, tunnelParent: string | undefined): { readonly uid: string } | undefined
+  flushAll(): void
+}
+
+/** Builds the flow table a pipeline uses (FlowPipelineBase's default: FlowTable). */
+export type FlowTableFactory = (cfg: FlowTableConfig, emit: (rec: ConnRecord) => void) => FlowTableLike
+
+export class FlowTable implements FlowTableLike {
   // Hot-path counters are plain fields; counters() snapshots them.
   private created = 0
   private emitted = 0

@@ -17,7 +17,7 @@ import { PacketInfo, TUNNEL_GRE, TUNNEL_IP_IN_IP, TUNNEL_TEREDO, TUNNEL_VXLAN } 
 import { L4_TUNNEL_ONLY, L4_TUNNEL_ONLY_NONE } from '../decode/transport-layer.js'
 import { formatAddr } from '../flow/addr-format.js'
 import type { ConnRecord, WeirdRecord } from '../flow/conn-record.js'
-import { DEFAULT_FLOW_TABLE_CONFIG, FlowTable, type FlowTableConfig } from '../flow/flow-table.js'
+import { DEFAULT_FLOW_TABLE_CONFIG, FlowTable, type FlowTableConfig, type FlowTableFactory, type FlowTableLike } from '../flow/flow-table.js'
 import { LocalNets } from '../flow/local-nets.js'
 import { UidGenerator } from '../flow/uid.js'
 import { Counters } from '../util/counters.js'
@@ -77,7 +77,7 @@ export class FlowPipelineBase {
   readonly config: FlowPipelineConfig
   readonly counters = new Counters<PipelineCounter>()
   readonly anomalies = new AnomalyCounters()
-  private readonly table: FlowTable
+  private readonly table: FlowTableLike
   /** ARP request/reply pairing and IP↔MAC facts (asset inventory). */
   private readonly arp = new ArpTracker()
   /** Application-layer dispatcher (undefined when app analysis is off). */
@@ -93,8 +93,12 @@ export class FlowPipelineBase {
   private lastTime = 0
   private lastFragExpire = 0
 
-  /** `analyzers`: the application analyzers (app/registry.ts APP_ANALYZERS); unused when config.app is false. */
-  constructor(cfg: Partial<FlowPipelineConfig>, private readonly deps: FlowPipelineDeps, analyzers: readonly AppAnalyzerFactory[]) {
+  /**
+   * `analyzers`: the application analyzers (app/registry.ts APP_ANALYZERS); unused when config.app is false.
+   * `makeTable`: the flow table (default FlowTable; replay's flows-only path passes the WebAssembly core's).
+   */
+  constructor(cfg: Partial<FlowPipelineConfig>, private readonly deps: FlowPipelineDeps, analyzers: readonly AppAnalyzerFactory[],
+    makeTable?: FlowTableFactory) {
     this.config = Object.freeze({ ...DEFAULT_FLOW_PIPELINE_CONFIG, ...cfg })
     this.netOpts = { ignoreChecksums: this.config.ignoreChecksums }
     const localNets = new LocalNets(this.config.localNets.length > 0 ? this.config.localNets : undefined)
@@ -106,7 +110,8 @@ export class FlowPipelineBase {
         onAnomaly: (name) => this.anomalies.inc(name),
       })
       : undefined
-    this.table = new FlowTable({ ...this.config, localNets, app: this.app }, deps.onConn)
+    const tableCfg: FlowTableConfig = { ...this.config, localNets, app: this.app }
+    this.table = makeTable !== undefined ? makeTable(tableCfg, deps.onConn) : new FlowTable(tableCfg, deps.onConn)
     if (deps.onWeird) {
       const pending = this.pendingWeirds
       const anomalies = this.anomalies
@@ -166,6 +171,22 @@ export class FlowPipelineBase {
       this.lastFragExpire = t
       if (this.frags.pending > 0) this.frags.expire(t)
     }
+  }
+
+  /**
+   * The packet clock, for a fast path that accounts packets without handle() (agent/flowcore):
+   * it reads the clock before a run, and hands it back with what it counted after.
+   */
+  fastPathClock(): { lastTime: number; lastFragExpire: number; fragmentsPending: boolean } {
+    return { lastTime: this.lastTime, lastFragExpire: this.lastFragExpire, fragmentsPending: this.frags.pending > 0 }
+  }
+
+  fastPathDone(lastTime: number, lastFragExpire: number, packets: number, outOfOrder: number): void {
+    this.lastTime = lastTime
+    this.lastFragExpire = lastFragExpire
+    this.packetsReceived += packets
+    this.packetsDecoded += packets
+    if (outOfOrder > 0) this.counters.inc('packets_out_of_order_time', outOfOrder)
   }
 
   /** Emit every tracked connection (end of capture or shutdown). */

@@ -38,6 +38,11 @@ export interface ReplayOptions {
   quiet?: boolean
   /** commander's --no-app sets app=false: flows only, no application analyzers. */
   app?: boolean
+  /**
+   * Flow table for a flows-only replay: 'wasm' (default: the WebAssembly flow core, which also
+   * walks classic pcap files itself) or 'js' (the TypeScript table the analyzers run on).
+   */
+  flowCore?: string
   /** Ship the flows to this collector (agent/ship/replay-shipping.ts). */
   collector?: string
   enrollToken?: string
@@ -128,6 +133,13 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   const hosts = opts.logDir ? new HostInventory(1_000_000, macVendor) : undefined
   let conns = 0
   let weirds = 0
+  const flowCore = opts.flowCore ?? 'wasm'
+  if (flowCore !== 'wasm' && flowCore !== 'js') {
+    throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `--flow-core expects wasm or js, got "${flowCore}"`)
+  }
+  // The analyzers need the TypeScript table's per-packet hand-off: the core serves flows only.
+  const core = flowCore === 'wasm' && opts.app === false ? await import('../../flowcore/wasm-flow-table.js') : undefined
+  let wasmTable: import('../../flowcore/wasm-flow-table.js').WasmFlowTable | undefined
   const pipeline = new FlowPipelineBase({
     ignoreChecksums: opts.ignoreChecksums === true,
     localNets: opts.localNets ?? [],
@@ -141,7 +153,9 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     onWeird: weirdOut ? (w) => { weirds++; weirdOut!.write(w) } : undefined,
     onAppLog: appLog,
     onObservation: hosts || sinks?.onObservation ? (o) => { hosts?.observe(o); sinks?.onObservation?.(o) } : undefined,
-  }, registry?.APP_ANALYZERS ?? [])
+  }, registry?.APP_ANALYZERS ?? [], core !== undefined
+    ? (cfg, emit) => (wasmTable = new core.WasmFlowTable(cfg, emit, opts.ignoreChecksums === true))
+    : undefined)
   const filter = opts.filter ? createPacketFilter(opts.filter, { validateFor: [LINKTYPE_ETHERNET] }) : undefined
   let packets = 0
   let filtered = 0
@@ -150,9 +164,16 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     ? (pkt: RawPacket): void => { packets++; if (filter(pkt)) handle(pkt); else filtered++ }
     : (pkt: RawPacket): void => { packets++; handle(pkt) }
   const fileAnomalies: Record<string, number> = {}
+  const fast = wasmTable !== undefined && filter === undefined && opts.collector === undefined
+    ? await import('../../flowcore/wasm-pcap-file.js') : undefined
   for (const file of files) {
+    // The core walks classic pcap files itself (undefined: a file it does not walk).
+    const before = packets
+    const walked = fast !== undefined ? fast.replayPcapFast(file, wasmTable!, pipeline, onPacket, REPLAY_CHUNK_BYTES) : undefined
+    // onPacket counted the records left to the pipeline; the core's own are the rest.
+    if (walked !== undefined) packets += walked.packets - (packets - before)
     // Shipping: non-blocking reads let the spool and the transport run between chunks.
-    const stats = await readCaptureFile(file, { onPacket, blocking: opts.collector === undefined, chunkSize: REPLAY_CHUNK_BYTES })
+    const stats = walked ?? await readCaptureFile(file, { onPacket, blocking: opts.collector === undefined, chunkSize: REPLAY_CHUNK_BYTES })
     for (const [k, v] of Object.entries(stats.anomalies)) fileAnomalies[k] = (fileAnomalies[k] ?? 0) + v
   }
   pipeline.flushAll()
@@ -210,6 +231,7 @@ export function registerReplay(program: Command): void {
     .option('--max-flows <n>', 'cap on concurrently tracked flows (oldest idle evicted first)')
     .option('--active-timeout <seconds>', 'emit interim records for flows active longer than this (off by default, as Zeek)')
     .option('--no-app', 'flows only: no application-layer analyzers (dns.log, http.log, ssl.log, … and conn.log service)')
+    .option('--flow-core <core>', 'flows only: wasm (the WebAssembly flow core, default) or js (the TypeScript flow table)')
     .option('-q, --quiet', 'do not print the summary')
     .option('--collector <url>', 'ship the flows, host observations and application-log rows to this collector and wait until all are acknowledged')
     .option('--enroll-token <token>', 'enroll with this token when the state directory holds no identity')
