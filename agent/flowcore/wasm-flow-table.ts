@@ -273,7 +273,7 @@ export class WasmFlowTable implements FlowTableLike {
       this.slotUids.delete(slot)
     }
     const hlen = w[ir + R_HLEN]!
-    let history = latin1(u8, rp + R_HIST, Math.min(hlen, HIST_CAP))
+    let history = historyText(u8, rp + R_HIST, Math.min(hlen, HIST_CAP))
     if (hlen > HIST_CAP) {
       history += this.spill.get(slot) ?? ''
       if (!interim) this.spill.delete(slot)
@@ -318,7 +318,7 @@ export class WasmFlowTable implements FlowTableLike {
       origIpBytes: f[fr + R_OIPB]!,
       respPkts: f[fr + R_RPKTS]!,
       respIpBytes: f[fr + R_RIPB]!,
-      tunnelParents: parent !== undefined ? [parent] : [],
+      tunnelParents: parent !== undefined ? [parent] : NO_PARENTS,
       ipProto,
       communityId: this.cfg.communityId !== false
         ? communityIdV1(ipProto, u8.slice(rp + R_OADDR, rp + R_OADDR + alen), u8.slice(rp + R_RADDR, rp + R_RADDR + alen), origP, respP)
@@ -336,8 +336,32 @@ export class WasmFlowTable implements FlowTableLike {
   }
 }
 
-function latin1(u8: Uint8Array, off: number, n: number): string {
-  let s = ''
-  for (let i = 0; i < n; i++) s += String.fromCharCode(u8[off + i]!)
-  return s
+/** Records without a tunnel parent share one (frozen) empty list. */
+const NO_PARENTS: string[] = Object.freeze([]) as unknown as string[]
+
+/*
+ * History texts: a few dozen distinct ones make up nearly every record ("ShADadFf", "D", "Dd"…).
+ * A direct-mapped cache keyed by the bytes returns the same flat string instead of building
+ * one per record (concatenated per letter, it was the largest line of record building).
+ */
+const H_BITS = 10
+const H_SLOT = HIST_CAP + 1
+const hKeys = new Uint8Array((1 << H_BITS) * H_SLOT)
+const hTexts: string[] = new Array<string>(1 << H_BITS).fill('')
+
+function historyText(u8: Uint8Array, off: number, n: number): string {
+  let h = n
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ u8[off + i]!, 0x9e3779b1)
+  const e = h >>> (32 - H_BITS)
+  const k = e * H_SLOT
+  if (hKeys[k] === n + 1) {
+    let i = 0
+    while (i < n && hKeys[k + 1 + i] === u8[off + i]) i++
+    if (i === n) return hTexts[e]!
+  }
+  const text = String.fromCharCode(...u8.subarray(off, off + n))
+  hKeys[k] = n + 1
+  hKeys.set(u8.subarray(off, off + n), k + 1)
+  hTexts[e] = text
+  return text
 }
