@@ -117,6 +117,11 @@ export class LocalNets {
     this.cidrs = Object.freeze(list.map((c) => c.trim()))
   }
 
+  /** The prefixes as (net, mask) words: IPv4 one word each, IPv6 four (the WebAssembly flow core copies them). */
+  prefixTables(): { net4: Uint32Array; mask4: Uint32Array; net6: Uint32Array; mask6: Uint32Array } {
+    return { net4: this.net4, mask4: this.mask4, net6: this.net6, mask6: this.mask6 }
+  }
+
   static zeekDefault(): LocalNets {
     return new LocalNets()
   }

@@ -9,6 +9,7 @@
  * pipeline calls), and the core's own record loop over classic pcap bytes in its memory
  * (wasm-pcap-file.ts), which decodes ordinary packets itself and leaves the rest to the pipeline.
  */
+import { randomFillSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { PacketInfo } from '../decode/packet-info.js'
 import { L4_BAD_CHECKSUM, L4_OTHER, L4_OK, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
@@ -17,7 +18,7 @@ import { communityIdV1 } from '../flow/community-id.js'
 import { macNumber, macText } from '../flow/conn.js'
 import { CONN_STATES, type ConnRecord } from '../flow/conn-record.js'
 import type { FlowTableConfig, FlowTableCounter, FlowTableLike } from '../flow/flow-table.js'
-import { UidGenerator } from '../flow/uid.js'
+import type { HostFlowFacts } from '../assets/host-inventory.js'
 
 /** The part of the WebAssembly API used here (the Node 20 type package declares none). */
 interface WasmApi {
@@ -51,6 +52,24 @@ export interface FlowCoreExports {
   fastCounter(i: number): number
   runRecords(ptr: number, off: number, len: number, le: number, nsec: number, snaplen: number, hostOnly: number): number
   inputBuffer(size: number): number
+  uidOf(slot: number, to: number): number
+  localNetsBuffer(v4: number, v6: number): number
+  startWriter(bytes: number, vlan: number): void
+  flushWriter(): void
+  setNotifyWritten(on: number): void
+  rowsWritten(): number
+}
+
+/**
+ * The core writes conn.log rows itself (ConnRecord objects and the TypeScript encoder only
+ * for the rows it leaves to the host): see WasmFlowTable.writeConnLog.
+ */
+export interface CoreConnLogWriter {
+  /** Complete rows as bytes (valid only during the call). */
+  writeRows(bytes: Uint8Array, rows: number): void
+  vlanColumns: boolean
+  /** Each record whose row the core wrote, as the facts the host inventory reads (one reused object). */
+  onWritten?: (facts: HostFlowFacts) => void
 }
 
 // Record area offsets (agent/flowcore/assembly/layout.ts R_*).
@@ -76,11 +95,16 @@ const R_IFACE = 29
 const R_TPARENT = 30
 const R_HLEN = 31
 const R_SLOT = 32
+const R_LOCAL = 33
+const R_ULEN = 54 // i32 index (byte 216)
+const R_UID = 220 // bytes
 const R_OADDR = 144 // bytes
 const R_RADDR = 160
 const R_HIST = 176
 const HIST_CAP = 40
 
+const EMIT_INTERIM = 1
+const EMIT_WRITTEN = 2
 const REASONS: readonly ConnRecord['reason'][] = ['end', 'inactive', 'active_timeout', 'evicted', 'flush']
 /** conn_state code 13: RSTOS0 or OTH, decided on the whole history as Zeek's conn_state(). */
 const STATE_RSTOS0_OR_OTH = 13
@@ -109,9 +133,6 @@ class SlotHandle {
 
 export class WasmFlowTable implements FlowTableLike {
   readonly core: FlowCoreExports
-  private readonly uids = new UidGenerator()
-  /** Uids drawn before a connection's final record (tunnel parents, interim records), by slot. */
-  private readonly slotUids = new Map<number, string>()
   /** History letters beyond the core's 40 per connection, by slot. */
   private readonly spill = new Map<number, string>()
   private readonly ifaceIds = new Map<string, number>([['', 0]])
@@ -122,6 +143,12 @@ export class WasmFlowTable implements FlowTableLike {
   private readonly parentRefs: number[] = [0]
   private readonly freeParentIds: number[] = []
   private readonly handle = new SlotHandle(this)
+  private writer: CoreConnLogWriter | undefined
+  /** The record facts handed to CoreConnLogWriter.onWritten (reused). */
+  private readonly facts: HostFlowFacts = {
+    origH: '', respH: '', ts: 0, lastTs: 0, tunnelParents: [], origL2Addr: undefined, respL2Addr: undefined,
+    localOrig: undefined, localResp: undefined, respPkts: 0, proto: 'tcp', connState: 'OTH', service: '', respP: 0,
+  }
   private readonly recPtr: number
   private readonly addrPtr: number
   private buffer: ArrayBuffer
@@ -132,7 +159,9 @@ export class WasmFlowTable implements FlowTableLike {
   constructor(private readonly cfg: FlowTableConfig, private readonly emit: (rec: ConnRecord) => void, ignoreChecksums = false) {
     const instance = new WASM.Instance(flowCoreModule(), {
       env: {
-        emit: (reason: number, interim: number) => { this.onEmit(reason, interim !== 0) },
+        emit: (reason: number, flags: number) => { this.onEmit(reason, flags) },
+        random: (ptr: number, len: number) => { randomFillSync(this.bytes(), ptr, len) },
+        flushOut: (ptr: number, len: number, rows: number) => { this.writer!.writeRows(this.bytes().subarray(ptr, ptr + len), rows) },
         histSpill: (slot: number, code: number) => { this.spill.set(slot, (this.spill.get(slot) ?? '') + String.fromCharCode(code)) },
         parentRef: (id: number, delta: number) => { this.onParentRef(id, delta) },
         abort: (_msg: number, _file: number, line: number, col: number) => {
@@ -146,6 +175,14 @@ export class WasmFlowTable implements FlowTableLike {
       cfg.activeTimeout, ignoreChecksums ? 1 : 0, t.attemptDelay, t.synTimeout, t.sessionTimer, t.connectionLinger,
       t.closeDelay, t.partialCloseDelay, t.inactivityTimeout, t.handshakeInactivityTimeout)
     this.core.start()
+    const nets = cfg.localNets.prefixTables()
+    const tables = this.core.localNetsBuffer(nets.net4.length, nets.net6.length / 4)
+    const words = new Uint32Array(this.core.memory.buffer, tables, nets.net4.length * 2 + nets.net6.length * 2)
+    for (let i = 0; i < nets.net4.length; i++) { words[2 * i] = nets.net4[i]!; words[2 * i + 1] = nets.mask4[i]! }
+    const b6 = nets.net4.length * 2
+    for (let i = 0; i < nets.net6.length / 4; i++) {
+      for (let w = 0; w < 4; w++) { words[b6 + 8 * i + w] = nets.net6[4 * i + w]!; words[b6 + 8 * i + 4 + w] = nets.mask6[4 * i + w]! }
+    }
     this.recPtr = this.core.recPtr()
     this.addrPtr = this.core.addrScratchPtr()
     this.buffer = this.core.memory.buffer
@@ -214,12 +251,30 @@ export class WasmFlowTable implements FlowTableLike {
 
   /** The uid of the live connection in `slot`, drawn now if it had none. */
   uidOfSlot(slot: number): string {
-    let uid = this.slotUids.get(slot)
-    if (uid === undefined) {
-      uid = this.uids.next()
-      this.slotUids.set(slot, uid)
-    }
-    return uid
+    const n = this.core.uidOf(slot, this.addrPtr)
+    return Buffer.from(this.bytes().buffer, this.addrPtr, n).toString('latin1')
+  }
+
+  /**
+   * From now on the core writes the conn.log rows (Zeek ASCII, the 22 columns and optionally the
+   * VLAN ones; not the Community ID column: its SHA-1 is the host's) into `writer`; rows it leaves
+   * to the host (tunnel parents, very long histories) still come as records through `emit`, in
+   * order. Call finishConnLog() before closing the file.
+   */
+  writeConnLog(writer: CoreConnLogWriter): void {
+    this.writer = writer
+    this.core.setNotifyWritten(writer.onWritten !== undefined ? 1 : 0)
+    this.core.startWriter(256 * 1024, writer.vlanColumns ? 1 : 0)
+  }
+
+  /** Hands the last rows the core holds to the writer. */
+  finishConnLog(): void {
+    if (this.writer !== undefined) this.core.flushWriter()
+  }
+
+  /** Rows the core wrote (records it did not hand over). */
+  get rowsWritten(): number {
+    return this.core.rowsWritten()
   }
 
   private parentIdOf(uid: string): number {
@@ -256,7 +311,7 @@ export class WasmFlowTable implements FlowTableLike {
     }
   }
 
-  private onEmit(reasonCode: number, interim: boolean): void {
+  private onEmit(reasonCode: number, flags: number): void {
     this.views()
     const f = this.f64
     const w = this.i32
@@ -264,14 +319,8 @@ export class WasmFlowTable implements FlowTableLike {
     const fr = this.recPtr >>> 3
     const ir = this.recPtr >>> 2
     const rp = this.recPtr
+    const interim = (flags & EMIT_INTERIM) !== 0
     const slot = w[ir + R_SLOT]!
-    let uid = this.slotUids.get(slot)
-    if (uid === undefined) {
-      uid = this.uids.next()
-      if (interim) this.slotUids.set(slot, uid)
-    } else if (!interim) {
-      this.slotUids.delete(slot)
-    }
     const hlen = w[ir + R_HLEN]!
     let history = historyText(u8, rp + R_HIST, Math.min(hlen, HIST_CAP))
     if (hlen > HIST_CAP) {
@@ -279,27 +328,47 @@ export class WasmFlowTable implements FlowTableLike {
       if (!interim) this.spill.delete(slot)
     }
     const v6 = w[ir + R_V6] !== 0
+    let stateCode = w[ir + R_STATE]!
+    if (stateCode === STATE_RSTOS0_OR_OTH) stateCode = RSTOS0_HISTORY.test(history) ? 8 : 12
+    const ipProto = w[ir + R_IPPROTO]!
+    const omac = f[fr + R_OMAC]!
+    const rmac = f[fr + R_RMAC]!
+    const local = w[ir + R_LOCAL]!
+    const parentId = w[ir + R_TPARENT]!
+    const parent = parentId !== 0 ? this.parents[parentId] : undefined
+    if ((flags & EMIT_WRITTEN) !== 0) {
+      // The core wrote the row: only the facts the writer's onWritten reads.
+      const x = this.facts
+      x.origH = addrTextAt(u8, rp + R_OADDR, v6)
+      x.respH = addrTextAt(u8, rp + R_RADDR, v6)
+      x.ts = f[fr + R_TS]!
+      x.lastTs = f[fr + R_LAST]!
+      x.tunnelParents = parent !== undefined ? [parent] : NO_PARENTS
+      x.origL2Addr = omac >= 0 ? macText(omac) : undefined
+      x.respL2Addr = rmac >= 0 ? macText(rmac) : undefined
+      x.localOrig = (local & 1) !== 0
+      x.localResp = (local & 2) !== 0
+      x.respPkts = f[fr + R_RPKTS]!
+      x.proto = protoName(ipProto)
+      x.connState = CONN_STATES[stateCode]!
+      x.service = ''
+      x.respP = w[ir + R_RPORT]!
+      this.writer!.onWritten!(x)
+      return
+    }
     const alen = v6 ? 16 : 4
     const start = f[fr + R_TS]!
     const last = f[fr + R_LAST]!
     const duration = last - start
     const ob = f[fr + R_OBYTES]!
     const rb = f[fr + R_RBYTES]!
-    let stateCode = w[ir + R_STATE]!
-    if (stateCode === STATE_RSTOS0_OR_OTH) stateCode = RSTOS0_HISTORY.test(history) ? 8 : 12
-    const ipProto = w[ir + R_IPPROTO]!
     const origP = w[ir + R_OPORT]!
     const respP = w[ir + R_RPORT]!
     const vlan = w[ir + R_VLAN]!
     const innerVlan = w[ir + R_IVLAN]!
-    const omac = f[fr + R_OMAC]!
-    const rmac = f[fr + R_RMAC]!
-    const parentId = w[ir + R_TPARENT]!
-    const parent = parentId !== 0 ? this.parents[parentId] : undefined
-    const nets = this.cfg.localNets
     const rec: ConnRecord = {
       ts: start,
-      uid,
+      uid: Buffer.from(u8.buffer, rp + R_UID, w[ir + R_ULEN]!).toString('latin1'),
       origH: addrTextAt(u8, rp + R_OADDR, v6),
       origP,
       respH: addrTextAt(u8, rp + R_RADDR, v6),
@@ -310,8 +379,8 @@ export class WasmFlowTable implements FlowTableLike {
       origBytes: ob >= 0 ? ob : undefined,
       respBytes: rb >= 0 ? rb : undefined,
       connState: CONN_STATES[stateCode]!,
-      localOrig: nets.isLocalAt(u8, rp + R_OADDR, alen),
-      localResp: nets.isLocalAt(u8, rp + R_RADDR, alen),
+      localOrig: (local & 1) !== 0,
+      localResp: (local & 2) !== 0,
       missedBytes: f[fr + R_MISSED]!,
       history,
       origPkts: f[fr + R_OPKTS]!,

@@ -138,6 +138,17 @@ export class ZeekAsciiWriter {
     this.count++
   }
 
+  /** `rows` complete rows already rendered as bytes, each ending with its newline (the WebAssembly flow core's). */
+  writeRows(bytes: Uint8Array, rows: number): void {
+    const out = this.sink.reserve(bytes.length)
+    if (out === undefined) this.sink.append(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'))
+    else {
+      out.set(bytes, this.sink.offset)
+      this.sink.commit(this.sink.offset + bytes.length)
+    }
+    this.count += rows
+  }
+
   /** Writes #close, flushes and closes the file. */
   async close(): Promise<void> {
     this.sink.append(`#close${ZEEK_SEPARATOR}${formatZeekLogDate(this.now())}\n`)

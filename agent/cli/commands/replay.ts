@@ -81,6 +81,8 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   const extras = { vlan: opts.vlanColumns === true, communityId: opts.communityId === true }
   let connOut: { write(r: ConnRecord): void; close(): Promise<void> } | undefined
   let weirdOut: { write(r: WeirdRecord): void; close(): Promise<void> } | undefined
+  /** The Zeek ASCII conn.log, when written (the flow core may write its rows itself). */
+  let connZeek: ZeekAsciiWriter | undefined
   if (opts.logDir) {
     try {
       makeDirSync(opts.logDir)
@@ -93,7 +95,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
       connOut = { write: (r) => c.write(connRecordToJson(r)), close: () => c.close() }
       weirdOut = { write: (r) => w.write(weirdRecordToJson(r)), close: () => w.close() }
     } else {
-      const c = new ZeekAsciiWriter(join(opts.logDir, 'conn.log'), CONN_LOG_PATH, connLogFields(extras))
+      const c = connZeek = new ZeekAsciiWriter(join(opts.logDir, 'conn.log'), CONN_LOG_PATH, connLogFields(extras))
       const w = new ZeekAsciiWriter(join(opts.logDir, 'weird.log'), WEIRD_LOG_PATH, WEIRD_LOG_FIELDS)
       connOut = {
         // Rows go straight into the file buffer as bytes (no row string per connection).
@@ -164,6 +166,18 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     ? (pkt: RawPacket): void => { packets++; if (filter(pkt)) handle(pkt); else filtered++ }
     : (pkt: RawPacket): void => { packets++; handle(pkt) }
   const fileAnomalies: Record<string, number> = {}
+  // The core writes conn.log rows itself when nothing else wants the records as objects
+  // (NDJSON, the Community ID column and record sinks need them).
+  let coreRows = false
+  if (wasmTable !== undefined && connZeek !== undefined && !extras.communityId && sinks?.onConn === undefined) {
+    const z = connZeek
+    wasmTable.writeConnLog({
+      writeRows: (bytes, rows) => z.writeRows(bytes, rows),
+      vlanColumns: extras.vlan,
+      ...(hosts !== undefined ? { onWritten: (facts) => hosts.flow(facts) } : {}),
+    })
+    coreRows = true
+  }
   const fast = wasmTable !== undefined && filter === undefined && opts.collector === undefined
     ? await import('../../flowcore/wasm-pcap-file.js') : undefined
   for (const file of files) {
@@ -177,6 +191,10 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     for (const [k, v] of Object.entries(stats.anomalies)) fileAnomalies[k] = (fileAnomalies[k] ?? 0) + v
   }
   pipeline.flushAll()
+  if (coreRows) {
+    wasmTable!.finishConnLog()
+    conns += wasmTable!.rowsWritten
+  }
   await connOut?.close()
   await weirdOut?.close()
   for (const w of appWriters.values()) await w.close()

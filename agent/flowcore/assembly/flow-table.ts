@@ -16,8 +16,12 @@ import {
   C_OPORT, C_PA, C_PB, C_PCLOSE, C_RIPB, C_RLEN, C_RMAC, C_RPKTS, C_RPORT, C_START, C_TOUCH, C_TPARENT, C_VLAN,
   F_ORIG_ACTIVE, F_ORIG_IS_A, F_RESP_ACTIVE, F_TCP, F_V6, HIST_CAP, R_HIST, R_HLEN, R_IFACE, R_IPPROTO, R_IVLAN,
   R_LAST, R_MISSED, R_OADDR, R_OBYTES, R_OIPB, R_OMAC, R_OPKTS, R_OPORT, R_RADDR, R_RBYTES, R_RIPB, R_RMAC,
-  R_RPKTS, R_RPORT, R_SLOT, R_STATE, R_TPARENT, R_TS, R_V6, R_VLAN, REC_BYTES,
+  R_RPKTS, R_RPORT, R_SLOT, R_STATE, R_TPARENT, R_TS, R_V6, R_VLAN, REC_BYTES, R_LOCAL, R_ULEN, R_UID, C_ULEN, C_UID,
+  UID_CAP,
 } from './layout'
+import { writeConnLine, writerOn } from './conn-log-line'
+import { isLocal } from './local-nets'
+import { ensureUid } from './uid'
 import {
   L4_BAD_CHECKSUM, L4_OTHER, pAck, pBroadcastDst, pDMac, pDport, pDst, pFlags, pIcmpC, pIcmpT, pIface, pIVlan,
   pL4, pL4Cap, pL4Len, pPlen, pProto, pSeq, pSMac, pSport, pSrc, pTotal, pTParent, pThl, pV6, pVlan, pWin,
@@ -27,9 +31,21 @@ import {
   TCP_CLOSED, TCP_ESTABLISHED, TCP_INACTIVE, TCP_PARTIAL, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
 } from './tcp-state'
 
-/** The host builds the record from the record area (recPtr()); reasons as REASON_* in the host. */
+/**
+ * The host takes the record from the record area (recPtr()); reasons as REASON_* in the host.
+ * `flags`: EMIT_INTERIM, EMIT_WRITTEN (the core wrote its conn.log row; the host only needs
+ * what it keeps besides, e.g. the host inventory).
+ */
 @external("env", "emit")
-declare function emitRecord(reason: i32, interim: i32): void
+declare function emitRecord(reason: i32, flags: i32): void
+const EMIT_INTERIM: i32 = 1
+const EMIT_WRITTEN: i32 = 2
+/** With the core writing conn.log: whether the host wants the written records too. */
+let notifyWritten: bool = true
+
+export function setNotifyWritten(on: bool): void {
+  notifyWritten = on
+}
 /** A connection holding a tunnel parent id was created (+1) or released (-1). */
 @external("env", "parentRef")
 declare function parentRef(id: i32, delta: i32): void
@@ -475,6 +491,19 @@ function connState(r: usize): i32 {
   return S_OTH
 }
 
+/** Zeek's RSTOS0 history test, /^\^?S[^HAFGIQ]*R/, on the letters the row keeps. */
+function rstos0History(r: usize, n: i32): bool {
+  let i = 0
+  if (n > 0 && load<u8>(r + C_HIST) === 0x5e) i = 1
+  if (i >= n || load<u8>(r + C_HIST + <usize>i) !== 0x53) return false
+  for (i++; i < n; i++) {
+    const c = load<u8>(r + C_HIST + <usize>i)
+    if (c === 0x52) return true
+    if (c === 0x48 || c === 0x41 || c === 0x46 || c === 0x47 || c === 0x49 || c === 0x51) return false
+  }
+  return false
+}
+
 function emitConn(r: usize, reason: i32, isInterim: bool): void {
   const start = load<f64>(r + C_START)
   const last = load<f64>(r + C_LAST)
@@ -490,11 +519,29 @@ function emitConn(r: usize, reason: i32, isInterim: bool): void {
       rb = load<f64>(r + C_RLEN)
     }
   }
+  const hlen = load<i32>(r + C_HLEN)
+  let state = connState(r)
+  // Decided here unless the row's letters are not all of the history (the host has the rest).
+  if (state === S_RSTOS0_OR_OTH && hlen <= HIST_CAP) state = rstos0History(r, hlen) ? 8 : S_OTH
+  const f = load<i32>(r + C_FLAGS)
+  const v6 = (f & F_V6) !== 0
+  const origIsA = (f & F_ORIG_IS_A) !== 0
+  const oaddr = r + (origIsA ? C_KA : C_KB)
+  const raddr = r + (origIsA ? C_KB : C_KA)
+  const localOrig = isLocal(oaddr, v6)
+  const localResp = isLocal(raddr, v6)
+  ensureUid(r)
+  const missed = load<f64>(r + C_MISSED)
+  let flags = isInterim ? EMIT_INTERIM : 0
+  if (writerOn && writeConnLine(r, start, last, ob, rb, missed, state, localOrig, localResp, oaddr, raddr, v6)) {
+    if (!notifyWritten) return
+    flags |= EMIT_WRITTEN
+  }
   store<f64>(REC + R_TS, start)
   store<f64>(REC + R_LAST, last)
   store<f64>(REC + R_OBYTES, ob)
   store<f64>(REC + R_RBYTES, rb)
-  store<f64>(REC + R_MISSED, load<f64>(r + C_MISSED))
+  store<f64>(REC + R_MISSED, missed)
   store<f64>(REC + R_OPKTS, load<f64>(r + C_OPKTS))
   store<f64>(REC + R_OIPB, load<f64>(r + C_OIPB))
   store<f64>(REC + R_RPKTS, load<f64>(r + C_RPKTS))
@@ -504,21 +551,31 @@ function emitConn(r: usize, reason: i32, isInterim: bool): void {
   store<i32>(REC + R_OPORT, load<i32>(r + C_OPORT))
   store<i32>(REC + R_RPORT, load<i32>(r + C_RPORT))
   store<i32>(REC + R_IPPROTO, load<i32>(r + C_IPPROTO))
-  store<i32>(REC + R_STATE, connState(r))
+  store<i32>(REC + R_STATE, state)
   store<i32>(REC + R_VLAN, load<i32>(r + C_VLAN))
   store<i32>(REC + R_IVLAN, load<i32>(r + C_IVLAN))
-  const f = load<i32>(r + C_FLAGS)
-  store<i32>(REC + R_V6, (f & F_V6) !== 0 ? 1 : 0)
+  store<i32>(REC + R_V6, v6 ? 1 : 0)
   store<i32>(REC + R_IFACE, load<i32>(r + C_IFACE))
   store<i32>(REC + R_TPARENT, load<i32>(r + C_TPARENT))
-  const hlen = load<i32>(r + C_HLEN)
   store<i32>(REC + R_HLEN, hlen)
   store<i32>(REC + R_SLOT, slotOf(r))
-  const origIsA = (f & F_ORIG_IS_A) !== 0
-  memory.copy(REC + R_OADDR, r + (origIsA ? C_KA : C_KB), 16)
-  memory.copy(REC + R_RADDR, r + (origIsA ? C_KB : C_KA), 16)
+  store<i32>(REC + R_LOCAL, (localOrig ? 1 : 0) | (localResp ? 2 : 0))
+  memory.copy(REC + R_OADDR, oaddr, 16)
+  memory.copy(REC + R_RADDR, raddr, 16)
   memory.copy(REC + R_HIST, r + C_HIST, <usize>(hlen < HIST_CAP ? hlen : HIST_CAP))
-  emitRecord(reason, isInterim ? 1 : 0)
+  const ulen = load<u8>(r + C_ULEN)
+  store<i32>(REC + R_ULEN, ulen)
+  memory.copy(REC + R_UID, r + C_UID, <usize>ulen)
+  emitRecord(reason, flags)
+}
+
+/** Writes the uid of the live connection in `slot` (drawn now if it had none) at `to`; returns its length. */
+export function uidOf(slot: i32, to: usize): i32 {
+  const r = rowOf(slot)
+  ensureUid(r)
+  const n = <i32>load<u8>(r + C_ULEN)
+  memory.copy(to, r + C_UID, <usize>(n < UID_CAP ? n : UID_CAP))
+  return n
 }
 
 function remove(slot: i32, reason: i32): void {

@@ -5,14 +5,18 @@
  */
 import { inUse } from './conn-row'
 import { configure } from './config'
-import { created, emitted, evicted, interim, live, reused, tracked, advance, flushAll, init, packet, REC } from './flow-table'
+import { created, emitted, evicted, interim, live, reused, tracked, advance, flushAll, init, packet, REC, setNotifyWritten, uidOf } from './flow-table'
+import { flushWriter, startWriter, writtenRows } from './conn-log-line'
+import { localNetsBuffer } from './local-nets'
 import { ADDR_SCRATCH, decodeEthernet, setDecoded, setIfaceAndParent } from './packet'
 
-export { configure, advance, flushAll, init, packet, setDecoded }
+export { configure, advance, flushAll, init, packet, setDecoded, setNotifyWritten, uidOf, flushWriter, startWriter, localNetsBuffer }
 
 export function recPtr(): usize { return REC }
 export function addrScratchPtr(): usize { return ADDR_SCRATCH }
 export function slotsInUse(): i32 { return inUse }
+/** conn.log rows the core wrote itself (the others went to the host as records). */
+export function rowsWritten(): f64 { return writtenRows }
 export function liveFlows(): i32 { return live }
 /** Counter by index: created, emitted, evicted, interim, reused, tracked. */
 export function counter(i: i32): f64 {

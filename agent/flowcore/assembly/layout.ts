@@ -62,7 +62,11 @@ export const C_INTERIM: i32 = 480
 // history letters
 export const C_HIST: i32 = 488
 export const HIST_CAP: i32 = 40
-export const STRIDE: i32 = 528
+// the uid: its length (0 = not drawn yet), then up to 19 ASCII bytes ("C" + 3 × 6 base62 digits)
+export const C_ULEN: i32 = 528
+export const C_UID: i32 = 529
+export const UID_CAP: i32 = 19
+export const STRIDE: i32 = 552
 
 // flags (C_FLAGS)
 export const F_ORIG_ACTIVE: i32 = 1
@@ -126,7 +130,11 @@ export const R_IFACE: i32 = 116
 export const R_TPARENT: i32 = 120
 export const R_HLEN: i32 = 124
 export const R_SLOT: i32 = 128
+/** bit 0 local_orig, bit 1 local_resp */
+export const R_LOCAL: i32 = 132
 export const R_OADDR: i32 = 144
 export const R_RADDR: i32 = 160
 export const R_HIST: i32 = 176
-export const REC_BYTES: i32 = 216
+export const R_ULEN: i32 = 216
+export const R_UID: i32 = 220
+export const REC_BYTES: i32 = 240
