@@ -5,7 +5,7 @@
  * reused RawPacket whose `data` is valid only during the call (see raw-packet.ts).
  */
 import { readSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 import type { CaptureInterfaceInfo, CaptureStreamReader, ReaderFailure } from './file-reader-common.js'
 import { SUPPORTED_LINK_TYPES } from './link-types.js'
@@ -131,6 +131,8 @@ export async function readCaptureFile(path: string, opts: ReadCaptureFileOptions
   const chunkSize = Math.max(64, opts.chunkSize ?? DEFAULT_CHUNK_SIZE)
   let fh: FileHandle
   try {
+    // Loaded here: a replay that walks its files through the flow core never needs it (start-up).
+    const { open } = await import('node:fs/promises')
     fh = await open(path, 'r')
   } catch (err) {
     throw unreadable(path, err)

@@ -1,22 +1,16 @@
 import type { Command } from 'commander'
 import { makeDirSync } from '../../util/make-dir.js'
 import { join } from 'node:path'
-import { createPacketFilter } from '../../capture/bpf-compile.js'
 import { readCaptureFile } from '../../capture/capture-file.js'
 import type { RawPacket } from '../../capture/raw-packet.js'
 import { LINKTYPE_ETHERNET } from '../../capture/link-types.js'
 import type { ConnRecord, WeirdRecord } from '../../flow/conn-record.js'
 import { connLogFields, connRecordToJson, connRecordToZeekLine, CONN_LOG_PATH } from '../../output/conn-log-fields.js'
 import { connLineMaxBytes, encodeConnLine } from '../../output/conn-log-bytes.js'
-import { NdjsonWriter } from '../../output/ndjson-writer.js'
 import { weirdRecordToJson, weirdRecordToZeekRow, WEIRD_LOG_FIELDS, WEIRD_LOG_PATH } from '../../output/weird-log-fields.js'
 import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
 import { FlowPipelineBase } from '../../pipeline/flow-pipeline-base.js'
 import type { HostObservation } from '../../app/app-analyzer.js'
-import { HostInventory } from '../../assets/host-inventory.js'
-import { macVendor } from '../../../protocol/oui-registry.js'
-import { BufferedFileSink } from '../../output/buffered-file-sink.js'
-import { encodeHostLine, hostLineMaxBytes } from '../../output/host-line-bytes.js'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
 
 /**
@@ -38,6 +32,8 @@ export interface ReplayOptions {
   quiet?: boolean
   /** commander's --no-app sets app=false: flows only, no application analyzers. */
   app?: boolean
+  /** commander's --no-hosts sets hosts=false: no asset inventory (hosts.ndjson). */
+  hosts?: boolean
   /**
    * Flow table for a flows-only replay: 'wasm' (default: the WebAssembly flow core, which also
    * walks classic pcap files itself) or 'js' (the TypeScript table the analyzers run on).
@@ -78,6 +74,9 @@ export interface ReplaySinks {
 
 export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: ReplaySinks): Promise<ReplaySummary> {
   const started = process.hrtime.bigint()
+  // Modules only some runs need are loaded by those runs (start-up is a fixed cost of every replay).
+  const { NdjsonWriter } = opts.json === true ? await import('../../output/ndjson-writer.js') : { NdjsonWriter: undefined }
+  const inventory = opts.logDir && opts.hosts !== false ? await import('./replay-hosts.js') : undefined
   const extras = { vlan: opts.vlanColumns === true, communityId: opts.communityId === true }
   let connOut: { write(r: ConnRecord): void; close(): Promise<void> } | undefined
   let weirdOut: { write(r: WeirdRecord): void; close(): Promise<void> } | undefined
@@ -90,8 +89,8 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
       throw new AgentError(AgentErrorCode.OUTPUT_UNWRITABLE, `cannot create log directory ${opts.logDir}: ${(err as Error).message}`)
     }
     if (opts.json) {
-      const c = new NdjsonWriter(join(opts.logDir, 'conn.log'))
-      const w = new NdjsonWriter(join(opts.logDir, 'weird.log'))
+      const c = new NdjsonWriter!(join(opts.logDir, 'conn.log'))
+      const w = new NdjsonWriter!(join(opts.logDir, 'weird.log'))
       connOut = { write: (r) => c.write(connRecordToJson(r)), close: () => c.close() }
       weirdOut = { write: (r) => w.write(weirdRecordToJson(r)), close: () => w.close() }
     } else {
@@ -122,7 +121,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
       if (!spec) return
       const file = join(opts.logDir, `${path}.log`)
       if (opts.json) {
-        const nd = new NdjsonWriter(file)
+        const nd = new NdjsonWriter!(file)
         w = { write: (r) => nd.write(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))), close: () => nd.close() }
       } else {
         const z = new ZeekAsciiWriter(file, path, spec.fields)
@@ -132,7 +131,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     }
     w.write(row)
   }
-  const hosts = opts.logDir ? new HostInventory(1_000_000, macVendor) : undefined
+  const hosts = inventory?.newReplayInventory()
   let conns = 0
   let weirds = 0
   const flowCore = opts.flowCore ?? 'wasm'
@@ -158,7 +157,9 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   }, registry?.APP_ANALYZERS ?? [], core !== undefined
     ? (cfg, emit) => (wasmTable = new core.WasmFlowTable(cfg, emit, opts.ignoreChecksums === true))
     : undefined)
-  const filter = opts.filter ? createPacketFilter(opts.filter, { validateFor: [LINKTYPE_ETHERNET] }) : undefined
+  const filter = opts.filter
+    ? (await import('../../capture/bpf-compile.js')).createPacketFilter(opts.filter, { validateFor: [LINKTYPE_ETHERNET] })
+    : undefined
   let packets = 0
   let filtered = 0
   const handle = pipeline.handle
@@ -198,18 +199,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   await connOut?.close()
   await weirdOut?.close()
   for (const w of appWriters.values()) await w.close()
-  if (hosts && opts.logDir) {
-    // One line at a time through the buffered sink: no array of records, no file-sized string.
-    // Lines are rendered as bytes (host-line-bytes.ts); JSON.stringify for what that declines.
-    const out = new BufferedFileSink(join(opts.logDir, 'hosts.ndjson'))
-    for (const h of hosts.eachToWrite()) {
-      const b = out.reserve(hostLineMaxBytes(h))
-      const end = b === undefined ? -1 : encodeHostLine(h, b, out.offset)
-      if (end >= 0) out.commit(end)
-      else out.append(JSON.stringify(h) + '\n')
-    }
-    out.close()
-  }
+  if (hosts && opts.logDir) inventory!.writeHostsNdjson(hosts, join(opts.logDir, 'hosts.ndjson'))
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   return {
     files: files.length,
@@ -249,6 +239,7 @@ export function registerReplay(program: Command): void {
     .option('--max-flows <n>', 'cap on concurrently tracked flows (oldest idle evicted first)')
     .option('--active-timeout <seconds>', 'emit interim records for flows active longer than this (off by default, as Zeek)')
     .option('--no-app', 'flows only: no application-layer analyzers (dns.log, http.log, ssl.log, … and conn.log service)')
+    .option('--no-hosts', 'no asset inventory: hosts.ndjson is not written')
     .option('--flow-core <core>', 'flows only: wasm (the WebAssembly flow core, default) or js (the TypeScript flow table)')
     .option('-q, --quiet', 'do not print the summary')
     .option('--collector <url>', 'ship the flows, host observations and application-log rows to this collector and wait until all are acknowledged')
