@@ -5,7 +5,7 @@
  */
 import { inUse } from './conn-row'
 import { configure } from './config'
-import { created, emitted, evicted, interim, live, reused, tracked, advance, flushAll, init, packet, REC, setNotifyWritten, uidOf } from './flow-table'
+import { created, emitted, evicted, interim, live, reused, tracked, advance, flushAll, init, packet, REC, setNotifyWritten, timerDue, uidOf } from './flow-table'
 import { flushWriter, startWriter, writtenRows } from './conn-log-line'
 import { localNetsBuffer } from './local-nets'
 import { ADDR_SCRATCH, decodeEthernet, setDecoded, setIfaceAndParent } from './packet'
@@ -92,7 +92,7 @@ export function runRecords(ptr: usize, off: i32, len: i32, le: bool, nsec: bool,
     fastBytes += <f64>caplen
     if (t < clock) { outOfOrder++; t = clock }
     clock = t
-    advance(t)
+    if (timerDue(t)) advance(t)
     packet(t)
     if (t - fragClock >= 1) fragClock = t
     o = next
