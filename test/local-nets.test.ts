@@ -68,3 +68,25 @@ t.test('an invalid CIDR is a CONFIG_INVALID error naming the value', async (t) =
     }
   }
 })
+
+t.test('prefixes read by hand and by ipaddr.js give the same networks (fast-check)', async (t) => {
+  const fc = (await import('fast-check')).default
+  const v4 = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 }))
+  const v6 = fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 128 }))
+  let checked = 0
+  fc.assert(fc.property(fc.oneof(v4.map(([b, n]) => ({ text: `${b.join('.')}/${n}`, bytes: b, bits: n, v6: false })),
+    v6.map(([w, n]) => {
+      const a = ipaddr.fromByteArray(w.flatMap((x) => [x >> 8, x & 0xff]))
+      return { text: `${a.toString()}/${n}`, bytes: a.toByteArray(), bits: n, v6: true }
+    })), fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 16, maxLength: 16 }), (p, probe) => {
+    const nets = new LocalNets([p.text])
+    const [net] = ipaddr.parseCIDR(p.text)
+    // The prefix's own network and a random address: same answer as ipaddr.js's match.
+    for (const bytes of [p.bytes, p.v6 ? probe : probe.slice(0, 4)]) {
+      const addr = ipaddr.fromByteArray(bytes)
+      t.equal(nets.isLocal(Uint8Array.from(bytes)), addr.kind() === net.kind() && addr.match(net, p.bits), `${addr.toString()} in ${p.text}`)
+      checked++
+    }
+  }), { numRuns: 300 })
+  t.ok(checked >= 600)
+})

@@ -11,11 +11,24 @@
  * that has a request/reply counterpart becomes (type, counterpart type) and is two-way;
  * any other message becomes (type, code) and is one-way.
  */
-import * as nodeCrypto from 'node:crypto'
+type NodeCrypto = typeof import('node:crypto')
+type OneShot = (alg: string, data: Uint8Array, enc: 'base64') => string
 
-/** One-shot crypto.hash (Node ≥ 20.12) is several times cheaper than createHash for small inputs. */
-const oneShot = (nodeCrypto as unknown as { hash?: (alg: string, data: Uint8Array, enc: 'base64') => string }).hash
-const createHash = nodeCrypto.createHash
+/**
+ * node:crypto is taken on the first Community ID, not at import: loading it is ~20 ms of
+ * start-up, and most replays compute none. One-shot crypto.hash (Node ≥ 20.12) is several
+ * times cheaper than createHash for small inputs.
+ */
+let sha1Base64: ((data: Uint8Array) => string) | undefined
+
+function sha1(data: Uint8Array): string {
+  if (sha1Base64 === undefined) {
+    const c = process.getBuiltinModule('node:crypto') as NodeCrypto
+    const oneShot = (c as unknown as { hash?: OneShot }).hash
+    sha1Base64 = oneShot !== undefined ? (d) => oneShot('sha1', d, 'base64') : (d) => c.createHash('sha1').update(d).digest('base64')
+  }
+  return sha1Base64(data)
+}
 
 const PROTO_ICMP = 1
 const PROTO_TCP = 6
@@ -102,7 +115,7 @@ export function communityIdV1(proto: number, srcIp: Uint8Array, dstIp: Uint8Arra
     o = buf.writeUInt16BE(sp, o)
     buf.writeUInt16BE(dp, o)
   }
-  return '1:' + (oneShot ? oneShot('sha1', buf, 'base64') : createHash('sha1').update(buf).digest('base64'))
+  return '1:' + sha1(buf)
 }
 
 const msgScratch = Buffer.alloc(2 + 16 + 16 + 2 + 4)

@@ -12,6 +12,7 @@
  * ::ffff:a.b.c.d address is matched against the IPv4 prefixes.
  */
 import ipaddr from 'ipaddr.js'
+import { parseIpv6Text } from '../output/zeek-value-format.js'
 import { AgentError, AgentErrorCode } from '../util/errors.js'
 
 /** Zeek's Site::private_address_space (scripts/base/utils/site.zeek), in Zeek's order. */
@@ -66,7 +67,12 @@ function parsePrefix(cidr: string): { v4: boolean; bytes: number[]; bits: number
   const addrPart = slash < 0 ? s : s.slice(0, slash)
   const lenPart = slash < 0 ? undefined : s.slice(slash + 1)
   let v4: boolean
-  if (ipaddr.IPv4.isValidFourPartDecimal(addrPart)) v4 = true
+  // The plain spellings are read by hand: ipaddr.js's IPv6 parser costs ~15 ms of start-up on
+  // first use (every replay builds the default local networks); anything else goes to it.
+  let bytes = plainV4(addrPart)
+  if (bytes !== undefined) v4 = true
+  else if (addrPart.includes(':') && parseIpv6Text(addrPart, v6Scratch)) { v4 = false; bytes = [...v6Scratch] }
+  else if (ipaddr.IPv4.isValidFourPartDecimal(addrPart)) v4 = true
   else if (ipaddr.IPv6.isValid(addrPart) && addrPart.includes(':')) v4 = false
   else throw invalid(cidr, 'bad address')
   const max = v4 ? 32 : 128
@@ -76,8 +82,23 @@ function parsePrefix(cidr: string): { v4: boolean; bytes: number[]; bits: number
     bits = Number(lenPart)
     if (bits > max) throw invalid(cidr, `prefix length above ${max}`)
   }
-  const parsed = ipaddr.parse(addrPart)
-  return { v4, bytes: parsed.toByteArray(), bits }
+  return { v4, bytes: bytes ?? ipaddr.parse(addrPart).toByteArray(), bits }
+}
+
+const v6Scratch = new Uint8Array(16)
+
+/** "a.b.c.d" with each part 0–255 in plain decimal (no leading zeros), else undefined. */
+function plainV4(s: string): number[] | undefined {
+  const parts = s.split('.')
+  if (parts.length !== 4) return undefined
+  const out: number[] = []
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined
+    const v = Number(p)
+    if (v > 255) return undefined
+    out.push(v)
+  }
+  return out
 }
 
 export class LocalNets {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { fillRandom } from '../util/random-bytes.js'
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const ALPHABET_CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
@@ -20,7 +20,8 @@ export class UidGenerator {
 
   next(): string {
     if (this.pos + 12 > this.pool.length) {
-      this.pool = randomBytes(12 * 1024)
+      if (this.pool.length === 0) this.pool = Buffer.allocUnsafe(12 * 1024)
+      fillRandom(this.pool)
       this.pos = 0
     }
     // The characters go into a scratch buffer and become one flat string (concatenating them

@@ -9,8 +9,8 @@
  * pipeline calls), and the core's own record loop over classic pcap bytes in its memory
  * (wasm-pcap-file.ts), which decodes ordinary packets itself and leaves the rest to the pipeline.
  */
-import { randomFillSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { fillRandom } from '../util/random-bytes.js'
 import type { PacketInfo } from '../decode/packet-info.js'
 import { L4_BAD_CHECKSUM, L4_OTHER, L4_OK, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from '../decode/transport-layer.js'
 import { addrTextAt } from '../flow/addr-text-cache.js'
@@ -160,7 +160,7 @@ export class WasmFlowTable implements FlowTableLike {
     const instance = new WASM.Instance(flowCoreModule(), {
       env: {
         emit: (reason: number, flags: number) => { this.onEmit(reason, flags) },
-        random: (ptr: number, len: number) => { randomFillSync(this.bytes(), ptr, len) },
+        random: (ptr: number, len: number) => { fillRandom(this.bytes(), ptr, len) },
         flushOut: (ptr: number, len: number, rows: number) => { this.writer!.writeRows(this.bytes().subarray(ptr, ptr + len), rows) },
         histSpill: (slot: number, code: number) => { this.spill.set(slot, (this.spill.get(slot) ?? '') + String.fromCharCode(code)) },
         parentRef: (id: number, delta: number) => { this.onParentRef(id, delta) },
