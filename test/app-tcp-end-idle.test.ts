@@ -12,6 +12,10 @@ import { HTTP_ANALYZER } from '../agent/app/http/index.js'
 import { AppDispatcher } from '../agent/app/app-dispatcher.js'
 import { ethernet, ETHERTYPE_IPV4, ipv4, IPPROTO_TCP, tcp } from './helpers/packet-builder.js'
 import { buildPcap, type CaptureFrame } from './helpers/pcap-writer.js'
+import { FlowTable } from '../agent/flow/flow-table.js'
+import type { FlowPipelineParts } from '../agent/pipeline/flow-pipeline-base.js'
+
+const TS_PARTS: FlowPipelineParts = { makeTable: (c, e) => new FlowTable(c, e), makeDispatcher: (c, d) => new AppDispatcher(c, d) }
 
 const C = '10.0.0.1'
 const S = '192.0.2.80'
@@ -49,7 +53,7 @@ function exchange(reply: string, late?: string): CaptureFrame[] {
 function run(frames: CaptureFrame[]): { p: FlowPipelineBase; rows: Record<string, unknown>[]; recs: ConnRecord[]; endedBeforeFlush: number } {
   const rows: Record<string, unknown>[] = []
   const recs: ConnRecord[] = []
-  const p = new FlowPipelineBase({ app: true }, { onConn: (r) => recs.push(r), onAppLog: (path, row) => { if (path === 'http') rows.push(row) } }, [HTTP_ANALYZER])
+  const p = new FlowPipelineBase({ app: true }, { onConn: (r) => recs.push(r), onAppLog: (path, row) => { if (path === 'http') rows.push(row) } }, [HTTP_ANALYZER], TS_PARTS)
   parseCaptureBuffer(buildPcap(frames), p.handle)
   const endedBeforeFlush = p.app!.counters.get('sessions_ended_idle')
   p.flushAll()

@@ -14,6 +14,10 @@ import type { AppAnalyzerFactory, AppOutput } from '../agent/app/app-analyzer.js
 import { dnsMessage, QUERY, rdA, RESPONSE } from './helpers/dns-builder.js'
 import { ethernet, ETHERTYPE_IPV4, ipv4, IPPROTO_UDP, udp } from './helpers/packet-builder.js'
 import { buildPcap, type CaptureFrame } from './helpers/pcap-writer.js'
+import { FlowTable } from '../agent/flow/flow-table.js'
+import type { FlowPipelineParts } from '../agent/pipeline/flow-pipeline-base.js'
+
+const TS_PARTS: FlowPipelineParts = { makeTable: (c, e) => new FlowTable(c, e), makeDispatcher: (c, d) => new AppDispatcher(c, d) }
 
 const C = '10.0.0.1'
 const S = '10.0.0.53'
@@ -43,7 +47,7 @@ t.test('a DNS connection answered in full is parked between exchanges and resume
   ]
   const rows: Record<string, unknown>[] = []
   const recs: ConnRecord[] = []
-  const p = new FlowPipelineBase({ app: true }, { onConn: (r) => recs.push(r), onAppLog: (path, row) => { if (path === 'dns') rows.push(row) } }, [dnsAnalyzerFactory])
+  const p = new FlowPipelineBase({ app: true }, { onConn: (r) => recs.push(r), onAppLog: (path, row) => { if (path === 'dns') rows.push(row) } }, [dnsAnalyzerFactory], TS_PARTS)
   parseCaptureBuffer(buildPcap(frames), p.handle)
   t.equal(p.app!.counters.get('sessions_parked'), 2, 'parked after each answered exchange')
   t.equal(p.app!.counters.get('sessions_resumed'), 2, 'resumed by the next query')
@@ -59,7 +63,7 @@ t.test('a connection parked at its end keeps its service; an unanswered query is
   const t0 = 1_700_000_000
   const recs: ConnRecord[] = []
   const rows: Record<string, unknown>[] = []
-  const p = new FlowPipelineBase({ app: true }, { onConn: (r) => recs.push(r), onAppLog: (_path, row) => rows.push(row) }, [dnsAnalyzerFactory])
+  const p = new FlowPipelineBase({ app: true }, { onConn: (r) => recs.push(r), onAppLog: (_path, row) => rows.push(row) }, [dnsAnalyzerFactory], TS_PARTS)
   parseCaptureBuffer(buildPcap([frame(t0, true, query(7, 'd.example'))]), p.handle)
   t.equal(p.app!.counters.get('sessions_parked'), 0, 'a pending query keeps the session')
   parseCaptureBuffer(buildPcap([frame(t0 + 0.5, false, reply(7, 'd.example', '192.0.2.7'))]), p.handle)

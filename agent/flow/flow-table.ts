@@ -25,57 +25,15 @@ import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
 import { FlowIndex } from './flow-index.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
 import { recencyOrder } from './recency-order.js'
-import type { LocalNets } from './local-nets.js'
-import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired, ZEEK_TCP_TIMERS, type TcpTimers } from './tcp-analyzer.js'
-import type { AppDispatcher } from '../app/app-dispatcher.js'
+import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired } from './tcp-analyzer.js'
+import type { FlowTableConfig, FlowTableCounter, FlowTableLike } from './flow-table-config.js'
 import { ConnView } from './conn-view.js'
 import { TCP_CLOSED } from './tcp-endpoint.js'
 import { TimerHeap } from './timer-heap.js'
 import { UidGenerator } from './uid.js'
 
-export interface FlowTableConfig {
-  /** Hard cap on tracked connections (memory bound). */
-  maxFlows: number
-  udpInactivityTimeout: number
-  icmpInactivityTimeout: number
-  otherInactivityTimeout: number
-  tcp: TcpTimers
-  /** Seconds; > 0 emits interim records for long-lived flows (not Zeek behaviour, off for replay). */
-  activeTimeout: number
-  localNets: LocalNets
-  /** Application-layer analysis; absent = flows only. */
-  app?: AppDispatcher | undefined
-  /**
-   * Compute each record's Community ID (a SHA-1 per record). Off only when nothing reads it
-   * (replay writing Zeek ASCII without the community_id column): records then carry ''.
-   */
-  communityId?: boolean
-}
-
-export const DEFAULT_FLOW_TABLE_CONFIG: Omit<FlowTableConfig, 'localNets'> = {
-  maxFlows: 1_000_000,
-  udpInactivityTimeout: 60,
-  icmpInactivityTimeout: 60,
-  otherInactivityTimeout: 60,
-  tcp: ZEEK_TCP_TIMERS,
-  activeTimeout: 0,
-  communityId: true,
-}
-
-export type FlowTableCounter =
-  | 'flows_created' | 'flows_emitted' | 'flows_evicted' | 'flows_interim' | 'flows_reused' | 'packets_tracked'
-
-/** What the flow pipeline needs of a flow table (this one, or the WebAssembly core's: agent/flowcore/). */
-export interface FlowTableLike {
-  readonly size: number
-  counters(): Record<FlowTableCounter, number>
-  advance(t: number): void
-  packet(info: PacketInfo, l4: number, t: number, iface: string, tunnelParent: string | undefined): { readonly uid: string } | undefined
-  flushAll(): void
-}
-
-/** Builds the flow table a pipeline uses (FlowPipelineBase's default: FlowTable). */
-export type FlowTableFactory = (cfg: FlowTableConfig, emit: (rec: ConnRecord) => void) => FlowTableLike
+export { DEFAULT_FLOW_TABLE_CONFIG } from './flow-table-config.js'
+export type { FlowTableConfig, FlowTableCounter, FlowTableFactory, FlowTableLike } from './flow-table-config.js'
 
 export class FlowTable implements FlowTableLike {
   // Hot-path counters are plain fields; counters() snapshots them.

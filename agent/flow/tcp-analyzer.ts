@@ -6,6 +6,7 @@
  * removed. Pure with respect to I/O: it only mutates the Conn it is given.
  */
 import type { Conn } from './conn.js'
+import type { TcpTimers } from './flow-table-config.js'
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet-info.js'
 import {
   isPow10, seqDelta, TcpEndpoint, TCP_CLOSED, TCP_ESTABLISHED, TCP_INACTIVE, TCP_PARTIAL, TCP_RESET, TCP_SYN_ACK_SENT,
@@ -23,22 +24,8 @@ const HIST_DATA_PKT = 0x10
 const HIST_ACK_PKT = 0x20
 const HIST_MULTI_FLAG_PKT = 0x40
 
-/** Zeek's TCP timing constants (init-bare.zeek defaults). */
-export interface TcpTimers {
-  attemptDelay: number // tcp_attempt_delay
-  synTimeout: number // tcp_SYN_timeout
-  sessionTimer: number // tcp_session_timer
-  connectionLinger: number // tcp_connection_linger
-  closeDelay: number // tcp_close_delay
-  partialCloseDelay: number // tcp_partial_close_delay
-  inactivityTimeout: number // tcp_inactivity_timeout
-  handshakeInactivityTimeout: number // udp_inactivity_timeout, used until the handshake completes
-}
-
-export const ZEEK_TCP_TIMERS: TcpTimers = {
-  attemptDelay: 5, synTimeout: 5, sessionTimer: 6, connectionLinger: 5, closeDelay: 5, partialCloseDelay: 3,
-  inactivityTimeout: 300, handshakeInactivityTimeout: 60,
-}
+export { ZEEK_TCP_TIMERS } from './flow-table-config.js'
+export type { TcpTimers } from './flow-table-config.js'
 
 /** Makes `c` a TCP connection (two fresh endpoints; the Conn holds the TCP state itself). */
 export function initTcpState(c: Conn): NonNullable<Conn['tcp']> {

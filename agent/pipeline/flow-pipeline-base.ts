@@ -17,11 +17,12 @@ import { PacketInfo, TUNNEL_GRE, TUNNEL_IP_IN_IP, TUNNEL_TEREDO, TUNNEL_VXLAN } 
 import { L4_TUNNEL_ONLY, L4_TUNNEL_ONLY_NONE } from '../decode/transport-layer.js'
 import { formatAddr } from '../flow/addr-format.js'
 import type { ConnRecord, WeirdRecord } from '../flow/conn-record.js'
-import { DEFAULT_FLOW_TABLE_CONFIG, FlowTable, type FlowTableConfig, type FlowTableFactory, type FlowTableLike } from '../flow/flow-table.js'
+import type { FlowTableConfig, FlowTableFactory, FlowTableLike } from '../flow/flow-table.js'
+import { DEFAULT_FLOW_TABLE_CONFIG } from '../flow/flow-table-config.js'
 import { LocalNets } from '../flow/local-nets.js'
 import { UidGenerator } from '../flow/uid.js'
 import { Counters } from '../util/counters.js'
-import { AppDispatcher, type AppDispatcherConfig } from '../app/app-dispatcher.js'
+import type { AppDispatcher, AppDispatcherConfig, AppDispatcherDeps } from '../app/app-dispatcher.js'
 import type { AppAnalyzerFactory, AppConnInfo, HostObservation } from '../app/app-analyzer.js'
 import { ArpTracker } from '../app/arp/arp.js'
 import type { Logger } from '../util/logger.js'
@@ -70,6 +71,12 @@ export interface FlowPipelineDeps {
   onObservation?: (obs: HostObservation, conn: AppConnInfo | undefined) => void
 }
 
+/** What a pipeline is built from besides its decoders (see the constructor). */
+export interface FlowPipelineParts {
+  makeTable: FlowTableFactory
+  makeDispatcher?: (cfg: Partial<AppDispatcherConfig>, deps: AppDispatcherDeps) => AppDispatcher
+}
+
 export type PipelineCounter = 'packets_received' | 'packets_decoded' | 'packets_dropped' | 'packets_arp' |
   'packets_fragment' | 'datagrams_reassembled' | 'packets_tunnelled' | 'packets_out_of_order_time' | 'clock_steps_back'
 
@@ -95,15 +102,17 @@ export class FlowPipelineBase {
 
   /**
    * `analyzers`: the application analyzers (app/registry.ts APP_ANALYZERS); unused when config.app is false.
-   * `makeTable`: the flow table (default FlowTable; replay's flows-only path passes the WebAssembly core's).
+   * `parts`: the flow table (FlowTable, or the WebAssembly core's for flows only) and, when
+   * config.app is on, the dispatcher. Given by the caller, so that a run loads only the ones it uses.
    */
   constructor(cfg: Partial<FlowPipelineConfig>, private readonly deps: FlowPipelineDeps, analyzers: readonly AppAnalyzerFactory[],
-    makeTable?: FlowTableFactory) {
+    parts: FlowPipelineParts) {
     this.config = Object.freeze({ ...DEFAULT_FLOW_PIPELINE_CONFIG, ...cfg })
     this.netOpts = { ignoreChecksums: this.config.ignoreChecksums }
     const localNets = new LocalNets(this.config.localNets.length > 0 ? this.config.localNets : undefined)
+    if (this.config.app && parts.makeDispatcher === undefined) throw new Error('FlowPipelineBase: config.app needs parts.makeDispatcher')
     this.app = this.config.app
-      ? new AppDispatcher(this.config.appConfig, {
+      ? parts.makeDispatcher!(this.config.appConfig, {
         factories: analyzers,
         onLog: deps.onAppLog ?? (() => {}),
         onObservation: deps.onObservation,
@@ -111,7 +120,7 @@ export class FlowPipelineBase {
       })
       : undefined
     const tableCfg: FlowTableConfig = { ...this.config, localNets, app: this.app }
-    this.table = makeTable !== undefined ? makeTable(tableCfg, deps.onConn) : new FlowTable(tableCfg, deps.onConn)
+    this.table = parts.makeTable(tableCfg, deps.onConn)
     if (deps.onWeird) {
       const pending = this.pendingWeirds
       const anomalies = this.anomalies

@@ -9,7 +9,7 @@ import { connLogFields, connRecordToJson, connRecordToZeekLine, CONN_LOG_PATH } 
 import { connLineMaxBytes, encodeConnLine } from '../../output/conn-log-bytes.js'
 import { weirdRecordToJson, weirdRecordToZeekRow, WEIRD_LOG_FIELDS, WEIRD_LOG_PATH } from '../../output/weird-log-fields.js'
 import { ZeekAsciiWriter } from '../../output/zeek-ascii-writer.js'
-import { FlowPipelineBase } from '../../pipeline/flow-pipeline-base.js'
+import { FlowPipelineBase, type FlowPipelineParts } from '../../pipeline/flow-pipeline-base.js'
 import type { HostObservation } from '../../app/app-analyzer.js'
 import { AgentError, AgentErrorCode } from '../../util/errors.js'
 
@@ -141,6 +141,15 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
   // The analyzers need the TypeScript table's per-packet hand-off: the core serves flows only.
   const core = flowCore === 'wasm' && opts.app === false ? await import('../../flowcore/wasm-flow-table.js') : undefined
   let wasmTable: import('../../flowcore/wasm-flow-table.js').WasmFlowTable | undefined
+  // The TypeScript table and the dispatcher are loaded by the runs that use them (start-up).
+  const tsTable = core === undefined ? await import('../../flow/flow-table.js') : undefined
+  const dispatcher = opts.app !== false ? await import('../../app/app-dispatcher.js') : undefined
+  const parts: FlowPipelineParts = {
+    makeTable: core !== undefined
+      ? (cfg, emit) => (wasmTable = new core.WasmFlowTable(cfg, emit, opts.ignoreChecksums === true))
+      : (cfg, emit) => new tsTable!.FlowTable(cfg, emit),
+    ...(dispatcher !== undefined ? { makeDispatcher: (cfg, deps) => new dispatcher.AppDispatcher(cfg, deps) } : {}),
+  }
   const pipeline = new FlowPipelineBase({
     ignoreChecksums: opts.ignoreChecksums === true,
     localNets: opts.localNets ?? [],
@@ -154,9 +163,7 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     onWeird: weirdOut ? (w) => { weirds++; weirdOut!.write(w) } : undefined,
     onAppLog: appLog,
     onObservation: hosts || sinks?.onObservation ? (o) => { hosts?.observe(o); sinks?.onObservation?.(o) } : undefined,
-  }, registry?.APP_ANALYZERS ?? [], core !== undefined
-    ? (cfg, emit) => (wasmTable = new core.WasmFlowTable(cfg, emit, opts.ignoreChecksums === true))
-    : undefined)
+  }, registry?.APP_ANALYZERS ?? [], parts)
   const filter = opts.filter
     ? (await import('../../capture/bpf-compile.js')).createPacketFilter(opts.filter, { validateFor: [LINKTYPE_ETHERNET] })
     : undefined
