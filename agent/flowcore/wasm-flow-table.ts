@@ -242,9 +242,12 @@ export class WasmFlowTable implements FlowTableLike {
       info.icmpType, info.icmpCode, info.vlan, info.innerVlan,
       info.srcMacOff >= 0 ? macNumber(l2, info.srcMacOff) : -1, info.dstMacOff >= 0 ? macNumber(l2, info.dstMacOff) : -1,
       ifaceId, parentId)
+    // The call holds a reference of its own on the parent id: a connection it removes on the way
+    // (reuse, eviction) may drop the last other one, and the id must still name this parent when
+    // the new connection takes it (found by test/flow-core-differential.test.ts).
+    if (parentId !== 0) this.parentRefs[parentId]!++
     const slot = this.core.packet(t)
-    // An id handed over for a connection that already existed (no reference taken) is returned.
-    if (parentId !== 0 && this.parentRefs[parentId] === 0) this.releaseParentId(parentId)
+    if (parentId !== 0 && --this.parentRefs[parentId]! === 0) this.releaseParentId(parentId)
     this.handle.slot = slot
     return this.handle
   }
