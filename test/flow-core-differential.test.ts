@@ -956,21 +956,26 @@ function specFrames(pkts: readonly PktSpec[]): CaptureFrame[] {
 /** FLOWCORE_DIFF_RUNS / FLOWCORE_DIFF_SEED widen or vary the search locally; the suite runs 60. */
 const NUM_RUNS = Number(process.env.FLOWCORE_DIFF_RUNS ?? 60)
 
+/** One generated capture replayed by both tables with the run's options; throws the first difference. */
+async function replayBothOrThrow(name: string, bytes: Buffer, r: { ignoreChecksums: boolean; maxFlows?: string | undefined; activeTimeout?: string | undefined; filter?: string | undefined }): Promise<void> {
+  const path = writeTemp(name, bytes)
+  const opts: ReplayOptions = { ignoreChecksums: r.ignoreChecksums }
+  if (r.maxFlows !== undefined) opts.maxFlows = r.maxFlows
+  if (r.activeTimeout !== undefined) opts.activeTimeout = r.activeTimeout
+  if (r.filter !== undefined) opts.filter = r.filter
+  try {
+    const { diff } = await differential([path], opts)
+    if (diff !== undefined) throw new Error(describe(diff))
+  } finally {
+    rmSync(path, { force: true })
+  }
+}
+
 t.test('property: random TCP/UDP/ICMP packet sequences give the same records', async (tt) => {
   let runs = 0
   await fc.assert(fc.asyncProperty(runSpec, async (r) => {
     runs++
-    const path = writeTemp(`prop.${r.file.format === 'pcapng' ? 'pcapng' : 'pcap'}`, buildCaptureFile(specFrames(r.pkts), r.file))
-    const opts: ReplayOptions = { ignoreChecksums: r.ignoreChecksums }
-    if (r.maxFlows !== undefined) opts.maxFlows = r.maxFlows
-    if (r.activeTimeout !== undefined) opts.activeTimeout = r.activeTimeout
-    if (r.filter !== undefined) opts.filter = r.filter
-    try {
-      const { diff } = await differential([path], opts)
-      if (diff !== undefined) throw new Error(describe(diff))
-    } finally {
-      rmSync(path, { force: true })
-    }
+    await replayBothOrThrow(`prop.${r.file.format === 'pcapng' ? 'pcapng' : 'pcap'}`, buildCaptureFile(specFrames(r.pkts), r.file), r)
   }), { numRuns: NUM_RUNS, seed: Number(process.env.FLOWCORE_DIFF_SEED ?? 20261208), includeErrorInReport: true })
   tt.ok(runs >= NUM_RUNS, `${runs} random captures replayed both ways`)
 })
@@ -1081,17 +1086,7 @@ t.test('property: mutated realistic conversations give the same records', async 
   let runs = 0
   await fc.assert(fc.asyncProperty(convRun, async (r) => {
     runs++
-    const path = writeTemp(`conv.${r.file.format === 'pcapng' ? 'pcapng' : 'pcap'}`, buildCaptureFile(convFrames(r.convs, r.muts), r.file))
-    const opts: ReplayOptions = { ignoreChecksums: r.ignoreChecksums }
-    if (r.maxFlows !== undefined) opts.maxFlows = r.maxFlows
-    if (r.activeTimeout !== undefined) opts.activeTimeout = r.activeTimeout
-    if (r.filter !== undefined) opts.filter = r.filter
-    try {
-      const { diff } = await differential([path], opts)
-      if (diff !== undefined) throw new Error(describe(diff))
-    } finally {
-      rmSync(path, { force: true })
-    }
+    await replayBothOrThrow(`conv.${r.file.format === 'pcapng' ? 'pcapng' : 'pcap'}`, buildCaptureFile(convFrames(r.convs, r.muts), r.file), r)
   }), { numRuns: Math.ceil(NUM_RUNS * 2 / 3), seed: Number(process.env.FLOWCORE_DIFF_SEED ?? 20261208) + 1, includeErrorInReport: true })
   tt.ok(runs >= Math.ceil(NUM_RUNS * 2 / 3), `${runs} mutated captures replayed both ways`)
 })

@@ -139,7 +139,17 @@ export async function replayFiles(files: string[], opts: ReplayOptions, sinks?: 
     throw new AgentError(AgentErrorCode.BAD_ARGUMENT, `--flow-core expects wasm or js, got "${flowCore}"`)
   }
   // The analyzers need the TypeScript table's per-packet hand-off: the core serves flows only.
-  const core = flowCore === 'wasm' && opts.app === false ? await import('../../flowcore/wasm-flow-table.js') : undefined
+  let core = flowCore === 'wasm' && opts.app === false ? await import('../../flowcore/wasm-flow-table.js') : undefined
+  if (core !== undefined) {
+    try {
+      core.flowCoreModule()
+    } catch (err) {
+      // A build without the core (tsc alone): the TypeScript table gives the same records, slower.
+      process.stderr.write(`telltale-agent: the WebAssembly flow core is not available (${(err as Error).message}); ` +
+        'using the TypeScript flow table — `npm run build` builds the core\n')
+      core = undefined
+    }
+  }
   let wasmTable: import('../../flowcore/wasm-flow-table.js').WasmFlowTable | undefined
   // The TypeScript table and the dispatcher are loaded by the runs that use them (start-up).
   const tsTable = core === undefined ? await import('../../flow/flow-table.js') : undefined

@@ -710,18 +710,21 @@ function create(t: f64): i32 {
   return slot
 }
 
+/** Packets and IP bytes of one direction (Zeek's ConnSize). */
+// @ts-ignore: decorator
+@inline function countPacket(r: usize, isOrig: bool): void {
+  const pk = isOrig ? C_OPKTS : C_RPKTS
+  const ib = isOrig ? C_OIPB : C_RIPB
+  store<f64>(r + pk, load<f64>(r + pk) + 1)
+  store<f64>(r + ib, load<f64>(r + ib) + <f64>pTotal)
+}
+
 function account(r: usize, isOrig: bool, t: f64): void {
   tracked++
   const proto = pProto
   if (proto === 6) {
     if (pL4 === L4_BAD_CHECKSUM) { tcpBadChecksum(r, isOrig); return }
-    if (isOrig) {
-      store<f64>(r + C_OPKTS, load<f64>(r + C_OPKTS) + 1)
-      store<f64>(r + C_OIPB, load<f64>(r + C_OIPB) + <f64>pTotal)
-    } else {
-      store<f64>(r + C_RPKTS, load<f64>(r + C_RPKTS) + 1)
-      store<f64>(r + C_RIPB, load<f64>(r + C_RIPB) + <f64>pTotal)
-    }
+    countPacket(r, isOrig)
     let captured = pL4Cap - pThl
     if (pPlen < captured) captured = pPlen
     if (captured < 0) captured = 0
@@ -733,19 +736,12 @@ function account(r: usize, isOrig: bool, t: f64): void {
     }
     return
   }
-  if (isOrig) {
-    store<f64>(r + C_OPKTS, load<f64>(r + C_OPKTS) + 1)
-    store<f64>(r + C_OIPB, load<f64>(r + C_OIPB) + <f64>pTotal)
-  } else {
-    store<f64>(r + C_RPKTS, load<f64>(r + C_RPKTS) + 1)
-    store<f64>(r + C_RIPB, load<f64>(r + C_RIPB) + <f64>pTotal)
-  }
+  countPacket(r, isOrig)
   if (pL4 === L4_BAD_CHECKSUM) {
     checkHistory(r, isOrig ? 0x4 : 0x8, isOrig ? 0x43 : 0x63)
     return
   }
   store<f64>(r + C_LAST, t)
-  const f = load<i32>(r + C_FLAGS)
   let len: f64 = <f64>pPlen
   if (proto === 17) {
     checkHistory(r, isOrig ? 0x1 : 0x2, isOrig ? 0x44 : 0x64)
@@ -759,7 +755,6 @@ function account(r: usize, isOrig: bool, t: f64): void {
     store<f64>(r + C_RLEN, load<f64>(r + C_RLEN) + len)
     store<i32>(r + C_FLAGS, load<i32>(r + C_FLAGS) | F_RESP_ACTIVE)
   }
-  void f
 }
 
 /**
