@@ -13,7 +13,7 @@
  */
 import type { AppTransport, HostObservation } from '../app/app-analyzer.js'
 import type { ConnRecord } from '../flow/conn-record.js'
-import { recencyOrder } from '../flow/recency-order.js'
+import { byStamp } from '../flow/recency-order.js'
 
 export interface HostRecord {
   ip: string
@@ -141,13 +141,7 @@ export class HostInventory {
       for (let h = this.head; h !== undefined; h = h.next) out.push(h)
       return out
     }
-    const all = [...this.hosts.values()]
-    const stamps = new Float64Array(all.length)
-    for (let i = 0; i < all.length; i++) stamps[i] = all[i]!.stamp
-    const order = recencyOrder(stamps)
-    const out = new Array<HostEntry>(all.length)
-    for (let i = 0; i < order.length; i++) out[i] = all[order[i]!]!
-    return out
+    return byStamp([...this.hosts.values()], (h) => h.stamp)
   }
 
   private linkLru(): void {

@@ -24,7 +24,7 @@ import type { ConnRecord } from './conn-record.js'
 import { buildFlowKey, FlowKey, icmpPorts } from './flow-key.js'
 import { FlowIndex } from './flow-index.js'
 import { isLikelyServerPort } from './likely-server-ports.js'
-import { recencyOrder } from './recency-order.js'
+import { byStamp } from './recency-order.js'
 import { initTcpState, tcpBadChecksum, tcpIsReuse, tcpLast, tcpPacket, tcpTimersExpired } from './tcp-analyzer.js'
 import type { FlowTableConfig, FlowTableCounter, FlowTableLike } from './flow-table-config.js'
 import { ConnView } from './conn-view.js'
@@ -140,13 +140,7 @@ export class FlowTable implements FlowTableLike {
 
   /** Tracked connections, least recently active first (the order of the linked list). */
   private byRecency(): Conn[] {
-    const conns = this.index.all()
-    const stamps = new Float64Array(conns.length)
-    for (let i = 0; i < conns.length; i++) stamps[i] = conns[i]!.lastTouch
-    const order = recencyOrder(stamps)
-    const out = new Array<Conn>(conns.length)
-    for (let i = 0; i < order.length; i++) out[i] = conns[order[i]!]!
-    return out
+    return byStamp(this.index.all(), (c) => c.lastTouch)
   }
 
   /** Links the least-recently-active list from the recency stamps (the table reached its cap). */

@@ -35,3 +35,13 @@ export function recencyOrder(stamps: Float64Array): Int32Array {
   for (let i = 0; i < n; i++) order[i] = i
   return order.sort((a, b) => stamps[a]! - stamps[b]!)
 }
+
+/** `items` ordered by ascending stamp (distinct stamps: see recencyOrder). */
+export function byStamp<T>(items: readonly T[], stampOf: (item: T) => number): T[] {
+  const stamps = new Float64Array(items.length)
+  for (let i = 0; i < items.length; i++) stamps[i] = stampOf(items[i]!)
+  const order = recencyOrder(stamps)
+  const out = new Array<T>(items.length)
+  for (let i = 0; i < order.length; i++) out[i] = items[order[i]!]!
+  return out
+}
