@@ -117,6 +117,16 @@ t.test('build both .debs, install into a throwaway root, remove, purge', { skip,
   t.match(run(join(root, 'usr/lib/telltale/collector/node'), [collectorMain, 'check-config', '--config', join(root, 'etc/telltale/collector.yaml')]), /configuration valid/, 'shipped collector.yaml is valid')
   const addons = run(node, ['-e', 'const r = require("node:module").createRequire(process.argv[1]); r("pcap"); r("cap"); r("classic-level"); console.log("addons ok")', join(root, 'usr/lib/telltale/agent/app/package.json')])
   t.match(addons, /addons ok/, 'native addons load in the bundled node')
+  // The WebAssembly flow core ships in the package, and replay uses it (no fallback line).
+  t.ok(existsSync(join(root, 'usr/lib/telltale/agent/app/dist/agent/flowcore/flowcore.wasm')), 'the flow core is installed')
+  const scratch = mkdtempSync(join(tmpdir(), 'tt-deb-replay-')) // outside the root: the purge check lists it
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }))
+  const pcap = join(scratch, 'one-flow.pcap')
+  writeFileSync(pcap, onePacketCapture())
+  const replayed = spawnSync(node, [agentMain, 'replay', pcap, '--no-app', '--no-hosts', '--log-dir', join(scratch, 'out')], { encoding: 'utf8' })
+  t.equal(replayed.status, 0, replayed.stderr)
+  t.notMatch(replayed.stderr, /flow core is not available/, 'replay --no-app runs on the installed flow core')
+  t.match(readFileSync(join(scratch, 'out', 'conn.log'), 'latin1'), /\t192\.0\.2\.1\t40000\t192\.0\.2\.2\t80\ttcp\t/, 'its conn.log has the flow')
 
   // A modified conffile survives reinstalling the package.
   writeFileSync(join(root, 'etc/telltale/agent.yaml'), `${readFileSync(join(root, 'etc/telltale/agent.yaml'), 'utf8')}# local change\n`)
@@ -153,3 +163,25 @@ t.test('build-deb: bad arguments exit 2 with a message', { skip: have('dpkg') ? 
   t.equal(r2.status, 2)
   t.match(r2.stderr, /--out DIR is required/)
 })
+
+/** A classic pcap holding one TCP SYN 192.0.2.1:40000 → 192.0.2.2:80 (checksums right). */
+function onePacketCapture(): Buffer {
+  const ip = Buffer.from([0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2])
+  const tcp = Buffer.from([0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0])
+  const sum = (b: Buffer, init = 0): number => {
+    let s = init
+    for (let i = 0; i < b.length; i += 2) s += (b[i]! << 8) | b[i + 1]!
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
+    return s
+  }
+  ip.writeUInt16BE(~sum(ip) & 0xffff, 10)
+  const pseudo = Buffer.concat([ip.subarray(12, 20), Buffer.from([0, 6, 0, 20])])
+  tcp.writeUInt16BE(~sum(tcp, sum(pseudo)) & 0xffff, 16)
+  const frame = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]), ip, tcp])
+  const file = Buffer.alloc(24 + 16 + frame.length)
+  file.writeUInt32LE(0xa1b2c3d4, 0); file.writeUInt16LE(2, 4); file.writeUInt16LE(4, 6)
+  file.writeUInt32LE(65535, 16); file.writeUInt32LE(1, 20)
+  file.writeUInt32LE(1_700_000_000, 24); file.writeUInt32LE(frame.length, 32); file.writeUInt32LE(frame.length, 36)
+  frame.copy(file, 40)
+  return file
+}
