@@ -42,7 +42,6 @@ export interface FlowCoreExports {
     icmpC: number, vlan: number, ivlan: number, smac: number, dmac: number, iface: number, tparent: number): void
   recPtr(): number
   addrScratchPtr(): number
-  slotsInUse(): number
   liveFlows(): number
   counter(i: number): number
   getChunkOffset(): number
@@ -195,11 +194,6 @@ export class WasmFlowTable implements FlowTableLike {
     return this.core.liveFlows()
   }
 
-  /** Connection rows in use (tests: every row goes back once its record is out). */
-  get slotsInUse(): number {
-    return this.core.slotsInUse()
-  }
-
   counters(): Record<FlowTableCounter, number> {
     const c = this.core
     return {
@@ -324,15 +318,8 @@ export class WasmFlowTable implements FlowTableLike {
     const rp = this.recPtr
     const interim = (flags & EMIT_INTERIM) !== 0
     const slot = w[ir + R_SLOT]!
-    const hlen = w[ir + R_HLEN]!
-    let history = historyText(u8, rp + R_HIST, Math.min(hlen, HIST_CAP))
-    if (hlen > HIST_CAP) {
-      history += this.spill.get(slot) ?? ''
-      if (!interim) this.spill.delete(slot)
-    }
     const v6 = w[ir + R_V6] !== 0
-    let stateCode = w[ir + R_STATE]!
-    if (stateCode === STATE_RSTOS0_OR_OTH) stateCode = RSTOS0_HISTORY.test(history) ? 8 : 12
+    const stateCode = w[ir + R_STATE]!
     const ipProto = w[ir + R_IPPROTO]!
     const omac = f[fr + R_OMAC]!
     const rmac = f[fr + R_RMAC]!
@@ -353,12 +340,20 @@ export class WasmFlowTable implements FlowTableLike {
       x.localResp = (local & 2) !== 0
       x.respPkts = f[fr + R_RPKTS]!
       x.proto = protoName(ipProto)
+      // A written row's history fits the row, so the core decided RSTOS0 itself (no code 13 here).
       x.connState = CONN_STATES[stateCode]!
       x.service = ''
       x.respP = w[ir + R_RPORT]!
       this.writer!.onWritten!(x)
       return
     }
+    const hlen = w[ir + R_HLEN]!
+    let history = historyText(u8, rp + R_HIST, Math.min(hlen, HIST_CAP))
+    if (hlen > HIST_CAP) {
+      history += this.spill.get(slot) ?? ''
+      if (!interim) this.spill.delete(slot)
+    }
+    const state = stateCode === STATE_RSTOS0_OR_OTH ? (RSTOS0_HISTORY.test(history) ? 8 : 12) : stateCode
     const alen = v6 ? 16 : 4
     const start = f[fr + R_TS]!
     const last = f[fr + R_LAST]!
@@ -381,7 +376,7 @@ export class WasmFlowTable implements FlowTableLike {
       duration: duration > 0 ? duration : undefined,
       origBytes: ob >= 0 ? ob : undefined,
       respBytes: rb >= 0 ? rb : undefined,
-      connState: CONN_STATES[stateCode]!,
+      connState: CONN_STATES[state]!,
       localOrig: (local & 1) !== 0,
       localResp: (local & 2) !== 0,
       missedBytes: f[fr + R_MISSED]!,

@@ -25,7 +25,6 @@ let segCount: i32 = 0
 let cap: i32 = 0
 let freeList: usize = 0 // i32 stack of free slots
 let freeCount: i32 = 0
-export let inUse: i32 = 0
 
 /** heap.realloc, or heap.alloc for a first block (realloc wants a block). */
 export function grown(ptr: usize, size: usize): usize {
@@ -53,7 +52,6 @@ export function allocSlot(): i32 {
   store<i32>(r + C_GEN, gen + 1)
   store<i32>(r + C_LIVE, 1)
   store<i32>(r + C_SLOT, slot)
-  inUse++
   return slot
 }
 
@@ -63,7 +61,6 @@ export function releaseSlot(slot: i32): void {
   freeBlocks(r + C_EP1)
   store<i32>(r + C_LIVE, 0)
   store<i32>(freeList + (<usize>(freeCount++) << 2), slot)
-  inUse--
 }
 
 // @ts-ignore: decorator
@@ -74,10 +71,6 @@ export function releaseSlot(slot: i32): void {
 // @ts-ignore: decorator
 @inline export function slotOf(r: usize): i32 {
   return load<i32>(r + C_SLOT)
-}
-
-export function capacity(): i32 {
-  return cap
 }
 
 export function addHistory(r: usize, code: i32): void {

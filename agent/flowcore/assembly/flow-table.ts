@@ -5,7 +5,7 @@
  * test compares the two record by record).
  */
 import {
-  addHistory, allocSlot, checkHistory, flipRoles, grown, releaseSlot, rowOf, slotOf,
+  allocSlot, checkHistory, flipRoles, grown, releaseSlot, rowOf, slotOf,
 } from './conn-row'
 import {
   activeTimeout, handshakeInactivity, icmpTimeout, maxFlows, otherTimeout, synTimeout, udpTimeout,
@@ -797,4 +797,3 @@ export function packet(t: f64): i32 {
   return slot
 }
 
-export { addHistory }

@@ -3,7 +3,6 @@
  * flow table → records handed to the host (agent/flowcore/wasm-flow-core.ts). Built with
  * AssemblyScript (`npm run build`: asc, see package.json).
  */
-import { inUse } from './conn-row'
 import { configure } from './config'
 import { created, emitted, evicted, interim, live, reused, tracked, advance, flushAll, init, packet, REC, setNotifyWritten, timerDue, uidOf } from './flow-table'
 import { flushWriter, startWriter, writtenRows } from './conn-log-line'
@@ -14,7 +13,6 @@ export { configure, advance, flushAll, init, packet, setDecoded, setNotifyWritte
 
 export function recPtr(): usize { return REC }
 export function addrScratchPtr(): usize { return ADDR_SCRATCH }
-export function slotsInUse(): i32 { return inUse }
 /** conn.log rows the core wrote itself (the others went to the host as records). */
 export function rowsWritten(): f64 { return writtenRows }
 export function liveFlows(): i32 { return live }

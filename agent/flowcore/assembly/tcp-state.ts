@@ -285,10 +285,6 @@ function isClean(e: usize): bool {
   return s === TCP_ESTABLISHED || (s === TCP_CLOSED && epPrev(e) === TCP_ESTABLISHED)
 }
 
-// What the last tcpPacket() left behind (the flow table's app hand-off in the TypeScript core;
-// kept for parity, unused by the flows-only core).
-export let lastIsOrig: bool = true
-
 function firstSeen(r: usize): i32 {
   return (load<i32>(r + C_FLAGS) & F_TCP_FIRST) >> F_TCP_FIRST_SHIFT
 }
@@ -430,7 +426,6 @@ export function tcpPacket(r: usize, isOrigIn: bool, flags: i32, seq: u32, ack: u
   if (!isOrig && (firstSeen(r) & 2) === 0) setFirstSeen(r, firstSeen(r) | 2)
 
   const relDataSeq = (flags & SYN) !== 0 ? relSeq + 1 : relSeq
-  lastIsOrig = isOrig
   if (len > 0 && captured >= len && (flags & RST) === 0 && !seqUnderflow) dataSent(ep, relDataSeq, <f64>len)
 
   if (close) connectionClosed(r, ep, peer)
@@ -582,4 +577,3 @@ export function tcpEnded(r: usize): bool {
   return epState(o) === TCP_CLOSED && epState(rp) === TCP_CLOSED && load<i32>(o + E_FINCNT) > 0 && load<i32>(rp + E_FINCNT) > 0
 }
 
-export { F_TCP }
